@@ -1,0 +1,95 @@
+import { ProtocolError } from "./errors.ts";
+
+/** A 0x-prefixed lowercase hex string. Hashes, salts and pseudonyms are 32 bytes (66 characters). */
+export type Hex = `0x${string}`;
+
+const HEX_DIGITS = "0123456789abcdef";
+const BYTE_TO_HEX: string[] = Array.from(
+  { length: 256 },
+  (_, b) => HEX_DIGITS[b >> 4]! + HEX_DIGITS[b & 15]!,
+);
+const HEX_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) HEX_VALUE[HEX_DIGITS.charCodeAt(i)] = i;
+
+/** Lowercase 0x-hex of `bytes`. */
+export function bytesToHex(bytes: Uint8Array): Hex {
+  let out = "0x";
+  for (let i = 0; i < bytes.length; i++) out += BYTE_TO_HEX[bytes[i]!];
+  return out as Hex;
+}
+
+/**
+ * Bytes of a 0x-prefixed lowercase hex string; with `byteLength`, exactly that many bytes.
+ * Uppercase digits are refused: one value has one spelling, so hashes compare as strings.
+ */
+export function hexToBytes(hex: unknown, byteLength?: number, what = "hex value"): Uint8Array {
+  if (typeof hex !== "string" || !hex.startsWith("0x")) {
+    throw new ProtocolError("invalid_hex", `${what} must be a 0x-prefixed lowercase hex string`);
+  }
+  const digits = hex.length - 2;
+  if (digits % 2 !== 0) throw new ProtocolError("invalid_hex", `${what} has an odd number of hex digits`);
+  if (byteLength !== undefined && digits !== byteLength * 2) {
+    throw new ProtocolError(
+      "invalid_hex",
+      `${what} must be ${byteLength} bytes (${byteLength * 2} hex digits), got ${digits / 2}`,
+    );
+  }
+  const out = new Uint8Array(digits / 2);
+  for (let i = 0; i < out.length; i++) {
+    const hi = HEX_VALUE[hex.charCodeAt(2 + 2 * i)] ?? -1;
+    const lo = HEX_VALUE[hex.charCodeAt(3 + 2 * i)] ?? -1;
+    if (hi < 0 || lo < 0)
+      throw new ProtocolError("invalid_hex", `${what} must be lowercase hex digits after 0x`);
+    out[i] = (hi << 4) | lo;
+  }
+  return out;
+}
+
+/** Bytes of a 32-byte hash written as 0x-hex; throws a ProtocolError naming `what` otherwise. */
+export function hashToBytes(hash: unknown, what = "hash"): Uint8Array {
+  return hexToBytes(hash, 32, what);
+}
+
+/** True when `value` is a 0x-prefixed lowercase hex string of 32 bytes. */
+export function isHash(value: unknown): value is Hex {
+  return typeof value === "string" && value.length === 66 && /^0x[0-9a-f]{64}$/.test(value);
+}
+
+const textEncoder = new TextEncoder();
+const strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** UTF-8 bytes of a well-formed string (lone surrogates are refused: they have no UTF-8 form). */
+export function utf8Encode(text: string, what = "text"): Uint8Array {
+  if (!text.isWellFormed())
+    throw new ProtocolError("invalid_argument", `${what} contains a lone UTF-16 surrogate`);
+  return textEncoder.encode(text);
+}
+
+/** The string whose UTF-8 encoding is `bytes`; invalid UTF-8 is refused, never replaced. */
+export function utf8Decode(bytes: Uint8Array, what = "bytes"): string {
+  try {
+    return strictDecoder.decode(bytes);
+  } catch {
+    throw new ProtocolError("invalid_argument", `${what} are not valid UTF-8`);
+  }
+}
+
+/** Unpadded base64url (RFC 4648 section 5) of `bytes`. */
+export function base64UrlEncode(bytes: Uint8Array): string {
+  let binary = "";
+  for (let i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i]!);
+  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+/** Bytes of unpadded base64url text; anything else is refused. */
+export function base64UrlDecode(text: unknown, what = "base64url value"): Uint8Array {
+  if (typeof text !== "string" || !/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) {
+    throw new ProtocolError("invalid_argument", `${what} must be unpadded base64url`);
+  }
+  const binary = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+  if (base64UrlEncode(out) !== text)
+    throw new ProtocolError("invalid_argument", `${what} is not canonical base64url`);
+  return out;
+}

@@ -1,0 +1,72 @@
+// Gopy protocol: the one implementation of every hash, encoding, proof, receipt and tally that the
+// service, the browser, the auditor CLI and the tests share. Pure and isomorphic: no HTTP, no
+// database, no chain. Specification: docs/PROTOCOL.md.
+
+export { assertDraft, type Draft, type DraftSection, draftHash, draftString } from "./draft.ts";
+export {
+  base64UrlDecode,
+  base64UrlEncode,
+  bytesToHex,
+  type Hex,
+  hashToBytes,
+  hexToBytes,
+  isHash,
+  utf8Decode,
+  utf8Encode,
+} from "./encoding.ts";
+export {
+  assertEntry,
+  authorPseudonym,
+  CHANNELS,
+  type Channel,
+  CONSULTATION_ID_PATTERN,
+  contentHash,
+  decodeEntry,
+  type Entry,
+  encodeEntry,
+  entryString,
+  type ModerationEntry,
+  type OpinionEntry,
+  REASON_CODE_PATTERN,
+  randomSalt,
+  SECTION_ID_PATTERN,
+  STANCES,
+  type Stance,
+} from "./entry.ts";
+export { ProtocolError, type ProtocolErrorCode } from "./errors.ts";
+export { EMPTY_ROOT, leafHash, leafHashBytes, nodeHash, nodeHashBytes, sha256 } from "./hash.ts";
+export { canonicalJson, parseJson } from "./jcs.ts";
+export { MemoryTreeStore, MerkleLog, type NodeId, type StoredNode, type TreeStore } from "./merkle/log.ts";
+export {
+  checkConsistency,
+  checkInclusion,
+  type ProofCheck,
+  rootFromInclusionProof,
+  verifyConsistency,
+  verifyInclusion,
+} from "./merkle/verify.ts";
+export {
+  generateReceiptKey,
+  jwkThumbprint,
+  type PublicJwk,
+  type Receipt,
+  type ReceiptCheck,
+  type ReceiptFields,
+  type ReceiptSigningKey,
+  type ReceiptStep,
+  type ReceiptStepResult,
+  receiptKeyFromSeed,
+  receiptSigningInput,
+  signReceipt,
+  verifyReceipt,
+} from "./receipt.ts";
+export {
+  type ChannelCounts,
+  computeTally,
+  type StanceCounts,
+  TallyBuilder,
+  type TallyDocument,
+  tallyHash,
+  tallyString,
+} from "./tally.ts";
+export { formatTime, isTime, parseTime } from "./time.ts";

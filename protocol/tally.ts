@@ -1,0 +1,141 @@
+// The tally: recomputable by anyone from the export and the draft alone. Each author's latest opinion
+// on a section counts (a replaced one does not); a withheld text still counts, since moderation hides
+// words, never votes.
+import { sha256 } from "#sha256";
+import { bytesToHex, type Hex, isHash, utf8Encode } from "./encoding.ts";
+import { type Channel, type Entry, SECTION_ID_PATTERN, type Stance } from "./entry.ts";
+import { ProtocolError } from "./errors.ts";
+import { canonicalJson } from "./jcs.ts";
+
+export interface StanceCounts {
+  agree: number;
+  disagree: number;
+  neutral: number;
+}
+
+export interface ChannelCounts {
+  online: StanceCounts;
+  offline: StanceCounts;
+  total: StanceCounts;
+}
+
+/** The tally document, version 1; tallyHash is SHA-256 of its canonical JSON. */
+export interface TallyDocument {
+  readonly v: 1;
+  readonly consultation: string;
+  readonly treeSize: number;
+  readonly rootHash: Hex;
+  readonly sections: Record<string, ChannelCounts>;
+  readonly totals: ChannelCounts;
+}
+
+const zeroStances = (): StanceCounts => ({ agree: 0, disagree: 0, neutral: 0 });
+const zeroChannels = (): ChannelCounts => ({
+  online: zeroStances(),
+  offline: zeroStances(),
+  total: zeroStances(),
+});
+
+interface CountedOpinion {
+  readonly section: string;
+  readonly stance: Stance;
+  readonly channel: Channel;
+}
+
+/**
+ * Builds a tally from a log's entries, fed in log order from index 0. Memory grows with the number
+ * of distinct (author, section) pairs, not with the log.
+ */
+export class TallyBuilder {
+  readonly #consultation: string;
+  readonly #sectionIds: readonly string[];
+  readonly #latest = new Map<string, CountedOpinion>();
+  #count = 0;
+
+  constructor(consultation: string, sectionIds: readonly string[]) {
+    if (
+      !Array.isArray(sectionIds) ||
+      sectionIds.some((id) => typeof id !== "string" || !SECTION_ID_PATTERN.test(id))
+    ) {
+      throw new ProtocolError("invalid_tally", "sectionIds must be a list of section ids");
+    }
+    this.#consultation = consultation;
+    this.#sectionIds = sectionIds;
+  }
+
+  /** Number of entries added so far. */
+  get size(): number {
+    return this.#count;
+  }
+
+  /** Adds the entry at `index`, which must be the next one in log order. */
+  add(index: number, entry: Entry): void {
+    if (index !== this.#count) {
+      throw new ProtocolError(
+        "invalid_tally",
+        `entries must be added in log order: expected index ${this.#count}, got ${index}`,
+      );
+    }
+    if (entry.consultation !== this.#consultation) {
+      throw new ProtocolError(
+        "invalid_tally",
+        `entry ${index} belongs to consultation ${entry.consultation}, not ${this.#consultation}`,
+      );
+    }
+    this.#count++;
+    if (entry.type !== "opinion") return;
+    // Pseudonyms are fixed-length hex, so this key cannot collide across (author, section) pairs.
+    this.#latest.set(`${entry.author}/${entry.section}`, {
+      section: entry.section,
+      stance: entry.stance,
+      channel: entry.channel,
+    });
+  }
+
+  /** The tally of the entries added, which must be the whole tree of `treeSize` leaves with `rootHash`. */
+  finish(treeSize: number, rootHash: Hex): TallyDocument {
+    if (treeSize !== this.#count) {
+      throw new ProtocolError(
+        "invalid_tally",
+        `the tally covers ${this.#count} entries but the tree has ${treeSize}`,
+      );
+    }
+    if (!isHash(rootHash)) throw new ProtocolError("invalid_tally", "rootHash must be a 32-byte 0x-hex hash");
+    const sections: Record<string, ChannelCounts> = {};
+    for (const id of this.#sectionIds) sections[id] = zeroChannels();
+    const totals = zeroChannels();
+    for (const { section, stance, channel } of this.#latest.values()) {
+      // An opinion on a section a later draft removed still counts, under its own section id.
+      sections[section] ??= zeroChannels();
+      const counts = sections[section];
+      counts[channel][stance]++;
+      counts.total[stance]++;
+      totals[channel][stance]++;
+      totals.total[stance]++;
+    }
+    return { v: 1, consultation: this.#consultation, treeSize, rootHash, sections, totals };
+  }
+}
+
+/** The tally of a whole log given as (index, entry) pairs in log order. */
+export function computeTally(
+  consultation: string,
+  sectionIds: readonly string[],
+  entries: Iterable<{ readonly index: number; readonly entry: Entry }>,
+  treeSize: number,
+  rootHash: Hex,
+): TallyDocument {
+  const builder = new TallyBuilder(consultation, sectionIds);
+  for (const { index, entry } of entries) builder.add(index, entry);
+  return builder.finish(treeSize, rootHash);
+}
+
+/** The tally document's canonical JSON. */
+export function tallyString(doc: TallyDocument): string {
+  return canonicalJson(doc);
+}
+
+/** tallyHash = SHA-256 of the UTF-8 canonical JSON of the tally document. */
+export function tallyHash(doc: TallyDocument): Hex {
+  return bytesToHex(sha256(utf8Encode(tallyString(doc))));
+}
