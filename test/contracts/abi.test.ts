@@ -1,0 +1,41 @@
+// contracts/ConsultationRegistry.abi.ts (what the service, web client and auditor give viem) must be
+// exactly the compiled contract's ABI. Regenerate with `node contracts/export-abi.ts` after a change.
+import { expect } from "chai";
+import { artifacts } from "hardhat";
+import { consultationRegistryAbi } from "../../contracts/ConsultationRegistry.abi.ts";
+
+describe("contracts/ConsultationRegistry.abi.ts", () => {
+  it("equals the ABI of the compiled ConsultationRegistry (run `node contracts/export-abi.ts` if not)", async () => {
+    const artifact = await artifacts.readArtifact("ConsultationRegistry");
+    expect(JSON.parse(JSON.stringify(consultationRegistryAbi))).to.deep.equal(artifact.abi);
+  });
+
+  it("exposes the public interface of issue 3 with its exact signatures", () => {
+    const signature = (item: { name?: string; inputs?: readonly { type: string }[] }) =>
+      `${item.name}(${(item.inputs ?? []).map((i) => i.type).join(",")})`;
+    const functions = consultationRegistryAbi.filter((item) => item.type === "function").map(signature);
+    for (const expected of [
+      "AGENCY_ROLE()",
+      "setOperator(address,bool)",
+      "openConsultation(address,bytes32,string,uint64,uint64)",
+      "reviseDraft(uint256,bytes32,string)",
+      "anchorLog(uint256,uint64,bytes32,bytes32[])",
+      "publishTally(uint256,bytes32,string)",
+      "logHead(uint256)",
+      "consultation(uint256)",
+      "verifyInclusion(uint256,bytes32,uint64,bytes32[])",
+    ]) {
+      expect(functions, expected).to.include(expected);
+    }
+    const events = consultationRegistryAbi.filter((item) => item.type === "event").map(signature);
+    for (const expected of [
+      "ConsultationOpened(uint256,address,bytes32,string,uint64,uint64)",
+      "DraftRevised(uint256,uint32,bytes32,string)",
+      "LogAnchored(uint256,uint64,bytes32)",
+      "TallyPublished(uint256,uint64,bytes32,bytes32,string)",
+      "OperatorSet(address,address,bool)",
+    ]) {
+      expect(events, expected).to.include(expected);
+    }
+  });
+});
