@@ -4,18 +4,35 @@ import { ProtocolError } from "./errors.ts";
 export type Hex = `0x${string}`;
 
 const HEX_DIGITS = "0123456789abcdef";
-const BYTE_TO_HEX: string[] = Array.from(
+// Two ASCII codes per byte, packed low | high << 8.
+const BYTE_TO_CODES = Uint16Array.from(
   { length: 256 },
-  (_, b) => HEX_DIGITS[b >> 4]! + HEX_DIGITS[b & 15]!,
+  (_, b) => HEX_DIGITS.charCodeAt(b >> 4) | (HEX_DIGITS.charCodeAt(b & 15) << 8),
 );
-const HEX_VALUE = new Int8Array(128).fill(-1);
+// 0-15 for a lowercase hex digit, 255 for anything else: one OR of two lookups detects a bad pair.
+const HEX_VALUE = new Uint8Array(65536).fill(255);
 for (let i = 0; i < 16; i++) HEX_VALUE[HEX_DIGITS.charCodeAt(i)] = i;
 
-/** Lowercase 0x-hex of `bytes`. */
+/**
+ * Lowercase 0x-hex of `bytes`. Built from character codes in one call rather than by concatenation,
+ * which leaves V8 a rope of 33 pieces per hash: slower to read and ten times the memory.
+ */
 export function bytesToHex(bytes: Uint8Array): Hex {
-  let out = "0x";
-  for (let i = 0; i < bytes.length; i++) out += BYTE_TO_HEX[bytes[i]!];
-  return out as Hex;
+  // Function.apply takes a bounded number of arguments: long inputs go in 4 KiB pieces.
+  if (bytes.length > 4096) {
+    let out = "0x";
+    for (let at = 0; at < bytes.length; at += 4096) out += bytesToHex(bytes.subarray(at, at + 4096)).slice(2);
+    return out as Hex;
+  }
+  const codes = new Array<number>(2 + bytes.length * 2);
+  codes[0] = 0x30;
+  codes[1] = 0x78;
+  for (let i = 0; i < bytes.length; i++) {
+    const pair = BYTE_TO_CODES[bytes[i]!]!;
+    codes[2 + 2 * i] = pair & 255;
+    codes[3 + 2 * i] = pair >> 8;
+  }
+  return String.fromCharCode.apply(null, codes) as Hex;
 }
 
 /**

@@ -25,20 +25,23 @@ export interface TreeStore {
   putNodes(nodes: readonly StoredNode[]): void | Promise<void>;
 }
 
-/** TreeStore in memory: one dense array per level. */
+/**
+ * TreeStore in memory: per level, one contiguous buffer of 32-byte hashes. Millions of small
+ * Uint8Array objects would make the garbage collector, not hashing, the cost of a large log.
+ */
 export class MemoryTreeStore implements TreeStore {
-  readonly #levels: Uint8Array[][] = [];
+  readonly #levels: { bytes: Uint8Array; count: number }[] = [];
 
   getNodes(ids: readonly NodeId[]): Uint8Array[] {
     return ids.map(({ level, index }) => {
-      const hash = this.#levels[level]?.[index];
-      if (hash === undefined) {
+      const row = this.#levels[level];
+      if (row === undefined || index >= row.count) {
         throw new ProtocolError(
           "invalid_argument",
           `tree store has no node at level ${level}, index ${index}`,
         );
       }
-      return hash;
+      return row.bytes.subarray(index * 32, index * 32 + 32);
     });
   }
 
@@ -46,10 +49,16 @@ export class MemoryTreeStore implements TreeStore {
     for (const { level, index, hash } of nodes) {
       let row = this.#levels[level];
       if (row === undefined) {
-        row = [];
+        row = { bytes: new Uint8Array(32 * 1024), count: 0 };
         this.#levels[level] = row;
       }
-      row[index] = hash;
+      if ((index + 1) * 32 > row.bytes.length) {
+        const grown = new Uint8Array(Math.max(row.bytes.length * 2, (index + 1) * 32));
+        grown.set(row.bytes);
+        row.bytes = grown;
+      }
+      row.bytes.set(hash, index * 32);
+      if (index >= row.count) row.count = index + 1;
     }
   }
 }
