@@ -53,9 +53,9 @@ export function hexToBytes(hex: unknown, byteLength?: number, what = "hex value"
   }
   const out = new Uint8Array(digits / 2);
   for (let i = 0; i < out.length; i++) {
-    const hi = HEX_VALUE[hex.charCodeAt(2 + 2 * i)] ?? -1;
-    const lo = HEX_VALUE[hex.charCodeAt(3 + 2 * i)] ?? -1;
-    if (hi < 0 || lo < 0)
+    const hi = HEX_VALUE[hex.charCodeAt(2 + 2 * i)]!;
+    const lo = HEX_VALUE[hex.charCodeAt(3 + 2 * i)]!;
+    if ((hi | lo) === 255)
       throw new ProtocolError("invalid_hex", `${what} must be lowercase hex digits after 0x`);
     out[i] = (hi << 4) | lo;
   }
