@@ -1,0 +1,170 @@
+// The service's public HTTP interface (issue 4). Every failure becomes an ApiError whose `kind`
+// the pages turn into a plain-language message.
+import type { Hex, Receipt, TallyDocument } from "../../protocol/index.ts";
+import { apiBase, loadSession, proofBase } from "./settings.ts";
+
+export type ApiErrorKind = "unreachable" | "http" | "format" | "auth";
+
+export class ApiError extends Error {
+  readonly kind: ApiErrorKind;
+  readonly status: number;
+  readonly url: string;
+  constructor(kind: ApiErrorKind, url: string, message: string, status = 0) {
+    super(message);
+    this.name = "ApiError";
+    this.kind = kind;
+    this.url = url;
+    this.status = status;
+  }
+}
+
+export interface ConsultationSummary {
+  id: string;
+  agency: string;
+  title: string;
+  status: string;
+  opensAt: number;
+  closesAt: number;
+}
+
+export interface Section {
+  id: string;
+  title: string;
+  text: string;
+}
+
+export interface ChainInfo {
+  chainId: number;
+  contract: string;
+  rpcUrl?: string;
+}
+
+export interface Consultation extends ConsultationSummary {
+  summary: string;
+  draft: { version: number; hash: Hex; sections: Section[] };
+  chain: ChainInfo;
+}
+
+export interface ServiceHead {
+  treeSize: number;
+  rootHash: Hex;
+  anchored: { treeSize: number; rootHash: Hex; txHash: Hex; blockNumber: number; anchoredAt: number } | null;
+}
+
+export interface ProofResponse {
+  leafIndex: number;
+  treeSize: number;
+  rootHash: Hex;
+  proof: Hex[];
+}
+
+export interface TallyResponse {
+  document: TallyDocument;
+  tallyHash: Hex;
+  txHash: Hex;
+}
+
+async function request<T>(
+  base: string,
+  path: string,
+  init: RequestInit & { auth?: boolean; timeoutMs?: number } = {},
+): Promise<T> {
+  const url = `${base}${path}`;
+  const headers = new Headers(init.headers);
+  if (init.auth) {
+    const session = loadSession();
+    if (!session) throw new ApiError("auth", url, "not signed in", 401);
+    headers.set("authorization", `Bearer ${session.token}`);
+  }
+  if (init.body !== undefined && !headers.has("content-type"))
+    headers.set("content-type", "application/json");
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      ...init,
+      headers,
+      signal: init.signal ?? AbortSignal.timeout(init.timeoutMs ?? 15_000),
+    });
+  } catch (e) {
+    throw new ApiError("unreachable", url, e instanceof Error ? e.message : String(e));
+  }
+  let body: unknown = null;
+  const text = await res.text();
+  if (text) {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      if (!res.ok) throw new ApiError("http", url, `${res.status} ${res.statusText}`, res.status);
+      throw new ApiError("format", url, "the answer is not JSON", res.status);
+    }
+  }
+  if (!res.ok) {
+    const msg =
+      body && typeof body === "object" && "message" in body && typeof body.message === "string"
+        ? body.message
+        : `${res.status} ${res.statusText}`;
+    throw new ApiError(res.status === 401 ? "auth" : "http", url, msg, res.status);
+  }
+  return body as T;
+}
+
+const enc = encodeURIComponent;
+
+export function listConsultations(): Promise<{ consultations: ConsultationSummary[] }> {
+  return request(apiBase(), "/api/consultations");
+}
+
+export async function getConsultation(id: string): Promise<Consultation> {
+  const c = await request<Consultation>(apiBase(), `/api/consultations/${enc(id)}`);
+  if (!c || typeof c !== "object" || !c.draft || !Array.isArray(c.draft.sections)) {
+    throw new ApiError("format", `${apiBase()}/api/consultations/${id}`, "unexpected consultation format");
+  }
+  return c;
+}
+
+export function getServiceHead(id: string): Promise<ServiceHead> {
+  return request(apiBase(), `/api/consultations/${enc(id)}/log/head`);
+}
+
+export function getProof(id: string, leafHash: Hex, treeSize: number): Promise<ProofResponse> {
+  return request(
+    proofBase(),
+    `/api/consultations/${enc(id)}/log/proof?leafHash=${enc(leafHash)}&treeSize=${treeSize}`,
+  );
+}
+
+export function getTally(id: string): Promise<TallyResponse> {
+  return request(apiBase(), `/api/consultations/${enc(id)}/tally`);
+}
+
+export function getKeys(): Promise<{ keys: unknown[] }> {
+  return request(apiBase(), "/api/keys");
+}
+
+export function devToken(sub: string): Promise<{ token: string }> {
+  return request(apiBase(), "/api/dev/token", {
+    method: "POST",
+    body: JSON.stringify({ sub, role: "citizen" }),
+  });
+}
+
+export function submitOpinion(
+  id: string,
+  body: { section: string; stance: string; text: string },
+  idempotencyKey: string,
+): Promise<Receipt> {
+  return request(apiBase(), `/api/consultations/${enc(id)}/opinions`, {
+    method: "POST",
+    auth: true,
+    body: JSON.stringify(body),
+    headers: { "idempotency-key": idempotencyKey },
+  });
+}
+
+export function myOpinions(): Promise<unknown> {
+  return request(apiBase(), "/api/me/opinions", { auth: true });
+}
+
+export function exportUrl(id: string): string {
+  return `${apiBase()}/api/consultations/${enc(id)}/export`;
+}

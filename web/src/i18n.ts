@@ -1,0 +1,492 @@
+// Vietnamese by default, English on request. `en` is typed against `vi`, so a missing translation is
+// a type error. Placeholders: {name}.
+
+const vi = {
+  "nav.label": "Điều hướng chính",
+  "nav.skip": "Bỏ qua, đến nội dung chính",
+  "nav.list": "Các cuộc lấy ý kiến",
+  "nav.verify": "Kiểm tra biên nhận",
+  "nav.settings": "Cài đặt",
+  "nav.switchLang": "English",
+  "nav.notFound": "Không tìm thấy trang này",
+
+  "common.loading": "Đang tải…",
+  "common.retry": "Thử lại",
+  "common.block": "Khối",
+  "common.tx": "Giao dịch",
+
+  "err.title": "Có lỗi:",
+  "err.pageTitle": "Không hiển thị được trang",
+  "err.checkSettings": "Kiểm tra cài đặt (địa chỉ dịch vụ, RPC)",
+  "err.service.unreachable":
+    "Không kết nối được tới dịch vụ tại {url}. Dịch vụ có thể đang tắt, hoặc địa chỉ trong Cài đặt chưa đúng.",
+  "err.service.http": "Dịch vụ trả lời lỗi {status}: {message}",
+  "err.service.format": "Dịch vụ trả lời không đúng định dạng ({url}).",
+  "err.notFound": "Không tìm thấy (dịch vụ trả lời 404).",
+  "err.auth": "Bạn cần đăng nhập (hoặc phiên đăng nhập đã hết hạn).",
+  "err.rpc.unreachable":
+    "Không kết nối được tới chuỗi khối qua RPC {url}. Hãy kiểm tra địa chỉ RPC trong Cài đặt.",
+  "err.chain.wrong":
+    "RPC {url} thuộc chuỗi {actual}, nhưng cuộc lấy ý kiến được neo trên chuỗi {expected}. Hãy chọn RPC đúng chuỗi trong Cài đặt.",
+  "err.chain.noContract": "Không có hợp đồng đăng ký tại {contract} trên chuỗi của RPC {url}.",
+  "err.chain.format": "Chuỗi khối trả lời không như mong đợi: {message}",
+  "err.unknown": "Lỗi không mong đợi: {message}",
+
+  "status.open": "Đang lấy ý kiến",
+  "status.closed": "Đã kết thúc",
+  "status.upcoming": "Sắp mở",
+  "status.scheduled": "Sắp mở",
+  "status.tallied": "Đã công bố kết quả",
+
+  "list.title": "Các cuộc lấy ý kiến",
+  "list.intro": "Chọn một dự thảo để đọc, góp ý và tự kiểm tra rằng nó khớp với bản đã neo trên chuỗi khối.",
+  "list.empty": "Chưa có cuộc lấy ý kiến nào.",
+  "list.agency": "Cơ quan",
+  "list.status": "Trạng thái",
+  "list.opens": "Mở từ",
+  "list.deadline": "Hạn góp ý",
+
+  "c.loadingTitle": "Cuộc lấy ý kiến",
+  "c.version": "Phiên bản dự thảo",
+  "c.badge.checking": "Đang so dự thảo với bản đã neo trên chuỗi khối…",
+  "c.badge.ok": "Dự thảo này khớp với phiên bản đã neo trên chuỗi khối.",
+  "c.badge.bad": "Dự thảo này KHÔNG khớp với phiên bản đã neo trên chuỗi khối.",
+  "c.badge.badExplain":
+    "Văn bản bạn đang đọc khác với văn bản cơ quan đã cam kết. Đừng dựa vào nó; hãy báo cho cơ quan hoặc báo chí.",
+  "c.badge.unknown": "Chưa kiểm tra được dự thảo với chuỗi khối.",
+  "c.badge.browserHash": "Mã băm tính trong trình duyệt",
+  "c.badge.chainHash": "Mã băm trên chuỗi khối",
+  "c.tally.title": "Kết quả tổng hợp",
+  "c.tally.ok": "Kết quả này khớp với bản đã công bố trên chuỗi khối.",
+  "c.tally.bad": "Kết quả này KHÔNG khớp với bản đã công bố trên chuỗi khối.",
+  "c.tally.notYet": "Kết quả chưa được công bố.",
+  "c.tally.caption": "Số ý kiến theo điều (trên {n} mục nhật ký)",
+  "c.tally.section": "Điều",
+  "c.tally.total": "Tổng",
+  "c.tally.browserHash": "Mã băm kết quả tính trong trình duyệt",
+  "c.tally.chainHash": "Mã băm kết quả trên chuỗi khối",
+  "c.auditLink": "Kiểm toán toàn bộ (dành cho kiểm toán viên, nhà báo)",
+
+  "f.signin.title": "Đăng nhập để góp ý",
+  "f.signin.hint":
+    "Bản thử nghiệm: nhập một tên định danh bất kỳ. Tên này không bao giờ được ghi lên chuỗi khối hay nhật ký.",
+  "f.signin.sub": "Tên định danh",
+  "f.signin.button": "Đăng nhập",
+  "f.signin.empty": "Hãy nhập tên định danh.",
+  "f.signedInAs": "Đã đăng nhập: {sub}.",
+  "f.signout": "Đăng xuất",
+  "f.signinFirst": "Đăng nhập (phía trên) để góp ý cho điều này.",
+  "f.title": "Góp ý cho: {section}",
+  "f.stance": "Ý kiến của bạn",
+  "f.stance.missing": "Hãy chọn đồng ý, không đồng ý hoặc trung lập.",
+  "f.text": "Nội dung góp ý (không bắt buộc)",
+  "f.text.hint": "Tối đa 10.000 ký tự. Không ghi thông tin cá nhân.",
+  "f.submit": "Gửi góp ý",
+  "f.submitting": "Đang gửi…",
+
+  "stance.agree": "Đồng ý",
+  "stance.disagree": "Không đồng ý",
+  "stance.neutral": "Trung lập",
+
+  "r.title": "Biên nhận góp ý",
+  "r.kept":
+    "Ý kiến của bạn đã được ghi nhận. Biên nhận này được lưu trong trình duyệt; bạn cũng nên tải về để giữ.",
+  "r.notFound":
+    "Không có biên nhận này trong trình duyệt. Nếu bạn đã tải về, hãy mở trang Kiểm tra biên nhận.",
+  "r.consultation": "Cuộc lấy ý kiến",
+  "r.section": "Điều",
+  "r.stance": "Ý kiến",
+  "r.text": "Nội dung",
+  "r.index": "Vị trí trong nhật ký",
+  "r.issuedAt": "Thời điểm ghi nhận",
+  "r.deadline": "Hạn neo lên chuỗi khối",
+  "r.leafHash": "Mã băm mục nhật ký",
+  "r.download": "Tải biên nhận (JSON)",
+  "r.verifyNow": "Kiểm tra ngay",
+  "r.qr.title": "Mã QR",
+  "r.qr.alt": "Mã QR chứa đường dẫn kiểm tra biên nhận",
+  "r.qr.hint": "Quét mã này bằng điện thoại khác để kiểm tra biên nhận ở đó.",
+  "r.qr.tooLarge": "Góp ý quá dài để đưa vào mã QR; hãy tải biên nhận về.",
+  "r.status.pending": "Đang chờ neo.",
+  "r.status.pendingExplain":
+    "Ý kiến đã được ghi vào nhật ký nhưng chưa được neo lên chuỗi khối. Dịch vụ cam kết neo trước {deadline}.",
+  "r.status.anchored": "Đã neo.",
+  "r.status.anchoredExplain":
+    'Nhật ký đã neo trên chuỗi khối có {treeSize} mục và bao gồm vị trí của bạn. Bấm "Kiểm tra ngay" để tự kiểm tra đầy đủ.',
+  "r.status.overdue": "Quá hạn neo!",
+  "r.status.overdueExplain":
+    "Dịch vụ đã hứa neo trước {deadline} nhưng chưa làm. Hãy giữ biên nhận đã ký này làm bằng chứng.",
+  "r.status.unknown": "Chưa biết trạng thái neo.",
+
+  "v.title": "Kiểm tra biên nhận",
+  "v.intro":
+    "Trình duyệt của bạn tự kiểm tra biên nhận: chữ ký, nội dung, và việc ý kiến nằm trong nhật ký đã neo trên chuỗi khối. Không cần tin dịch vụ.",
+  "v.choose": "Chọn biên nhận",
+  "v.file": "Tệp biên nhận (.json)",
+  "v.paste": "Hoặc dán biên nhận (JSON hoặc đường dẫn kiểm tra)",
+  "v.pasteButton": "Kiểm tra",
+  "v.scan": "Quét mã QR (chụp ảnh mã)",
+  "v.scan.none": "Không đọc được mã QR trong ảnh.",
+  "v.scan.unsupported": "Trình duyệt này không đọc được mã QR; hãy dùng tệp hoặc dán đường dẫn.",
+  "v.mine": "Ý kiến của tôi",
+  "v.mine.empty": "Chưa có biên nhận nào trong trình duyệt này.",
+  "v.mine.item": "Cuộc lấy ý kiến #{consultation}, mục {index}",
+  "v.mine.fromService": "Tải biên nhận của tôi từ dịch vụ",
+  "v.notJson": "Không đọc được biên nhận: đây không phải JSON hợp lệ.",
+  "v.badFragment": "Đường dẫn chứa biên nhận bị hỏng.",
+  "v.results": "Kết quả kiểm tra",
+  "v.detail": "Chi tiết kỹ thuật",
+  "v.time": "Thời gian kiểm tra sau khi có bằng chứng và đầu nhật ký: {ms} ms.",
+  "v.anchorTx": "(khối {block}, giao dịch {tx})",
+
+  "verdict.running": "Đang kiểm tra…",
+  "verdict.valid": "HỢP LỆ: ý kiến của bạn nằm trong nhật ký đã neo trên chuỗi khối, đúng như biên nhận.",
+  "verdict.invalid": "KHÔNG HỢP LỆ: bước “{step}” không đạt.",
+  "verdict.pending":
+    "ĐANG CHỜ: biên nhận đúng, nhưng ý kiến chưa được neo lên chuỗi khối. Dịch vụ cam kết neo trước {deadline}; hãy kiểm tra lại sau.",
+  "verdict.overdue":
+    "QUÁ HẠN: dịch vụ hứa neo ý kiến này trước {deadline} nhưng nhật ký trên chuỗi khối vẫn chưa có nó.",
+  "verdict.overdueEvidence":
+    "Biên nhận có chữ ký của dịch vụ là bằng chứng cho lời hứa này. Hãy tải về và gửi cho cơ quan hoặc báo chí.",
+  "verdict.incomplete": "CHƯA KẾT LUẬN: không hoàn tất được việc kiểm tra.",
+
+  "stepName.format": "Định dạng",
+  "stepName.signature": "Chữ ký của dịch vụ",
+  "stepName.contentHash": "Nội dung góp ý",
+  "stepName.leafHash": "Mục nhật ký",
+  "stepName.head": "Đầu nhật ký trên chuỗi khối",
+  "stepName.proof": "Bằng chứng bao hàm",
+  "step.passed": "đạt",
+  "step.failed": "không đạt",
+  "step.open": "chưa xong",
+  "step.skipped": "Bỏ qua vì bước trước không đạt.",
+  "step.waiting": "Đang chờ…",
+  "step.format.ok": "Biên nhận đúng định dạng.",
+  "step.format.bad": "Biên nhận hỏng hoặc không đúng định dạng.",
+  "step.signature.ok": "Dịch vụ đã ký biên nhận này.",
+  "step.signature.bad": "Chữ ký không khớp: biên nhận không do dịch vụ cấp, hoặc đã bị sửa.",
+  "step.contentHash.ok": "Nội dung và muối khớp với mã băm trong mục nhật ký.",
+  "step.contentHash.bad": "Nội dung trong biên nhận khác với nội dung đã ghi vào nhật ký.",
+  "step.leafHash.ok": "Mục nhật ký khớp với mã băm lá.",
+  "step.leafHash.bad": "Mục nhật ký không khớp với mã băm lá.",
+  "step.head.ok":
+    "Đọc trực tiếp từ hợp đồng: nhật ký đã neo có {treeSize} mục (gốc {root}), bao gồm vị trí {index} của bạn.",
+  "step.head.pending":
+    "Nhật ký đã neo mới có {treeSize} mục, chưa tới vị trí {index} của bạn. Hạn neo: {deadline}.",
+  "step.head.overdue":
+    "Đã quá hạn neo ({deadline}) mà nhật ký đã neo mới có {treeSize} mục, chưa tới vị trí {index} của bạn.",
+  "step.head.frozenMissing":
+    "Cuộc lấy ý kiến đã đóng với {treeSize} mục; vị trí {index} của bạn không nằm trong đó.",
+  "step.proof.ok": "Bằng chứng dẫn từ ý kiến của bạn tới đúng gốc đã neo trên chuỗi khối.",
+  "step.proof.bad": "Bằng chứng không dẫn tới gốc đã neo trên chuỗi khối.",
+  "step.proof.missing": "Dịch vụ (hoặc bản sao) không đưa ra được bằng chứng cho ý kiến này.",
+  "step.proof.waiting": "Sẽ kiểm tra khi ý kiến đã được neo.",
+
+  "a.title": "Kiểm toán cuộc lấy ý kiến",
+  "a.intro":
+    "Tải toàn bộ dữ liệu xuất của “{title}”, tính lại từng mục, gốc cây Merkle và kết quả ngay trong trình duyệt, rồi so với chuỗi khối.",
+  "a.chainHead": "Đầu nhật ký trên chuỗi khối",
+  "a.headValue": "{treeSize} mục, gốc {root}",
+  "a.anchors": "Số lần neo",
+  "a.noTally": "Kết quả chưa được công bố trên chuỗi khối.",
+  "a.start": "Bắt đầu kiểm toán",
+  "a.progress": "Tiến độ",
+  "a.progressValue": "{count} / {total} mục",
+  "a.exportFailed": "Không tải được dữ liệu xuất: {message}",
+  "a.result": "Kết quả kiểm toán",
+  "a.pass": "ĐẠT: mọi thứ tính lại đều khớp với chuỗi khối.",
+  "a.fail": "KHÔNG ĐẠT: có chỗ không khớp (xem bên dưới).",
+  "a.leaves.ok":
+    "{count} mục đều đúng mã băm; {texts} nội dung khớp, {withheld} nội dung bị ẩn do kiểm duyệt.",
+  "a.leaves.bad": "{n} mục có vấn đề.",
+  "a.anchors.ok": "Cả {n} lần neo trên chuỗi khối đều khớp với gốc tính lại.",
+  "a.anchors.bad": "Gốc tính lại không khớp lần neo ở kích thước: {sizes}.",
+  "a.anchors.none": "Chưa có lần neo nào trên chuỗi khối.",
+  "a.head.ok": "Gốc của {treeSize} mục đầu khớp với đầu nhật ký trên chuỗi khối.",
+  "a.head.bad": "Đầu nhật ký trên chuỗi khối ({treeSize} mục) không khớp với dữ liệu xuất ({count} mục).",
+  "a.tally.ok": "Kết quả tính lại khớp với mã băm kết quả trên chuỗi khối.",
+  "a.tally.bad": "Kết quả tính lại KHÔNG khớp với mã băm kết quả trên chuỗi khối.",
+  "a.problems": "Danh sách vấn đề",
+  "a.stats": "{count} mục trong {seconds} giây; gốc {root}.",
+
+  "s.title": "Cài đặt",
+  "s.intro":
+    "Bạn có thể dùng trang này với bất kỳ dịch vụ, bản sao hay nút RPC nào. Các cài đặt lưu trong trình duyệt.",
+  "s.api": "Địa chỉ dịch vụ (API)",
+  "s.api.hint": "Để trống để dùng nơi cung cấp trang này. Hiện dùng: {current}",
+  "s.rpc": "Địa chỉ RPC của chuỗi khối",
+  "s.rpc.hint":
+    "Để trống để dùng RPC mà dịch vụ giới thiệu, hoặc {fallback}. Đầu nhật ký luôn đọc qua RPC này, không qua dịch vụ.",
+  "s.proof": "Bản sao cung cấp bằng chứng (không bắt buộc)",
+  "s.proof.placeholder": "giống địa chỉ dịch vụ",
+  "s.proof.hint": "Một bản sao độc lập của nhật ký; để trống để lấy bằng chứng từ dịch vụ.",
+  "s.contract": "Địa chỉ hợp đồng đăng ký (không bắt buộc)",
+  "s.contract.hint": "Để trống để dùng địa chỉ dịch vụ giới thiệu.",
+  "s.save": "Lưu",
+  "s.saved": "Đã lưu.",
+  "s.reset": "Khôi phục mặc định",
+  "s.resetDone": "Đã khôi phục mặc định.",
+  "s.invalid": "Địa chỉ phải bắt đầu bằng http:// hoặc https://.",
+  "s.invalidContract": "Địa chỉ hợp đồng phải có dạng 0x và 40 ký tự hex.",
+} as const;
+
+export type MessageKey = keyof typeof vi;
+
+const en: Record<MessageKey, string> = {
+  "nav.label": "Main navigation",
+  "nav.skip": "Skip to main content",
+  "nav.list": "Consultations",
+  "nav.verify": "Verify a receipt",
+  "nav.settings": "Settings",
+  "nav.switchLang": "Tiếng Việt",
+  "nav.notFound": "Page not found",
+
+  "common.loading": "Loading…",
+  "common.retry": "Try again",
+  "common.block": "Block",
+  "common.tx": "Transaction",
+
+  "err.title": "Error:",
+  "err.pageTitle": "This page could not be shown",
+  "err.checkSettings": "Check the settings (service address, RPC)",
+  "err.service.unreachable":
+    "Cannot reach the service at {url}. It may be down, or the address in Settings may be wrong.",
+  "err.service.http": "The service answered with error {status}: {message}",
+  "err.service.format": "The service's answer has an unexpected format ({url}).",
+  "err.notFound": "Not found (the service answered 404).",
+  "err.auth": "You need to sign in (or your session has expired).",
+  "err.rpc.unreachable":
+    "Cannot reach the blockchain through the RPC {url}. Check the RPC address in Settings.",
+  "err.chain.wrong":
+    "The RPC {url} is chain {actual}, but this consultation is anchored on chain {expected}. Choose an RPC of the right chain in Settings.",
+  "err.chain.noContract": "There is no registry contract at {contract} on the chain of the RPC {url}.",
+  "err.chain.format": "The blockchain answered unexpectedly: {message}",
+  "err.unknown": "Unexpected error: {message}",
+
+  "status.open": "Open for opinions",
+  "status.closed": "Closed",
+  "status.upcoming": "Opening soon",
+  "status.scheduled": "Opening soon",
+  "status.tallied": "Results published",
+
+  "list.title": "Consultations",
+  "list.intro":
+    "Pick a draft to read it, give your opinion, and check for yourself that it matches the version anchored on chain.",
+  "list.empty": "There are no consultations yet.",
+  "list.agency": "Agency",
+  "list.status": "Status",
+  "list.opens": "Opens",
+  "list.deadline": "Closes",
+
+  "c.loadingTitle": "Consultation",
+  "c.version": "Draft version",
+  "c.badge.checking": "Comparing this draft with the version anchored on chain…",
+  "c.badge.ok": "This draft matches the version anchored on chain.",
+  "c.badge.bad": "This draft does NOT match the version anchored on chain.",
+  "c.badge.badExplain":
+    "The text you are reading differs from the one the agency committed to. Do not rely on it; tell the agency or the press.",
+  "c.badge.unknown": "The draft could not be checked against the chain yet.",
+  "c.badge.browserHash": "Hash computed in your browser",
+  "c.badge.chainHash": "Hash on chain",
+  "c.tally.title": "Results",
+  "c.tally.ok": "These results match the ones published on chain.",
+  "c.tally.bad": "These results do NOT match the ones published on chain.",
+  "c.tally.notYet": "The results are not published yet.",
+  "c.tally.caption": "Opinions per article (over {n} log entries)",
+  "c.tally.section": "Article",
+  "c.tally.total": "Total",
+  "c.tally.browserHash": "Results hash computed in your browser",
+  "c.tally.chainHash": "Results hash on chain",
+  "c.auditLink": "Full audit (for auditors and journalists)",
+
+  "f.signin.title": "Sign in to give your opinion",
+  "f.signin.hint": "Demo: type any identifier. It never goes on chain or into the log.",
+  "f.signin.sub": "Identifier",
+  "f.signin.button": "Sign in",
+  "f.signin.empty": "Please type an identifier.",
+  "f.signedInAs": "Signed in as {sub}.",
+  "f.signout": "Sign out",
+  "f.signinFirst": "Sign in (above) to give your opinion on this article.",
+  "f.title": "Your opinion on: {section}",
+  "f.stance": "Your position",
+  "f.stance.missing": "Please choose agree, disagree or neutral.",
+  "f.text": "Your comment (optional)",
+  "f.text.hint": "Up to 10,000 characters. Do not include personal data.",
+  "f.submit": "Send my opinion",
+  "f.submitting": "Sending…",
+
+  "stance.agree": "Agree",
+  "stance.disagree": "Disagree",
+  "stance.neutral": "Neutral",
+
+  "r.title": "Your receipt",
+  "r.kept": "Your opinion is recorded. This receipt is kept in this browser; download it too, to be safe.",
+  "r.notFound": "This receipt is not in this browser. If you downloaded it, open the Verify page.",
+  "r.consultation": "Consultation",
+  "r.section": "Article",
+  "r.stance": "Position",
+  "r.text": "Comment",
+  "r.index": "Position in the log",
+  "r.issuedAt": "Recorded at",
+  "r.deadline": "To be anchored on chain by",
+  "r.leafHash": "Log entry hash",
+  "r.download": "Download receipt (JSON)",
+  "r.verifyNow": "Verify now",
+  "r.qr.title": "QR code",
+  "r.qr.alt": "QR code holding the link that verifies this receipt",
+  "r.qr.hint": "Scan it with another phone to verify the receipt there.",
+  "r.qr.tooLarge": "Your comment is too long for a QR code; download the receipt instead.",
+  "r.status.pending": "Waiting to be anchored.",
+  "r.status.pendingExplain":
+    "Your opinion is in the log but not anchored on chain yet. The service promised to anchor it by {deadline}.",
+  "r.status.anchored": "Anchored.",
+  "r.status.anchoredExplain":
+    'The log anchored on chain has {treeSize} entries and includes yours. Press "Verify now" to check everything yourself.',
+  "r.status.overdue": "Anchoring overdue!",
+  "r.status.overdueExplain":
+    "The service promised to anchor it by {deadline} and has not. Keep this signed receipt as evidence.",
+  "r.status.unknown": "Anchoring status unknown.",
+
+  "v.title": "Verify a receipt",
+  "v.intro":
+    "Your browser checks the receipt itself: the signature, the text, and that your opinion is in the log anchored on chain. No need to trust the service.",
+  "v.choose": "Choose a receipt",
+  "v.file": "Receipt file (.json)",
+  "v.paste": "Or paste a receipt (JSON or a verify link)",
+  "v.pasteButton": "Verify",
+  "v.scan": "Scan a QR code (take a photo of it)",
+  "v.scan.none": "No QR code could be read in that picture.",
+  "v.scan.unsupported": "This browser cannot read QR codes; use a file or paste the link.",
+  "v.mine": "My opinions",
+  "v.mine.empty": "No receipts in this browser yet.",
+  "v.mine.item": "Consultation #{consultation}, entry {index}",
+  "v.mine.fromService": "Load my receipts from the service",
+  "v.notJson": "Cannot read the receipt: this is not valid JSON.",
+  "v.badFragment": "The link carrying the receipt is damaged.",
+  "v.results": "Result",
+  "v.detail": "Technical detail",
+  "v.time": "Checked in {ms} ms once the proof and the head had arrived.",
+  "v.anchorTx": "(block {block}, transaction {tx})",
+
+  "verdict.running": "Checking…",
+  "verdict.valid": "VALID: your opinion is in the log anchored on chain, exactly as the receipt says.",
+  "verdict.invalid": "INVALID: the step “{step}” failed.",
+  "verdict.pending":
+    "PENDING: the receipt is genuine, but your opinion is not anchored on chain yet. The service promised to anchor it by {deadline}; check again later.",
+  "verdict.overdue":
+    "OVERDUE: the service promised to anchor this opinion by {deadline}, and the log on chain still does not include it.",
+  "verdict.overdueEvidence":
+    "The receipt signed by the service is evidence of that promise. Download it and send it to the agency or the press.",
+  "verdict.incomplete": "NO CONCLUSION: the check could not be completed.",
+
+  "stepName.format": "Format",
+  "stepName.signature": "Service signature",
+  "stepName.contentHash": "Comment text",
+  "stepName.leafHash": "Log entry",
+  "stepName.head": "Log head on chain",
+  "stepName.proof": "Inclusion proof",
+  "step.passed": "passed",
+  "step.failed": "failed",
+  "step.open": "not done",
+  "step.skipped": "Skipped because an earlier step failed.",
+  "step.waiting": "Waiting…",
+  "step.format.ok": "The receipt is well formed.",
+  "step.format.bad": "The receipt is damaged or not in the right format.",
+  "step.signature.ok": "The service signed this receipt.",
+  "step.signature.bad":
+    "The signature does not match: the service did not issue this receipt, or it was altered.",
+  "step.contentHash.ok": "The text and salt match the hash in the log entry.",
+  "step.contentHash.bad": "The text in this receipt is not the text recorded in the log.",
+  "step.leafHash.ok": "The log entry matches the leaf hash.",
+  "step.leafHash.bad": "The log entry does not match the leaf hash.",
+  "step.head.ok":
+    "Read from the contract: the anchored log has {treeSize} entries (root {root}) and includes your position {index}.",
+  "step.head.pending":
+    "The anchored log has {treeSize} entries and does not reach your position {index} yet. Anchoring deadline: {deadline}.",
+  "step.head.overdue":
+    "The anchoring deadline ({deadline}) has passed and the anchored log has only {treeSize} entries, not reaching your position {index}.",
+  "step.head.frozenMissing":
+    "The consultation closed with {treeSize} entries; your position {index} is not among them.",
+  "step.proof.ok": "The proof leads from your opinion to the exact root anchored on chain.",
+  "step.proof.bad": "The proof does not lead to the root anchored on chain.",
+  "step.proof.missing": "The service (or mirror) could not produce a proof for this opinion.",
+  "step.proof.waiting": "Checked once your opinion is anchored.",
+
+  "a.title": "Audit a consultation",
+  "a.intro":
+    "Download the whole export of “{title}”, recompute every entry, the Merkle root and the results in your browser, and compare them with the chain.",
+  "a.chainHead": "Log head on chain",
+  "a.headValue": "{treeSize} entries, root {root}",
+  "a.anchors": "Anchorings",
+  "a.noTally": "Results not published on chain yet.",
+  "a.start": "Start the audit",
+  "a.progress": "Progress",
+  "a.progressValue": "{count} / {total} entries",
+  "a.exportFailed": "Could not download the export: {message}",
+  "a.result": "Audit result",
+  "a.pass": "PASS: everything recomputed matches the chain.",
+  "a.fail": "FAIL: something does not match (see below).",
+  "a.leaves.ok":
+    "All {count} entries hash correctly; {texts} texts match, {withheld} withheld by moderation.",
+  "a.leaves.bad": "{n} entries have problems.",
+  "a.anchors.ok": "All {n} anchorings on chain match the recomputed roots.",
+  "a.anchors.bad": "The recomputed root does not match the anchoring at sizes: {sizes}.",
+  "a.anchors.none": "Nothing anchored on chain yet.",
+  "a.head.ok": "The root of the first {treeSize} entries matches the log head on chain.",
+  "a.head.bad": "The log head on chain ({treeSize} entries) does not match the export ({count} entries).",
+  "a.tally.ok": "The recomputed results match the results hash on chain.",
+  "a.tally.bad": "The recomputed results do NOT match the results hash on chain.",
+  "a.problems": "Problems found",
+  "a.stats": "{count} entries in {seconds} s; root {root}.",
+
+  "s.title": "Settings",
+  "s.intro": "You can use this page with any service, mirror or RPC node. Settings are kept in this browser.",
+  "s.api": "Service (API) address",
+  "s.api.hint": "Leave empty to use the site that served this page. Now using: {current}",
+  "s.rpc": "Blockchain RPC address",
+  "s.rpc.hint":
+    "Leave empty to use the RPC the service suggests, or {fallback}. The log head is always read through this RPC, never through the service.",
+  "s.proof": "Proof mirror (optional)",
+  "s.proof.placeholder": "same as the service",
+  "s.proof.hint": "An independent copy of the log; leave empty to get proofs from the service.",
+  "s.contract": "Registry contract address (optional)",
+  "s.contract.hint": "Leave empty to use the address the service gives.",
+  "s.save": "Save",
+  "s.saved": "Saved.",
+  "s.reset": "Back to defaults",
+  "s.resetDone": "Defaults restored.",
+  "s.invalid": "Addresses must start with http:// or https://.",
+  "s.invalidContract": "A contract address is 0x followed by 40 hex characters.",
+};
+
+export type Lang = "vi" | "en";
+const dicts: Record<Lang, Record<MessageKey, string>> = { vi, en };
+const LANG_KEY = "gopy.lang";
+
+let current: Lang = (() => {
+  try {
+    return window.localStorage.getItem(LANG_KEY) === "en" ? "en" : "vi";
+  } catch {
+    return "vi";
+  }
+})();
+
+export function getLang(): Lang {
+  return current;
+}
+
+export function setLang(lang: Lang): void {
+  current = lang;
+  try {
+    window.localStorage.setItem(LANG_KEY, lang);
+  } catch {
+    // ignore
+  }
+  document.documentElement.lang = lang;
+}
+
+/** The message for `key` in the current language; unknown keys come back as themselves. */
+export function t(key: MessageKey | (string & {}), params: Record<string, string | number> = {}): string {
+  const msg = (dicts[current] as Record<string, string>)[key] ?? (vi as Record<string, string>)[key] ?? key;
+  return msg.replace(/\{(\w+)\}/g, (m, name: string) => (name in params ? String(params[name]) : m));
+}

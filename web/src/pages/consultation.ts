@@ -1,0 +1,380 @@
+import { draftHash, type Hex, tallyHash } from "../../../protocol/index.ts";
+import {
+  type Consultation,
+  devToken,
+  getConsultation,
+  getTally,
+  type Section,
+  submitOpinion,
+} from "../api.ts";
+import { connect, findDraftTx, findTallyTx, readHead, readRecord } from "../chain.ts";
+import { h, replace, shortHex, uid } from "../dom.ts";
+import { t } from "../i18n.ts";
+import { saveReceipt } from "../receipts.ts";
+import { apiBase, loadSession, saveSession } from "../settings.ts";
+import { isCurrent } from "../state.ts";
+import { describeError, errorBox, formatUnix, heading, loading, statusLabel } from "../ui.ts";
+
+export async function renderConsultation(main: HTMLElement, gen: number, id: string): Promise<void> {
+  replace(main, heading(t("c.loadingTitle")), loading());
+  let c: Consultation;
+  try {
+    c = await getConsultation(id);
+  } catch (e) {
+    if (isCurrent(gen)) {
+      replace(
+        main,
+        heading(t("c.loadingTitle")),
+        errorBox(e, () => void renderConsultation(main, gen, id)),
+      );
+    }
+    return;
+  }
+  if (!isCurrent(gen)) return;
+
+  const badge = h("section", {
+    class: "badge",
+    id: "draft-badge",
+    "aria-live": "polite",
+    "data-badge": "checking",
+  });
+  const tally = h("section", { class: "tally", id: "tally-check", "aria-live": "polite" });
+  const isOpen = c.status === "open";
+  replace(
+    main,
+    heading(c.title),
+    h(
+      "dl",
+      { class: "meta" },
+      h("dt", null, t("list.agency")),
+      h("dd", null, c.agency),
+      h("dt", null, t("list.status")),
+      h("dd", null, h("span", { class: `status status-${c.status}` }, statusLabel(c.status))),
+      h("dt", null, t("list.opens")),
+      h("dd", null, formatUnix(c.opensAt)),
+      h("dt", null, t("list.deadline")),
+      h("dd", null, formatUnix(c.closesAt)),
+      h("dt", null, t("c.version")),
+      h("dd", null, String(c.draft.version)),
+    ),
+    badge,
+    c.summary ? h("p", { class: "summary" }, c.summary) : null,
+    isOpen ? null : tally,
+    isOpen ? signInPanel(main, gen, id) : null,
+    h(
+      "div",
+      { class: "sections" },
+      c.draft.sections.map((s) => sectionView(c, s, isOpen)),
+    ),
+    h("p", null, h("a", { href: `#/c/${encodeURIComponent(c.id)}/audit` }, t("c.auditLink"))),
+  );
+  void checkDraft(c, badge, gen);
+  if (!isOpen) void checkTally(c, tally, gen);
+}
+
+async function checkDraft(c: Consultation, badge: HTMLElement, gen: number): Promise<void> {
+  replace(badge, h("p", null, t("c.badge.checking")));
+  let local: Hex;
+  try {
+    local = draftHash({
+      title: c.title,
+      summary: c.summary,
+      sections: c.draft.sections.map((s) => ({ id: s.id, title: s.title, text: s.text })),
+    });
+  } catch (e) {
+    badge.dataset.badge = "mismatch";
+    badge.className = "badge bad";
+    replace(badge, h("p", null, h("strong", null, t("c.badge.bad")), " ", describeError(e)));
+    return;
+  }
+  try {
+    const ctx = await connect(c.chain ?? {});
+    const rec = await readRecord(ctx, c.id);
+    const tx = await findDraftTx(ctx, c.id, rec.draftHash).catch(() => null);
+    if (!isCurrent(gen)) return;
+    const ok = rec.draftHash === local.toLowerCase();
+    badge.dataset.badge = ok ? "match" : "mismatch";
+    badge.className = `badge ${ok ? "ok" : "bad"}`;
+    replace(
+      badge,
+      h(
+        "p",
+        null,
+        h("span", { class: "icon", "aria-hidden": "true" }, ok ? "✓" : "✗"),
+        " ",
+        h("strong", null, t(ok ? "c.badge.ok" : "c.badge.bad")),
+      ),
+      h(
+        "dl",
+        { class: "hashes" },
+        h("dt", null, t("c.badge.browserHash")),
+        h("dd", null, h("code", { title: local }, shortHex(local))),
+        h("dt", null, t("c.badge.chainHash")),
+        h("dd", null, h("code", { title: rec.draftHash }, shortHex(rec.draftHash))),
+        tx ? [h("dt", null, t("common.block")), h("dd", null, String(tx.blockNumber))] : null,
+        tx
+          ? [
+              h("dt", null, t("common.tx")),
+              h("dd", null, h("code", { title: tx.txHash }, shortHex(tx.txHash))),
+            ]
+          : null,
+      ),
+      ok ? null : h("p", null, t("c.badge.badExplain")),
+    );
+  } catch (e) {
+    if (!isCurrent(gen)) return;
+    badge.dataset.badge = "error";
+    badge.className = "badge unknown";
+    replace(
+      badge,
+      h("p", null, h("strong", null, t("c.badge.unknown")), " ", describeError(e)),
+      errorBox(e, () => void checkDraft(c, badge, gen)),
+    );
+  }
+}
+
+async function checkTally(c: Consultation, box: HTMLElement, gen: number): Promise<void> {
+  replace(box, h("h2", null, t("c.tally.title")), h("p", null, t("common.loading")));
+  let doc: Awaited<ReturnType<typeof getTally>>;
+  try {
+    doc = await getTally(c.id);
+  } catch (e) {
+    if (!isCurrent(gen)) return;
+    box.dataset.tally = "none";
+    replace(
+      box,
+      h("h2", null, t("c.tally.title")),
+      h("p", null, t("c.tally.notYet")),
+      h("p", { class: "hint" }, describeError(e)),
+    );
+    return;
+  }
+  try {
+    const local = tallyHash(doc.document);
+    const ctx = await connect(c.chain ?? {});
+    const [rec, head, tx] = await Promise.all([
+      readRecord(ctx, c.id),
+      readHead(ctx, c.id),
+      findTallyTx(ctx, c.id).catch(() => null),
+    ]);
+    if (!isCurrent(gen)) return;
+    const ok =
+      rec.tallyHash === local.toLowerCase() &&
+      doc.document.treeSize === head.treeSize &&
+      doc.document.rootHash.toLowerCase() === head.rootHash;
+    box.dataset.tally = ok ? "match" : "mismatch";
+    box.className = `tally ${ok ? "ok" : "bad"}`;
+    const totals = doc.document.totals.total;
+    replace(
+      box,
+      h("h2", null, t("c.tally.title")),
+      h(
+        "p",
+        null,
+        h("span", { class: "icon", "aria-hidden": "true" }, ok ? "✓" : "✗"),
+        " ",
+        h("strong", null, t(ok ? "c.tally.ok" : "c.tally.bad")),
+      ),
+      h(
+        "table",
+        { class: "counts" },
+        h("caption", null, t("c.tally.caption", { n: doc.document.treeSize })),
+        h(
+          "thead",
+          null,
+          h(
+            "tr",
+            null,
+            h("th", { scope: "col" }, t("c.tally.section")),
+            h("th", { scope: "col" }, t("stance.agree")),
+            h("th", { scope: "col" }, t("stance.disagree")),
+            h("th", { scope: "col" }, t("stance.neutral")),
+          ),
+        ),
+        h(
+          "tbody",
+          null,
+          c.draft.sections.map((s) => {
+            const k = doc.document.sections[s.id]?.total;
+            return h(
+              "tr",
+              null,
+              h("th", { scope: "row" }, s.title),
+              h("td", null, String(k?.agree ?? 0)),
+              h("td", null, String(k?.disagree ?? 0)),
+              h("td", null, String(k?.neutral ?? 0)),
+            );
+          }),
+          h(
+            "tr",
+            { class: "total" },
+            h("th", { scope: "row" }, t("c.tally.total")),
+            h("td", null, String(totals.agree)),
+            h("td", null, String(totals.disagree)),
+            h("td", null, String(totals.neutral)),
+          ),
+        ),
+      ),
+      h(
+        "dl",
+        { class: "hashes" },
+        h("dt", null, t("c.tally.browserHash")),
+        h("dd", null, h("code", { title: local }, shortHex(local))),
+        h("dt", null, t("c.tally.chainHash")),
+        h("dd", null, h("code", null, rec.tallyHash ? shortHex(rec.tallyHash) : "—")),
+        tx
+          ? [
+              h("dt", null, t("common.block")),
+              h("dd", null, String(tx.blockNumber)),
+              h("dt", null, t("common.tx")),
+              h("dd", null, h("code", { title: tx.txHash }, shortHex(tx.txHash))),
+            ]
+          : null,
+      ),
+    );
+  } catch (e) {
+    if (!isCurrent(gen)) return;
+    box.dataset.tally = "error";
+    replace(
+      box,
+      h("h2", null, t("c.tally.title")),
+      errorBox(e, () => void checkTally(c, box, gen)),
+    );
+  }
+}
+
+function signInPanel(main: HTMLElement, gen: number, id: string): HTMLElement {
+  const session = loadSession();
+  if (session) {
+    return h(
+      "section",
+      { class: "signin", "aria-labelledby": "signin-h" },
+      h("h2", { id: "signin-h", class: "visually-hidden" }, t("f.signin.title")),
+      h("p", null, t("f.signedInAs", { sub: session.sub }), " "),
+      h(
+        "button",
+        {
+          type: "button",
+          class: "link",
+          onclick: () => {
+            saveSession(null);
+            void renderConsultation(main, gen, id);
+          },
+        },
+        t("f.signout"),
+      ),
+    );
+  }
+  const input = h("input", {
+    type: "text",
+    name: "sub",
+    autocomplete: "username",
+    required: true,
+    maxlength: "64",
+    id: "signin-sub",
+  });
+  const status = h("p", { role: "status", class: "form-status" });
+  const form = h(
+    "form",
+    { class: "signin", "aria-labelledby": "signin-h", id: "signin-form" },
+    h("h2", { id: "signin-h" }, t("f.signin.title")),
+    h("p", { class: "hint" }, t("f.signin.hint")),
+    h("div", { class: "field" }, h("label", { for: "signin-sub" }, t("f.signin.sub")), input),
+    h("button", { type: "submit" }, t("f.signin.button")),
+    status,
+  );
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const sub = input.value.trim();
+    if (!sub) {
+      status.textContent = t("f.signin.empty");
+      input.focus();
+      return;
+    }
+    status.textContent = t("common.loading");
+    try {
+      const { token } = await devToken(sub);
+      saveSession({ apiUrl: apiBase(), sub, token });
+      await renderConsultation(main, gen, id);
+      document.getElementById("page-title")?.focus();
+    } catch (e) {
+      status.textContent = describeError(e);
+    }
+  });
+  return form;
+}
+
+function sectionView(c: Consultation, s: Section, isOpen: boolean): HTMLElement {
+  const hid = uid("sec");
+  return h(
+    "article",
+    { class: "section", "aria-labelledby": hid, "data-section": s.id },
+    h("h2", { id: hid }, s.title),
+    h("div", { class: "text" }, s.text),
+    isOpen ? opinionForm(c, s) : null,
+  );
+}
+
+function opinionForm(c: Consultation, s: Section): HTMLElement {
+  const session = loadSession();
+  if (!session) return h("p", { class: "hint" }, t("f.signinFirst"));
+  const base = uid("op");
+  const stances = ["agree", "disagree", "neutral"] as const;
+  const text = h("textarea", { id: `${base}-text`, name: "text", rows: "4", maxlength: "10000" });
+  const status = h("p", { role: "status", class: "form-status", "aria-live": "polite" });
+  const submit = h("button", { type: "submit" }, t("f.submit"));
+  let idempotencyKey = crypto.randomUUID();
+  const form = h(
+    "form",
+    { class: "opinion", "data-section": s.id },
+    h("h3", null, t("f.title", { section: s.title })),
+    h(
+      "fieldset",
+      null,
+      h("legend", null, t("f.stance")),
+      stances.map((st) =>
+        h(
+          "label",
+          { class: "radio" },
+          h("input", { type: "radio", name: `${base}-stance`, value: st, required: true }),
+          " ",
+          t(`stance.${st}`),
+        ),
+      ),
+    ),
+    h(
+      "div",
+      { class: "field" },
+      h("label", { for: `${base}-text` }, t("f.text")),
+      text,
+      h("p", { class: "hint" }, t("f.text.hint")),
+    ),
+    submit,
+    status,
+  );
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const checked = form.querySelector<HTMLInputElement>(`input[name="${base}-stance"]:checked`);
+    if (!checked) {
+      status.textContent = t("f.stance.missing");
+      form.querySelector<HTMLInputElement>("input[type=radio]")?.focus();
+      return;
+    }
+    submit.disabled = true;
+    status.textContent = t("f.submitting");
+    try {
+      const receipt = await submitOpinion(
+        c.id,
+        { section: s.id, stance: checked.value, text: text.value },
+        idempotencyKey,
+      );
+      idempotencyKey = crypto.randomUUID();
+      saveReceipt(receipt);
+      window.location.hash = `#/receipt/${encodeURIComponent(receipt.consultation)}/${receipt.leafIndex}`;
+    } catch (e) {
+      status.textContent = describeError(e);
+      submit.disabled = false;
+    }
+  });
+  return form;
+}

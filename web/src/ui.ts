@@ -1,0 +1,85 @@
+// Shared page pieces: headings that take focus on navigation, error boxes that always say what failed.
+import { ApiError } from "./api.ts";
+import { ChainError } from "./chain.ts";
+import { h } from "./dom.ts";
+import { getLang, t } from "./i18n.ts";
+
+/** The page's h1; focused after each navigation so screen readers announce the new page. */
+export function heading(text: string): HTMLHeadingElement {
+  return h("h1", { tabindex: "-1", id: "page-title" }, text);
+}
+
+export function describeError(e: unknown): string {
+  if (e instanceof ApiError) {
+    if (e.kind === "unreachable")
+      return t("err.service.unreachable", { url: e.url.replace(/\/api\/.*$/, "") });
+    if (e.kind === "auth") return t("err.auth");
+    if (e.kind === "format") return t("err.service.format", { url: e.url });
+    if (e.status === 404) return t("err.notFound");
+    return t("err.service.http", { status: e.status, message: e.message });
+  }
+  if (e instanceof ChainError) {
+    if (e.kind === "unreachable") return t("err.rpc.unreachable", { url: e.rpcUrl });
+    if (e.kind === "wrongChain") {
+      return t("err.chain.wrong", {
+        expected: e.detail.expected ?? "?",
+        actual: e.detail.actual ?? "?",
+        url: e.rpcUrl,
+      });
+    }
+    if (e.kind === "noContract")
+      return t("err.chain.noContract", { contract: e.detail.contract ?? "?", url: e.rpcUrl });
+    return t("err.chain.format", { message: e.message });
+  }
+  return t("err.unknown", { message: e instanceof Error ? e.message : String(e) });
+}
+
+export function errorBox(e: unknown, retry?: () => void): HTMLElement {
+  const showSettings = e instanceof ChainError || (e instanceof ApiError && e.kind === "unreachable");
+  return h(
+    "div",
+    {
+      class: "error",
+      role: "alert",
+      "data-error": e instanceof ApiError || e instanceof ChainError ? e.kind : "unknown",
+    },
+    h("p", null, h("strong", null, t("err.title")), " ", describeError(e)),
+    h(
+      "p",
+      { class: "actions" },
+      retry ? h("button", { type: "button", onclick: () => retry() }, t("common.retry")) : null,
+      showSettings ? h("a", { href: "#/settings" }, t("err.checkSettings")) : null,
+    ),
+  );
+}
+
+export function formatUnix(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return "—";
+  return formatMs(seconds * 1000);
+}
+
+export function formatMs(ms: number): string {
+  try {
+    return new Intl.DateTimeFormat(getLang() === "vi" ? "vi-VN" : "en-GB", {
+      dateStyle: "medium",
+      timeStyle: "short",
+    }).format(new Date(ms));
+  } catch {
+    return new Date(ms).toISOString();
+  }
+}
+
+export function formatIso(iso: string): string {
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? iso : formatMs(ms);
+}
+
+export function statusLabel(status: string): string {
+  const key = `status.${status}`;
+  const label = t(key as Parameters<typeof t>[0]);
+  return label === key ? status : label;
+}
+
+export function loading(): HTMLElement {
+  return h("p", { class: "loading", role: "status" }, t("common.loading"));
+}
