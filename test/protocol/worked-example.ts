@@ -1,0 +1,94 @@
+// The worked example of docs/PROTOCOL.md, computed by protocol/. worked-example.test.ts pins every
+// value the document prints, so the document cannot drift from the code.
+import {
+  authorPseudonym,
+  computeTally,
+  contentHash,
+  decodeEntry,
+  draftHash,
+  draftString,
+  entryString,
+  type Hex,
+  leafHash,
+  MerkleLog,
+  type OpinionEntry,
+  receiptKeyFromSeed,
+  signReceipt,
+  tallyHash,
+  utf8Encode,
+} from "../../protocol/index.ts";
+
+export async function workedExample() {
+  const secret = new Uint8Array(32).fill(0x07);
+  const salt = `0x${"11".repeat(32)}` as Hex;
+  const text = "Tôi đồng ý.";
+  const draft = {
+    title: "Dự thảo Luật Thủ đô (sửa đổi)",
+    summary: "Lấy ý kiến nhân dân",
+    sections: [
+      { id: "dieu-1", title: "Điều 1. Phạm vi điều chỉnh", text: "Luật này quy định..." },
+      { id: "dieu-2", title: "Điều 2. Đối tượng áp dụng", text: "Luật này áp dụng đối với..." },
+    ],
+  };
+  const author = authorPseudonym(secret, "1", "citizen-42");
+  const entry: OpinionEntry = {
+    v: 1,
+    type: "opinion",
+    consultation: "1",
+    draftVersion: 1,
+    section: "dieu-1",
+    stance: "agree",
+    contentHash: contentHash(salt, text),
+    author,
+    channel: "online",
+    submittedAt: "2026-05-06T08:00:00.000Z",
+    replaces: null,
+  };
+  const entryText = entryString(entry);
+  const leaf = leafHash(utf8Encode(entryText));
+  const others = [
+    { ...entry, author: authorPseudonym(secret, "1", "citizen-43"), stance: "disagree" as const },
+    { ...entry, section: "dieu-2", stance: "neutral" as const, channel: "offline" as const },
+  ];
+  const log = new MerkleLog();
+  await log.append(leaf);
+  for (const other of others) await log.append(leafHash(utf8Encode(entryString(other))));
+  const key = receiptKeyFromSeed(new Uint8Array(32).fill(0x01));
+  const receipt = signReceipt(
+    {
+      consultation: "1",
+      leafIndex: 0,
+      leafHash: leaf,
+      entry: entryText,
+      text,
+      salt,
+      issuedAt: "2026-05-06T08:00:00.020Z",
+      anchorDeadline: "2026-05-06T08:05:00.020Z",
+    },
+    key,
+  );
+  const entries = [entryText, ...others.map(entryString)].map((e, index) => ({
+    index,
+    entry: decodeEntry(e),
+  }));
+  const tally = computeTally("1", ["dieu-1", "dieu-2"], entries, 3, await log.root());
+  return {
+    author,
+    contentHash: entry.contentHash,
+    entryText,
+    leafHash: leaf,
+    root1: await log.root(1),
+    root3: await log.root(3),
+    inclusion0at3: await log.inclusionProof(0, 3),
+    consistency1to3: await log.consistencyProof(1, 3),
+    consistency2to3: await log.consistencyProof(2, 3),
+    draftText: draftString(draft),
+    draftHash: draftHash(draft),
+    publicJwk: key.publicJwk,
+    receipt,
+    tally,
+    tallyHash: tallyHash(tally),
+  };
+}
+
+if (import.meta.main) console.log(JSON.stringify(await workedExample(), null, 2));
