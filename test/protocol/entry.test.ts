@@ -18,7 +18,7 @@ const nodeSha256Hex = (data: Uint8Array) => `0x${createHash("sha256").update(dat
 const SALT = `0x${"11".repeat(32)}` as Hex;
 const AUTHOR = `0x${"aa".repeat(32)}` as Hex;
 
-export const sampleOpinion: OpinionEntry = {
+const sampleOpinion: OpinionEntry = {
   v: 1,
   type: "opinion",
   consultation: "7",
