@@ -7,7 +7,7 @@ import ConsultationRegistryModule from "../../ignition/modules/ConsultationRegis
 import { type Hex, leafHash, MerkleLog, verifyConsistency } from "../../protocol/index.ts";
 import { flipBit, randomHash, shapeMutations } from "./helpers.ts";
 
-const { ethers, networkHelpers, ignition } = await network.connect();
+const { ethers, networkHelpers, ignition } = await network.create();
 const { time } = networkHelpers;
 
 const DAY = 24 * 60 * 60;

@@ -15,7 +15,7 @@ import {
 } from "../../protocol/index.ts";
 import { all32, flipBit, loadVectors, randomHash, shapeMutations, toHex, VECTORS_DIR } from "./helpers.ts";
 
-const { ethers } = await network.connect();
+const { ethers } = await network.create();
 const leavesOf = new WeakMap<MerkleLog, Hex[]>();
 
 async function randomLog(size: number): Promise<MerkleLog> {
