@@ -124,6 +124,7 @@ function candidates(k: number): { m: number; n: number; length: number; hashes: 
 const { ethers, networkHelpers } = await network.create();
 const [admin, agency, operator] = await ethers.getSigners();
 if (!admin || !agency || !operator) throw new Error("need three accounts");
+const agencyAddress = agency.address;
 const factory = await ethers.getContractFactory("ConsultationRegistry");
 const deployed = await factory.deploy(86_400, admin.address);
 await deployed.waitForDeployment();
@@ -148,7 +149,7 @@ async function open(): Promise<number> {
     registry
       .connect(operator)
       .openConsultation(
-        agency.address,
+        agencyAddress,
         hex(randomBytes(32)),
         "https://gopy.example/c/draft",
         now,
@@ -165,7 +166,7 @@ async function open(): Promise<number> {
     registry
       .connect(operator)
       .openConsultation(
-        agency.address,
+        agencyAddress,
         hex(randomBytes(32)),
         "https://consult.example.gov/c/0001/draft-v1.json",
         now,
