@@ -6,22 +6,28 @@ import { ProtocolError } from "./errors.ts";
 
 /** The RFC 8785 canonical JSON text of `value`. */
 export function canonicalJson(value: unknown): string {
-  return serialize(value, "value");
+  return serialize(value, "value", 0);
 }
 
-function serialize(value: unknown, path: string): string {
+// Deeper nesting than any Gopy format uses is refused rather than left to overflow the stack.
+const MAX_DEPTH = 32;
+
+function serialize(value: unknown, path: string, depth: number): string {
+  if (depth > MAX_DEPTH)
+    throw new ProtocolError("invalid_json", `${path} is nested deeper than ${MAX_DEPTH} levels`);
   if (value === null || typeof value === "boolean" || typeof value === "string") return JSON.stringify(value);
   if (typeof value === "number") {
     if (!Number.isFinite(value)) throw new ProtocolError("invalid_json", `${path} is not a finite number`);
     return JSON.stringify(value);
   }
-  if (Array.isArray(value)) return `[${value.map((item, i) => serialize(item, `${path}[${i}]`)).join(",")}]`;
+  if (Array.isArray(value))
+    return `[${value.map((item, i) => serialize(item, `${path}[${i}]`, depth + 1)).join(",")}]`;
   if (typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
     const record = value as Record<string, unknown>;
     const members: string[] = [];
     for (const key of Object.keys(record).sort()) {
       if (record[key] === undefined) continue;
-      members.push(`${JSON.stringify(key)}:${serialize(record[key], `${path}.${key}`)}`);
+      members.push(`${JSON.stringify(key)}:${serialize(record[key], `${path}.${key}`, depth + 1)}`);
     }
     return `{${members.join(",")}}`;
   }

@@ -76,6 +76,14 @@ export function receiptSigningInput(
 
 /** Signs a receipt. The fields must already be consistent (the entry hashes to leafHash, and so on). */
 export function signReceipt(fields: ReceiptFields, key: ReceiptSigningKey): Receipt {
+  if (typeof key?.sign !== "function" || typeof key.keyId !== "string") {
+    throw new ProtocolError(
+      "invalid_key",
+      "signReceipt needs a key made by receiptKeyFromSeed or generateReceiptKey",
+    );
+  }
+  if (typeof fields !== "object" || fields === null)
+    throw new ProtocolError("invalid_receipt", "receipt fields must be an object");
   const unsigned = { v: 1 as const, ...fields, keyId: key.keyId, signature: "" };
   const problem = receiptShapeProblem(unsigned, true);
   if (problem) throw new ProtocolError("invalid_receipt", problem);
@@ -152,6 +160,7 @@ export function verifyReceipt(receipt: unknown, keys: readonly PublicJwk[]): Rec
     return { valid: false, steps, ...extra };
   };
 
+  if (!Array.isArray(keys)) throw new ProtocolError("invalid_key", "keys must be a list of public JWKs");
   const shapeProblem = receiptShapeProblem(receipt);
   if (shapeProblem) return stop("format", shapeProblem);
   const r = receipt as Receipt;

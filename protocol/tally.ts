@@ -3,7 +3,7 @@
 // words, never votes.
 import { sha256 } from "#sha256";
 import { bytesToHex, type Hex, isHash, utf8Encode } from "./encoding.ts";
-import { type Channel, type Entry, SECTION_ID_PATTERN, type Stance } from "./entry.ts";
+import { CHANNELS, type Channel, type Entry, SECTION_ID_PATTERN, STANCES, type Stance } from "./entry.ts";
 import { ProtocolError } from "./errors.ts";
 import { canonicalJson } from "./jcs.ts";
 
@@ -76,6 +76,16 @@ export class TallyBuilder {
         `entries must be added in log order: expected index ${this.#count}, got ${index}`,
       );
     }
+    if (
+      typeof entry !== "object" ||
+      entry === null ||
+      (entry.type !== "opinion" && entry.type !== "moderation")
+    ) {
+      throw new ProtocolError("invalid_tally", `entry ${index} is not a decoded opinion or moderation entry`);
+    }
+    if (entry.type === "opinion" && (!STANCES.includes(entry.stance) || !CHANNELS.includes(entry.channel))) {
+      throw new ProtocolError("invalid_tally", `entry ${index} has an unknown stance or channel`);
+    }
     if (entry.consultation !== this.#consultation) {
       throw new ProtocolError(
         "invalid_tally",
@@ -132,6 +142,19 @@ export function computeTally(
 
 /** The tally document's canonical JSON. */
 export function tallyString(doc: TallyDocument): string {
+  const d = doc as Partial<TallyDocument> | null;
+  if (
+    typeof d !== "object" ||
+    d === null ||
+    d.v !== 1 ||
+    typeof d.sections !== "object" ||
+    typeof d.totals !== "object"
+  ) {
+    throw new ProtocolError(
+      "invalid_tally",
+      "a tally document is an object {v:1, consultation, treeSize, rootHash, sections, totals}",
+    );
+  }
   return canonicalJson(doc);
 }
 

@@ -7,7 +7,7 @@ export function formatTime(ms: number): string {
   if (!Number.isSafeInteger(ms) || ms < 0 || ms > 253402300799999) {
     throw new ProtocolError(
       "invalid_argument",
-      `time must be integer milliseconds between 1970 and 9999, got ${ms}`,
+      `time must be integer milliseconds between 1970 and 9999, got ${String(ms)}`,
     );
   }
   return new Date(ms).toISOString();

@@ -140,6 +140,22 @@ function consistencyRanges(size1: number, size2: number): LeafRange[] {
   return ranges;
 }
 
+/** Reads `ids` from the store, refusing an answer that does not hold one 32-byte hash per id. */
+async function readNodes(store: TreeStore, ids: readonly NodeId[]): Promise<Uint8Array[]> {
+  const hashes = await store.getNodes(ids);
+  if (
+    !Array.isArray(hashes) ||
+    hashes.length !== ids.length ||
+    hashes.some((h) => !(h instanceof Uint8Array) || h.length !== 32)
+  ) {
+    throw new ProtocolError(
+      "invalid_argument",
+      `tree store returned a malformed answer for ${ids.length} nodes`,
+    );
+  }
+  return hashes;
+}
+
 /** Folds the hashes of consecutive perfect subtrees right to left into their Merkle Tree Hash. */
 function foldRight(hashes: readonly Uint8Array[]): Uint8Array {
   let acc = hashes[hashes.length - 1]!;
@@ -164,7 +180,7 @@ export class MerkleLog {
   static async open(store: TreeStore, size: number): Promise<MerkleLog> {
     assertSize(size, "size");
     const log = new MerkleLog(store);
-    if (size > 0) log.#frontier = await store.getNodes(perfectSubtrees(0, size));
+    if (size > 0) log.#frontier = await readNodes(store, perfectSubtrees(0, size));
     log.#size = size;
     return log;
   }
@@ -225,7 +241,7 @@ export class MerkleLog {
     this.#assertWithin(size, "size");
     if (size === 0) return EMPTY_ROOT;
     if (size === this.#size) return bytesToHex(foldRight(this.#frontier));
-    return bytesToHex(foldRight(await this.#store.getNodes(perfectSubtrees(0, size))));
+    return bytesToHex(foldRight(await readNodes(this.#store, perfectSubtrees(0, size))));
   }
 
   /** RFC 9162 inclusion proof for leaf `index` in the tree of the first `size` leaves. */
@@ -260,7 +276,7 @@ export class MerkleLog {
   /** Merkle Tree Hashes of `ranges`, reading all the stored subtrees they need at once. */
   async #hashRanges(ranges: readonly LeafRange[]): Promise<Hex[]> {
     const parts = ranges.map(([start, end]) => perfectSubtrees(start, end));
-    const hashes = await this.#store.getNodes(parts.flat());
+    const hashes = await readNodes(this.#store, parts.flat());
     let at = 0;
     return parts.map((ids) => {
       const slice = hashes.slice(at, at + ids.length);
