@@ -110,8 +110,12 @@ async function request<T>(
 
 const enc = encodeURIComponent;
 
-export function listConsultations(): Promise<{ consultations: ConsultationSummary[] }> {
-  return request(apiBase(), "/api/consultations");
+// Ids are the registry's uint256 ids: JSON numbers from the service, decimal strings everywhere else
+// (entries, receipts, tallies), so they are normalised here once.
+export async function listConsultations(): Promise<{ consultations: ConsultationSummary[] }> {
+  const r = await request<{ consultations: ConsultationSummary[] }>(apiBase(), "/api/consultations");
+  const list = Array.isArray(r?.consultations) ? r.consultations : [];
+  return { consultations: list.map((c) => ({ ...c, id: String(c.id) })) };
 }
 
 export async function getConsultation(id: string): Promise<Consultation> {
@@ -119,7 +123,7 @@ export async function getConsultation(id: string): Promise<Consultation> {
   if (!c || typeof c !== "object" || !c.draft || !Array.isArray(c.draft.sections)) {
     throw new ApiError("format", `${apiBase()}/api/consultations/${id}`, "unexpected consultation format");
   }
-  return c;
+  return { ...c, id: String(c.id) };
 }
 
 export function getServiceHead(id: string): Promise<ServiceHead> {
