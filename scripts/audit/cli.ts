@@ -1,0 +1,299 @@
+// The auditor's command line: arguments, sources, progress bar, human summary or --json.
+import { parseArgs } from "node:util";
+import cliProgress from "cli-progress";
+import type { Hex } from "viem";
+import type { Draft } from "../../protocol/index.ts";
+import { readChainFacts, SourceError } from "./chain.ts";
+import { EXIT, EXIT_DESCRIPTIONS } from "./codes.ts";
+import { Auditor, type AuditResult } from "./core.ts";
+import {
+  type ApiConsultation,
+  apiConsultation,
+  apiLines,
+  draftFromFile,
+  draftFromUri,
+  fileLines,
+  InvalidLine,
+} from "./sources.ts";
+
+export const DEFAULT_RPC = "http://127.0.0.1:8545";
+
+export function helpText(): string {
+  const codes = Object.entries(EXIT)
+    .map(
+      ([kind, code]) =>
+        `  ${String(code).padStart(2)}  ${kind.padEnd(14)} ${EXIT_DESCRIPTIONS[kind as keyof typeof EXIT]}`,
+    )
+    .join("\n");
+  return `Gopy auditor: recomputes a consultation's log, tally and draft hash from its export and checks
+them against the ConsultationRegistry on chain.
+
+Usage:
+  npm run audit -- --api <url> --consultation <id> [--rpc <url>] [--contract <addr>]
+  npm run audit -- --export <file.ndjson> --consultation <id> --contract <addr> [--rpc <url>] [--draft <file.json>]
+
+Sources:
+  --api <url>           the Gopy service (export, draft and contract address are read from it)
+  --export <file>       a downloaded export (NDJSON {index, leaf, leafHash, text?, salt?, withheld?})
+  --consultation <id>   the consultation's id in the registry (required)
+  --rpc <url>           any EVM JSON-RPC endpoint (default ${DEFAULT_RPC})
+  --contract <addr>     the ConsultationRegistry address (default with --api: the one the service states)
+  --draft <file.json>   the draft {title, summary, sections:[{id,title,text}]}; default: with --api the
+                        service's current draft, otherwise the document at the chain's draftURI.
+                        Either way its hash must equal the draftHash on chain.
+  --from-block <n>      first block to search for the registry's events (default 0)
+
+Checks: every leaf hash (strict entry decoding), the root at every LogAnchored size and the consistency of
+each anchored step, contentHash where text and salt are public, withheld texts and their moderation entries,
+submittedAt within the chain's opensAt..closesAt, one live opinion per author and section (replaces), the
+tally against TallyPublished, the draft hash against the chain.
+
+Output:
+  --json                one JSON document on stdout instead of the human summary
+  --final               also fail (not-final) unless the tally is published and every entry anchored
+  --progress / --no-progress   force or hide the progress bar on stderr (default: shown on a terminal)
+  --max-examples <n>    messages kept per kind of failure (default 20)
+  -h, --help            this text
+
+Exit codes (when several kinds of failure occur, the smallest code; --json lists them all):
+${codes}
+`;
+}
+
+class UsageError extends Error {}
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  stderrIsTty: boolean;
+}
+
+const defaultIo: CliIo = {
+  stdout: (t) => process.stdout.write(t),
+  stderr: (t) => process.stderr.write(t),
+  stderrIsTty: process.stderr.isTTY === true,
+};
+
+/** Runs the CLI; resolves to the exit code. */
+export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Promise<number> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({
+      args: [...argv],
+      options: {
+        api: { type: "string" },
+        export: { type: "string" },
+        consultation: { type: "string" },
+        rpc: { type: "string" },
+        contract: { type: "string" },
+        draft: { type: "string" },
+        "from-block": { type: "string" },
+        json: { type: "boolean" },
+        final: { type: "boolean" },
+        progress: { type: "boolean" },
+        "no-progress": { type: "boolean" },
+        "max-examples": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (error) {
+    io.stderr(`${(error as Error).message}\n\n${helpText()}`);
+    return EXIT.usage;
+  }
+  if (values.help) {
+    io.stdout(helpText());
+    return EXIT.ok;
+  }
+  try {
+    const result = await audit(values, io);
+    io.stdout(values.json ? `${JSON.stringify(result, null, 2)}\n` : summary(result));
+    return result.exitCode;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr(`${error.message}\n(see --help)\n`);
+      return EXIT.usage;
+    }
+    if (error instanceof SourceError) {
+      if (values.json)
+        io.stdout(`${JSON.stringify({ ok: false, exitCode: EXIT.source, error: error.message })}\n`);
+      io.stderr(`source unavailable: ${error.message}\n`);
+      return EXIT.source;
+    }
+    io.stderr(`internal error: ${(error as Error).stack ?? String(error)}\n`);
+    return EXIT.internal;
+  }
+}
+
+async function audit(values: Record<string, string | boolean | undefined>, io: CliIo): Promise<AuditResult> {
+  const str = (k: string) => (typeof values[k] === "string" ? (values[k] as string) : undefined);
+  const consultation = str("consultation");
+  const api = str("api");
+  const exportFile = str("export");
+  if (!consultation || !/^[1-9][0-9]{0,77}$/.test(consultation)) {
+    throw new UsageError("--consultation <id> is required: the registry id, a decimal number from 1");
+  }
+  if ((api === undefined) === (exportFile === undefined))
+    throw new UsageError("give exactly one of --api or --export");
+  let contract = str("contract");
+  if (contract !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(contract)) {
+    throw new UsageError("--contract must be a 20-byte 0x address");
+  }
+  const fromBlockText = str("from-block");
+  if (fromBlockText !== undefined && !/^[0-9]+$/.test(fromBlockText))
+    throw new UsageError("--from-block must be a block number");
+  const maxExamplesText = str("max-examples");
+  if (maxExamplesText !== undefined && !/^[0-9]+$/.test(maxExamplesText))
+    throw new UsageError("--max-examples must be a number");
+  const rpc = str("rpc") ?? DEFAULT_RPC;
+
+  let served: ApiConsultation | null = null;
+  if (api !== undefined) {
+    served = await apiConsultation(api, consultation);
+    contract ??= served.chain?.contract;
+  }
+  if (contract === undefined) throw new UsageError("--contract <addr> is required without --api");
+
+  const facts = await readChainFacts({
+    rpc,
+    contract: contract as Hex,
+    consultation,
+    ...(fromBlockText !== undefined ? { fromBlock: BigInt(fromBlockText) } : {}),
+  });
+  if (served?.chain && served.chain.chainId !== facts.chainId) {
+    io.stderr(`warning: the service says chain ${served.chain.chainId}, the RPC is chain ${facts.chainId}\n`);
+  }
+
+  const draftFile = str("draft");
+  let draft: Draft;
+  if (draftFile !== undefined) draft = await draftFromFile(draftFile);
+  else if (served !== null) draft = served.draft;
+  else draft = await draftFromUri(facts.draftURI);
+
+  const startedAt = performance.now();
+  const auditor = new Auditor(facts, draft, {
+    final: values.final === true,
+    ...(maxExamplesText !== undefined ? { maxExamples: Number(maxExamplesText) } : {}),
+  });
+  const lines = api !== undefined ? await apiLines(api, consultation) : fileLines(exportFile as string);
+
+  const showProgress = values["no-progress"] ? false : values.progress === true || io.stderrIsTty;
+  const bar = showProgress
+    ? new cliProgress.SingleBar(
+        {
+          stream: process.stderr,
+          noTTYOutput: !io.stderrIsTty,
+          notTTYSchedule: 2000,
+          format: "auditing {bar} {percentage}% | {value}/{total} entries | {eta_formatted} left",
+          etaBuffer: 50,
+          fps: 5,
+        },
+        cliProgress.Presets.shades_classic,
+      )
+    : null;
+  let total = Math.max(auditor.expectedSize, facts.head.treeSize, 1);
+  bar?.start(total, 0);
+  try {
+    for await (const line of lines) {
+      if (line instanceof InvalidLine) {
+        auditor.pushUnreadable(line.reason);
+        continue;
+      }
+      if (auditor.push(line)) {
+        await auditor.flush();
+        if (bar) {
+          if (auditor.position > total) {
+            total = auditor.position;
+            bar.setTotal(total);
+          }
+          bar.update(auditor.position);
+        }
+      }
+    }
+  } catch (error) {
+    bar?.stop();
+    if (error instanceof SourceError) throw error;
+    throw new SourceError(`the export could not be read to its end: ${(error as Error).message}`);
+  }
+  const result = await auditor.finish(startedAt);
+  if (bar) {
+    bar.setTotal(Math.max(total, result.entries));
+    bar.update(result.entries);
+    bar.stop();
+  }
+  return result;
+}
+
+/** The human summary. */
+export function summary(r: AuditResult): string {
+  const out: string[] = [];
+  const mark = (ok: boolean | null) => (ok === null ? "  -- " : ok ? "  ok " : "FAIL ");
+  out.push(
+    `Gopy audit of consultation ${r.consultation} (chain ${r.chain.chainId}, registry ${r.chain.contract})`,
+  );
+  out.push(
+    `${r.entries} entries (${r.opinions} opinions, ${r.moderations} moderation) in ${r.seconds.toFixed(2)} s` +
+      (r.seconds > 0 ? ` (${Math.round(r.entries / r.seconds)} entries/s)` : ""),
+  );
+  out.push(
+    `window ${new Date(r.window.opensAt * 1000).toISOString()} .. ${new Date(r.window.closesAt * 1000).toISOString()}`,
+  );
+  out.push("");
+  const failed = new Set(r.failures.map((f) => f.kind));
+  out.push(`${mark(!failed.has("export-format"))}export format and order`);
+  out.push(
+    `${mark(!failed.has("entry-invalid"))}entries decode strictly, this consultation, known draft versions`,
+  );
+  out.push(`${mark(!failed.has("leaf-hash"))}leaf hashes recomputed`);
+  const checked = r.anchors.filter((a) => a.computedRoot !== null).length;
+  out.push(
+    `${mark(!failed.has("root-mismatch"))}roots at ${checked}/${r.anchors.length} anchored sizes, ` +
+      `${r.anchors.filter((a) => a.consistency === "ok").length} consistent steps`,
+  );
+  out.push(
+    `${mark(!failed.has("export-length"))}export length (${r.entries}; last anchored ${r.anchors.at(-1)?.treeSize ?? 0}` +
+      (r.unanchored > 0 ? `; ${r.unanchored} not anchored yet)` : ")"),
+  );
+  out.push(
+    `${mark(!failed.has("content-hash"))}content hashes: ${r.contentHashes.checked} checked, ${r.contentHashes.withheld} withheld`,
+  );
+  out.push(`${mark(!failed.has("moderation"))}withheld texts and their moderation entries`);
+  out.push(`${mark(!failed.has("time-window"))}submittedAt within opensAt..closesAt`);
+  out.push(`${mark(!failed.has("replaces"))}one live opinion per author and section`);
+  out.push(
+    r.tally.published
+      ? `${mark(r.tally.ok === true && !failed.has("tally"))}tally at size ${r.tally.treeSize}: ${r.tally.computedTallyHash ?? "not recomputable"} vs chain ${r.tally.chainTallyHash}`
+      : `${mark(failed.has("not-final") ? false : null)}tally not published yet` +
+          (r.tally.computedTallyHash ? ` (tally of the export so far: ${r.tally.computedTallyHash})` : ""),
+  );
+  out.push(
+    `${mark(r.draft.ok)}draft v${r.draft.version}: ${r.draft.computedHash ?? "malformed"} vs chain ${r.draft.chainHash}`,
+  );
+  if (r.tally.document) {
+    const t = r.tally.document.totals.total;
+    out.push("");
+    out.push(`tally: agree ${t.agree}, disagree ${t.disagree}, neutral ${t.neutral}`);
+  }
+  if (r.withheld.length > 0) {
+    out.push("");
+    out.push(`withheld texts (${r.withheld.length}):`);
+    for (const w of r.withheld.slice(0, 20)) {
+      const m = w.moderation.map((x) => `entry ${x.index}: ${x.reason} at ${x.at}`).join("; ");
+      out.push(`  leaf ${w.index}: ${m || "NO MODERATION ENTRY"}`);
+    }
+    if (r.withheld.length > 20) out.push(`  ... and ${r.withheld.length - 20} more (--json lists them all)`);
+  }
+  if (r.failures.length > 0) {
+    out.push("");
+    out.push("failures:");
+    for (const f of r.failures) {
+      out.push(`  [${f.code} ${f.kind}] ${f.count} problem(s)`);
+      for (const e of f.examples) out.push(`    - ${e}`);
+      if (f.count > f.examples.length) out.push(`    ... ${f.count - f.examples.length} more`);
+    }
+  }
+  out.push("");
+  out.push(r.ok ? "RESULT: every check passed (exit 0)" : `RESULT: FAILED (exit ${r.exitCode})`);
+  return `${out.join("\n")}\n`;
+}

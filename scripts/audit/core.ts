@@ -1,0 +1,582 @@
+// The audit itself: fed an export one line at a time, it recomputes every leaf hash from the leaf
+// (protocol's strict decoder), rebuilds the RFC 9162 tree, and checks it against the chain's record:
+// the root at every anchored size, each anchored step's consistency, contentHash where the text is
+// public, moderation, the opinion window, the replaces chain, the tally and the draft hash.
+// Every hash, proof, decode and tally comes from protocol/; nothing here re-implements them.
+import {
+  contentHash,
+  type Draft,
+  decodeEntry,
+  draftHash,
+  type Entry,
+  type Hex,
+  leafHash,
+  MerkleLog,
+  TallyBuilder,
+  type TallyDocument,
+  tallyHash,
+  utf8Encode,
+  verifyConsistency,
+} from "../../protocol/index.ts";
+import { EXIT, exitCodeFor, type FailureKind } from "./codes.ts";
+
+/** One LogAnchored event. */
+export interface AnchorEvent {
+  readonly treeSize: number;
+  readonly rootHash: Hex;
+  readonly blockNumber: number;
+  readonly txHash: Hex;
+}
+
+/** The TallyPublished event. */
+export interface TallyEvent {
+  readonly treeSize: number;
+  readonly rootHash: Hex;
+  readonly tallyHash: Hex;
+  readonly tallyURI: string;
+  readonly blockNumber: number;
+  readonly txHash: Hex;
+}
+
+/** What the chain says about one consultation: the registry record and its events, in order. */
+export interface ChainFacts {
+  readonly chainId: number;
+  readonly contract: Hex;
+  readonly consultation: string;
+  readonly agency: Hex;
+  readonly draftHash: Hex;
+  readonly draftURI: string;
+  readonly draftVersion: number;
+  /** Unix seconds. */
+  readonly opensAt: number;
+  readonly closesAt: number;
+  /** logHead(id) / the record's head. */
+  readonly head: { readonly treeSize: number; readonly rootHash: Hex; readonly anchoredAt: number };
+  /** The record's tallyHash (zero before the tally). */
+  readonly recordTallyHash: Hex;
+  readonly anchors: readonly AnchorEvent[];
+  readonly tally: TallyEvent | null;
+}
+
+export interface AuditOptions {
+  /** Fail (not-final) unless the tally is published and every entry is anchored. */
+  readonly final?: boolean;
+  /** Examples kept per failure kind (default 20). */
+  readonly maxExamples?: number;
+}
+
+export interface Failure {
+  readonly kind: FailureKind;
+  readonly code: number;
+  count: number;
+  readonly examples: string[];
+}
+
+export interface AnchorCheck {
+  readonly treeSize: number;
+  readonly chainRoot: Hex;
+  readonly blockNumber: number;
+  readonly txHash: Hex;
+  /** Root of the export's first treeSize leaves; null when the export is shorter. */
+  computedRoot: Hex | null;
+  rootOk: boolean;
+  /** Consistency with the previous anchored head: "first" for the first anchor. */
+  consistency: "ok" | "failed" | "first" | "unchecked";
+}
+
+export interface WithheldText {
+  readonly index: number;
+  readonly moderation: { index: number; reason: string; by: Hex; at: string }[];
+}
+
+export interface AuditResult {
+  readonly ok: boolean;
+  readonly exitCode: number;
+  readonly consultation: string;
+  readonly chain: { chainId: number; contract: Hex };
+  readonly entries: number;
+  readonly opinions: number;
+  readonly moderations: number;
+  readonly window: { opensAt: number; closesAt: number };
+  readonly anchors: AnchorCheck[];
+  /** Entries after the last anchored head (pending when the tally is not published). */
+  readonly unanchored: number;
+  readonly contentHashes: { checked: number; withheld: number };
+  readonly withheld: WithheldText[];
+  readonly draft: { chainHash: Hex; computedHash: Hex | null; version: number; ok: boolean };
+  readonly tally: {
+    published: boolean;
+    treeSize: number | null;
+    chainTallyHash: Hex | null;
+    computedTallyHash: Hex | null;
+    ok: boolean | null;
+    document: TallyDocument | null;
+  };
+  readonly failures: Failure[];
+  seconds: number;
+}
+
+const LINE_FIELDS = new Set(["index", "leaf", "leafHash", "text", "salt", "withheld"]);
+const BATCH = 8192;
+// Per-leaf flags (one byte a leaf): what later moderation entries need to know about a target.
+const F_OPINION = 1;
+const F_WITHHELD = 2;
+const F_PUBLIC = 4;
+const F_MODERATED = 8;
+
+/** Streams an export through the checks. Call push() per line, flush() when it returns true, then finish(). */
+export class Auditor {
+  readonly #facts: ChainFacts;
+  readonly #options: AuditOptions;
+  readonly #maxExamples: number;
+  readonly #log = new MerkleLog();
+  readonly #failures = new Map<FailureKind, Failure>();
+  readonly #tally: TallyBuilder;
+  readonly #draftComputed: Hex | null;
+  /** Sizes at which the root is checked: anchored sizes and the tally's size, ascending. */
+  readonly #checkpoints: number[];
+  #nextCheckpoint = 0;
+  readonly #anchors: AnchorCheck[];
+  #pending: Hex[] = [];
+  #position = 0;
+  #line = 0;
+  #opinions = 0;
+  #moderations = 0;
+  #checkedContent = 0;
+  #tallyBroken: string | null = null;
+  #tallyDoc: TallyDocument | null = null;
+  #flags = new Uint8Array(1 << 16);
+  readonly #live = new Map<string, number>();
+  readonly #withheld: number[] = [];
+  readonly #moderationsOf = new Map<number, WithheldText["moderation"]>();
+  readonly #openMs: number;
+  readonly #closeMs: number;
+
+  constructor(facts: ChainFacts, draft: Draft, options: AuditOptions = {}) {
+    this.#facts = facts;
+    this.#options = options;
+    this.#maxExamples = options.maxExamples ?? 20;
+    this.#openMs = facts.opensAt * 1000;
+    this.#closeMs = facts.closesAt * 1000;
+    let computed: Hex | null = null;
+    try {
+      computed = draftHash(draft);
+    } catch (error) {
+      this.fail("draft", `the draft is malformed: ${(error as Error).message}`);
+    }
+    this.#draftComputed = computed;
+    if (computed !== null && computed !== facts.draftHash) {
+      this.fail("draft", `draftHash of the draft is ${computed}, the chain holds ${facts.draftHash}`);
+    }
+    const sectionIds = Array.isArray(draft.sections) ? draft.sections.map((s) => s.id) : [];
+    this.#tally = new TallyBuilder(facts.consultation, sectionIds);
+    this.#anchors = facts.anchors.map((a) => ({
+      treeSize: a.treeSize,
+      chainRoot: a.rootHash,
+      blockNumber: a.blockNumber,
+      txHash: a.txHash,
+      computedRoot: null,
+      rootOk: false,
+      consistency: "unchecked",
+    }));
+    const sizes = new Set(facts.anchors.map((a) => a.treeSize));
+    if (facts.tally) sizes.add(facts.tally.treeSize);
+    sizes.delete(0);
+    this.#checkpoints = [...sizes].sort((a, b) => a - b);
+    this.#checkChainRecord();
+  }
+
+  /** Records a failure of `kind`, keeping the first few messages. */
+  fail(kind: FailureKind, message: string): void {
+    let f = this.#failures.get(kind);
+    if (!f) {
+      f = { kind, code: EXIT[kind], count: 0, examples: [] };
+      this.#failures.set(kind, f);
+    }
+    f.count++;
+    if (f.examples.length < this.#maxExamples) f.examples.push(message);
+  }
+
+  /** Number of leaves read so far. */
+  get position(): number {
+    return this.#position;
+  }
+
+  /** The checkpoint (anchored size) the audit is heading to, for progress bars. */
+  get expectedSize(): number {
+    return this.#checkpoints[this.#checkpoints.length - 1] ?? 0;
+  }
+
+  /** Checks the chain's own record against its events (they cannot disagree on a sound registry). */
+  #checkChainRecord(): void {
+    const { anchors, head, tally, recordTallyHash } = this.#facts;
+    let previous = 0;
+    for (const a of anchors) {
+      if (a.treeSize <= previous) {
+        this.fail("root-mismatch", `LogAnchored sizes do not increase: ${previous} then ${a.treeSize}`);
+      }
+      previous = a.treeSize;
+    }
+    const last = anchors[anchors.length - 1];
+    if (last === undefined) {
+      if (head.treeSize !== 0)
+        this.fail("root-mismatch", `logHead is ${head.treeSize} but no LogAnchored event exists`);
+    } else if (last.treeSize !== head.treeSize || last.rootHash !== head.rootHash) {
+      this.fail(
+        "root-mismatch",
+        `logHead (${head.treeSize}, ${head.rootHash}) is not the last LogAnchored head (${last.treeSize}, ${last.rootHash})`,
+      );
+    }
+    if (tally) {
+      if (tally.tallyHash !== recordTallyHash) {
+        this.fail("tally", `TallyPublished says ${tally.tallyHash}, the record holds ${recordTallyHash}`);
+      }
+      const at = anchors.find((a) => a.treeSize === tally.treeSize);
+      if (!at || at.rootHash !== tally.rootHash || tally.treeSize !== head.treeSize) {
+        this.fail(
+          "root-mismatch",
+          `TallyPublished head (${tally.treeSize}, ${tally.rootHash}) is not the last anchored head`,
+        );
+      }
+    }
+  }
+
+  /** A line that could not be read as text (invalid UTF-8): a format failure, and no leaf. */
+  pushUnreadable(reason: string): void {
+    const lineNo = ++this.#line;
+    this.fail("export-format", `line ${lineNo}: ${reason}`);
+    this.#breakTally(`line ${lineNo} is unreadable`);
+  }
+
+  /**
+   * Reads one export line (without its newline). Returns true when flush() must be awaited before
+   * the next push (a batch is full or an anchored size is reached).
+   */
+  push(raw: string): boolean {
+    const lineNo = ++this.#line;
+    let obj: Record<string, unknown>;
+    try {
+      const parsed: unknown = JSON.parse(raw);
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+        throw new Error("not an object");
+      obj = parsed as Record<string, unknown>;
+    } catch (error) {
+      this.fail("export-format", `line ${lineNo}: not a JSON object (${(error as Error).message})`);
+      this.#breakTally(`line ${lineNo} is unreadable`);
+      return false;
+    }
+    const { index, leaf, text, salt, withheld } = obj;
+    if (typeof leaf !== "string") {
+      this.fail("export-format", `line ${lineNo}: "leaf" is missing or not a string`);
+      this.#breakTally(`line ${lineNo} has no leaf`);
+      return false;
+    }
+    for (const key of Object.keys(obj)) {
+      if (!LINE_FIELDS.has(key)) this.fail("export-format", `line ${lineNo}: unknown field "${key}"`);
+    }
+    const at = this.#position;
+    if (index !== at) {
+      this.fail(
+        "export-format",
+        `line ${lineNo}: index ${JSON.stringify(index)} where leaf ${at} was expected (a line dropped, duplicated or moved)`,
+      );
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = utf8Encode(leaf, "leaf");
+    } catch {
+      this.fail("export-format", `leaf ${at}: contains a lone surrogate (no UTF-8 form)`);
+      this.#breakTally(`leaf ${at} is not text`);
+      return false;
+    }
+    const hash = leafHash(bytes);
+    if (obj.leafHash !== hash) {
+      this.fail(
+        "leaf-hash",
+        `leaf ${at}: leafHash ${String(obj.leafHash)} but SHA-256(0x00 || leaf) = ${hash}`,
+      );
+    }
+    this.#pending.push(hash);
+    this.#position = at + 1;
+    this.#ensureFlags(at);
+
+    let entry: Entry | null = null;
+    try {
+      entry = decodeEntry(leaf);
+    } catch (error) {
+      this.fail("entry-invalid", `leaf ${at}: ${(error as Error).message}`);
+    }
+    const hasText = text !== undefined;
+    const hasSalt = salt !== undefined;
+    if (withheld !== undefined && withheld !== true)
+      this.fail("export-format", `leaf ${at}: "withheld" must be true`);
+    if (entry === null) {
+      this.#breakTally(`leaf ${at} is not a valid entry`);
+    } else if (entry.consultation !== this.#facts.consultation) {
+      this.fail("entry-invalid", `leaf ${at}: belongs to consultation ${entry.consultation}`);
+      this.#breakTally(`leaf ${at} is of another consultation`);
+    } else {
+      if (entry.type === "opinion") {
+        this.#opinions++;
+        this.#flags[at] = (this.#flags[at] ?? 0) | F_OPINION;
+        if (entry.draftVersion > this.#facts.draftVersion) {
+          this.fail(
+            "entry-invalid",
+            `leaf ${at}: draftVersion ${entry.draftVersion} but the chain knows ${this.#facts.draftVersion} versions`,
+          );
+        }
+        const t = Date.parse(entry.submittedAt);
+        if (!(t >= this.#openMs && t < this.#closeMs)) {
+          this.fail(
+            "time-window",
+            `leaf ${at}: submittedAt ${entry.submittedAt} is outside ${iso(this.#openMs)}..${iso(this.#closeMs)}`,
+          );
+        }
+        const key = `${entry.author}/${entry.section}`;
+        const expected = this.#live.get(key) ?? null;
+        if (entry.replaces !== expected) {
+          this.fail(
+            "replaces",
+            expected === null
+              ? `leaf ${at}: replaces ${entry.replaces} but the author has no earlier opinion on ${entry.section}`
+              : `leaf ${at}: the author's opinion ${expected} on ${entry.section} is still live (replaces is ${entry.replaces})`,
+          );
+        }
+        this.#live.set(key, at);
+        if (withheld === true) {
+          this.#flags[at] = (this.#flags[at] ?? 0) | F_WITHHELD;
+          this.#withheld.push(at);
+          if (hasText || hasSalt)
+            this.fail("moderation", `leaf ${at}: marked withheld but its text or salt is published`);
+        } else if (hasText && hasSalt) {
+          this.#flags[at] = (this.#flags[at] ?? 0) | F_PUBLIC;
+          this.#checkContent(at, entry.contentHash, text, salt);
+        } else if (hasText || hasSalt) {
+          this.fail(
+            "export-format",
+            `leaf ${at}: has ${hasText ? "text" : "salt"} without ${hasText ? "salt" : "text"}`,
+          );
+        } else {
+          this.fail("moderation", `leaf ${at}: its text is absent but the line does not say it was withheld`);
+        }
+      } else {
+        this.#moderations++;
+        if (hasText || hasSalt || withheld !== undefined) {
+          this.fail("export-format", `leaf ${at}: a moderation entry carries text, salt or withheld`);
+        }
+        const target = entry.target;
+        const flags = target < at ? (this.#flags[target] ?? 0) : 0;
+        if (target >= at || (flags & F_OPINION) === 0) {
+          this.fail(
+            "moderation",
+            `leaf ${at}: moderation targets ${target}, which is not an earlier opinion`,
+          );
+        } else {
+          this.#flags[target] = flags | F_MODERATED;
+          if (flags & F_PUBLIC)
+            this.fail("moderation", `leaf ${target}: withheld by moderation ${at} but its text is public`);
+          let list = this.#moderationsOf.get(target);
+          if (!list) {
+            list = [];
+            this.#moderationsOf.set(target, list);
+          }
+          list.push({ index: at, reason: entry.reason, by: entry.by, at: entry.at });
+        }
+      }
+      if (this.#tallyBroken === null) this.#tally.add(at, entry);
+    }
+    return this.#pending.length >= BATCH || this.#position === this.#checkpoints[this.#nextCheckpoint];
+  }
+
+  #checkContent(at: number, expected: Hex, text: unknown, salt: unknown): void {
+    if (typeof text !== "string" || typeof salt !== "string") {
+      this.fail("export-format", `leaf ${at}: text and salt must be strings`);
+      return;
+    }
+    let actual: Hex;
+    try {
+      actual = contentHash(salt as Hex, text);
+    } catch (error) {
+      this.fail("content-hash", `leaf ${at}: ${(error as Error).message}`);
+      return;
+    }
+    this.#checkedContent++;
+    if (actual !== expected) {
+      this.fail(
+        "content-hash",
+        `leaf ${at}: SHA-256(salt || text) = ${actual}, the entry commits to ${expected}`,
+      );
+    }
+  }
+
+  #breakTally(reason: string): void {
+    this.#tallyBroken ??= reason;
+  }
+
+  #ensureFlags(at: number): void {
+    if (at < this.#flags.length) return;
+    const grown = new Uint8Array(this.#flags.length * 2);
+    grown.set(this.#flags);
+    this.#flags = grown;
+  }
+
+  /** Appends the pending leaf hashes and checks the root when an anchored size is reached. */
+  async flush(): Promise<void> {
+    if (this.#pending.length > 0) {
+      const batch = this.#pending;
+      this.#pending = [];
+      await this.#log.appendBatch(batch);
+    }
+    const size = this.#log.size;
+    while (
+      this.#nextCheckpoint < this.#checkpoints.length &&
+      this.#checkpoints[this.#nextCheckpoint]! <= size
+    ) {
+      const checkpoint = this.#checkpoints[this.#nextCheckpoint]!;
+      this.#nextCheckpoint++;
+      await this.#checkAt(checkpoint);
+    }
+  }
+
+  async #checkAt(size: number): Promise<void> {
+    const root = await this.#log.root(size);
+    for (let i = 0; i < this.#anchors.length; i++) {
+      const a = this.#anchors[i]!;
+      if (a.treeSize !== size) continue;
+      a.computedRoot = root;
+      a.rootOk = root === a.chainRoot;
+      if (!a.rootOk) {
+        this.fail(
+          "root-mismatch",
+          `anchored head at size ${size} (block ${a.blockNumber}) has root ${a.chainRoot}; the export gives ${root}`,
+        );
+      }
+      const previous = i > 0 ? this.#anchors[i - 1] : undefined;
+      if (previous === undefined) {
+        a.consistency = "first";
+      } else {
+        // For the record: the consistency proof between the two anchored heads, built from the
+        // export's tree, must verify against the two roots the chain holds.
+        const proof = await this.#log.consistencyProof(previous.treeSize, size);
+        const ok = verifyConsistency(previous.treeSize, size, proof, previous.chainRoot, a.chainRoot);
+        a.consistency = ok ? "ok" : "failed";
+        if (!ok) {
+          this.fail(
+            "root-mismatch",
+            `anchored step ${previous.treeSize} -> ${size}: the export's consistency proof does not join the chain's two roots`,
+          );
+        }
+      }
+    }
+    const tally = this.#facts.tally;
+    if (tally && tally.treeSize === size) this.#tallyDoc = this.#computeTally(size, root);
+  }
+
+  #computeTally(size: number, root: Hex): TallyDocument | null {
+    if (this.#tallyBroken !== null) return null;
+    if (this.#tally.size !== size) return null;
+    return this.#tally.finish(size, root);
+  }
+
+  /** Ends the audit: flushes, checks lengths, moderation, tally and draft, and returns the result. */
+  async finish(startedAt: number): Promise<AuditResult> {
+    await this.flush();
+    const facts = this.#facts;
+    const size = this.#position;
+    const lastAnchor = facts.anchors[facts.anchors.length - 1];
+    const anchoredSize = lastAnchor?.treeSize ?? 0;
+    if (size < anchoredSize) {
+      this.fail(
+        "export-length",
+        `the export has ${size} entries but the chain anchored ${anchoredSize}: ${anchoredSize - size} missing`,
+      );
+    }
+    if (facts.tally && size > facts.tally.treeSize) {
+      this.fail(
+        "export-length",
+        `the export has ${size} entries but the published tally froze the log at ${facts.tally.treeSize}`,
+      );
+    }
+    for (const index of this.#withheld) {
+      if (((this.#flags[index] ?? 0) & F_MODERATED) === 0) {
+        this.fail("moderation", `leaf ${index}: its text is withheld but no moderation entry targets it`);
+      }
+    }
+    const withheld: WithheldText[] = this.#withheld.map((index) => ({
+      index,
+      moderation: this.#moderationsOf.get(index) ?? [],
+    }));
+
+    // Tally: the published one is checked at its size; before publication, the tally of the whole
+    // export is shown for information.
+    let document: TallyDocument | null = this.#tallyDoc;
+    let computedTallyHash: Hex | null = null;
+    let tallyOk: boolean | null = null;
+    if (facts.tally) {
+      if (document === null) {
+        this.fail(
+          "tally",
+          this.#tallyBroken !== null
+            ? `the tally cannot be recomputed: ${this.#tallyBroken}`
+            : `the export does not reach the tally's size ${facts.tally.treeSize}`,
+        );
+        tallyOk = false;
+      } else {
+        computedTallyHash = tallyHash(document);
+        tallyOk = computedTallyHash === facts.tally.tallyHash;
+        if (!tallyOk) {
+          this.fail(
+            "tally",
+            `the tally of the export hashes to ${computedTallyHash}; TallyPublished says ${facts.tally.tallyHash}`,
+          );
+        }
+      }
+    } else if (this.#tallyBroken === null && size > 0) {
+      document = this.#tally.finish(size, await this.#log.root(size));
+      computedTallyHash = tallyHash(document);
+    }
+
+    const unanchored = Math.max(0, size - anchoredSize);
+    if (this.#options.final) {
+      if (!facts.tally) this.fail("not-final", "no tally is published on chain");
+      if (unanchored > 0) this.fail("not-final", `${unanchored} entries are not anchored`);
+    }
+
+    const failures = [...this.#failures.values()].sort((a, b) => a.code - b.code);
+    const exitCode = exitCodeFor(failures.map((f) => f.kind));
+    return {
+      ok: exitCode === 0,
+      exitCode,
+      consultation: facts.consultation,
+      chain: { chainId: facts.chainId, contract: facts.contract },
+      entries: size,
+      opinions: this.#opinions,
+      moderations: this.#moderations,
+      window: { opensAt: facts.opensAt, closesAt: facts.closesAt },
+      anchors: this.#anchors,
+      unanchored,
+      contentHashes: { checked: this.#checkedContent, withheld: this.#withheld.length },
+      withheld,
+      draft: {
+        chainHash: facts.draftHash,
+        computedHash: this.#draftComputed,
+        version: facts.draftVersion,
+        ok: this.#draftComputed === facts.draftHash,
+      },
+      tally: {
+        published: facts.tally !== null,
+        treeSize: facts.tally?.treeSize ?? null,
+        chainTallyHash: facts.tally?.tallyHash ?? null,
+        computedTallyHash,
+        ok: tallyOk,
+        document,
+      },
+      failures,
+      seconds: (performance.now() - startedAt) / 1000,
+    };
+  }
+}
+
+function iso(ms: number): string {
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : String(ms);
+}

@@ -1,0 +1,144 @@
+// Where the export and the draft come from: a file, the service's API, or the chain's draftURI.
+// The export is streamed: bytes are split into lines as they arrive, never held as one string.
+
+import { isUtf8 } from "node:buffer";
+import { createReadStream } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { Readable } from "node:stream";
+import type { ReadableStream as WebReadableStream } from "node:stream/web";
+import { fileURLToPath } from "node:url";
+import type { Draft } from "../../protocol/index.ts";
+import { SourceError } from "./chain.ts";
+
+/** A line that is not valid UTF-8 (reported by the auditor as a format failure). */
+export class InvalidLine {
+  readonly reason: string;
+  constructor(reason: string) {
+    this.reason = reason;
+  }
+}
+
+/** Splits a byte stream into lines (without "\n"); a final line without newline is a line too. */
+export async function* splitLines(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<string | InvalidLine> {
+  let rest: Buffer | null = null;
+  for await (const chunk of chunks) {
+    let buf: Buffer = Buffer.isBuffer(chunk)
+      ? chunk
+      : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (rest !== null) {
+      buf = Buffer.concat([rest, buf]);
+      rest = null;
+    }
+    let start = 0;
+    for (;;) {
+      const nl = buf.indexOf(10, start);
+      if (nl < 0) break;
+      yield decode(buf.subarray(start, nl));
+      start = nl + 1;
+    }
+    if (start < buf.length) rest = Buffer.from(buf.subarray(start));
+  }
+  if (rest !== null && rest.length > 0) yield decode(rest);
+}
+
+function decode(line: Buffer): string | InvalidLine {
+  if (!isUtf8(line)) return new InvalidLine("not valid UTF-8");
+  return line.toString("utf8");
+}
+
+/** The export file's lines, read in 1 MiB chunks. */
+export function fileLines(path: string): AsyncGenerator<string | InvalidLine> {
+  const stream = createReadStream(path, { highWaterMark: 1 << 20 });
+  return splitLines(stream as AsyncIterable<Buffer>);
+}
+
+/** The service's export, streamed over HTTP. */
+export async function apiLines(
+  api: string,
+  consultation: string,
+): Promise<AsyncGenerator<string | InvalidLine>> {
+  const url = `${trimSlash(api)}/api/consultations/${consultation}/export`;
+  let res: Response;
+  try {
+    res = await fetch(url);
+  } catch (error) {
+    throw new SourceError(`GET ${url} failed: ${(error as Error).message}`);
+  }
+  if (!res.ok || res.body === null) throw new SourceError(`GET ${url} answered ${res.status}`);
+  return splitLines(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>) as AsyncIterable<Buffer>);
+}
+
+/** GET a JSON document from the service. */
+export async function getJson(url: string): Promise<unknown> {
+  let res: Response;
+  try {
+    res = await fetch(url);
+  } catch (error) {
+    throw new SourceError(`GET ${url} failed: ${(error as Error).message}`);
+  }
+  if (!res.ok) throw new SourceError(`GET ${url} answered ${res.status}`);
+  try {
+    return await res.json();
+  } catch {
+    throw new SourceError(`GET ${url} did not return JSON`);
+  }
+}
+
+/** The consultation's chain reference as the service states it ({chainId, contract} or null). */
+export interface ApiConsultation {
+  readonly draft: Draft;
+  readonly draftHash: string | null;
+  readonly chain: { chainId: number; contract: string } | null;
+}
+
+export async function apiConsultation(api: string, consultation: string): Promise<ApiConsultation> {
+  const body = (await getJson(`${trimSlash(api)}/api/consultations/${consultation}`)) as {
+    title?: unknown;
+    summary?: unknown;
+    draft?: { hash?: unknown; sections?: unknown };
+    chain?: { chainId?: unknown; contract?: unknown } | null;
+  };
+  const draft = { title: body.title, summary: body.summary, sections: body.draft?.sections } as Draft;
+  const chain =
+    body.chain && typeof body.chain.chainId === "number" && typeof body.chain.contract === "string"
+      ? { chainId: body.chain.chainId, contract: body.chain.contract }
+      : null;
+  return { draft, draftHash: typeof body.draft?.hash === "string" ? body.draft.hash : null, chain };
+}
+
+/**
+ * A draft document: {title, summary, sections:[{id,title,text}]}. Extra fields (the service's
+ * /api/drafts/:hash adds consultation, version and hash) are ignored: only these three are hashed.
+ */
+export function draftFromJson(value: unknown): Draft {
+  const v = (value ?? {}) as { title?: unknown; summary?: unknown; sections?: unknown };
+  return { title: v.title, summary: v.summary, sections: v.sections } as Draft;
+}
+
+/** Loads the draft from a file path. */
+export async function draftFromFile(path: string): Promise<Draft> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    throw new SourceError(`the draft file ${path} cannot be read: ${(error as Error).message}`);
+  }
+  try {
+    return draftFromJson(JSON.parse(text));
+  } catch {
+    throw new SourceError(`the draft file ${path} is not JSON`);
+  }
+}
+
+/** Loads the draft from the chain's draftURI: http(s) or file URLs. */
+export async function draftFromUri(uri: string): Promise<Draft> {
+  if (uri.startsWith("http://") || uri.startsWith("https://")) return draftFromJson(await getJson(uri));
+  if (uri.startsWith("file:")) return draftFromFile(fileURLToPath(uri));
+  throw new SourceError(
+    `the chain's draftURI "${uri}" is not an http(s) or file URL: give the draft with --draft`,
+  );
+}
+
+function trimSlash(url: string): string {
+  return url.replace(/\/+$/, "");
+}

@@ -1,0 +1,259 @@
+// The auditor CLI against a real local Hardhat chain: a consultation opened, anchored in three steps
+// with consistency proofs from protocol's MerkleLog, closed and tallied; then tampered exports.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect } from "chai";
+import { entryString, leafHash, type OpinionEntry, utf8Encode } from "../../protocol/index.ts";
+import { EXIT } from "../../scripts/audit/codes.ts";
+import { type LocalChain, startLocalChain } from "./fixtures/chain.ts";
+import { buildScenario, type Scenario, testDraft } from "./fixtures/generate.ts";
+import { readLines, runAudit, writeLines } from "./helpers.ts";
+
+describe("auditor CLI on a real local chain", function () {
+  this.timeout(180_000);
+  let chain: LocalChain;
+  let dir: string;
+  let done: Scenario;
+  let open: Scenario;
+  let dishonest: Scenario;
+  let lines: string[];
+
+  const args = (s: Scenario, exportPath = s.exportPath, extra: string[] = []) => [
+    "--export",
+    exportPath,
+    "--consultation",
+    s.id,
+    "--rpc",
+    chain.url,
+    "--contract",
+    chain.registry,
+    ...extra,
+  ];
+  const tampered = (name: string, edit: (lines: string[]) => string[]) =>
+    writeLines(join(dir, name), edit([...lines]));
+  const parse = (line: string) => JSON.parse(line) as Record<string, unknown>;
+  const withLeaf = (line: string, change: (e: OpinionEntry) => OpinionEntry, recomputeHash: boolean) => {
+    const o = parse(line);
+    const leaf = entryString(change(JSON.parse(o.leaf as string) as OpinionEntry));
+    o.leaf = leaf;
+    if (recomputeHash) o.leafHash = leafHash(utf8Encode(leaf));
+    return JSON.stringify(o);
+  };
+  const firstPublicOpinion = () =>
+    lines.findIndex(
+      (l, i) => i > 10 && typeof parse(l).text === "string" && (parse(l).text as string).length > 0,
+    );
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "gopy-audit-"));
+    chain = await startLocalChain();
+    const mk = (name: string) => {
+      const d = join(dir, name);
+      mkdirSync(d, { recursive: true });
+      return d;
+    };
+    done = await buildScenario(chain, {
+      dir: mk("done"),
+      entries: 300,
+      anchorAt: [100, 257, 300],
+      publishTally: true,
+      withholdEvery: 50,
+    });
+    lines = readLines(done.exportPath);
+    dishonest = await buildScenario(chain, {
+      dir: mk("dishonest"),
+      entries: 120,
+      anchorAt: [120],
+      publishTally: true,
+      tallyHashOverride: `0x${"ab".repeat(32)}`,
+      seed: 7,
+    });
+    // Opened last: the earlier ones moved the chain's clock past their closesAt.
+    open = await buildScenario(chain, {
+      dir: mk("open"),
+      entries: 80,
+      anchorAt: [64],
+      publishTally: false,
+      seed: 9,
+    });
+  });
+
+  after(async () => {
+    await chain?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("passes a whole, honest consultation (draft from the chain's draftURI) and says what it checked", async () => {
+    const run = await runAudit(args(done));
+    expect(run.code, run.stderr).to.equal(EXIT.ok);
+    const r = run.json;
+    expect(r.ok).to.equal(true);
+    expect(r.entries).to.equal(300);
+    expect(r.anchors.map((a: { treeSize: number }) => a.treeSize)).to.deep.equal([100, 257, 300]);
+    expect(r.anchors.every((a: { rootOk: boolean }) => a.rootOk)).to.equal(true);
+    expect(r.anchors.map((a: { consistency: string }) => a.consistency)).to.deep.equal(["first", "ok", "ok"]);
+    expect(r.tally.ok).to.equal(true);
+    expect(r.tally.computedTallyHash).to.equal(done.tallyHash);
+    expect(r.draft.ok).to.equal(true);
+    expect(r.unanchored).to.equal(0);
+    expect(r.withheld).to.have.length(6);
+    for (const w of r.withheld) {
+      expect(w.moderation).to.have.length(1);
+      expect(w.moderation[0].index).to.equal(w.index + 1);
+      expect(w.moderation[0].reason).to.equal("personal-data");
+    }
+    expect(r.contentHashes.checked).to.equal(r.opinions - 6);
+    expect(r.failures).to.deep.equal([]);
+  });
+
+  it("prints a human summary and documents every exit code in --help", async () => {
+    const run = await runAudit(args(done, done.exportPath, ["--draft", done.draftPath]), { json: false });
+    expect(run.code).to.equal(0);
+    expect(run.stdout).to.match(/RESULT: every check passed \(exit 0\)/);
+    expect(run.stdout).to.match(/roots at 3\/3 anchored sizes, 2 consistent steps/);
+    expect(run.stdout).to.match(/leaf 48: entry 49: personal-data at /);
+    const help = await runAudit(["--help"], { json: false });
+    expect(help.code).to.equal(0);
+    for (const [kind, code] of Object.entries(EXIT))
+      expect(help.stdout).to.include(`${String(code).padStart(2)}  ${kind}`);
+  });
+
+  it("fails an export with one entry altered (leafHash left as it was): leaf-hash", async () => {
+    const i = 150;
+    const file = tampered("altered.ndjson", (ls) => {
+      ls[i] = withLeaf(ls[i]!, (e) => ({ ...e, stance: e.stance === "agree" ? "disagree" : "agree" }), false);
+      return ls;
+    });
+    const run = await runAudit(args(done, file));
+    expect(run.code).to.equal(EXIT["leaf-hash"]);
+    const kinds = run.json.failures.map((f: { kind: string }) => f.kind);
+    expect(kinds).to.include.members(["leaf-hash", "root-mismatch", "tally"]);
+    expect(run.json.anchors.map((a: { rootOk: boolean }) => a.rootOk)).to.deep.equal([true, false, false]);
+  });
+
+  it("fails an export with one entry altered and its leafHash recomputed: root-mismatch", async () => {
+    const file = tampered("altered-rehashed.ndjson", (ls) => {
+      ls[42] = withLeaf(
+        ls[42]!,
+        (e) => ({ ...e, channel: e.channel === "online" ? "offline" : "online" }),
+        true,
+      );
+      return ls;
+    });
+    const run = await runAudit(args(done, file));
+    expect(run.code).to.equal(EXIT["root-mismatch"]);
+    expect(run.json.anchors.every((a: { rootOk: boolean }) => !a.rootOk)).to.equal(true);
+    expect(run.json.failures.map((f: { kind: string }) => f.kind)).to.include("tally");
+  });
+
+  it("fails an export with a line dropped: export-format (index gap), and root-mismatch when renumbered", async () => {
+    const gap = await runAudit(
+      args(
+        done,
+        tampered("dropped.ndjson", (ls) => ls.filter((_, i) => i !== 120)),
+      ),
+    );
+    expect(gap.code).to.equal(EXIT["export-format"]);
+    expect(gap.json.failures[0].examples[0]).to.match(/index 121 where leaf 120 was expected/);
+    const renumbered = tampered("dropped-renumbered.ndjson", (ls) =>
+      ls.filter((_, i) => i !== 120).map((l, i) => JSON.stringify({ ...parse(l), index: i })),
+    );
+    const run = await runAudit(args(done, renumbered));
+    expect(run.code).to.equal(EXIT["root-mismatch"]);
+    expect(run.json.failures.map((f: { kind: string }) => f.kind)).to.include("export-length");
+  });
+
+  it("fails an export with two lines swapped: export-format, and root-mismatch when renumbered", async () => {
+    const swap = (ls: string[]) => {
+      [ls[200], ls[201]] = [ls[201]!, ls[200]!];
+      return ls;
+    };
+    const run = await runAudit(args(done, tampered("swapped.ndjson", swap)));
+    expect(run.code).to.equal(EXIT["export-format"]);
+    const renumbered = tampered("swapped-renumbered.ndjson", (ls) =>
+      swap(ls).map((l, i) => JSON.stringify({ ...parse(l), index: i })),
+    );
+    const run2 = await runAudit(args(done, renumbered));
+    expect(run2.code).to.equal(EXIT["root-mismatch"]);
+  });
+
+  it("fails an export whose public text was altered: content-hash", async () => {
+    const i = firstPublicOpinion();
+    const file = tampered("text.ndjson", (ls) => {
+      ls[i] = JSON.stringify({ ...parse(ls[i]!), text: "Một ý kiến khác" });
+      return ls;
+    });
+    const run = await runAudit(args(done, file));
+    expect(run.code).to.equal(EXIT["content-hash"]);
+    expect(run.json.failures).to.have.length(1);
+    expect(run.json.failures[0].examples[0]).to.include(`leaf ${i}:`);
+  });
+
+  it("fails an export that hides a text without a moderation entry: moderation", async () => {
+    const i = firstPublicOpinion();
+    const file = tampered("hidden.ndjson", (ls) => {
+      const { text: _t, salt: _s, ...rest } = parse(ls[i]!);
+      ls[i] = JSON.stringify({ ...rest, withheld: true });
+      return ls;
+    });
+    const run = await runAudit(args(done, file));
+    expect(run.code).to.equal(EXIT.moderation);
+  });
+
+  it("fails a truncated export: export-length", async () => {
+    const run = await runAudit(
+      args(
+        done,
+        tampered("truncated.ndjson", (ls) => ls.slice(0, 290)),
+      ),
+    );
+    expect(run.code).to.equal(EXIT["export-length"]);
+    expect(run.json.anchors.map((a: { rootOk: boolean }) => a.rootOk)).to.deep.equal([true, true, false]);
+  });
+
+  it("fails an export with a garbage line: export-format", async () => {
+    const run = await runAudit(
+      args(
+        done,
+        tampered("garbage.ndjson", (ls) => [...ls.slice(0, 5), "{not json", ...ls.slice(5)]),
+      ),
+    );
+    expect(run.code).to.equal(EXIT["export-format"]);
+  });
+
+  it("fails a consultation whose published tally is not the export's: tally", async () => {
+    const run = await runAudit(args(dishonest));
+    expect(run.code).to.equal(EXIT.tally);
+    expect(run.json.failures.map((f: { kind: string }) => f.kind)).to.deep.equal(["tally"]);
+  });
+
+  it("fails a draft that is not the one on chain: draft", async () => {
+    const draft = testDraft();
+    const path = join(dir, "other-draft.json");
+    writeFileSync(path, JSON.stringify({ ...draft, summary: `${draft.summary}.` }));
+    const run = await runAudit(args(done, done.exportPath, ["--draft", path]));
+    expect(run.code).to.equal(EXIT.draft);
+  });
+
+  it("passes an open consultation with a pending tail, and fails it with --final: not-final", async () => {
+    const run = await runAudit(args(open));
+    expect(run.code, JSON.stringify(run.json?.failures)).to.equal(EXIT.ok);
+    expect(run.json.unanchored).to.equal(16);
+    expect(run.json.tally.published).to.equal(false);
+    const final = await runAudit(args(open, open.exportPath, ["--final"]));
+    expect(final.code).to.equal(EXIT["not-final"]);
+  });
+
+  it("exits 2 on bad arguments and 3 when a source is unreachable", async () => {
+    expect((await runAudit(["--consultation", "01", "--export", "x"])).code).to.equal(EXIT.usage);
+    expect((await runAudit(["--consultation", "1"])).code).to.equal(EXIT.usage);
+    expect((await runAudit(["--bogus"])).code).to.equal(EXIT.usage);
+    const noRpc = await runAudit([...args(done), "--rpc", "http://127.0.0.1:9"]);
+    expect(noRpc.code).to.equal(EXIT.source);
+    const unknown = await runAudit(args({ ...done, id: "999" }));
+    expect(unknown.code).to.equal(EXIT.source);
+    const missing = await runAudit(args(done, join(dir, "nope.ndjson")));
+    expect(missing.code).to.equal(EXIT.source);
+  });
+});

@@ -1,0 +1,195 @@
+// The audit's per-entry rules, fed in process: logs whose heads are "anchored" in the facts given to
+// the auditor, so that only the rule under test can fail. (The CLI tests run them against a real chain.)
+import { expect } from "chai";
+import {
+  authorPseudonym,
+  contentHash,
+  draftHash,
+  type Entry,
+  entryString,
+  formatTime,
+  type Hex,
+  leafHash,
+  MerkleLog,
+  type OpinionEntry,
+  utf8Encode,
+} from "../../protocol/index.ts";
+import { EXIT } from "../../scripts/audit/codes.ts";
+import { Auditor, type AuditResult, type ChainFacts } from "../../scripts/audit/core.ts";
+import { splitLines } from "../../scripts/audit/sources.ts";
+import { testDraft } from "./fixtures/generate.ts";
+
+const OPENS = Date.parse("2026-05-01T00:00:00.000Z");
+const CLOSES = Date.parse("2026-06-01T00:00:00.000Z");
+const SALT = `0x${"11".repeat(32)}` as Hex;
+const secret = new Uint8Array(32).fill(7);
+const alice = authorPseudonym(secret, "1", "alice");
+const bob = authorPseudonym(secret, "1", "bob");
+
+function opinion(over: Partial<OpinionEntry>): OpinionEntry {
+  return {
+    v: 1,
+    type: "opinion",
+    consultation: "1",
+    draftVersion: 1,
+    section: "dieu-1",
+    stance: "agree",
+    contentHash: contentHash(SALT, "ý kiến"),
+    author: alice,
+    channel: "online",
+    submittedAt: formatTime(OPENS + 1000),
+    replaces: null,
+    ...over,
+  };
+}
+
+async function audit(entries: readonly Entry[], withheld: readonly number[] = []): Promise<AuditResult> {
+  const log = new MerkleLog();
+  const lines = entries.map((e, index) => {
+    const leaf = entryString(e);
+    const hash = leafHash(utf8Encode(leaf));
+    const extra =
+      e.type === "opinion"
+        ? withheld.includes(index)
+          ? { withheld: true }
+          : { text: "ý kiến", salt: SALT }
+        : {};
+    return { line: JSON.stringify({ index, leaf, leafHash: hash, ...extra }), hash };
+  });
+  await log.appendBatch(lines.map((l) => l.hash));
+  const root = await log.root();
+  const facts: ChainFacts = {
+    chainId: 31337,
+    contract: "0x5fbdb2315678afecb367f032d93f642f64180aa3",
+    consultation: "1",
+    agency: "0x70997970c51812dc3a010c7d01b50e0d17dc79c8",
+    draftHash: draftHash(testDraft()),
+    draftURI: "",
+    draftVersion: 1,
+    opensAt: OPENS / 1000,
+    closesAt: CLOSES / 1000,
+    head: { treeSize: entries.length, rootHash: root, anchoredAt: CLOSES / 1000 },
+    recordTallyHash: `0x${"00".repeat(32)}`,
+    anchors: [{ treeSize: entries.length, rootHash: root, blockNumber: 5, txHash: `0x${"22".repeat(32)}` }],
+    tally: null,
+  };
+  const auditor = new Auditor(facts, testDraft());
+  for (const { line } of lines) if (auditor.push(line)) await auditor.flush();
+  return auditor.finish(performance.now());
+}
+
+const kinds = (r: AuditResult) => r.failures.map((f) => f.kind);
+
+describe("audit rules", () => {
+  it("accepts a replacement that points to the author's latest opinion on the section", async () => {
+    const r = await audit([
+      opinion({}),
+      opinion({ author: bob }),
+      opinion({ section: "dieu-2" }),
+      opinion({ stance: "disagree", replaces: 0 }),
+      opinion({ stance: "neutral", replaces: 3 }),
+    ]);
+    expect(r.failures).to.deep.equal([]);
+    expect(r.exitCode).to.equal(0);
+    expect(r.tally.document?.sections["dieu-1"]?.total).to.deep.equal({ agree: 1, disagree: 0, neutral: 1 });
+  });
+
+  it("fails two live opinions of one author on one section: replaces", async () => {
+    const r = await audit([opinion({}), opinion({ stance: "disagree" })]);
+    expect(kinds(r)).to.deep.equal(["replaces"]);
+    expect(r.exitCode).to.equal(EXIT.replaces);
+  });
+
+  it("fails a replacement pointing to an opinion that is no longer the latest", async () => {
+    const r = await audit([opinion({}), opinion({ replaces: 0 }), opinion({ replaces: 0 })]);
+    expect(kinds(r)).to.deep.equal(["replaces"]);
+  });
+
+  it("fails an opinion submitted before opensAt or at/after closesAt: time-window", async () => {
+    for (const at of [OPENS - 1, CLOSES, CLOSES + 86_400_000]) {
+      const r = await audit([opinion({ submittedAt: formatTime(at) })]);
+      expect(kinds(r), formatTime(at)).to.deep.equal(["time-window"]);
+      expect(r.exitCode).to.equal(EXIT["time-window"]);
+    }
+    expect((await audit([opinion({ submittedAt: formatTime(OPENS) })])).exitCode).to.equal(0);
+  });
+
+  it("fails an opinion on a draft version the chain never had, or of another consultation: entry-invalid", async () => {
+    expect(kinds(await audit([opinion({ draftVersion: 2 })]))).to.deep.equal(["entry-invalid"]);
+    const other = await audit([
+      opinion({ consultation: "2", author: authorPseudonym(secret, "2", "alice") }),
+    ]);
+    expect(kinds(other)).to.include("entry-invalid");
+  });
+
+  it("lists withheld texts with their moderation entries; fails moderation of a non-opinion", async () => {
+    const by = authorPseudonym(secret, "1", "officer");
+    const mod = (target: number): Entry => ({
+      v: 1,
+      type: "moderation",
+      consultation: "1",
+      target,
+      action: "withhold-text",
+      reason: "personal-data",
+      by,
+      at: formatTime(OPENS + 5000),
+    });
+    const ok = await audit([opinion({}), mod(0)], [0]);
+    expect(ok.exitCode).to.equal(0);
+    expect(ok.withheld).to.deep.equal([
+      { index: 0, moderation: [{ index: 1, reason: "personal-data", by, at: formatTime(OPENS + 5000) }] },
+    ]);
+    expect(ok.tally.document?.totals.total.agree).to.equal(1);
+    expect(kinds(await audit([opinion({}), mod(1)], [0]))).to.include("moderation");
+    expect(kinds(await audit([opinion({}), mod(0), mod(1)], [0]))).to.deep.equal(["moderation"]);
+    // Moderated but its text still public.
+    expect(kinds(await audit([opinion({}), mod(0)]))).to.deep.equal(["moderation"]);
+  });
+
+  it("fails a leaf that is valid JSON but not canonical: entry-invalid", async () => {
+    const leaf = JSON.stringify(opinion({}), null, 1);
+    const line = JSON.stringify({
+      index: 0,
+      leaf,
+      leafHash: leafHash(utf8Encode(leaf)),
+      text: "ý kiến",
+      salt: SALT,
+    });
+    const log = new MerkleLog();
+    await log.append(leafHash(utf8Encode(leaf)));
+    const root = await log.root();
+    const auditor = new Auditor(
+      {
+        chainId: 1,
+        contract: "0x5fbdb2315678afecb367f032d93f642f64180aa3",
+        consultation: "1",
+        agency: "0x70997970c51812dc3a010c7d01b50e0d17dc79c8",
+        draftHash: draftHash(testDraft()),
+        draftURI: "",
+        draftVersion: 1,
+        opensAt: OPENS / 1000,
+        closesAt: CLOSES / 1000,
+        head: { treeSize: 1, rootHash: root, anchoredAt: 0 },
+        recordTallyHash: `0x${"00".repeat(32)}`,
+        anchors: [{ treeSize: 1, rootHash: root, blockNumber: 1, txHash: `0x${"22".repeat(32)}` }],
+        tally: null,
+      },
+      testDraft(),
+    );
+    auditor.push(line);
+    const r = await auditor.finish(performance.now());
+    expect(kinds(r)).to.deep.equal(["entry-invalid"]);
+  });
+
+  it("splits a byte stream into lines across chunk boundaries, UTF-8 included, and flags invalid UTF-8", async () => {
+    const text = Buffer.from('{"a":"Tôi đồng ý"}\n{"b":2}\n\u00e9\n');
+    const bad = Buffer.from([0x7b, 0xff, 0x7d, 0x0a, 0x31]);
+    async function* chunks() {
+      for (let i = 0; i < text.length; i += 3) yield text.subarray(i, i + 3);
+      yield bad;
+    }
+    const out: unknown[] = [];
+    for await (const line of splitLines(chunks())) out.push(typeof line === "string" ? line : "INVALID");
+    expect(out).to.deep.equal(['{"a":"Tôi đồng ý"}', '{"b":2}', "é", "INVALID", "1"]);
+  });
+});
