@@ -163,32 +163,64 @@ library RFC9162 {
             fr = proof[0];
             i = 1;
         }
-        sr = fr;
         uint256 fn = size1 - 1;
         uint256 sn = size2 - 1;
         while (fn & 1 == 1) {
             fn >>= 1;
             sn >>= 1;
         }
-        for (; i < length; ++i) {
-            if (sn == 0) return (false, bytes32(0), bytes32(0));
-            bytes32 c = proof[i];
-            if (fn & 1 == 1 || fn == sn) {
-                fr = _nodeHash(c, fr);
-                sr = _nodeHash(c, sr);
-                if (fn != 0) {
-                    while (fn & 1 == 0) {
-                        fn >>= 1;
-                        sn >>= 1;
+        return _consistencySteps(proof, i, fn, sn, fr);
+    }
+
+    /**
+     * @dev Step 6 of 2.1.4.2 from proof[i] on, then the size check of step 7: the on-chain hot path
+     *      (every anchorLog runs it), in Yul. Same statements as the inclusion loop above, on the proof
+     *      in memory; both hashes of a step share the 65-byte scratch input (0x01 || left || right)
+     *      that _nodeHash uses.
+     */
+    function _consistencySteps(bytes32[] memory proof, uint256 i, uint256 fn, uint256 sn, bytes32 fr)
+        private
+        view
+        returns (bool, bytes32, bytes32)
+    {
+        bytes32 sr = fr;
+        uint256 length = proof.length;
+        bool failed;
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            function node(input, left, right) -> digest {
+                mstore(add(input, 1), left)
+                mstore(add(input, 33), right)
+                if iszero(staticcall(gas(), 0x02, input, 65, 0x00, 0x20)) { revert(0, 0) }
+                digest := mload(0x00)
+            }
+            let input := mload(0x40)
+            mstore8(input, 0x01)
+            let end := add(add(proof, 0x20), shl(5, length))
+            for { let p := add(add(proof, 0x20), shl(5, i)) } lt(p, end) { p := add(p, 0x20) } {
+                if iszero(sn) {
+                    failed := 1 // proof longer than the path
+                    break
+                }
+                let c := mload(p)
+                switch or(and(fn, 1), eq(fn, sn))
+                case 0 { sr := node(input, sr, c) }
+                default {
+                    fr := node(input, c, fr)
+                    sr := node(input, c, sr)
+                    if fn {
+                        for {} iszero(and(fn, 1)) {} {
+                            fn := shr(1, fn)
+                            sn := shr(1, sn)
+                        }
                     }
                 }
-            } else {
-                sr = _nodeHash(sr, c);
+                fn := shr(1, fn)
+                sn := shr(1, sn)
             }
-            fn >>= 1;
-            sn >>= 1;
         }
-        ok = sn == 0;
+        if (failed || sn != 0) return (false, bytes32(0), bytes32(0));
+        return (true, fr, sr);
     }
 
     /**
