@@ -161,7 +161,8 @@ describe("web: end to end in Chromium on the real stack", function () {
       console.log(
         JSON.stringify({
           metric: "web.e2e_verify_receipt_ms",
-          value: Math.max(...verifyMs),
+          value: [...verifyMs].sort((a, b) => a - b)[Math.floor(verifyMs.length / 2)],
+          max: Math.max(...verifyMs),
           unit: "ms",
           runs: verifyMs,
         }),
@@ -261,11 +262,21 @@ describe("web: end to end in Chromium on the real stack", function () {
 
   it("the same receipt from a #r= link and from 'my opinions' is valid too", async () => {
     const frag = Buffer.from(JSON.stringify(receipt)).toString("base64url");
+    const ms = async () => Number(await page.locator("#verdict").getAttribute("data-verify-ms"));
     await page.goto(`${stack.base}/verify#r=${frag}`);
     await page.locator("#verdict[data-verdict=valid]").waitFor({ timeout: 30_000 });
+    verifyMs.push(await ms());
     await page.goto(`${stack.base}/#/verify`);
     await page.locator("#my-receipts button").first().click();
     await page.locator("#verdict[data-verdict=valid]").waitFor({ timeout: 30_000 });
+    verifyMs.push(await ms());
+    // The signed-in citizen's receipts, as the service keeps them (GET /api/me/opinions).
+    await page.goto(`${stack.base}/#/verify`);
+    await page.locator("#load-my-receipts").click();
+    await page.locator("#service-receipts button").first().click();
+    await page.locator("#verdict[data-verdict=valid]").waitFor({ timeout: 30_000 });
+    verifyMs.push(await ms());
+    expect(Math.max(...verifyMs)).to.be.at.most(100);
   });
 
   it("the receipt with one character of its text changed fails at the contentHash step", async () => {

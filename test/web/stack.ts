@@ -81,7 +81,9 @@ export async function deployWithIgnition(url: string): Promise<`0x${string}`> {
   return registry.address as `0x${string}`;
 }
 
-export async function startStack(opts: { maxAnchorDelay?: string } = {}): Promise<Stack> {
+export async function startStack(
+  opts: { maxAnchorDelay?: string; anchorEnabled?: boolean } = {},
+): Promise<Stack> {
   const node = await startHardhatNode({ quiet: true, root: ROOT });
   try {
     const registry = await deployWithIgnition(node.url);
@@ -98,6 +100,7 @@ export async function startStack(opts: { maxAnchorDelay?: string } = {}): Promis
       RECEIPT_KEY_SEED: randomBytes(32).toString("hex"),
       DEV_IDP: "true",
       ANCHOR_INTERVAL: "500ms",
+      ANCHOR_ENABLED: opts.anchorEnabled === false ? "false" : "true",
       MAX_ANCHOR_DELAY: opts.maxAnchorDelay ?? "5m",
       RATE_LIMIT_MAX: "1000",
       RPC_URL: node.url,

@@ -73,7 +73,7 @@ export async function renderReceipt(
       entry && entry.type === "opinion"
         ? [
             h("dt", null, t("r.section")),
-            h("dd", null, entry.section),
+            h("dd", { id: "receipt-section" }, entry.section),
             h("dt", null, t("r.stance")),
             h("dd", null, t(`stance.${entry.stance}`)),
           ]
@@ -120,6 +120,9 @@ async function pollStatus(r: Receipt, box: HTMLElement, gen: number): Promise<vo
   while (isCurrent(gen)) {
     try {
       const c = await getConsultation(r.consultation);
+      const sectionEl = document.getElementById("receipt-section");
+      const title = c.draft.sections.find((s) => s.id === sectionEl?.textContent)?.title;
+      if (sectionEl && title) sectionEl.textContent = title;
       const ctx = await connect(c.chain ?? {});
       const head = await readHead(ctx, r.consultation);
       if (!isCurrent(gen)) return;

@@ -144,6 +144,7 @@ function renderMine(box: HTMLElement, start: (r: unknown) => void): void {
         "button",
         {
           type: "button",
+          id: "load-my-receipts",
           onclick: async () => {
             try {
               const data = await myOpinions();
@@ -172,7 +173,7 @@ function renderMine(box: HTMLElement, start: (r: unknown) => void): void {
         t("v.mine.fromService"),
       )
     : null;
-  const serviceList = h("ul", { class: "plain" });
+  const serviceList = h("ul", { class: "plain", id: "service-receipts", "aria-live": "polite" });
   replace(
     box,
     items.length
