@@ -44,6 +44,7 @@ const MIGRATIONS: string[] = [
      created_at BIGINT NOT NULL,
      PRIMARY KEY (consultation_id, version)
    );
+   CREATE INDEX drafts_hash ON drafts (hash);
    CREATE TABLE entries (
      consultation_id BIGINT NOT NULL,
      idx BIGINT NOT NULL,
@@ -288,6 +289,14 @@ export class PostgresStore implements Store {
             consultationId,
             version,
           ]);
+    return r.rows[0] ? draftFrom(r.rows[0]) : null;
+  }
+
+  async findDraftByHash(hash: Hex): Promise<DraftRecord | null> {
+    const r = await this.pool.query(
+      "SELECT * FROM drafts WHERE hash = $1 ORDER BY consultation_id, version LIMIT 1",
+      [hash],
+    );
     return r.rows[0] ? draftFrom(r.rows[0]) : null;
   }
 

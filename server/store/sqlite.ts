@@ -46,6 +46,7 @@ const MIGRATIONS: string[] = [
      created_at INTEGER NOT NULL,
      PRIMARY KEY (consultation_id, version)
    ) STRICT;
+   CREATE INDEX drafts_hash ON drafts (hash);
    CREATE TABLE entries (
      consultation_id INTEGER NOT NULL,
      idx INTEGER NOT NULL,
@@ -286,6 +287,13 @@ export class SqliteStore implements Store {
             consultationId,
             version,
           )
+    ) as Row | undefined;
+    return r ? draftFrom(r) : null;
+  }
+
+  async findDraftByHash(hash: Hex): Promise<DraftRecord | null> {
+    const r = this.q("SELECT * FROM drafts WHERE hash = ? ORDER BY consultation_id, version LIMIT 1").get(
+      hash,
     ) as Row | undefined;
     return r ? draftFrom(r) : null;
   }

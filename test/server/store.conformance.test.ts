@@ -103,6 +103,8 @@ function conformance(name: string, open: () => Promise<Store>, cleanup: () => Pr
       });
       expect(await store.getDraft(1, 7)).to.equal(null);
       expect(await store.getConsultation(1)).to.include({ title: "Dự thảo 2" });
+      expect((await store.findDraftByHash(h(2)))?.version).to.equal(2);
+      expect(await store.findDraftByHash(h(77))).to.equal(null);
     });
 
     it("backs a MerkleLog through treeStore and reopens it", async () => {

@@ -1,0 +1,318 @@
+/**
+ * The service's view of the ConsultationRegistry contract: an interface, and its viem implementation over any EVM
+ * JSON-RPC URL. Each agency acts through its operator key from the configuration; keys are never logged.
+ */
+import {
+  type Account,
+  type Chain,
+  createPublicClient,
+  createWalletClient,
+  defineChain,
+  encodeFunctionData,
+  type Hex,
+  http,
+  keccak256,
+  type PublicClient,
+  parseEventLogs,
+  type Transport,
+  type WalletClient,
+} from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { consultationRegistryAbi } from "./abi.ts";
+
+export interface TxOutcome {
+  status: "success" | "reverted";
+  blockNumber: number;
+  /** Unix seconds of the block. */
+  blockTime: number;
+  gasUsed: number;
+}
+
+export interface SignedTx {
+  txHash: Hex;
+  rawTx: Hex;
+}
+
+export interface ChainHead {
+  treeSize: number;
+  rootHash: Hex;
+  anchoredAt: number;
+}
+
+export interface RegistryClient {
+  readonly address: Hex;
+  chainId(): Promise<number>;
+  blockNumber(): Promise<number>;
+  /** Unix seconds of the latest block. */
+  blockTime(): Promise<number>;
+  /** True when the agency id has an operator key configured. */
+  hasAgency(agencyId: string): boolean;
+  openConsultation(
+    agencyId: string,
+    draftHash: Hex,
+    draftURI: string,
+    opensAt: number,
+    closesAt: number,
+  ): Promise<{ id: number; txHash: Hex }>;
+  reviseDraft(
+    agencyId: string,
+    id: number,
+    draftHash: Hex,
+    draftURI: string,
+  ): Promise<{ version: number; txHash: Hex }>;
+  /** Signs (does not send) anchorLog; fails when the call would revert. */
+  signAnchor(
+    agencyId: string,
+    id: number,
+    treeSize: number,
+    rootHash: Hex,
+    proof: readonly Hex[],
+  ): Promise<SignedTx>;
+  /** Signs (does not send) publishTally; fails when the call would revert. */
+  signPublishTally(agencyId: string, id: number, tallyHash: Hex, tallyURI: string): Promise<SignedTx>;
+  broadcast(rawTx: Hex): Promise<void>;
+  /** Outcome of a mined transaction, or null when not mined. */
+  outcome(txHash: Hex): Promise<TxOutcome | null>;
+  /** True when the node knows the transaction (mined or in its pool). */
+  known(txHash: Hex): Promise<boolean>;
+  /** Waits up to timeoutMs for the transaction; null on timeout. */
+  waitOutcome(txHash: Hex, timeoutMs: number): Promise<TxOutcome | null>;
+  logHead(id: number): Promise<ChainHead>;
+  tallyHash(id: number): Promise<Hex>;
+}
+
+export class ChainError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "ChainError";
+  }
+}
+
+export interface ViemRegistryOptions {
+  rpcUrl: string;
+  address: Hex;
+  agencies: Record<string, { address: Hex; operatorKey: Hex }>;
+  /** ms per RPC request */
+  timeoutMs?: number;
+}
+
+/** Short, key-free description of a viem error. */
+export function chainErrorMessage(e: unknown): string {
+  if (e && typeof e === "object") {
+    const o = e as { shortMessage?: string; message?: string };
+    return (o.shortMessage ?? o.message ?? String(e)).split("\n")[0]!;
+  }
+  return String(e);
+}
+
+export class ViemRegistry implements RegistryClient {
+  readonly address: Hex;
+  private readonly rpcUrl: string;
+  private readonly pub: PublicClient<Transport, Chain | undefined>;
+  private readonly agencies = new Map<string, { agency: Hex; account: Account }>();
+  private readonly timeoutMs: number;
+  private chain: Chain | null = null;
+  private wallets = new Map<string, WalletClient<Transport, Chain, Account>>();
+
+  constructor(opts: ViemRegistryOptions) {
+    this.address = opts.address;
+    this.rpcUrl = opts.rpcUrl;
+    this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.pub = createPublicClient({
+      transport: http(opts.rpcUrl, { timeout: this.timeoutMs, retryCount: 0 }),
+    });
+    for (const [id, a] of Object.entries(opts.agencies)) {
+      this.agencies.set(id, { agency: a.address, account: privateKeyToAccount(a.operatorKey) });
+    }
+  }
+
+  hasAgency(agencyId: string): boolean {
+    return this.agencies.has(agencyId);
+  }
+
+  private async getChain(): Promise<Chain> {
+    if (!this.chain) {
+      const id = await this.pub.getChainId();
+      this.chain = defineChain({
+        id,
+        name: `chain-${id}`,
+        nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+        rpcUrls: { default: { http: [this.rpcUrl] } },
+      });
+    }
+    return this.chain;
+  }
+
+  private async wallet(
+    agencyId: string,
+  ): Promise<{ wallet: WalletClient<Transport, Chain, Account>; agency: Hex }> {
+    const a = this.agencies.get(agencyId);
+    if (!a) throw new ChainError(`no operator key configured for agency ${JSON.stringify(agencyId)}`);
+    let w = this.wallets.get(agencyId);
+    if (!w) {
+      w = createWalletClient({
+        account: a.account,
+        chain: await this.getChain(),
+        transport: http(this.rpcUrl, { timeout: this.timeoutMs, retryCount: 0 }),
+      });
+      this.wallets.set(agencyId, w);
+    }
+    return { wallet: w, agency: a.agency };
+  }
+
+  async chainId(): Promise<number> {
+    return (await this.getChain()).id;
+  }
+
+  async blockNumber(): Promise<number> {
+    return Number(await this.pub.getBlockNumber({ cacheTime: 0 }));
+  }
+
+  async blockTime(): Promise<number> {
+    const b = await this.pub.getBlock({ blockTag: "latest" });
+    return Number(b.timestamp);
+  }
+
+  private async sign(agencyId: string, data: Hex): Promise<SignedTx> {
+    const { wallet } = await this.wallet(agencyId);
+    const request = await wallet.prepareTransactionRequest({ to: this.address, data, chain: wallet.chain });
+    // keep a margin: the consistency proof check costs a little more than the estimate in a changing state
+    const gas = request.gas ? (request.gas * 12n) / 10n : undefined;
+    const rawTx = await wallet.signTransaction({ ...request, gas } as Parameters<
+      typeof wallet.signTransaction
+    >[0]);
+    return { rawTx, txHash: keccak256(rawTx) };
+  }
+
+  private async sendAndWait(agencyId: string, data: Hex) {
+    const { rawTx, txHash } = await this.sign(agencyId, data);
+    await this.broadcast(rawTx);
+    const receipt = await this.pub.waitForTransactionReceipt({ hash: txHash, timeout: 120_000 });
+    if (receipt.status !== "success") throw new ChainError(`transaction ${txHash} reverted`);
+    return { receipt, txHash };
+  }
+
+  async openConsultation(
+    agencyId: string,
+    draftHash: Hex,
+    draftURI: string,
+    opensAt: number,
+    closesAt: number,
+  ) {
+    const { agency } = await this.wallet(agencyId);
+    const data = encodeFunctionData({
+      abi: consultationRegistryAbi,
+      functionName: "openConsultation",
+      args: [agency, draftHash, draftURI, BigInt(opensAt), BigInt(closesAt)],
+    });
+    const { receipt, txHash } = await this.sendAndWait(agencyId, data);
+    const [ev] = parseEventLogs({
+      abi: consultationRegistryAbi,
+      eventName: "ConsultationOpened",
+      logs: receipt.logs,
+    });
+    if (!ev) throw new ChainError("ConsultationOpened event missing");
+    return { id: Number(ev.args.id), txHash };
+  }
+
+  async reviseDraft(agencyId: string, id: number, draftHash: Hex, draftURI: string) {
+    const data = encodeFunctionData({
+      abi: consultationRegistryAbi,
+      functionName: "reviseDraft",
+      args: [BigInt(id), draftHash, draftURI],
+    });
+    const { receipt, txHash } = await this.sendAndWait(agencyId, data);
+    const [ev] = parseEventLogs({
+      abi: consultationRegistryAbi,
+      eventName: "DraftRevised",
+      logs: receipt.logs,
+    });
+    if (!ev) throw new ChainError("DraftRevised event missing");
+    return { version: Number(ev.args.version), txHash };
+  }
+
+  signAnchor(
+    agencyId: string,
+    id: number,
+    treeSize: number,
+    rootHash: Hex,
+    proof: readonly Hex[],
+  ): Promise<SignedTx> {
+    const data = encodeFunctionData({
+      abi: consultationRegistryAbi,
+      functionName: "anchorLog",
+      args: [BigInt(id), BigInt(treeSize), rootHash, [...proof]],
+    });
+    return this.sign(agencyId, data);
+  }
+
+  signPublishTally(agencyId: string, id: number, tallyHash: Hex, tallyURI: string): Promise<SignedTx> {
+    const data = encodeFunctionData({
+      abi: consultationRegistryAbi,
+      functionName: "publishTally",
+      args: [BigInt(id), tallyHash, tallyURI],
+    });
+    return this.sign(agencyId, data);
+  }
+
+  async broadcast(rawTx: Hex): Promise<void> {
+    await this.pub.sendRawTransaction({ serializedTransaction: rawTx });
+  }
+
+  async outcome(txHash: Hex): Promise<TxOutcome | null> {
+    let receipt: Awaited<ReturnType<PublicClient["getTransactionReceipt"]>>;
+    try {
+      receipt = await this.pub.getTransactionReceipt({ hash: txHash });
+    } catch (e) {
+      if ((e as { name?: string }).name === "TransactionReceiptNotFoundError") return null;
+      throw e;
+    }
+    const block = await this.pub.getBlock({ blockNumber: receipt.blockNumber });
+    return {
+      status: receipt.status,
+      blockNumber: Number(receipt.blockNumber),
+      blockTime: Number(block.timestamp),
+      gasUsed: Number(receipt.gasUsed),
+    };
+  }
+
+  async known(txHash: Hex): Promise<boolean> {
+    try {
+      await this.pub.getTransaction({ hash: txHash });
+      return true;
+    } catch (e) {
+      if ((e as { name?: string }).name === "TransactionNotFoundError") return false;
+      throw e;
+    }
+  }
+
+  async waitOutcome(txHash: Hex, timeoutMs: number): Promise<TxOutcome | null> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const o = await this.outcome(txHash);
+      if (o) return o;
+      if (Date.now() >= until) return null;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  async logHead(id: number): Promise<ChainHead> {
+    const [treeSize, rootHash, anchoredAt] = await this.pub.readContract({
+      address: this.address,
+      abi: consultationRegistryAbi,
+      functionName: "logHead",
+      args: [BigInt(id)],
+    });
+    return { treeSize: Number(treeSize), rootHash, anchoredAt: Number(anchoredAt) };
+  }
+
+  async tallyHash(id: number): Promise<Hex> {
+    const c = await this.pub.readContract({
+      address: this.address,
+      abi: consultationRegistryAbi,
+      functionName: "consultation",
+      args: [BigInt(id)],
+    });
+    return c.tallyHash;
+  }
+}

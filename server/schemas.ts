@@ -1,0 +1,290 @@
+/** TypeBox schemas of the public HTTP interface: every request and response, additionalProperties false. */
+import { Type } from "typebox";
+
+const closed = { additionalProperties: false } as const;
+
+export const HexHash = Type.String({
+  pattern: "^0x[0-9a-f]{64}$",
+  description: "32 bytes, 0x-prefixed lowercase hex",
+});
+export const IdParam = Type.String({
+  pattern: "^[1-9][0-9]{0,14}$",
+  description: "consultation id (registry id)",
+});
+export const UnixSeconds = Type.Integer({
+  minimum: 0,
+  maximum: 281474976710655,
+  description: "Unix seconds",
+});
+const SectionId = Type.String({ pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$" });
+
+export const ErrorBody = Type.Object(
+  { error: Type.String(), message: Type.String() },
+  { ...closed, description: "every error" },
+);
+
+export const errors = {
+  "4xx": ErrorBody,
+  "5xx": ErrorBody,
+};
+
+export const Section = Type.Object(
+  {
+    id: SectionId,
+    title: Type.String({ minLength: 1, maxLength: 500 }),
+    text: Type.String({ maxLength: 100_000 }),
+  },
+  closed,
+);
+
+export const DraftBody = Type.Object(
+  {
+    title: Type.String({ minLength: 1, maxLength: 500 }),
+    summary: Type.String({ maxLength: 10_000 }),
+    sections: Type.Array(Section, { minItems: 1, maxItems: 500 }),
+  },
+  closed,
+);
+
+export const CreateConsultationBody = Type.Object(
+  {
+    title: Type.String({ minLength: 1, maxLength: 500 }),
+    summary: Type.String({ maxLength: 10_000 }),
+    sections: Type.Array(Section, { minItems: 1, maxItems: 500 }),
+    opensAt: UnixSeconds,
+    closesAt: UnixSeconds,
+  },
+  closed,
+);
+
+export const DraftCreated = Type.Object(
+  { id: Type.Integer(), draftHash: HexHash, draftVersion: Type.Integer(), txHash: HexHash },
+  closed,
+);
+
+export const Status = Type.Union([
+  Type.Literal("scheduled"),
+  Type.Literal("open"),
+  Type.Literal("closed"),
+  Type.Literal("tallied"),
+]);
+
+export const ConsultationSummary = Type.Object(
+  {
+    id: Type.Integer(),
+    agency: Type.String(),
+    title: Type.String(),
+    status: Status,
+    opensAt: UnixSeconds,
+    closesAt: UnixSeconds,
+  },
+  closed,
+);
+
+export const ConsultationList = Type.Object({ consultations: Type.Array(ConsultationSummary) }, closed);
+
+export const ChainRef = Type.Union([
+  Type.Object({ chainId: Type.Integer(), contract: Type.String() }, closed),
+  Type.Null(),
+]);
+
+export const ConsultationDetail = Type.Object(
+  {
+    id: Type.Integer(),
+    agency: Type.String(),
+    title: Type.String(),
+    summary: Type.String(),
+    status: Status,
+    opensAt: UnixSeconds,
+    closesAt: UnixSeconds,
+    draft: Type.Object({ version: Type.Integer(), hash: HexHash, sections: Type.Array(Section) }, closed),
+    chain: ChainRef,
+  },
+  closed,
+);
+
+export const DraftDocument = Type.Object(
+  {
+    consultation: Type.Integer(),
+    version: Type.Integer(),
+    hash: HexHash,
+    title: Type.String(),
+    summary: Type.String(),
+    sections: Type.Array(Section),
+  },
+  closed,
+);
+
+export const OpinionBody = Type.Object(
+  {
+    section: SectionId,
+    stance: Type.Union([Type.Literal("agree"), Type.Literal("disagree"), Type.Literal("neutral")]),
+    text: Type.Optional(Type.String({ maxLength: 10_000 })),
+  },
+  closed,
+);
+
+export const Receipt = Type.Object(
+  {
+    v: Type.Literal(1),
+    consultation: Type.String(),
+    leafIndex: Type.Integer(),
+    leafHash: HexHash,
+    entry: Type.String(),
+    text: Type.String(),
+    salt: HexHash,
+    issuedAt: Type.String(),
+    anchorDeadline: Type.String(),
+    keyId: Type.String(),
+    signature: Type.String(),
+  },
+  { ...closed, description: "protocol receipt v1" },
+);
+
+export const ReceiptList = Type.Object({ receipts: Type.Array(Receipt) }, closed);
+
+export const IdempotencyHeaders = Type.Object({
+  "idempotency-key": Type.Optional(Type.String({ pattern: "^[A-Za-z0-9_.:-]{1,128}$" })),
+});
+
+export const ImportResult = Type.Object(
+  {
+    imported: Type.Integer(),
+    duplicates: Type.Integer(),
+    leafIndices: Type.Array(Type.Integer()),
+  },
+  closed,
+);
+
+export const WithholdBody = Type.Object(
+  {
+    reason: Type.String({
+      pattern: "^[a-z0-9][a-z0-9-]{0,63}$",
+      description: "reason code, e.g. personal-data",
+    }),
+  },
+  closed,
+);
+
+export const EntryParams = Type.Object(
+  { id: IdParam, index: Type.String({ pattern: "^(0|[1-9][0-9]{0,14})$" }) },
+  closed,
+);
+export const HashParams = Type.Object({ hash: HexHash }, closed);
+export const IdParams = Type.Object({ id: IdParam }, closed);
+
+export const Appended = Type.Object({ index: Type.Integer(), leafHash: HexHash }, closed);
+
+export const Anchored = Type.Union([
+  Type.Object(
+    {
+      treeSize: Type.Integer(),
+      rootHash: HexHash,
+      txHash: HexHash,
+      blockNumber: Type.Integer(),
+      anchoredAt: UnixSeconds,
+    },
+    closed,
+  ),
+  Type.Null(),
+]);
+
+export const LogHead = Type.Object(
+  { treeSize: Type.Integer(), rootHash: HexHash, anchored: Anchored },
+  closed,
+);
+
+const SizeQ = Type.String({ pattern: "^(0|[1-9][0-9]{0,14})$" });
+
+export const ProofQuery = Type.Object({ leafHash: HexHash, treeSize: Type.Optional(SizeQ) }, closed);
+export const Proof = Type.Object(
+  { leafIndex: Type.Integer(), treeSize: Type.Integer(), rootHash: HexHash, proof: Type.Array(HexHash) },
+  closed,
+);
+export const ConsistencyQuery = Type.Object({ first: SizeQ, second: Type.Optional(SizeQ) }, closed);
+export const Consistency = Type.Object(
+  { first: Type.Integer(), second: Type.Integer(), proof: Type.Array(HexHash) },
+  closed,
+);
+export const EntriesQuery = Type.Object({ start: SizeQ, end: SizeQ }, closed);
+export const Entries = Type.Object(
+  {
+    entries: Type.Array(
+      Type.Object({ index: Type.Integer(), leaf: Type.String(), leafHash: HexHash }, closed),
+    ),
+  },
+  closed,
+);
+
+export const EmptyBody = Type.Union([Type.Object({}, closed), Type.Null()]);
+
+const Counts = Type.Object(
+  { agree: Type.Integer(), disagree: Type.Integer(), neutral: Type.Integer() },
+  closed,
+);
+const ChannelCounts = Type.Object({ online: Counts, offline: Counts, total: Counts }, closed);
+export const TallyDocument = Type.Object(
+  {
+    v: Type.Literal(1),
+    consultation: Type.String(),
+    treeSize: Type.Integer(),
+    rootHash: HexHash,
+    sections: Type.Record(Type.String(), ChannelCounts),
+    totals: ChannelCounts,
+  },
+  closed,
+);
+export const Tally = Type.Object(
+  { document: TallyDocument, tallyHash: HexHash, txHash: Type.Union([HexHash, Type.Null()]) },
+  closed,
+);
+
+export const Jwks = Type.Object(
+  {
+    keys: Type.Array(
+      Type.Object(
+        {
+          kty: Type.Literal("OKP"),
+          crv: Type.Literal("Ed25519"),
+          x: Type.String(),
+          kid: Type.String(),
+          alg: Type.Literal("EdDSA"),
+          use: Type.Literal("sig"),
+        },
+        closed,
+      ),
+    ),
+  },
+  closed,
+);
+
+export const DevTokenBody = Type.Object(
+  {
+    sub: Type.String({ pattern: "^[A-Za-z0-9_.@:+-]{1,128}$" }),
+    role: Type.Union([Type.Literal("citizen"), Type.Literal("agency"), Type.Literal("admin")]),
+    agency: Type.Optional(Type.String({ pattern: "^[A-Za-z0-9_.-]{1,64}$" })),
+  },
+  closed,
+);
+export const DevToken = Type.Object({ token: Type.String() }, closed);
+
+export const Health = Type.Object(
+  {
+    ok: Type.Boolean(),
+    chain: Type.Union([
+      Type.Object(
+        {
+          chainId: Type.Union([Type.Integer(), Type.Null()]),
+          contract: Type.String(),
+          block: Type.Union([Type.Integer(), Type.Null()]),
+        },
+        closed,
+      ),
+      Type.Null(),
+    ]),
+    db: Type.Boolean(),
+    backlog: Type.Integer(),
+    overdue: Type.Integer(),
+  },
+  closed,
+);

@@ -1,0 +1,122 @@
+/** Shared test fixtures: one real local Hardhat node per mocha process, a deployed registry, agencies, configs. */
+import { randomBytes } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { FastifyInstance } from "fastify";
+import type { Hex } from "viem";
+import { type AppDeps, buildApp } from "../../server/app.ts";
+import { type DevNode, deployRegistry, makeAgency, startHardhatNode } from "../../server/chain/devnet.ts";
+import { type Config, loadConfig } from "../../server/config.ts";
+
+export interface TestChain {
+  node: DevNode;
+  registry: Hex;
+  agencies: Record<string, { address: Hex; operatorKey: Hex }>;
+}
+
+let shared: Promise<TestChain> | null = null;
+
+/** A real `hardhat node` (free port) with the registry deployed and two agencies, shared by the test files. */
+export function testChain(): Promise<TestChain> {
+  if (!shared) {
+    shared = (async () => {
+      const node = await startHardhatNode({ unref: true });
+      process.once("exit", () => node.process.kill("SIGKILL"));
+      const registry = await deployRegistry(node.url);
+      const agencies = {
+        "bo-tu-phap": await makeAgency(node.url, registry, 1, 3),
+        "bo-y-te": await makeAgency(node.url, registry, 2, 4),
+      };
+      return { node, registry, agencies };
+    })();
+  }
+  return shared;
+}
+
+export function tmpSqlite(): string {
+  return join(mkdtempSync(join(tmpdir(), "gopy-test-")), "gopy.sqlite");
+}
+
+export function testEnv(chain: TestChain | null, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    NODE_ENV: "test",
+    HOST: "127.0.0.1",
+    PORT: "0",
+    LOG_LEVEL: "silent",
+    SQLITE_PATH: tmpSqlite(),
+    PSEUDONYM_SECRET: randomBytes(32).toString("hex"),
+    RECEIPT_KEY_SEED: randomBytes(32).toString("hex"),
+    DEV_IDP: "true",
+    ANCHOR_INTERVAL: "200ms",
+    RATE_LIMIT_MAX: "1000",
+    WEB_DIST: join(tmpdir(), "gopy-no-web"),
+    ...(chain
+      ? {
+          RPC_URL: chain.node.url,
+          REGISTRY_ADDRESS: chain.registry,
+          AGENCIES: JSON.stringify(chain.agencies),
+        }
+      : {}),
+    ...extra,
+  };
+}
+
+export function testConfig(chain: TestChain | null, extra: Record<string, string> = {}): Config {
+  return loadConfig(testEnv(chain, extra));
+}
+
+export async function testApp(config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {
+  const app = await buildApp(config, { logger: false, ...deps });
+  await app.ready();
+  return app;
+}
+
+export async function devToken(
+  app: FastifyInstance,
+  sub: string,
+  role: "citizen" | "agency" | "admin" = "citizen",
+  agency?: string,
+): Promise<string> {
+  const r = await app.inject({
+    method: "POST",
+    url: "/api/dev/token",
+    payload: agency ? { sub, role, agency } : { sub, role },
+  });
+  if (r.statusCode !== 200) throw new Error(`dev token: ${r.statusCode} ${r.body}`);
+  return (r.json() as { token: string }).token;
+}
+
+export const DRAFT = {
+  title: "Dự thảo Luật sửa đổi, bổ sung một số điều của Luật Đất đai",
+  summary: "Lấy ý kiến nhân dân về dự thảo.",
+  sections: [
+    {
+      id: "dieu-1",
+      title: "Điều 1. Phạm vi điều chỉnh",
+      text: "Luật này quy định về chế độ sở hữu đất đai.",
+    },
+    { id: "dieu-2", title: "Điều 2. Đối tượng áp dụng", text: "Cơ quan nhà nước, người sử dụng đất." },
+    {
+      id: "dieu-3",
+      title: "Điều 3. Giải thích từ ngữ",
+      text: "Trong Luật này, các từ ngữ dưới đây được hiểu như sau.",
+    },
+  ],
+};
+
+export async function openConsultation(
+  app: FastifyInstance,
+  agencyToken: string,
+  closesInSeconds = 3600,
+): Promise<number> {
+  const now = Math.floor(Date.now() / 1000);
+  const r = await app.inject({
+    method: "POST",
+    url: "/api/consultations",
+    headers: { authorization: `Bearer ${agencyToken}` },
+    payload: { ...DRAFT, opensAt: now, closesAt: now + closesInSeconds },
+  });
+  if (r.statusCode !== 201) throw new Error(`open: ${r.statusCode} ${r.body}`);
+  return (r.json() as { id: number }).id;
+}
