@@ -1,0 +1,169 @@
+/**
+ * End to end over real HTTP on a real local Hardhat node: many citizens give opinions, everything anchors, every
+ * receipt's inclusion proof verifies against the head read from the contract; closing publishes the tally on chain.
+ */
+import { expect } from "chai";
+import type { FastifyInstance } from "fastify";
+import { createPublicClient, http } from "viem";
+import { consultationRegistryAbi } from "../../contracts/ConsultationRegistry.abi.ts";
+import { type Receipt, type TallyDocument, tallyHash, verifyInclusion } from "../../protocol/index.ts";
+import { DRAFT, devToken, type TestChain, testApp, testChain, testConfig } from "./helpers.ts";
+
+async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | null | undefined | false>,
+  ms = 30_000,
+): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe("end to end on a local Hardhat node (HTTP)", function () {
+  this.timeout(180_000);
+  let chain: TestChain;
+  let app: FastifyInstance;
+  let base: string;
+
+  before(async () => {
+    chain = await testChain();
+    app = await testApp(testConfig(chain, { ANCHOR_INTERVAL: "300ms", RATE_LIMIT_MAX: "100" }));
+    await app.listen({ host: "127.0.0.1", port: 0 });
+    base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+  });
+  after(async () => {
+    await app?.close();
+  });
+
+  const call = async (method: string, path: string, token?: string, body?: unknown) => {
+    const r = await fetch(base + path, {
+      method,
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body !== undefined ? { "content-type": "application/json" } : {}),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await r.text();
+    return { status: r.status, body: text ? JSON.parse(text) : null };
+  };
+
+  it("anchors every opinion; each receipt verifies against the contract's head; the tally lands on chain", async () => {
+    const agency = await devToken(app, "officer-e2e", "agency", "bo-tu-phap");
+    const now = Math.floor(Date.now() / 1000);
+    const closesAt = now + 12;
+    const open = await call("POST", "/api/consultations", agency, { ...DRAFT, opensAt: now - 100, closesAt });
+    expect(open.status, JSON.stringify(open.body)).to.equal(201);
+    const id = open.body.id as number;
+
+    const citizens = 80;
+    const tokens = await Promise.all(
+      Array.from({ length: citizens }, (_, i) => devToken(app, `e2e-citizen-${i}`)),
+    );
+    const stances = ["agree", "disagree", "neutral"] as const;
+    const receipts: Receipt[] = [];
+    for (let round = 0; round < 3; round++) {
+      const rs = await Promise.all(
+        tokens.map((t, i) =>
+          call("POST", `/api/consultations/${id}/opinions`, t, {
+            section: DRAFT.sections[(i + round) % 3]!.id,
+            stance: stances[(i * 7 + round) % 3],
+            text: `Ý kiến số ${round}-${i} 🇻🇳`,
+          }),
+        ),
+      );
+      for (const r of rs) {
+        expect(r.status, JSON.stringify(r.body)).to.equal(201);
+        receipts.push(r.body as Receipt);
+      }
+    }
+    const indices = new Set(receipts.map((r) => r.leafIndex));
+    expect(indices.size).to.equal(receipts.length);
+
+    const pub = createPublicClient({ transport: http(chain.node.url) });
+    const readHead = async () => {
+      const [treeSize, rootHash] = await pub.readContract({
+        address: chain.registry,
+        abi: consultationRegistryAbi,
+        functionName: "logHead",
+        args: [BigInt(id)],
+      });
+      return { treeSize: Number(treeSize), rootHash };
+    };
+    const head = await waitFor("everything anchored", async () => {
+      const h = await readHead();
+      return h.treeSize === receipts.length ? h : null;
+    });
+    const svcHead = await call("GET", `/api/consultations/${id}/log/head`);
+    expect(svcHead.body.rootHash).to.equal(head.rootHash);
+    expect(svcHead.body.anchored).to.include({ treeSize: head.treeSize, rootHash: head.rootHash });
+
+    for (const r of receipts) {
+      const p = await call(
+        "GET",
+        `/api/consultations/${id}/log/proof?leafHash=${r.leafHash}&treeSize=${head.treeSize}`,
+      );
+      expect(p.status).to.equal(200);
+      expect(p.body.leafIndex).to.equal(r.leafIndex);
+      expect(verifyInclusion(r.leafHash, r.leafIndex, head.treeSize, p.body.proof, head.rootHash)).to.equal(
+        true,
+      );
+    }
+    // and the contract agrees, for a sample
+    for (const r of receipts.slice(0, 5)) {
+      const p = await call(
+        "GET",
+        `/api/consultations/${id}/log/proof?leafHash=${r.leafHash}&treeSize=${head.treeSize}`,
+      );
+      const ok = await pub.readContract({
+        address: chain.registry,
+        abi: consultationRegistryAbi,
+        functionName: "verifyInclusion",
+        args: [BigInt(id), r.leafHash, BigInt(r.leafIndex), p.body.proof],
+      });
+      expect(ok).to.equal(true);
+    }
+    const health = await call("GET", "/api/health");
+    expect(health.body).to.include({ ok: true, overdue: 0 });
+
+    // close after closesAt: final head anchored, tally published on chain
+    const early = await call("POST", `/api/consultations/${id}/close`, agency);
+    if (Date.now() / 1000 < closesAt) expect(early.status).to.equal(409);
+    await waitFor("closesAt", async () => Date.now() / 1000 > closesAt + 1, 30_000);
+    const late = await call("POST", `/api/consultations/${id}/opinions`, tokens[0], {
+      section: "dieu-1",
+      stance: "agree",
+    });
+    expect(late.status).to.equal(409);
+    const other = await devToken(app, "officer-b", "agency", "bo-y-te");
+    expect((await call("POST", `/api/consultations/${id}/close`, other)).status).to.equal(403);
+    const citizenClose = await call("POST", `/api/consultations/${id}/close`, tokens[0]);
+    expect(citizenClose.status).to.equal(403);
+    const closed = await call("POST", `/api/consultations/${id}/close`, agency);
+    expect(closed.status, JSON.stringify(closed.body)).to.equal(200);
+    const doc = closed.body.document as TallyDocument;
+    expect(closed.body.tallyHash).to.equal(tallyHash(doc));
+    expect(doc.treeSize).to.equal(receipts.length);
+    const latestPerAuthorSection = 3 * citizens; // each citizen gave one opinion per section
+    const total = doc.totals.total;
+    expect(total.agree + total.disagree + total.neutral).to.equal(latestPerAuthorSection);
+    const onChain = await pub.readContract({
+      address: chain.registry,
+      abi: consultationRegistryAbi,
+      functionName: "consultation",
+      args: [BigInt(id)],
+    });
+    expect(onChain.tallyHash).to.equal(closed.body.tallyHash);
+    expect(onChain.tallyURI).to.match(new RegExp(`/api/consultations/${id}/tally$`));
+    const tally = await call("GET", `/api/consultations/${id}/tally`);
+    expect(tally.body).to.deep.equal(closed.body);
+    const again = await call("POST", `/api/consultations/${id}/close`, agency);
+    expect(again.body).to.deep.equal(closed.body);
+    const list = await call("GET", "/api/consultations");
+    expect(list.body.consultations.find((c: { id: number }) => c.id === id).status).to.equal("tallied");
+  });
+});
