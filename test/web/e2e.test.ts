@@ -48,6 +48,21 @@ async function lyingMirror(target: string): Promise<{ url: string; server: Serve
   return { url: `http://127.0.0.1:${port}`, server };
 }
 
+/** Form controls without an accessible name (a <label>, aria-label or aria-labelledby). */
+function unlabelled(page: Page): Promise<string[]> {
+  return page.evaluate(() =>
+    [...document.querySelectorAll<HTMLInputElement>("input, textarea, select")]
+      .filter(
+        (el) =>
+          el.type !== "hidden" &&
+          el.labels?.length === 0 &&
+          !el.getAttribute("aria-label") &&
+          !el.getAttribute("aria-labelledby"),
+      )
+      .map((el) => el.outerHTML),
+  );
+}
+
 async function waitFor<T>(
   what: string,
   fn: () => Promise<T | null | undefined | false>,
@@ -104,6 +119,7 @@ describe("web: end to end in Chromium on the real stack", function () {
   ): Promise<{ verdict: string; failed: string | null; ms: number | null }> {
     await page.goto(`${stack.base}/verify`);
     await page.locator("#receipt-file").waitFor();
+    expect(await unlabelled(page)).to.deep.equal([]);
     await page.setInputFiles("#receipt-file", path);
     const v = page.locator(
       "#verdict[data-verdict=valid], #verdict[data-verdict=invalid], #verdict[data-verdict=pending], #verdict[data-verdict=incomplete]",
@@ -197,11 +213,12 @@ describe("web: end to end in Chromium on the real stack", function () {
     await shoot("consultation");
   });
 
-  it("a citizen signs in, gives an opinion and gets a receipt (pending), downloads it", async () => {
+  it("a citizen signs in, gives an opinion, gets a receipt with a QR code and downloads it", async () => {
     await page.fill("#signin-sub", "cong-dan-1");
     await page.click("#signin-form button[type=submit]");
     const form = page.locator('form.opinion[data-section="dieu-2"]');
     await form.waitFor();
+    expect(await unlabelled(page)).to.deep.equal([]);
     await form.locator('input[value="disagree"]').check();
     await form.locator("textarea").fill("Đề nghị bổ sung quy định về người sử dụng đất là hộ gia đình.");
     await form.locator("button[type=submit]").click();
@@ -266,6 +283,13 @@ describe("web: end to end in Chromium on the real stack", function () {
     await page.goto(`${stack.base}/verify#r=${frag}`);
     await page.locator("#verdict[data-verdict=valid]").waitFor({ timeout: 30_000 });
     verifyMs.push(await ms());
+    // The English switch re-runs the check and explains it in English.
+    await page.click("button.lang");
+    await page.locator("#verdict[data-verdict=valid]", { hasText: "VALID" }).waitFor({ timeout: 30_000 });
+    expect(await page.getAttribute("html", "lang")).to.equal("en");
+    await shoot("verify-valid-en");
+    await page.click("button.lang");
+    await page.locator("#verdict[data-verdict=valid]", { hasText: "HỢP LỆ" }).waitFor({ timeout: 30_000 });
     await page.goto(`${stack.base}/#/verify`);
     await page.locator("#my-receipts button").first().click();
     await page.locator("#verdict[data-verdict=valid]").waitFor({ timeout: 30_000 });
