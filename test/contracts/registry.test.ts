@@ -197,6 +197,34 @@ describe("ConsultationRegistry", () => {
     });
   });
 
+  describe("storage layout", () => {
+    it("keeps agency, treeSize, anchoredAt and the tally flag in one slot, the root in the next", async () => {
+      const f = await networkHelpers.loadFixture(deploy);
+      const { log } = await logOf(1000);
+      await f.registry.connect(f.operator).anchorLog(1n, 1000, await log.root(1000), []);
+      const anchoredAt = BigInt(await time.latest());
+      const address = await f.registry.getAddress();
+      // _records is the mapping at slot 5 (after AccessControl's 3 slots, consultationCount, operatorAgency).
+      const base = BigInt(
+        ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["uint256", "uint256"], [1n, 5n])),
+      );
+      const word = async (offset: bigint) => BigInt(await ethers.provider.getStorage(address, base + offset));
+      const hot = await word(0n);
+      expect(hot & ((1n << 160n) - 1n)).to.equal(BigInt(f.agency.address));
+      expect((hot >> 160n) & ((1n << 48n) - 1n)).to.equal(1000n);
+      expect((hot >> 208n) & ((1n << 40n) - 1n)).to.equal(anchoredAt);
+      expect(hot >> 248n).to.equal(0n);
+      expect(ethers.toBeHex(await word(1n), 32)).to.equal(await log.root(1000));
+      const schedule = await word(2n);
+      expect(schedule & ((1n << 64n) - 1n)).to.equal(f.opensAt);
+      expect((schedule >> 64n) & ((1n << 64n) - 1n)).to.equal(f.closesAt);
+      expect(schedule >> 128n).to.equal(1n); // draftVersion
+      await time.increaseTo(f.closesAt);
+      await f.registry.connect(f.operator).publishTally(1n, TALLY, TALLY_URI);
+      expect((await word(0n)) >> 248n).to.equal(1n);
+    });
+  });
+
   describe("who may call what", () => {
     type Role = "admin" | "agency" | "otherAgency" | "operator" | "revokedOperator" | "stranger";
     const roles: Role[] = ["admin", "agency", "otherAgency", "operator", "revokedOperator", "stranger"];
