@@ -12,7 +12,7 @@ import { connect, findAnchor, readHead, readRecord } from "../chain.ts";
 import { h, replace, shortHex } from "../dom.ts";
 import { t } from "../i18n.ts";
 import { listReceipts, markAnchored } from "../receipts.ts";
-import { loadSession } from "../settings.ts";
+import { loadSession, proofBase } from "../settings.ts";
 import { isCurrent } from "../state.ts";
 import { describeError, formatIso, heading } from "../ui.ts";
 import {
@@ -432,6 +432,9 @@ async function runVerification(raw: unknown, results: HTMLElement, gen: number):
       now: Date.now(),
     });
     const ms = performance.now() - t0;
+    const proofStep = result.steps.find((s) => s.step === "proof");
+    if (proofStep && proofStep.ok === false)
+      proofStep.detail = `${proofStep.detail ?? ""} (proof source: ${proofBase()})`;
     const view: VerdictView = {
       verdict: result.verdict,
       failedStep: result.failedStep,
