@@ -1,4 +1,5 @@
 // The auditor's command line: arguments, sources, progress bar, human summary or --json.
+import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
 import type { Hex } from "viem";
@@ -6,14 +7,14 @@ import type { Draft } from "../../protocol/index.ts";
 import { readChainFacts, SourceError } from "./chain.ts";
 import { EXIT, EXIT_DESCRIPTIONS } from "./codes.ts";
 import { Auditor, type AuditResult } from "./core.ts";
+import { checkedLines } from "./pool.ts";
 import {
   type ApiConsultation,
+  apiChunks,
   apiConsultation,
-  apiLines,
   draftFromFile,
   draftFromUri,
-  fileLines,
-  InvalidLine,
+  fileChunks,
 } from "./sources.ts";
 
 export const DEFAULT_RPC = "http://127.0.0.1:8545";
@@ -53,6 +54,7 @@ Output:
   --final               also fail (not-final) unless the tally is published and every entry anchored
   --progress / --no-progress   force or hide the progress bar on stderr (default: shown on a terminal)
   --max-examples <n>    messages kept per kind of failure (default 20)
+  --workers <n>         worker threads for the per-line checks (default: the CPU count, at most 4; 0: none)
   -h, --help            this text
 
 Exit codes (when several kinds of failure occur, the smallest code; --json lists them all):
@@ -93,6 +95,7 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
         progress: { type: "boolean" },
         "no-progress": { type: "boolean" },
         "max-examples": { type: "string" },
+        workers: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -143,6 +146,9 @@ async function audit(values: Record<string, string | boolean | undefined>, io: C
   const fromBlockText = str("from-block");
   if (fromBlockText !== undefined && !/^[0-9]+$/.test(fromBlockText))
     throw new UsageError("--from-block must be a block number");
+  const workersOption = str("workers");
+  if (workersOption !== undefined && !/^[0-9]{1,2}$/.test(workersOption))
+    throw new UsageError("--workers must be a number (0: no worker threads)");
   const maxExamplesText = str("max-examples");
   if (maxExamplesText !== undefined && !/^[0-9]+$/.test(maxExamplesText))
     throw new UsageError("--max-examples must be a number");
@@ -176,7 +182,10 @@ async function audit(values: Record<string, string | boolean | undefined>, io: C
     final: values.final === true,
     ...(maxExamplesText !== undefined ? { maxExamples: Number(maxExamplesText) } : {}),
   });
-  const lines = api !== undefined ? await apiLines(api, consultation) : fileLines(exportFile as string);
+  const chunks = api !== undefined ? await apiChunks(api, consultation) : fileChunks(exportFile as string);
+  const workersText = str("workers");
+  const workers =
+    workersText !== undefined ? Number(workersText) : Math.min(Math.max(availableParallelism(), 1), 4);
 
   const showProgress = values["no-progress"] ? false : values.progress === true || io.stderrIsTty;
   const bar = showProgress
@@ -195,12 +204,9 @@ async function audit(values: Record<string, string | boolean | undefined>, io: C
   let total = Math.max(auditor.expectedSize, facts.head.treeSize, 1);
   bar?.start(total, 0);
   try {
-    for await (const line of lines) {
-      if (line instanceof InvalidLine) {
-        auditor.pushUnreadable(line.reason);
-        continue;
-      }
-      if (auditor.push(line)) {
+    for await (const block of checkedLines(chunks, auditor.lineContext, workers)) {
+      for (const line of block) {
+        if (!auditor.accept(line)) continue;
         await auditor.flush();
         if (bar) {
           if (auditor.position > total) {

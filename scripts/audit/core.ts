@@ -4,21 +4,24 @@
 // public, moderation, the opinion window, the replaces chain, the tally and the draft hash.
 // Every hash, proof, decode and tally comes from protocol/; nothing here re-implements them.
 import {
-  contentHash,
   type Draft,
-  decodeEntry,
   draftHash,
-  type Entry,
   type Hex,
-  leafHash,
   MerkleLog,
   TallyBuilder,
   type TallyDocument,
   tallyHash,
-  utf8Encode,
   verifyConsistency,
 } from "../../protocol/index.ts";
 import { EXIT, exitCodeFor, type FailureKind } from "./codes.ts";
+import {
+  checkLine,
+  type LineContext,
+  type LineResult,
+  TEXT_PUBLIC,
+  TEXT_WITHHELD,
+  unreadableLine,
+} from "./line.ts";
 
 /** One LogAnchored event. */
 export interface AnchorEvent {
@@ -116,7 +119,6 @@ export interface AuditResult {
   seconds: number;
 }
 
-const LINE_FIELDS = new Set(["index", "leaf", "leafHash", "text", "salt", "withheld"]);
 const BATCH = 8192;
 // Per-leaf flags (one byte a leaf): what later moderation entries need to know about a target.
 const F_OPINION = 1;
@@ -241,172 +243,94 @@ export class Auditor {
     }
   }
 
+  /** The per-line context the line checks (here or in worker threads) need. */
+  get lineContext(): LineContext {
+    return {
+      consultation: this.#facts.consultation,
+      draftVersion: this.#facts.draftVersion,
+      openMs: this.#openMs,
+      closeMs: this.#closeMs,
+    };
+  }
+
   /** A line that could not be read as text (invalid UTF-8): a format failure, and no leaf. */
-  pushUnreadable(reason: string): void {
-    const lineNo = ++this.#line;
-    this.fail("export-format", `line ${lineNo}: ${reason}`);
-    this.#breakTally(`line ${lineNo} is unreadable`);
+  pushUnreadable(reason: string): boolean {
+    return this.accept(unreadableLine(reason));
+  }
+
+  /** Checks one export line (without its newline) here, then accepts it. */
+  push(raw: string): boolean {
+    return this.accept(checkLine(raw, this.lineContext));
   }
 
   /**
-   * Reads one export line (without its newline). Returns true when flush() must be awaited before
-   * the next push (a batch is full or an anchored size is reached).
+   * The sequential half of the checks, for one line checked by checkLine. Returns true when flush()
+   * must be awaited before the next line (a batch is full or an anchored size is reached).
    */
-  push(raw: string): boolean {
+  accept(r: LineResult): boolean {
     const lineNo = ++this.#line;
-    let obj: Record<string, unknown>;
-    try {
-      const parsed: unknown = JSON.parse(raw);
-      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
-        throw new Error("not an object");
-      obj = parsed as Record<string, unknown>;
-    } catch (error) {
-      this.fail("export-format", `line ${lineNo}: not a JSON object (${(error as Error).message})`);
+    if (r.leafHash === null) {
+      for (const [kind, message] of r.problems ?? []) this.fail(kind, `line ${lineNo}: ${message}`);
       this.#breakTally(`line ${lineNo} is unreadable`);
       return false;
     }
-    const { index, leaf, text, salt, withheld } = obj;
-    if (typeof leaf !== "string") {
-      this.fail("export-format", `line ${lineNo}: "leaf" is missing or not a string`);
-      this.#breakTally(`line ${lineNo} has no leaf`);
-      return false;
-    }
-    for (const key of Object.keys(obj)) {
-      if (!LINE_FIELDS.has(key)) this.fail("export-format", `line ${lineNo}: unknown field "${key}"`);
-    }
     const at = this.#position;
-    if (index !== at) {
+    if (r.index !== at) {
       this.fail(
         "export-format",
-        `line ${lineNo}: index ${JSON.stringify(index)} where leaf ${at} was expected (a line dropped, duplicated or moved)`,
+        `line ${lineNo}: index ${JSON.stringify(r.index)} where leaf ${at} was expected (a line dropped, duplicated or moved)`,
       );
     }
-    let bytes: Uint8Array;
-    try {
-      bytes = utf8Encode(leaf, "leaf");
-    } catch {
-      this.fail("export-format", `leaf ${at}: contains a lone surrogate (no UTF-8 form)`);
-      this.#breakTally(`leaf ${at} is not text`);
-      return false;
-    }
-    const hash = leafHash(bytes);
-    if (obj.leafHash !== hash) {
-      this.fail(
-        "leaf-hash",
-        `leaf ${at}: leafHash ${String(obj.leafHash)} but SHA-256(0x00 || leaf) = ${hash}`,
-      );
-    }
-    this.#pending.push(hash);
+    if (r.problems !== null)
+      for (const [kind, message] of r.problems) this.fail(kind, `leaf ${at}: ${message}`);
+    this.#pending.push(r.leafHash);
     this.#position = at + 1;
     this.#ensureFlags(at);
-
-    let entry: Entry | null = null;
-    try {
-      entry = decodeEntry(leaf);
-    } catch (error) {
-      this.fail("entry-invalid", `leaf ${at}: ${(error as Error).message}`);
-    }
-    const hasText = text !== undefined;
-    const hasSalt = salt !== undefined;
-    if (withheld !== undefined && withheld !== true)
-      this.fail("export-format", `leaf ${at}: "withheld" must be true`);
+    const entry = r.entry;
     if (entry === null) {
-      this.#breakTally(`leaf ${at} is not a valid entry`);
-    } else if (entry.consultation !== this.#facts.consultation) {
-      this.fail("entry-invalid", `leaf ${at}: belongs to consultation ${entry.consultation}`);
-      this.#breakTally(`leaf ${at} is of another consultation`);
-    } else {
-      if (entry.type === "opinion") {
-        this.#opinions++;
-        this.#flags[at] = (this.#flags[at] ?? 0) | F_OPINION;
-        if (entry.draftVersion > this.#facts.draftVersion) {
-          this.fail(
-            "entry-invalid",
-            `leaf ${at}: draftVersion ${entry.draftVersion} but the chain knows ${this.#facts.draftVersion} versions`,
-          );
-        }
-        const t = Date.parse(entry.submittedAt);
-        if (!(t >= this.#openMs && t < this.#closeMs)) {
-          this.fail(
-            "time-window",
-            `leaf ${at}: submittedAt ${entry.submittedAt} is outside ${iso(this.#openMs)}..${iso(this.#closeMs)}`,
-          );
-        }
-        const key = `${entry.author}/${entry.section}`;
-        const expected = this.#live.get(key) ?? null;
-        if (entry.replaces !== expected) {
-          this.fail(
-            "replaces",
-            expected === null
-              ? `leaf ${at}: replaces ${entry.replaces} but the author has no earlier opinion on ${entry.section}`
-              : `leaf ${at}: the author's opinion ${expected} on ${entry.section} is still live (replaces is ${entry.replaces})`,
-          );
-        }
-        this.#live.set(key, at);
-        if (withheld === true) {
-          this.#flags[at] = (this.#flags[at] ?? 0) | F_WITHHELD;
-          this.#withheld.push(at);
-          if (hasText || hasSalt)
-            this.fail("moderation", `leaf ${at}: marked withheld but its text or salt is published`);
-        } else if (hasText && hasSalt) {
-          this.#flags[at] = (this.#flags[at] ?? 0) | F_PUBLIC;
-          this.#checkContent(at, entry.contentHash, text, salt);
-        } else if (hasText || hasSalt) {
-          this.fail(
-            "export-format",
-            `leaf ${at}: has ${hasText ? "text" : "salt"} without ${hasText ? "salt" : "text"}`,
-          );
-        } else {
-          this.fail("moderation", `leaf ${at}: its text is absent but the line does not say it was withheld`);
-        }
-      } else {
-        this.#moderations++;
-        if (hasText || hasSalt || withheld !== undefined) {
-          this.fail("export-format", `leaf ${at}: a moderation entry carries text, salt or withheld`);
-        }
-        const target = entry.target;
-        const flags = target < at ? (this.#flags[target] ?? 0) : 0;
-        if (target >= at || (flags & F_OPINION) === 0) {
-          this.fail(
-            "moderation",
-            `leaf ${at}: moderation targets ${target}, which is not an earlier opinion`,
-          );
-        } else {
-          this.#flags[target] = flags | F_MODERATED;
-          if (flags & F_PUBLIC)
-            this.fail("moderation", `leaf ${target}: withheld by moderation ${at} but its text is public`);
-          let list = this.#moderationsOf.get(target);
-          if (!list) {
-            list = [];
-            this.#moderationsOf.set(target, list);
-          }
-          list.push({ index: at, reason: entry.reason, by: entry.by, at: entry.at });
-        }
+      this.#breakTally(`leaf ${at} is not a valid entry of this consultation`);
+    } else if (entry.type === "opinion") {
+      this.#opinions++;
+      let flags = F_OPINION;
+      const key = `${entry.author}/${entry.section}`;
+      const expected = this.#live.get(key) ?? null;
+      if (entry.replaces !== expected) {
+        this.fail(
+          "replaces",
+          expected === null
+            ? `leaf ${at}: replaces ${entry.replaces} but the author has no earlier opinion on ${entry.section}`
+            : `leaf ${at}: the author's opinion ${expected} on ${entry.section} is still live (replaces is ${entry.replaces})`,
+        );
       }
-      if (this.#tallyBroken === null) this.#tally.add(at, entry);
+      this.#live.set(key, at);
+      if (r.text === TEXT_WITHHELD) {
+        flags |= F_WITHHELD;
+        this.#withheld.push(at);
+      } else if (r.text === TEXT_PUBLIC) {
+        flags |= F_PUBLIC;
+        this.#checkedContent++;
+      }
+      this.#flags[at] = flags;
+    } else {
+      this.#moderations++;
+      const target = entry.target;
+      const flags = target < at ? (this.#flags[target] ?? 0) : 0;
+      if (target >= at || (flags & F_OPINION) === 0) {
+        this.fail("moderation", `leaf ${at}: moderation targets ${target}, which is not an earlier opinion`);
+      } else {
+        this.#flags[target] = flags | F_MODERATED;
+        if (flags & F_PUBLIC)
+          this.fail("moderation", `leaf ${target}: withheld by moderation ${at} but its text is public`);
+        let list = this.#moderationsOf.get(target);
+        if (!list) {
+          list = [];
+          this.#moderationsOf.set(target, list);
+        }
+        list.push({ index: at, reason: entry.reason, by: entry.by, at: entry.at });
+      }
     }
+    if (entry !== null && this.#tallyBroken === null) this.#tally.add(at, entry);
     return this.#pending.length >= BATCH || this.#position === this.#checkpoints[this.#nextCheckpoint];
-  }
-
-  #checkContent(at: number, expected: Hex, text: unknown, salt: unknown): void {
-    if (typeof text !== "string" || typeof salt !== "string") {
-      this.fail("export-format", `leaf ${at}: text and salt must be strings`);
-      return;
-    }
-    let actual: Hex;
-    try {
-      actual = contentHash(salt as Hex, text);
-    } catch (error) {
-      this.fail("content-hash", `leaf ${at}: ${(error as Error).message}`);
-      return;
-    }
-    this.#checkedContent++;
-    if (actual !== expected) {
-      this.fail(
-        "content-hash",
-        `leaf ${at}: SHA-256(salt || text) = ${actual}, the entry commits to ${expected}`,
-      );
-    }
   }
 
   #breakTally(reason: string): void {
@@ -575,8 +499,4 @@ export class Auditor {
       seconds: (performance.now() - startedAt) / 1000,
     };
   }
-}
-
-function iso(ms: number): string {
-  return Number.isFinite(ms) ? new Date(ms).toISOString() : String(ms);
 }

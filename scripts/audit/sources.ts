@@ -46,17 +46,13 @@ function decode(line: Buffer): string | InvalidLine {
   return line.toString("utf8");
 }
 
-/** The export file's lines, read in 1 MiB chunks. */
-export function fileLines(path: string): AsyncGenerator<string | InvalidLine> {
-  const stream = createReadStream(path, { highWaterMark: 1 << 20 });
-  return splitLines(stream as AsyncIterable<Buffer>);
+/** The export file's bytes, read in 1 MiB chunks. */
+export function fileChunks(path: string): AsyncIterable<Uint8Array> {
+  return createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>;
 }
 
 /** The service's export, streamed over HTTP. */
-export async function apiLines(
-  api: string,
-  consultation: string,
-): Promise<AsyncGenerator<string | InvalidLine>> {
+export async function apiChunks(api: string, consultation: string): Promise<AsyncIterable<Uint8Array>> {
   const url = `${trimSlash(api)}/api/consultations/${consultation}/export`;
   let res: Response;
   try {
@@ -65,7 +61,7 @@ export async function apiLines(
     throw new SourceError(`GET ${url} failed: ${(error as Error).message}`);
   }
   if (!res.ok || res.body === null) throw new SourceError(`GET ${url} answered ${res.status}`);
-  return splitLines(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>) as AsyncIterable<Buffer>);
+  return Readable.fromWeb(res.body as WebReadableStream<Uint8Array>) as AsyncIterable<Buffer>;
 }
 
 /** GET a JSON document from the service. */
