@@ -234,6 +234,22 @@ export const consultationRegistryAbi = [
   {
     inputs: [
       {
+        internalType: "address",
+        name: "agency",
+        type: "address",
+      },
+      {
+        internalType: "uint256",
+        name: "max",
+        type: "uint256",
+      },
+    ],
+    name: "TooManyOperators",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
         internalType: "uint256",
         name: "id",
         type: "uint256",
@@ -598,6 +614,19 @@ export const consultationRegistryAbi = [
   },
   {
     inputs: [],
+    name: "MAX_OPERATORS",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
     name: "MAX_TREE_SIZE",
     outputs: [
       {
@@ -948,6 +977,25 @@ export const consultationRegistryAbi = [
         internalType: "address",
         name: "agency",
         type: "address",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "agency",
+        type: "address",
+      },
+    ],
+    name: "operatorsOf",
+    outputs: [
+      {
+        internalType: "address[]",
+        name: "",
+        type: "address[]",
       },
     ],
     stateMutability: "view",

@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {AccessControlDefaultAdminRules} from
     "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
+import {EnumerableSet} from "@openzeppelin/contracts/utils/structs/EnumerableSet.sol";
 import {RFC9162} from "./lib/RFC9162.sol";
 
 // Event fields stay unindexed where filtering by them makes no sense (sizes, flags, timestamps): indexing
@@ -26,14 +27,18 @@ import {RFC9162} from "./lib/RFC9162.sol";
  *      consultation, head or tally.
  *
  *      Roles: an agency (AGENCY_ROLE) opens consultations in its own name and authorizes operator
- *      addresses (its service's hot keys). An operator is bound to exactly one agency and acts for it
- *      only; a revoked operator, or any operator of an agency whose role was revoked, can do nothing.
+ *      addresses (its service's hot keys, at most MAX_OPERATORS each). An operator is bound to exactly
+ *      one agency and acts for it only; a revoked operator can do nothing. Revoking (or renouncing) an
+ *      agency's role unbinds all its operators at once, so an operator binding always belongs to a
+ *      current agency and an operator's call needs no separate role check.
  *
  *      Storage: the record's first slot holds everything anchorLog reads besides the root (agency,
- *      tree size, anchoring time, tally flag), so an anchor reads three slots (record head, root, the
- *      agency's role; plus the operator binding when an operator calls) and writes two.
+ *      tree size, anchoring time, tally flag), so an anchor reads three slots (record head, root, and
+ *      the caller's operator binding or, for the agency itself, its role) and writes two.
  */
 contract ConsultationRegistry is AccessControlDefaultAdminRules {
+    using EnumerableSet for EnumerableSet.AddressSet;
+
     /// @notice Role of agencies, granted and revoked by the admin.
     bytes32 public constant AGENCY_ROLE = keccak256("AGENCY_ROLE");
 
@@ -85,10 +90,15 @@ contract ConsultationRegistry is AccessControlDefaultAdminRules {
     /// @notice Number of consultations opened so far; ids run from 1 to this number.
     uint256 public consultationCount;
 
+    /// @notice Most operators one agency may have (bounds the cost of revoking the agency).
+    uint256 public constant MAX_OPERATORS = 32;
+
     /// @notice The agency an operator acts for (zero when the address is no operator).
     mapping(address operator => address agency) public operatorAgency;
 
     mapping(uint256 id => Record) private _records;
+
+    mapping(address agency => EnumerableSet.AddressSet) private _operators;
 
     /// @notice An agency authorized (`allowed` = true) or revoked an operator address.
     event OperatorSet(address indexed agency, address indexed operator, bool allowed);
@@ -120,6 +130,8 @@ contract ConsultationRegistry is AccessControlDefaultAdminRules {
     error NotYourOperator(address operator);
     /// @notice `account` holds AGENCY_ROLE and so cannot be an operator (or the reverse).
     error AgencyOperatorConflict(address account);
+    /// @notice The agency already has MAX_OPERATORS operators.
+    error TooManyOperators(address agency, uint256 max);
     /// @notice A zero hash was given where a SHA-256 digest is required.
     error ZeroHash();
     /// @notice opensAt must be before closesAt, and closesAt in the future.
@@ -153,7 +165,8 @@ contract ConsultationRegistry is AccessControlDefaultAdminRules {
     /**
      * @notice The calling agency authorizes (`allowed` = true) or revokes an operator address.
      * @dev An operator is bound to one agency: authorizing an operator of another agency reverts, as
-     *      does revoking an address that is not the caller's operator. An agency cannot be an operator.
+     *      does revoking an address that is not the caller's operator. An agency cannot be an operator,
+     *      and has at most MAX_OPERATORS. Authorizing an existing operator again changes nothing.
      * @param operator The operator address (the agency's service hot key).
      * @param allowed True to authorize, false to revoke.
      */
@@ -164,9 +177,14 @@ contract ConsultationRegistry is AccessControlDefaultAdminRules {
         if (allowed) {
             if (current != address(0) && current != msg.sender) revert OperatorOfAnotherAgency(operator, current);
             if (hasRole(AGENCY_ROLE, operator)) revert AgencyOperatorConflict(operator);
-            operatorAgency[operator] = msg.sender;
+            if (current == address(0)) {
+                if (_operators[msg.sender].length() >= MAX_OPERATORS) revert TooManyOperators(msg.sender, MAX_OPERATORS);
+                _operators[msg.sender].add(operator);
+                operatorAgency[operator] = msg.sender;
+            }
         } else {
             if (current != msg.sender) revert NotYourOperator(operator);
+            _operators[msg.sender].remove(operator);
             delete operatorAgency[operator];
         }
         emit OperatorSet(msg.sender, operator, allowed);
@@ -327,6 +345,15 @@ contract ConsultationRegistry is AccessControlDefaultAdminRules {
     }
 
     /**
+     * @notice The operators an agency has authorized.
+     * @param agency The agency.
+     * @return The operator addresses, in no particular order.
+     */
+    function operatorsOf(address agency) external view returns (address[] memory) {
+        return _operators[agency].values();
+    }
+
+    /**
      * @notice Verifies an RFC 9162 inclusion proof against the consultation's anchored head.
      * @param id The consultation.
      * @param leafHash Hash of the leaf, SHA-256(0x00 || entry bytes).
@@ -354,12 +381,31 @@ contract ConsultationRegistry is AccessControlDefaultAdminRules {
         return super._grantRole(role, account);
     }
 
-    /// @dev Reverts unless the caller is `agency` or its operator, and `agency` holds AGENCY_ROLE.
+    /// @dev Revoking (or renouncing) AGENCY_ROLE unbinds all the agency's operators.
+    function _revokeRole(bytes32 role, address account) internal override returns (bool revoked) {
+        revoked = super._revokeRole(role, account);
+        if (revoked && role == AGENCY_ROLE) {
+            EnumerableSet.AddressSet storage operators = _operators[account];
+            for (uint256 i = operators.length(); i > 0; --i) {
+                address operator = operators.at(i - 1);
+                operators.remove(operator);
+                delete operatorAgency[operator];
+                emit OperatorSet(account, operator, false);
+            }
+        }
+    }
+
+    /**
+     * @dev Reverts unless the caller is `agency` holding AGENCY_ROLE, or an operator bound to `agency`.
+     *      An operator binding exists only while its agency holds the role (_revokeRole removes them),
+     *      so an operator's call costs one slot read, the binding, and the agency's own call one, the role.
+     */
     function _authorize(address agency) private view {
-        if (msg.sender != agency && operatorAgency[msg.sender] != agency) {
+        if (msg.sender == agency) {
+            if (!hasRole(AGENCY_ROLE, agency)) revert NotAnAgency(agency);
+        } else if (operatorAgency[msg.sender] != agency) {
             revert NotAgencyOrOperator(msg.sender, agency);
         }
-        if (!hasRole(AGENCY_ROLE, agency)) revert NotAnAgency(agency);
     }
 
     /// @dev The consultation's agency; reverts when no consultation has this id.

@@ -336,28 +336,101 @@ describe("ConsultationRegistry", () => {
         .withArgs(2n, f.otherAgency.address, DRAFT, DRAFT_URI, f.opensAt, f.closesAt);
     });
 
-    it("revoking AGENCY_ROLE stops the agency and all its operators", async () => {
+    it("revoking AGENCY_ROLE stops the agency and unbinds all its operators, for good", async () => {
       const f = await networkHelpers.loadFixture(deploy);
-      await expect(f.registry.connect(f.admin).revokeRole(AGENCY_ROLE, f.agency.address))
+      const extra = ethers.Wallet.createRandom().address;
+      await f.registry.connect(f.agency).setOperator(extra, true);
+      expect([...(await f.registry.operatorsOf(f.agency.address))].sort()).to.deep.equal(
+        [f.operator.address, extra].sort(),
+      );
+      const revoke = f.registry.connect(f.admin).revokeRole(AGENCY_ROLE, f.agency.address);
+      await expect(revoke)
         .to.emit(f.registry, "RoleRevoked")
         .withArgs(AGENCY_ROLE, f.agency.address, f.admin.address);
-      for (const as of [f.agency, f.operator]) {
+      await expect(revoke)
+        .to.emit(f.registry, "OperatorSet")
+        .withArgs(f.agency.address, f.operator.address, false);
+      await expect(revoke).to.emit(f.registry, "OperatorSet").withArgs(f.agency.address, extra, false);
+      expect(await f.registry.operatorsOf(f.agency.address)).to.deep.equal([]);
+      expect(await f.registry.operatorAgency(f.operator.address)).to.equal(ethers.ZeroAddress);
+      expect(await f.registry.operatorsOf(f.otherAgency.address)).to.deep.equal([f.otherOperator.address]);
+
+      const check = async (granted: boolean) => {
+        // the agency itself: NotAnAgency while revoked
+        if (!granted) {
+          await reverts(
+            f.registry.connect(f.agency).anchorLog(1n, 1, randomHash(), []),
+            f.registry,
+            "NotAnAgency",
+          ).withArgs(f.agency.address);
+          await reverts(
+            f.registry.connect(f.agency).reviseDraft(1n, randomHash(), "u"),
+            f.registry,
+            "NotAnAgency",
+          );
+          await reverts(
+            f.registry.connect(f.agency).setOperator(f.stranger.address, true),
+            f.registry,
+            "NotAnAgency",
+          );
+          await reverts(
+            f.registry
+              .connect(f.agency)
+              .openConsultation(f.agency.address, DRAFT, DRAFT_URI, f.opensAt, f.closesAt),
+            f.registry,
+            "NotAnAgency",
+          );
+        }
+        // its former operator: no longer bound, even after the role comes back
         await reverts(
-          f.registry.connect(as).anchorLog(1n, 1, randomHash(), []),
+          f.registry.connect(f.operator).anchorLog(1n, 1, randomHash(), []),
           f.registry,
-          "NotAnAgency",
-        ).withArgs(f.agency.address);
-        await reverts(f.registry.connect(as).reviseDraft(1n, randomHash(), "u"), f.registry, "NotAnAgency");
+          "NotAgencyOrOperator",
+        ).withArgs(f.operator.address, f.agency.address);
         await reverts(
-          f.registry.connect(as).openConsultation(f.agency.address, DRAFT, DRAFT_URI, f.opensAt, f.closesAt),
+          f.registry
+            .connect(f.operator)
+            .openConsultation(f.agency.address, DRAFT, DRAFT_URI, f.opensAt, f.closesAt),
           f.registry,
-          "NotAnAgency",
+          "NotAgencyOrOperator",
         );
+      };
+      await check(false);
+      await f.registry.connect(f.admin).grantRole(AGENCY_ROLE, f.agency.address);
+      await check(true);
+      await expect(f.registry.connect(f.agency).anchorLog(1n, 1, randomHash(), [])).not.to.be.revert(ethers);
+    });
+
+    it("renouncing AGENCY_ROLE unbinds the operators too", async () => {
+      const f = await networkHelpers.loadFixture(deploy);
+      await expect(f.registry.connect(f.agency).renounceRole(AGENCY_ROLE, f.agency.address))
+        .to.emit(f.registry, "OperatorSet")
+        .withArgs(f.agency.address, f.operator.address, false);
+      await reverts(
+        f.registry.connect(f.operator).anchorLog(1n, 1, randomHash(), []),
+        f.registry,
+        "NotAgencyOrOperator",
+      );
+    });
+
+    it("an agency has at most MAX_OPERATORS operators; re-authorizing one does not count twice", async () => {
+      const f = await networkHelpers.loadFixture(deploy);
+      const max = await f.registry.MAX_OPERATORS();
+      expect(max).to.equal(32n);
+      await f.registry.connect(f.agency).setOperator(f.operator.address, true);
+      const current = BigInt((await f.registry.operatorsOf(f.agency.address)).length);
+      expect(current).to.equal(1n);
+      for (let i = current; i < max; i++) {
+        await f.registry.connect(f.agency).setOperator(ethers.Wallet.createRandom().address, true);
       }
       await reverts(
-        f.registry.connect(f.agency).setOperator(f.stranger.address, true),
+        f.registry.connect(f.agency).setOperator(ethers.Wallet.createRandom().address, true),
         f.registry,
-        "NotAnAgency",
+        "TooManyOperators",
+      ).withArgs(f.agency.address, max);
+      await f.registry.connect(f.agency).setOperator(f.operator.address, false);
+      await expect(f.registry.connect(f.agency).setOperator(f.stranger.address, true)).not.to.be.revert(
+        ethers,
       );
     });
   });
