@@ -102,6 +102,9 @@ export async function registerAuth(
       allowedIss: jwt.issuer,
       allowedAud: jwt.audience,
       requiredClaims: ["sub", "exp"],
+      // verified tokens are cached (LRU, bounded by their exp): a citizen's next request skips the signature check
+      cache: 10_000,
+      cacheTTL: 300_000,
       clockTolerance: 0,
     },
   });

@@ -176,6 +176,63 @@ export async function makeAgency(
   return { address: agency, operatorKey: devKey(operatorIndex) };
 }
 
+/** A minimal EIP-1193 provider over JSON-RPC HTTP (for Ignition). */
+function rpcProvider(url: string) {
+  let id = 0;
+  return {
+    async request({ method, params }: { method: string; params?: unknown[] | object }) {
+      id += 1;
+      const res = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id, method, params: params ?? [] }),
+      });
+      const body = (await res.json()) as {
+        result?: unknown;
+        error?: { code: number; message: string; data?: unknown };
+      };
+      if (body.error) throw Object.assign(new Error(body.error.message), body.error);
+      return body.result;
+    },
+  };
+}
+
+/**
+ * Deploys the registry with its Ignition module (ignition/modules/ConsultationRegistry.ts), in memory: nothing is
+ * written under ignition/deployments, so a fresh chain always gets a fresh deployment.
+ */
+export async function deployWithIgnition(url: string, root = process.cwd()): Promise<Hex> {
+  const { deploy } = await import("@nomicfoundation/ignition-core");
+  const registryModule = (await import("../../ignition/modules/ConsultationRegistry.ts")).default;
+  const artifact = JSON.parse(
+    readFileSync(
+      join(root, "artifacts/contracts/ConsultationRegistry.sol/ConsultationRegistry.json"),
+      "utf8",
+    ),
+  );
+  const provider = rpcProvider(url);
+  const accounts = (await provider.request({ method: "eth_accounts" })) as string[];
+  const result = await deploy({
+    provider: provider as never,
+    deploymentDir: undefined,
+    artifactResolver: {
+      loadArtifact: async (name: string) => {
+        if (name !== "ConsultationRegistry") throw new Error(`unexpected artifact ${name}`);
+        return artifact;
+      },
+      getBuildInfo: async () => undefined,
+    },
+    ignitionModule: registryModule,
+    deploymentParameters: { ConsultationRegistry: { adminDelay: 0 } },
+    accounts,
+  });
+  if (result.type !== "SUCCESSFUL_DEPLOYMENT")
+    throw new Error(`Ignition deployment failed: ${JSON.stringify(result)}`);
+  const registry = Object.values(result.contracts).find((c) => c.contractName === "ConsultationRegistry");
+  if (!registry) throw new Error("Ignition: no ConsultationRegistry in the result");
+  return registry.address as Hex;
+}
+
 /** Moves the local chain's clock forward and mines a block (Hardhat's evm_increaseTime). */
 export async function advanceChainTime(url: string, seconds: number): Promise<void> {
   const call = async (method: string, params: unknown[]) => {

@@ -1,0 +1,258 @@
+/**
+ * Ingest benchmark: opinions accepted per second (durable, signed receipt) over loopback HTTP from many distinct
+ * citizens, p50/p99 latency, and the plain-JSON ceiling of the same Fastify setup (GET /api/keys), in the same run.
+ * The service runs as a child process (SQLite, group commit); this process is the load generator.
+ * stdout: JSON lines only. Progress: stderr. `--full` runs longer.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { Agent, request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { draftHash } from "../protocol/index.ts";
+import { freePort } from "../server/chain/devnet.ts";
+import { SqliteStore } from "../server/store/index.ts";
+
+const ROOT = join(import.meta.dirname, "..");
+const full = process.argv.includes("--full");
+const DURATION_MS = full ? 20_000 : 6_000;
+const WARMUP_MS = full ? 3_000 : 1_500;
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
+const CITIZENS = full ? 20_000 : 5_000;
+const progress = (m: string) => process.stderr.write(`[ingest.bench] ${m}\n`);
+const emit = (o: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(o)}\n`);
+
+const SECTIONS = ["dieu-1", "dieu-2", "dieu-3", "dieu-4", "dieu-5"];
+const STANCES = ["agree", "disagree", "neutral"];
+
+async function startService(env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
+  const port = await freePort();
+  const prof = process.env.BENCH_CPU_PROF
+    ? [`--cpu-prof`, `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+    : [];
+  const child = spawn(process.execPath, [...prof, join(ROOT, "server/main.ts")], {
+    cwd: ROOT,
+    env: { ...process.env, ...env, PORT: String(port) },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stderr?.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`service did not start: ${out}`)), 30_000);
+    child.stdout?.on("data", (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('"gopy":"listening"')) {
+        clearTimeout(t);
+        resolve();
+      }
+    });
+    child.once("exit", (c) => reject(new Error(`service exited ${c}: ${out}`)));
+  });
+  child.removeAllListeners("exit");
+  child.stdout?.resume();
+  return { child, port };
+}
+
+const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY * 2 });
+
+function send(
+  port: number,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port, method, path, headers, agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+    });
+    req.on("error", reject);
+    if (body !== undefined) req.end(body);
+    else req.end();
+  });
+}
+
+function pct(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** Runs `make(i)` with CONCURRENCY in flight for the duration; returns completions/s and latencies (ms). */
+async function load(
+  port: number,
+  make: (i: number) => { method: string; path: string; headers: Record<string, string>; body?: string },
+  expectStatus: number,
+  ms: number,
+): Promise<{ rate: number; lat: number[]; errors: number }> {
+  let i = 0;
+  let done = 0;
+  let errors = 0;
+  const lat: number[] = [];
+  const start = performance.now();
+  const until = start + ms;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (performance.now() < until) {
+        const r = make(i++);
+        const t0 = performance.now();
+        try {
+          const res = await send(port, r.method, r.path, r.headers, r.body);
+          if (res.status !== expectStatus) {
+            errors++;
+            if (errors <= 3) progress(`unexpected ${res.status}: ${res.body.slice(0, 200)}`);
+          } else {
+            done++;
+            lat.push(performance.now() - t0);
+          }
+        } catch {
+          errors++;
+        }
+      }
+    }),
+  );
+  const elapsed = (performance.now() - start) / 1000;
+  lat.sort((a, b) => a - b);
+  return { rate: done / elapsed, lat, errors };
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "gopy-bench-"));
+  const sqlite = join(dir, "bench.sqlite");
+  // the consultation record is seeded through the store: the ingest path never touches the chain
+  const store = new SqliteStore(sqlite);
+  await store.migrate();
+  const sections = SECTIONS.map((id, k) => ({ id, title: `Điều ${k + 1}`, text: "Nội dung điều khoản." }));
+  const draft = { title: "Dự thảo đo hiệu năng", summary: "Bench", sections };
+  const nowS = Math.floor(Date.now() / 1000);
+  await store.createConsultation(
+    {
+      id: 1,
+      agency: "bo-tu-phap",
+      title: draft.title,
+      summary: draft.summary,
+      opensAt: nowS - 10,
+      closesAt: nowS + 86_400,
+      createdAt: Date.now(),
+      draftVersion: 1,
+    },
+    {
+      consultationId: 1,
+      version: 1,
+      hash: draftHash(draft),
+      title: draft.title,
+      summary: draft.summary,
+      sections,
+      txHash: null,
+      createdAt: Date.now(),
+    },
+  );
+  await store.close();
+
+  const { child, port } = await startService({
+    NODE_ENV: "test",
+    HOST: "127.0.0.1",
+    LOG_LEVEL: "warn",
+    SQLITE_PATH: sqlite,
+    PSEUDONYM_SECRET: randomBytes(32).toString("hex"),
+    RECEIPT_KEY_SEED: randomBytes(32).toString("hex"),
+    DEV_IDP: "true",
+    ANCHOR_ENABLED: "false",
+    RATE_LIMIT_MAX: "1000",
+  });
+  try {
+    progress(`minting ${CITIZENS} citizen tokens…`);
+    const tokens: string[] = [];
+    for (let k = 0; k < CITIZENS; k += 200) {
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(200, CITIZENS - k) }, async (_, j) => {
+          const r = await send(
+            port,
+            "POST",
+            "/api/dev/token",
+            { "content-type": "application/json" },
+            JSON.stringify({ sub: `citizen-${k + j}`, role: "citizen" }),
+          );
+          return (JSON.parse(r.body) as { token: string }).token;
+        }),
+      );
+      tokens.push(...batch);
+    }
+    const opinion = (i: number) => ({
+      method: "POST",
+      path: "/api/consultations/1/opinions",
+      headers: {
+        authorization: `Bearer ${tokens[i % tokens.length]}`,
+        "content-type": "application/json",
+      },
+      body: JSON.stringify({
+        section: SECTIONS[i % SECTIONS.length],
+        stance: STANCES[i % 3],
+        text: `Ý kiến số ${i}: tôi đề nghị làm rõ điều khoản này để người dân dễ thực hiện.`,
+      }),
+    });
+    const plain = () => ({ method: "GET", path: "/api/keys", headers: {} });
+
+    progress("warming up…");
+    await load(port, plain, 200, WARMUP_MS / 2);
+    await load(port, opinion, 201, WARMUP_MS / 2);
+
+    progress(`plain-JSON ceiling (GET /api/keys), ${DURATION_MS / 1000}s, concurrency ${CONCURRENCY}…`);
+    const ceiling = await load(port, plain, 200, DURATION_MS);
+    progress(`opinions, ${DURATION_MS / 1000}s, concurrency ${CONCURRENCY}, ${CITIZENS} citizens…`);
+    const ingest = await load(port, opinion, 201, DURATION_MS);
+
+    const common = {
+      backend: "sqlite",
+      concurrency: CONCURRENCY,
+      citizens: CITIZENS,
+      durationS: DURATION_MS / 1000,
+    };
+    emit({
+      metric: "ingest_opinions_per_second",
+      value: Math.round(ingest.rate),
+      unit: "opinions/s",
+      errors: ingest.errors,
+      ...common,
+    });
+    emit({
+      metric: "ingest_latency_p50",
+      value: Number(pct(ingest.lat, 50).toFixed(2)),
+      unit: "ms",
+      ...common,
+    });
+    emit({
+      metric: "ingest_latency_p99",
+      value: Number(pct(ingest.lat, 99).toFixed(2)),
+      unit: "ms",
+      ...common,
+    });
+    emit({
+      metric: "http_plain_json_ceiling",
+      value: Math.round(ceiling.rate),
+      unit: "requests/s",
+      route: "GET /api/keys",
+      ...common,
+    });
+    emit({
+      metric: "http_plain_json_latency_p99",
+      value: Number(pct(ceiling.lat, 99).toFixed(2)),
+      unit: "ms",
+      ...common,
+    });
+  } finally {
+    child.kill("SIGTERM");
+    await new Promise((r) => child.once("exit", r));
+    agent.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  process.stderr.write(`[ingest.bench] failed: ${e instanceof Error ? e.stack : e}\n`);
+  process.exit(1);
+});

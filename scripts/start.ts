@@ -1,0 +1,227 @@
+/**
+ * `npm start`: a fresh local demo, every run.
+ *   1. compiles the contracts if their artifacts are missing (Hardhat, solc from npm: nothing downloaded);
+ *   2. starts `hardhat node` on 127.0.0.1:8545 (child process) — a new chain;
+ *   3. deploys ConsultationRegistry with its Ignition module, grants AGENCY_ROLE and sets each agency's operator;
+ *   4. starts the service on 127.0.0.1:3000 with a new SQLite file (data/demo.sqlite) and the dev identity provider;
+ *   5. seeds a consultation on a Vietnamese draft (several articles), open now, with some opinions;
+ *   6. prints the URLs and how to get a token. Ctrl-C stops everything.
+ * A real deployment is configuration (docs/SERVICE.md), not this command.
+ */
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import type { FastifyInstance } from "fastify";
+import { buildApp } from "../server/app.ts";
+import { type DevNode, deployWithIgnition, makeAgency, startHardhatNode } from "../server/chain/devnet.ts";
+import { ConfigError, loadConfig } from "../server/config.ts";
+
+const ROOT = join(import.meta.dirname, "..");
+const HOST = "127.0.0.1";
+const PORT = 3000;
+const CHAIN_PORT = 8545;
+const log = (msg: string) => process.stderr.write(`[gopy] ${msg}\n`);
+
+const DRAFT = {
+  title: "Dự thảo Luật Bảo vệ dữ liệu cá nhân (sửa đổi)",
+  summary:
+    "Bộ Tư pháp lấy ý kiến nhân dân về dự thảo sửa đổi Luật Bảo vệ dữ liệu cá nhân: quyền của chủ thể dữ liệu, " +
+    "nghĩa vụ của bên kiểm soát dữ liệu và xử lý vi phạm.",
+  sections: [
+    {
+      id: "dieu-1",
+      title: "Điều 1. Phạm vi điều chỉnh",
+      text:
+        "Luật này quy định về dữ liệu cá nhân, bảo vệ dữ liệu cá nhân, quyền và nghĩa vụ của cơ quan, tổ chức, cá nhân " +
+        "có liên quan đến bảo vệ dữ liệu cá nhân.",
+    },
+    {
+      id: "dieu-2",
+      title: "Điều 2. Giải thích từ ngữ",
+      text:
+        "Dữ liệu cá nhân là thông tin dưới dạng ký hiệu, chữ viết, chữ số, hình ảnh, âm thanh hoặc dạng tương tự trên " +
+        "môi trường điện tử gắn liền với một con người cụ thể hoặc giúp xác định một con người cụ thể.",
+    },
+    {
+      id: "dieu-3",
+      title: "Điều 3. Quyền của chủ thể dữ liệu",
+      text:
+        "Chủ thể dữ liệu có quyền được biết, quyền đồng ý, quyền truy cập, quyền rút lại sự đồng ý, quyền xóa dữ liệu " +
+        "và quyền yêu cầu bồi thường thiệt hại theo quy định của pháp luật.",
+    },
+    {
+      id: "dieu-4",
+      title: "Điều 4. Nghĩa vụ của bên kiểm soát dữ liệu",
+      text:
+        "Bên kiểm soát dữ liệu phải áp dụng biện pháp kỹ thuật và tổ chức phù hợp, thông báo vi phạm trong thời hạn 72 " +
+        "giờ kể từ khi phát hiện và lưu giữ nhật ký xử lý dữ liệu.",
+    },
+    {
+      id: "dieu-5",
+      title: "Điều 5. Xử lý vi phạm",
+      text: "Tổ chức vi phạm quy định về mua, bán dữ liệu cá nhân có thể bị phạt tiền đến 5% doanh thu của năm trước liền kề.",
+    },
+    {
+      id: "dieu-6",
+      title: "Điều 6. Hiệu lực thi hành",
+      text: "Luật này có hiệu lực thi hành từ ngày 01 tháng 01 năm 2027.",
+    },
+  ],
+};
+
+const OPINIONS: [string, "agree" | "disagree" | "neutral", string][] = [
+  ["dieu-1", "agree", "Phạm vi điều chỉnh rõ ràng, nên áp dụng cả cho dữ liệu trên giấy."],
+  ["dieu-2", "neutral", "Cần định nghĩa thêm thế nào là dữ liệu cá nhân nhạy cảm."],
+  ["dieu-3", "agree", "Quyền xóa dữ liệu rất cần thiết, nhất là với các ứng dụng vay tiền."],
+  ["dieu-3", "agree", "Đề nghị quy định thời hạn tối đa để bên kiểm soát trả lời yêu cầu truy cập."],
+  ["dieu-4", "disagree", "Thời hạn 72 giờ là quá ngắn đối với doanh nghiệp nhỏ và hộ kinh doanh."],
+  ["dieu-4", "agree", "Đồng ý với thời hạn 72 giờ như các nước khác."],
+  ["dieu-5", "agree", "Mức phạt 5% doanh thu đủ sức răn đe."],
+  ["dieu-5", "disagree", "Mức phạt quá cao, có thể làm doanh nghiệp khởi nghiệp phá sản."],
+  ["dieu-6", "neutral", "Nên lùi thời điểm hiệu lực để doanh nghiệp có thời gian chuẩn bị."],
+  ["dieu-1", "agree", ""],
+  ["dieu-2", "agree", "Định nghĩa phù hợp với Nghị định 13/2023/NĐ-CP."],
+  ["dieu-3", "neutral", "Cần hướng dẫn cụ thể cách người cao tuổi thực hiện quyền của mình."],
+];
+
+async function main(): Promise<void> {
+  let node: DevNode | null = null;
+  let app: FastifyInstance | null = null;
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    log("stopping…");
+    try {
+      await app?.close();
+    } catch {
+      /* closing anyway */
+    }
+    await node?.stop();
+    log("stopped.");
+    process.exit(code);
+  };
+  process.on("SIGINT", () => void stop(0));
+  process.on("SIGTERM", () => void stop(0));
+
+  try {
+    const artifact = join(ROOT, "artifacts/contracts/ConsultationRegistry.sol/ConsultationRegistry.json");
+    if (!existsSync(artifact)) {
+      log("compiling contracts (hardhat compile)…");
+      execFileSync(process.execPath, [join(ROOT, "node_modules/hardhat/dist/src/cli.js"), "compile"], {
+        cwd: ROOT,
+        stdio: ["ignore", "inherit", "inherit"],
+      });
+    }
+
+    log(`starting a fresh local chain (hardhat node) on ${HOST}:${CHAIN_PORT}…`);
+    try {
+      const probe = await fetch(`http://${HOST}:${CHAIN_PORT}`, { method: "POST" }).catch(() => null);
+      if (probe) throw new Error(`port ${CHAIN_PORT} is in use: stop the other chain (or demo) first`);
+    } catch (e) {
+      throw e instanceof Error ? e : new Error(String(e));
+    }
+    const dataDir = join(ROOT, "data");
+    mkdirSync(dataDir, { recursive: true });
+    node = await startHardhatNode({
+      port: CHAIN_PORT,
+      root: ROOT,
+      logFile: join(dataDir, "hardhat-node.log"),
+    });
+
+    log("deploying ConsultationRegistry with its Ignition module…");
+    const registry = await deployWithIgnition(node.url, ROOT);
+    const agencies = {
+      "bo-tu-phap": await makeAgency(node.url, registry, 1, 3),
+      "bo-y-te": await makeAgency(node.url, registry, 2, 4),
+    };
+    log(`registry ${registry}; agencies bo-tu-phap, bo-y-te (AGENCY_ROLE + operator)`);
+
+    // a new database with the new chain: the two never disagree
+    const sqlite = join(dataDir, "demo.sqlite");
+    for (const f of [sqlite, `${sqlite}-wal`, `${sqlite}-shm`]) rmSync(f, { force: true });
+
+    const config = loadConfig({
+      NODE_ENV: "development",
+      HOST,
+      PORT: String(PORT),
+      LOG_LEVEL: "info",
+      SQLITE_PATH: sqlite,
+      RPC_URL: node.url,
+      REGISTRY_ADDRESS: registry,
+      CHAIN_ID: "31337",
+      AGENCIES: JSON.stringify(agencies),
+      PSEUDONYM_SECRET: randomBytes(32).toString("hex"),
+      RECEIPT_KEY_SEED: randomBytes(32).toString("hex"),
+      DEV_IDP: "true",
+      ANCHOR_INTERVAL: "10s",
+      MAX_ANCHOR_DELAY: "5m",
+      WEB_DIST: join(ROOT, "web/dist"),
+    });
+    app = await buildApp(config, { logger: { level: "warn" } });
+    await app.listen({ host: HOST, port: PORT });
+    const base = `http://${HOST}:${PORT}`;
+
+    log("seeding a demo consultation…");
+    const token = async (sub: string, role: string, agency?: string) => {
+      const r = await fetch(`${base}/api/dev/token`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(agency ? { sub, role, agency } : { sub, role }),
+      });
+      return ((await r.json()) as { token: string }).token;
+    };
+    const officer = await token("can-bo-tu-phap-01", "agency", "bo-tu-phap");
+    const now = Math.floor(Date.now() / 1000);
+    const opened = await fetch(`${base}/api/consultations`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${officer}`, "content-type": "application/json" },
+      body: JSON.stringify({ ...DRAFT, opensAt: now, closesAt: now + 30 * 24 * 3600 }),
+    });
+    if (opened.status !== 201) throw new Error(`seeding failed: ${opened.status} ${await opened.text()}`);
+    const { id } = (await opened.json()) as { id: number };
+    for (let i = 0; i < OPINIONS.length; i++) {
+      const [section, stance, text] = OPINIONS[i]!;
+      const t = await token(`cong-dan-${String(i + 1).padStart(3, "0")}`, "citizen");
+      const r = await fetch(`${base}/api/consultations/${id}/opinions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${t}`, "content-type": "application/json" },
+        body: JSON.stringify({ section, stance, text }),
+      });
+      if (r.status !== 201) throw new Error(`seeding opinion failed: ${r.status} ${await r.text()}`);
+    }
+
+    const web = existsSync(join(ROOT, "web/dist/index.html"));
+    process.stdout.write(
+      [
+        "",
+        "Gopy demo is running (a fresh chain and database each run).",
+        "",
+        `  Web client     ${web ? `${base}/` : "(not built: run `npm run build` to serve web/dist at /)"}`,
+        `  API docs       ${base}/docs`,
+        `  Health         ${base}/api/health`,
+        `  Metrics        ${base}/metrics`,
+        `  Consultation   ${base}/api/consultations/${id}  (${OPINIONS.length} opinions; anchored every 10 s)`,
+        `  Chain (RPC)    ${node.url}  chain id 31337, registry ${registry}`,
+        "",
+        "Get a token from the development identity provider (demo only):",
+        `  curl -s -X POST ${base}/api/dev/token -H 'content-type: application/json' \\`,
+        `       -d '{"sub":"cong-dan-999","role":"citizen"}'`,
+        `  agency staff: -d '{"sub":"can-bo-01","role":"agency","agency":"bo-tu-phap"}'`,
+        "Then give an opinion:",
+        `  curl -s -X POST ${base}/api/consultations/${id}/opinions -H "authorization: Bearer $TOKEN" \\`,
+        `       -H 'content-type: application/json' -d '{"section":"dieu-3","stance":"agree","text":"Tôi đồng ý"}'`,
+        "",
+        "Ctrl-C stops everything.",
+        "",
+      ].join("\n"),
+    );
+  } catch (e) {
+    if (e instanceof ConfigError) log(`configuration error: ${e.message}`);
+    else log(`start failed: ${e instanceof Error ? e.message : String(e)}`);
+    await stop(1);
+  }
+}
+
+void main();
