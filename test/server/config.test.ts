@@ -1,0 +1,98 @@
+/** Configuration: validated once; a bad value names the variable; .env.example documents every variable. */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { expect } from "chai";
+import { ConfigError, loadConfig } from "../../server/config.ts";
+
+const ROOT = join(import.meta.dirname, "..", "..");
+const base = {
+  PSEUDONYM_SECRET: "11".repeat(32),
+  RECEIPT_KEY_SEED: "22".repeat(32),
+  DEV_IDP: "true",
+};
+
+function failsOn(env: Record<string, string>, variable: string): void {
+  try {
+    loadConfig({ ...base, ...env });
+  } catch (e) {
+    expect(e).to.be.instanceOf(ConfigError);
+    expect((e as ConfigError).variable).to.match(new RegExp(`^${variable}`));
+    expect((e as Error).message).to.contain(variable);
+    return;
+  }
+  throw new Error(`expected ${variable} to be refused`);
+}
+
+describe("configuration", () => {
+  it("has typed defaults", () => {
+    const c = loadConfig(base);
+    expect(c.port).to.equal(3000);
+    expect(c.anchor.intervalMs).to.equal(60_000);
+    expect(c.anchor.maxDelayMs).to.equal(300_000);
+    expect(c.databaseUrl).to.equal(null);
+    expect(c.jwt.algorithms).to.deep.equal(["RS256", "ES256", "EdDSA"]);
+    expect(loadConfig({ ...base, ANCHOR_INTERVAL: "10s" }).anchor.intervalMs).to.equal(10_000);
+    expect(loadConfig({ ...base, ANCHOR_INTERVAL: "250ms" }).anchor.intervalMs).to.equal(250);
+  });
+
+  it("stops on a bad value, naming the variable", () => {
+    failsOn({ PORT: "http" }, "PORT");
+    failsOn({ PORT: "70000" }, "PORT");
+    failsOn({ NODE_ENV: "staging" }, "NODE_ENV");
+    failsOn({ ANCHOR_INTERVAL: "soon" }, "ANCHOR_INTERVAL");
+    failsOn({ BATCH_MAX: "0" }, "BATCH_MAX");
+    failsOn({ PSEUDONYM_SECRET: "abcd" }, "PSEUDONYM_SECRET");
+    failsOn({ PSEUDONYM_SECRET: "" }, "PSEUDONYM_SECRET");
+    failsOn({ RECEIPT_KEY_SEED: "zz".repeat(32) }, "RECEIPT_KEY_SEED");
+    failsOn({ RPC_URL: "http://127.0.0.1:8545" }, "REGISTRY_ADDRESS");
+    failsOn({ RPC_URL: "not a url", REGISTRY_ADDRESS: `0x${"1".repeat(40)}` }, "RPC_URL");
+    failsOn({ RPC_URL: "http://x", REGISTRY_ADDRESS: "0x12" }, "REGISTRY_ADDRESS");
+    failsOn({ AGENCIES: "{" }, "AGENCIES");
+    failsOn(
+      { AGENCIES: JSON.stringify({ a: { address: "0x1", operatorKey: `0x${"1".repeat(64)}` } }) },
+      "AGENCIES",
+    );
+    failsOn({ JWT_ALGORITHMS: "HS256" }, "JWT_ALGORITHMS");
+    failsOn({ JWT_ALGORITHMS: "none" }, "JWT_ALGORITHMS");
+    failsOn({ DEV_IDP: "false" }, "JWT_JWKS_URL");
+    failsOn({ DEV_IDP: "maybe" }, "DEV_IDP");
+    failsOn({ NODE_ENV: "production" }, "DEV_IDP");
+    failsOn({ LOG_LEVEL: "loud" }, "LOG_LEVEL");
+    failsOn({ JWT_PUBLIC_KEY: "not a pem" }, "JWT_PUBLIC_KEY");
+  });
+
+  it("never echoes a mistyped operator key", () => {
+    const secretish = `0x${"ab".repeat(31)}`;
+    try {
+      loadConfig({
+        ...base,
+        AGENCIES: JSON.stringify({ a: { address: `0x${"1".repeat(40)}`, operatorKey: secretish } }),
+      });
+      throw new Error("accepted");
+    } catch (e) {
+      expect((e as Error).message).to.not.contain(secretish.slice(2));
+    }
+  });
+
+  it("documents every variable in .env.example, and the example parses", () => {
+    const source = readFileSync(join(ROOT, "server/config.ts"), "utf8");
+    const used = new Set([...source.matchAll(/\(env, "([A-Z_]+)"/g)].map((m) => m[1]!));
+    used.add("AGENCIES");
+    const example = readFileSync(join(ROOT, ".env.example"), "utf8");
+    const documented = new Map<string, string>();
+    for (const line of example.split("\n")) {
+      const m = /^([A-Z_]+)=(.*)$/.exec(line);
+      if (m) documented.set(m[1]!, m[2]!);
+    }
+    for (const v of used) expect(documented.has(v), `${v} missing from .env.example`).to.equal(true);
+    const env = Object.fromEntries(documented);
+    env.PSEUDONYM_SECRET = "11".repeat(32);
+    env.RECEIPT_KEY_SEED = "22".repeat(32);
+    env.AGENCIES = JSON.stringify({
+      "bo-tu-phap": { address: `0x${"1".repeat(40)}`, operatorKey: `0x${"2".repeat(64)}` },
+    });
+    const c = loadConfig(env);
+    expect(c.nodeEnv).to.equal("production");
+    expect(c.devIdp).to.equal(false);
+  });
+});
