@@ -6,6 +6,7 @@
 import {
   type Draft,
   draftHash,
+  type Entry,
   type Hex,
   MerkleLog,
   TallyBuilder,
@@ -329,7 +330,8 @@ export class Auditor {
         list.push({ index: at, reason: entry.reason, by: entry.by, at: entry.at });
       }
     }
-    if (entry !== null && this.#tallyBroken === null) this.#tally.add(at, entry);
+    // TallyBuilder.add reads type, consultation, author, section, stance and channel: all in CheckedEntry.
+    if (entry !== null && this.#tallyBroken === null) this.#tally.add(at, entry as Entry);
     return this.#pending.length >= BATCH || this.#position === this.#checkpoints[this.#nextCheckpoint];
   }
 

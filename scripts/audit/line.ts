@@ -9,6 +9,8 @@ import {
   type Entry,
   type Hex,
   leafHash,
+  type ModerationEntry,
+  type OpinionEntry,
   utf8Encode,
 } from "../../protocol/index.ts";
 import type { FailureKind } from "./codes.ts";
@@ -31,11 +33,33 @@ export interface LineResult {
   leafHash: Hex | null;
   /** The line's "index" field, as given. */
   index: unknown;
-  /** The decoded entry when valid and of this consultation; null otherwise. */
-  entry: Entry | null;
+  /** What the sequential checks and the tally read of the entry, when valid and of this consultation. */
+  entry: CheckedEntry | null;
   text: number;
   /** Problems found in this line alone: [kind, message without position]. */
   problems: [FailureKind, string][] | null;
+}
+
+/**
+ * The fields of a decoded entry that the sequential half reads (replaces, moderation, TallyBuilder.add):
+ * fewer fields to copy from a worker thread to the main one, where the sequential half runs.
+ */
+export type CheckedEntry =
+  | Pick<OpinionEntry, "type" | "consultation" | "author" | "section" | "stance" | "channel" | "replaces">
+  | Pick<ModerationEntry, "type" | "consultation" | "target" | "reason" | "by" | "at">;
+
+function slim(e: Entry): CheckedEntry {
+  return e.type === "opinion"
+    ? {
+        type: e.type,
+        consultation: e.consultation,
+        author: e.author,
+        section: e.section,
+        stance: e.stance,
+        channel: e.channel,
+        replaces: e.replaces,
+      }
+    : { type: e.type, consultation: e.consultation, target: e.target, reason: e.reason, by: e.by, at: e.at };
 }
 
 const LINE_FIELDS = new Set(["index", "leaf", "leafHash", "text", "salt", "withheld"]);
@@ -137,7 +161,7 @@ export function checkLine(raw: string, ctx: LineContext): LineResult {
       problem("export-format", "a moderation entry carries text, salt or withheld");
     }
   }
-  return { leafHash: hash, index, entry, text: shown, problems };
+  return { leafHash: hash, index, entry: entry === null ? null : slim(entry), text: shown, problems };
 }
 
 function iso(ms: number): string {
@@ -145,8 +169,9 @@ function iso(ms: number): string {
 }
 
 /** checkLine over a block of whole lines (UTF-8 bytes, "\n"-separated; the last newline is optional). */
-export function checkBlock(bytes: Uint8Array, ctx: LineContext): LineResult[] {
-  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+export function checkBlock(parts: readonly Uint8Array[], ctx: LineContext): LineResult[] {
+  const one = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  const buf = Buffer.from(one.buffer, one.byteOffset, one.byteLength);
   const results: LineResult[] = [];
   let start = 0;
   while (start < buf.length) {

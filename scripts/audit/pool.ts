@@ -6,37 +6,32 @@ import { checkBlock, type LineContext, type LineResult } from "./line.ts";
 
 const BLOCK = 1 << 20;
 
-/** Whole-line blocks of at least BLOCK bytes (the last may end without a newline). */
-async function* blocks(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+/**
+ * Whole-line blocks of at least BLOCK bytes, each as the list of chunk views it spans (the last block
+ * may end without a newline). Nothing is copied here: postMessage copies the views to the worker,
+ * which joins them.
+ */
+async function* blocks(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array[]> {
   let parts: Uint8Array[] = [];
   let size = 0;
-  const take = (upTo: number): Uint8Array => {
-    const out = new Uint8Array(upTo);
-    let at = 0;
-    const rest: Uint8Array[] = [];
-    for (const p of parts) {
-      if (at >= upTo) {
-        rest.push(p);
-        continue;
-      }
-      const n = Math.min(p.length, upTo - at);
-      out.set(p.subarray(0, n), at);
-      at += n;
-      if (n < p.length) rest.push(p.subarray(n));
-    }
-    parts = rest;
-    size -= upTo;
-    return out;
-  };
   for await (const chunk of chunks) {
-    parts.push(chunk);
     size += chunk.length;
-    if (size < BLOCK) continue;
+    if (size < BLOCK) {
+      parts.push(chunk);
+      continue;
+    }
     const nl = chunk.lastIndexOf(10);
-    if (nl < 0) continue;
-    yield take(size - (chunk.length - nl - 1));
+    if (nl < 0) {
+      parts.push(chunk);
+      continue;
+    }
+    parts.push(chunk.subarray(0, nl + 1));
+    yield parts;
+    const rest = chunk.subarray(nl + 1);
+    parts = rest.length > 0 ? [rest] : [];
+    size = rest.length;
   }
-  if (size > 0) yield take(size);
+  if (size > 0) yield parts;
 }
 
 /** The checked lines of the stream, a block at a time, in order. */
@@ -51,7 +46,11 @@ export async function* checkedLines(
   }
   const pool = Array.from(
     { length: workers },
-    () => new Worker(new URL("./worker.ts", import.meta.url), { workerData: ctx }),
+    () =>
+      new Worker(new URL("./worker.ts", import.meta.url), {
+        workerData: ctx,
+        resourceLimits: { maxYoungGenerationSizeMb: 48 },
+      }),
   );
   const waiting = new Map<number, { resolve: (r: LineResult[]) => void; reject: (e: unknown) => void }>();
   let failure: unknown = null;
@@ -75,7 +74,7 @@ export async function* checkedLines(
       inFlight.push(
         new Promise<LineResult[]>((resolve, reject) => {
           waiting.set(s, { resolve, reject });
-          pool[s % workers]!.postMessage({ seq: s, bytes: block }, [block.buffer as ArrayBuffer]);
+          pool[s % workers]!.postMessage({ seq: s, parts: block });
         }),
       );
       if (inFlight.length >= workers * 2) yield await inFlight.shift()!;

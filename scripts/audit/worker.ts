@@ -4,6 +4,6 @@ import { checkBlock, type LineContext } from "./line.ts";
 
 const ctx = workerData as LineContext;
 
-parentPort?.on("message", (job: { seq: number; bytes: Uint8Array }) => {
-  parentPort?.postMessage({ seq: job.seq, results: checkBlock(job.bytes, ctx) });
+parentPort?.on("message", (job: { seq: number; parts: Uint8Array[] }) => {
+  parentPort?.postMessage({ seq: job.seq, results: checkBlock(job.parts, ctx) });
 });
