@@ -493,11 +493,13 @@ describe("ConsultationRegistry", () => {
         "ZeroHash",
       );
       const now = BigInt(await time.latest());
+      // The pending block's time would follow the wall clock on a slow machine: pin it.
+      await time.setNextBlockTimestamp(now + 5n);
       await reverts(
         r.openConsultation(f.agency.address, DRAFT, "", f.closesAt, f.closesAt),
         f.registry,
         "InvalidSchedule",
-      ).withArgs(f.closesAt, f.closesAt, now + 1n);
+      ).withArgs(f.closesAt, f.closesAt, now + 5n);
       await reverts(
         r.openConsultation(f.agency.address, DRAFT, "", f.closesAt + 1n, f.closesAt),
         f.registry,
