@@ -1,0 +1,375 @@
+// The evidence suite's stack: a real `hardhat node` with the registry deployed (the service's own
+// devnet tooling), an identity provider of our own (RS256 and ES256 keys served as a JWKS over HTTP,
+// so tokens carry names and e-mails the service must never record), and the service itself as a child
+// process (`node server/main.ts`), which the crash bench SIGKILLs and restarts on the same database.
+import { type ChildProcess, spawn } from "node:child_process";
+import { createHmac, generateKeyPairSync, type KeyObject, randomBytes, sign } from "node:crypto";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Hex } from "viem";
+import { type DevNode, deployRegistry, makeAgency, startHardhatNode } from "../../server/chain/devnet.ts";
+
+export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+export const log = (m: string) => process.stderr.write(`# ${m}\n`);
+const b64u = (b: Buffer | string) => Buffer.from(b).toString("base64url");
+
+export interface Idp {
+  readonly jwksUrl: string;
+  readonly issuer: string;
+  readonly audience: string;
+  /** RSA public key PEM (what an HS/RS confusion attack would use as an HMAC secret). */
+  readonly rsaPublicPem: string;
+  token(
+    claims: Record<string, unknown>,
+    opts?: { alg?: "RS256" | "ES256"; kid?: string; key?: KeyObject },
+  ): string;
+  /** A token signed with a key the service has never seen (kid unknown to the JWKS). */
+  foreignToken(claims: Record<string, unknown>): string;
+  hsConfusion(claims: Record<string, unknown>): string;
+  close(): Promise<void>;
+}
+
+export async function startIdp(): Promise<Idp> {
+  const rsa = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const ec = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const foreign = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const jwks = {
+    keys: [
+      { ...(rsa.publicKey.export({ format: "jwk" }) as object), kid: "rsa-1", alg: "RS256", use: "sig" },
+      { ...(ec.publicKey.export({ format: "jwk" }) as object), kid: "ec-1", alg: "ES256", use: "sig" },
+    ],
+  };
+  const server: Server = createServer((req, res) => {
+    if (req.url === "/.well-known/jwks.json") {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify(jwks));
+    } else {
+      res.writeHead(404);
+      res.end();
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as { port: number }).port;
+  const issuer = "https://id.example.gov.vn";
+  const audience = "gopy";
+  const signWith = (header: object, claims: object, key: KeyObject, alg: string) => {
+    const input = `${b64u(JSON.stringify(header))}.${b64u(JSON.stringify(claims))}`;
+    const sig =
+      alg === "ES256"
+        ? sign("sha256", Buffer.from(input), { key, dsaEncoding: "ieee-p1363" })
+        : sign("sha256", Buffer.from(input), key);
+    return `${input}.${b64u(sig)}`;
+  };
+  const base = (claims: Record<string, unknown>) => {
+    const now = Math.floor(Date.now() / 1000);
+    return { iss: issuer, aud: audience, iat: now, nbf: now - 5, exp: now + 3600, ...claims };
+  };
+  const rsaPublicPem = rsa.publicKey.export({ format: "pem", type: "spki" }).toString();
+  return {
+    jwksUrl: `http://127.0.0.1:${port}/.well-known/jwks.json`,
+    issuer,
+    audience,
+    rsaPublicPem,
+    token(claims, opts = {}) {
+      const alg = opts.alg ?? "RS256";
+      const kid = opts.kid ?? (alg === "RS256" ? "rsa-1" : "ec-1");
+      const key = opts.key ?? (alg === "RS256" ? rsa.privateKey : ec.privateKey);
+      return signWith({ alg, typ: "JWT", kid }, base(claims), key, alg);
+    },
+    foreignToken(claims) {
+      return signWith(
+        { alg: "RS256", typ: "JWT", kid: "rsa-unknown" },
+        base(claims),
+        foreign.privateKey,
+        "RS256",
+      );
+    },
+    hsConfusion(claims) {
+      const input = `${b64u(JSON.stringify({ alg: "HS256", typ: "JWT", kid: "rsa-1" }))}.${b64u(JSON.stringify(base(claims)))}`;
+      return `${input}.${b64u(createHmac("sha256", rsaPublicPem).update(input).digest())}`;
+    },
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+export interface Chain {
+  readonly node: DevNode;
+  readonly registry: Hex;
+  readonly agencies: Record<string, { address: Hex; operatorKey: Hex }>;
+}
+
+export async function startChain(opts: { port?: number } = {}): Promise<Chain> {
+  const node = await startHardhatNode({ root: ROOT, quiet: true, ...(opts.port ? { port: opts.port } : {}) });
+  process.once("exit", () => node.process.kill("SIGKILL"));
+  const registry = await deployRegistry(node.url, ROOT);
+  const agencies = { "bo-tu-phap": await makeAgency(node.url, registry, 1, 3) };
+  return { node, registry, agencies };
+}
+
+export interface Service {
+  url: string;
+  process: ChildProcess;
+  /** Peak and current resident memory of the service process (MiB), from /proc. */
+  memory(): { peakMiB: number; rssMiB: number };
+  kill(signal: NodeJS.Signals): Promise<number | null>;
+  output(): string;
+}
+
+export function serviceEnv(chain: Chain, idp: Idp, rpcUrl: string, extra: Record<string, string> = {}) {
+  const dir = mkdtempSync(join(tmpdir(), "gopy-evidence-"));
+  return {
+    NODE_ENV: "test",
+    HOST: "127.0.0.1",
+    PORT: "0",
+    LOG_LEVEL: "warn",
+    SQLITE_PATH: join(dir, "gopy.sqlite"),
+    PSEUDONYM_SECRET: randomBytes(32).toString("hex"),
+    RECEIPT_KEY_SEED: randomBytes(32).toString("hex"),
+    DEV_IDP: "false",
+    JWT_JWKS_URL: idp.jwksUrl,
+    JWT_ISSUER: idp.issuer,
+    JWT_AUDIENCE: idp.audience,
+    RPC_URL: rpcUrl,
+    REGISTRY_ADDRESS: chain.registry,
+    AGENCIES: JSON.stringify(chain.agencies),
+    ANCHOR_INTERVAL: "1s",
+    RATE_LIMIT_MAX: "100000",
+    WEB_DIST: join(dir, "no-web"),
+    ...extra,
+  };
+}
+
+/** Starts `node server/main.ts` and waits for its "listening" line. */
+export async function startService(env: Record<string, string>): Promise<Service> {
+  const child = spawn(process.execPath, [join(ROOT, "server/main.ts")], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  process.once("exit", () => child.kill("SIGKILL"));
+  let out = "";
+  const keep = (d: Buffer) => {
+    out += d.toString();
+    if (out.length > 200_000) out = out.slice(-100_000);
+  };
+  child.stderr?.on("data", keep);
+  const url = await new Promise<string>((resolve, reject) => {
+    let buf = "";
+    const timer = setTimeout(() => reject(new Error(`service did not start:\n${out}`)), 60_000);
+    child.stdout?.on("data", (d: Buffer) => {
+      keep(d);
+      buf += d.toString();
+      const m = /\{"gopy":"listening","url":"([^"]+)"\}/.exec(buf);
+      if (m?.[1]) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`service exited (${code}):\n${out}`));
+    });
+  });
+  return {
+    url,
+    process: child,
+    memory() {
+      try {
+        const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
+        const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+        return { peakMiB: kb("VmHWM") / 1024, rssMiB: kb("VmRSS") / 1024 };
+      } catch {
+        return { peakMiB: 0, rssMiB: 0 };
+      }
+    },
+    kill(signal) {
+      return new Promise((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode);
+        child.once("exit", (code) => resolve(code));
+        child.kill(signal);
+      });
+    },
+    output: () => out,
+  };
+}
+
+/** JSON over HTTP with keep-alive (Node's fetch). */
+export async function call(
+  base: string,
+  method: string,
+  path: string,
+  token?: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: unknown }> {
+  const r = await fetch(base + path, {
+    method,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body !== undefined ? { "content-type": "application/json" } : {}),
+      ...headers,
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    /* not JSON */
+  }
+  return { status: r.status, body: parsed };
+}
+
+export const DRAFT = {
+  title: "Dự thảo Luật sửa đổi, bổ sung một số điều của Hiến pháp",
+  summary: "Lấy ý kiến nhân dân về dự thảo.",
+  sections: Array.from({ length: 10 }, (_, i) => ({
+    id: `dieu-${i + 1}`,
+    title: `Điều ${i + 1}`,
+    text: `Nội dung điều ${i + 1}.`,
+  })),
+};
+
+/** Opens a consultation through the API as agency bo-tu-phap; returns its id. */
+export async function openConsultation(base: string, idp: Idp, closesInSeconds: number): Promise<number> {
+  const agency = idp.token({ sub: "officer-evidence", role: "agency", agency: "bo-tu-phap" });
+  const now = Math.floor(Date.now() / 1000);
+  const r = await call(base, "POST", "/api/consultations", agency, {
+    ...DRAFT,
+    opensAt: now - 60,
+    closesAt: now + closesInSeconds,
+  });
+  if (r.status !== 201) throw new Error(`open: ${r.status} ${JSON.stringify(r.body)}`);
+  return (r.body as { id: number }).id;
+}
+
+/** The subject, name and e-mail of test citizen i (the privacy bench looks for them everywhere). */
+export function citizen(i: number): { sub: string; name: string; email: string } {
+  return {
+    sub: `vneid-0${String(100_000_000 + i)}`,
+    name: `Nguyễn Văn Thử ${i}`,
+    email: `citizen.${i}@mail.example.vn`,
+  };
+}
+
+export function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s.length === 0 ? 0 : s[Math.floor(s.length / 2)]!;
+}
+
+export function percentile(values: readonly number[], p: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s.length === 0 ? 0 : s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+}
+
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | null | undefined | false>,
+  ms: number,
+): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const v = await fn().catch(() => null);
+    if (v) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export interface LoadResult {
+  readonly sent: number;
+  readonly accepted: number;
+  readonly statuses: Record<string, number>;
+  readonly latenciesMs: number[];
+  /** Receipts of every acknowledged (201) opinion. */
+  readonly receipts: { leafIndex: number; leafHash: string; text: string; entry: string }[];
+  readonly seconds: number;
+}
+
+/**
+ * Closed-loop load: `concurrency` clients, each posting opinions as a different citizen in turn (every
+ * request a distinct token among `tokens`) until `seconds` pass or `stop()` says so. Network errors
+ * (a killed service) count under status "error" and are retried against `base()`.
+ */
+export async function runLoad(o: {
+  base: () => string;
+  id: number;
+  tokens: readonly string[];
+  seconds: number;
+  concurrency: number;
+  stop?: () => boolean;
+  sections?: number;
+}): Promise<LoadResult> {
+  const statuses: Record<string, number> = {};
+  const latenciesMs: number[] = [];
+  const receipts: LoadResult["receipts"] = [];
+  const stances = ["agree", "disagree", "neutral"];
+  const sections = o.sections ?? 10;
+  let next = 0;
+  let sent = 0;
+  const start = performance.now();
+  const end = start + o.seconds * 1000;
+  const client = async () => {
+    while (performance.now() < end && !o.stop?.()) {
+      const n = next++;
+      const token = o.tokens[n % o.tokens.length]!;
+      const text = `Ý kiến #${n}: tôi đề nghị bổ sung quy định này.`;
+      const t0 = performance.now();
+      sent++;
+      try {
+        const r = await fetch(`${o.base()}/api/consultations/${o.id}/opinions`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+          body: JSON.stringify({ section: `dieu-${(n % sections) + 1}`, stance: stances[n % 3], text }),
+        });
+        const body = (await r.json()) as { leafIndex: number; leafHash: string; text: string; entry: string };
+        statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+        if (r.status === 201) {
+          latenciesMs.push(performance.now() - t0);
+          receipts.push({
+            leafIndex: body.leafIndex,
+            leafHash: body.leafHash,
+            text: body.text,
+            entry: body.entry,
+          });
+        }
+      } catch {
+        statuses.error = (statuses.error ?? 0) + 1;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: o.concurrency }, client));
+  return {
+    sent,
+    accepted: receipts.length,
+    statuses,
+    latenciesMs,
+    receipts,
+    seconds: (performance.now() - start) / 1000,
+  };
+}
+
+/** Polls the service's head until the anchored size reaches `size`; resolves to the seconds it took. */
+export async function anchoredWithin(
+  base: () => string,
+  id: number,
+  size: number,
+  ms: number,
+): Promise<number> {
+  const t0 = performance.now();
+  await waitFor(
+    `${size} entries anchored`,
+    async () => {
+      const h = await call(base(), "GET", `/api/consultations/${id}/log/head`);
+      const b = h.body as { anchored: { treeSize: number } | null };
+      return (b.anchored?.treeSize ?? 0) >= size;
+    },
+    ms,
+  );
+  return (performance.now() - t0) / 1000;
+}

@@ -1,0 +1,96 @@
+// Load: many distinct citizens (quick: 1,000 tokens for 10 s; --full: 10,000 tokens for 60 s) against one
+// service (`node server/main.ts`, SQLite, a real local Hardhat node): opinions/s, p50/p99 latency of the
+// acknowledged ones, anchoring lag, the service's RSS, and gas per opinion. The load generator runs in
+// this process, on the same machine.
+import { createPublicClient, http } from "viem";
+import { consultationRegistryAbi } from "../contracts/ConsultationRegistry.abi.ts";
+import {
+  anchoredWithin,
+  call,
+  citizen,
+  log,
+  openConsultation,
+  percentile,
+  runLoad,
+  serviceEnv,
+  startChain,
+  startIdp,
+  startService,
+} from "./evidence/stack.ts";
+import { FULL, report } from "./report.ts";
+
+const CITIZENS = FULL ? 10_000 : 1_000;
+const SECONDS = FULL ? 60 : 10;
+const CONCURRENCY = FULL ? 128 : 64;
+
+const chain = await startChain();
+const idp = await startIdp();
+const service = await startService(
+  serviceEnv(chain, idp, chain.node.url, { ANCHOR_INTERVAL: "2s", BATCH_MAX: "50000" }),
+);
+try {
+  const base = () => service.url;
+  const id = await openConsultation(service.url, idp, 3600);
+  const tokens = Array.from({ length: CITIZENS }, (_, i) => {
+    const c = citizen(i);
+    return idp.token({ sub: c.sub, name: c.name, email: c.email });
+  });
+  log(`load: ${CITIZENS} citizens, ${SECONDS} s, ${CONCURRENCY} concurrent clients`);
+  let maxBacklog = 0;
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      await new Promise((r) => setTimeout(r, 1000));
+      const h = await call(service.url, "GET", `/api/consultations/${id}/log/head`).catch(() => null);
+      const b = h?.body as { treeSize: number; anchored: { treeSize: number } | null } | undefined;
+      if (b) maxBacklog = Math.max(maxBacklog, b.treeSize - (b.anchored?.treeSize ?? 0));
+    }
+  })();
+  const load = await runLoad({ base, id, tokens, seconds: SECONDS, concurrency: CONCURRENCY });
+  sampling = false;
+  await sampler;
+  const memory = service.memory();
+  const lag = await anchoredWithin(base, id, load.accepted, 600_000);
+
+  const pub = createPublicClient({ transport: http(chain.node.url) });
+  const events = await pub.getContractEvents({
+    address: chain.registry,
+    abi: consultationRegistryAbi,
+    eventName: "LogAnchored",
+    args: { id: BigInt(id) },
+    fromBlock: 0n,
+  });
+  let gas = 0n;
+  for (const e of events) {
+    if (e.transactionHash) gas += (await pub.getTransactionReceipt({ hash: e.transactionHash })).gasUsed;
+  }
+  const extra = { citizens: CITIZENS, seconds: SECONDS, concurrency: CONCURRENCY, store: "sqlite" };
+  report("load.opinionsPerSecond", load.accepted / load.seconds, "opinions/s", {
+    ...extra,
+    accepted: load.accepted,
+    statuses: load.statuses,
+  });
+  report("load.latencyP50", percentile(load.latenciesMs, 50), "ms", extra);
+  report("load.latencyP99", percentile(load.latenciesMs, 99), "ms", extra);
+  report("load.maxBacklog", maxBacklog, "entries", {
+    ...extra,
+    what: "largest not-yet-anchored backlog sampled each second",
+  });
+  report("load.anchoringLag", lag, "s", {
+    ...extra,
+    what: "from the end of the load until the chain head covers every acknowledged opinion",
+  });
+  report("load.serviceRss", memory.peakMiB, "MiB", {
+    ...extra,
+    what: "peak resident memory of the service process (VmHWM)",
+  });
+  report("load.gasPerOpinion", events.length > 0 ? Number(gas) / load.accepted : 0, "gas", {
+    ...extra,
+    anchorTransactions: events.length,
+    totalGas: Number(gas),
+  });
+} finally {
+  await service.kill("SIGTERM");
+  await idp.close();
+  await chain.node.stop();
+}
