@@ -214,11 +214,15 @@ export class Ingest {
       } catch (e) {
         s.log = null; // the in-memory log may be ahead of the store: reopen it
         s.tree.buffer = [];
-        if (e instanceof StoreConflictError && attempt < 3) {
+        if (e instanceof StoreConflictError && attempt < 50) {
           attempt++;
           continue; // another instance appended, or a key was reused concurrently: rebuild the batch
         }
-        for (const p of batch) p.reject(e);
+        const err =
+          e instanceof StoreConflictError
+            ? new IngestError(503, "busy", "the log is busy; retry shortly")
+            : e;
+        for (const p of batch) p.reject(err);
         return;
       }
     }
@@ -244,18 +248,24 @@ export class Ingest {
     const results: (Accepted | Error)[] = [];
     const entries: NewEntry[] = [];
     const leaves: Hex[] = [];
-    const usedKeys = new Set<string>();
+    const usedKeys = new Map<string, Accepted>();
     for (const p of batch) {
       const sub = p.sub;
       const index = first + entries.length;
       if (sub.kind === "opinion") {
         if (sub.idempotencyKey !== null) {
-          const prior = await store.getIdempotent(sub.idempotencyKey);
-          if (prior !== null || usedKeys.has(sub.idempotencyKey)) {
-            results.push(new IngestError(409, "idempotency_conflict", "idempotency key already used; retry"));
+          // a retry (even one racing the first request): the same receipt, never a second entry
+          const sameBatch = usedKeys.get(sub.idempotencyKey);
+          if (sameBatch !== undefined) {
+            results.push(sameBatch);
             continue;
           }
-          usedKeys.add(sub.idempotencyKey);
+          const prior = await store.getIdempotent(sub.idempotencyKey);
+          if (prior !== null) {
+            const receipt = JSON.parse(prior) as Receipt;
+            results.push({ index: receipt.leafIndex, leafHash: receipt.leafHash, receipt });
+            continue;
+          }
         }
         const lk = `${sub.author}\u0000${sub.section}`;
         let replaces = latest.get(lk);
@@ -291,6 +301,7 @@ export class Ingest {
           receiptKey,
         );
         latest.set(lk, index);
+        if (sub.idempotencyKey !== null) usedKeys.set(sub.idempotencyKey, { index, leafHash: lh, receipt });
         entries.push({
           leaf,
           leafHash: lh,

@@ -1,6 +1,7 @@
 /** Routes through fastify.inject against a real SQLite file and a real local Hardhat node. */
 import { expect } from "chai";
 import type { FastifyInstance } from "fastify";
+import pg from "pg";
 import {
   decodeEntry,
   type PublicJwk,
@@ -11,261 +12,295 @@ import {
 } from "../../protocol/index.ts";
 import { DRAFT, devToken, openConsultation, testApp, testChain, testConfig } from "./helpers.ts";
 
-describe("service API (inject)", function () {
-  this.timeout(120_000);
-  let app: FastifyInstance;
-  let agencyA: string;
-  let agencyB: string;
-  let citizen: string;
-  let id: number;
+const pgUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
+const backends: [string, Record<string, string> | null][] = [
+  ["SQLite", {}],
+  [
+    "PostgreSQL",
+    pgUrl
+      ? { DATABASE_URL: pgUrl, DATABASE_SCHEMA: `gopy_api_${process.pid}_${Date.now() % 1_000_000}` }
+      : null,
+  ],
+];
 
-  before(async () => {
-    const chain = await testChain();
-    app = await testApp(testConfig(chain), { startAnchorer: false });
-    agencyA = await devToken(app, "officer-a", "agency", "bo-tu-phap");
-    agencyB = await devToken(app, "officer-b", "agency", "bo-y-te");
-    citizen = await devToken(app, "citizen-1");
-    id = await openConsultation(app, agencyA);
-  });
-  after(async () => {
-    await app?.close();
-  });
+for (const [backend, extraEnv] of backends) {
+  describe(`service API (inject, ${backend})`, function () {
+    this.timeout(120_000);
+    if (extraEnv === null) {
+      it("SKIPPED: set TEST_DATABASE_URL to run the API suite on PostgreSQL too", function () {
+        this.skip();
+      });
+      return;
+    }
+    let app: FastifyInstance;
+    let agencyA: string;
+    let agencyB: string;
+    let citizen: string;
+    let id: number;
 
-  const auth = (t: string) => ({ authorization: `Bearer ${t}` });
-
-  it("lists and shows the consultation with its draft and chain", async () => {
-    const list = await app.inject({ method: "GET", url: "/api/consultations" });
-    expect(list.statusCode).to.equal(200);
-    const c = list.json().consultations.find((x: { id: number }) => x.id === id);
-    expect(c).to.include({ agency: "bo-tu-phap", status: "open", title: DRAFT.title });
-    const one = await app.inject({ method: "GET", url: `/api/consultations/${id}` });
-    expect(one.statusCode).to.equal(200);
-    const body = one.json();
-    expect(body.draft.version).to.equal(1);
-    expect(body.draft.sections).to.deep.equal(DRAFT.sections);
-    expect(body.chain.chainId).to.equal(31337);
-    const draft = await app.inject({ method: "GET", url: `/api/drafts/${body.draft.hash}` });
-    expect(draft.json()).to.include({ consultation: id, version: 1, title: DRAFT.title });
-  });
-
-  it("accepts an opinion and returns a receipt that verifies with /api/keys", async () => {
-    const r = await app.inject({
-      method: "POST",
-      url: `/api/consultations/${id}/opinions`,
-      headers: auth(citizen),
-      payload: { section: "dieu-1", stance: "agree", text: "Tôi đồng ý. '; DROP TABLE entries; -- <b>x</b>" },
+    before(async () => {
+      const chain = await testChain();
+      app = await testApp(testConfig(chain, extraEnv), { startAnchorer: false });
+      agencyA = await devToken(app, "officer-a", "agency", "bo-tu-phap");
+      agencyB = await devToken(app, "officer-b", "agency", "bo-y-te");
+      citizen = await devToken(app, "citizen-1");
+      id = await openConsultation(app, agencyA);
     });
-    expect(r.statusCode, r.body).to.equal(201);
-    const receipt = r.json() as Receipt;
-    const keys = (await app.inject({ method: "GET", url: "/api/keys" })).json().keys as PublicJwk[];
-    const check = verifyReceipt(receipt, keys);
-    expect(check.valid, JSON.stringify(check.steps)).to.equal(true);
-    expect(receipt.text).to.equal("Tôi đồng ý. '; DROP TABLE entries; -- <b>x</b>");
-    const entry = decodeEntry(receipt.entry);
-    expect(entry).to.include({
-      type: "opinion",
-      section: "dieu-1",
-      stance: "agree",
-      replaces: null,
-      channel: "online",
+    after(async () => {
+      await app?.close();
+      if (extraEnv.DATABASE_SCHEMA && pgUrl) {
+        const c = new pg.Client({ connectionString: pgUrl });
+        await c.connect();
+        await c.query(`DROP SCHEMA IF EXISTS ${extraEnv.DATABASE_SCHEMA} CASCADE`);
+        await c.end();
+      }
     });
-    expect(receipt.entry).to.not.contain("citizen-1");
-  });
 
-  it("replaces the same author's earlier opinion on the same section", async () => {
-    const post = (stance: string) =>
-      app.inject({
+    const auth = (t: string) => ({ authorization: `Bearer ${t}` });
+
+    it("lists and shows the consultation with its draft and chain", async () => {
+      const list = await app.inject({ method: "GET", url: "/api/consultations" });
+      expect(list.statusCode).to.equal(200);
+      const c = list.json().consultations.find((x: { id: number }) => x.id === id);
+      expect(c).to.include({ agency: "bo-tu-phap", status: "open", title: DRAFT.title });
+      const one = await app.inject({ method: "GET", url: `/api/consultations/${id}` });
+      expect(one.statusCode).to.equal(200);
+      const body = one.json();
+      expect(body.draft.version).to.equal(1);
+      expect(body.draft.sections).to.deep.equal(DRAFT.sections);
+      expect(body.chain.chainId).to.equal(31337);
+      const draft = await app.inject({ method: "GET", url: `/api/drafts/${body.draft.hash}` });
+      expect(draft.json()).to.include({ consultation: id, version: 1, title: DRAFT.title });
+    });
+
+    it("accepts an opinion and returns a receipt that verifies with /api/keys", async () => {
+      const r = await app.inject({
         method: "POST",
         url: `/api/consultations/${id}/opinions`,
         headers: auth(citizen),
-        payload: { section: "dieu-2", stance },
+        payload: {
+          section: "dieu-1",
+          stance: "agree",
+          text: "Tôi đồng ý. '; DROP TABLE entries; -- <b>x</b>",
+        },
       });
-    const first = (await post("agree")).json() as Receipt;
-    const second = (await post("disagree")).json() as Receipt;
-    const e = decodeEntry(second.entry);
-    expect(e.type === "opinion" && e.replaces).to.equal(first.leafIndex);
-  });
-
-  it("returns the same receipt for a retried Idempotency-Key, never a second entry", async () => {
-    const send = () =>
-      app.inject({
-        method: "POST",
-        url: `/api/consultations/${id}/opinions`,
-        headers: { ...auth(citizen), "idempotency-key": "retry-123" },
-        payload: { section: "dieu-3", stance: "neutral", text: "một lần" },
+      expect(r.statusCode, r.body).to.equal(201);
+      const receipt = r.json() as Receipt;
+      const keys = (await app.inject({ method: "GET", url: "/api/keys" })).json().keys as PublicJwk[];
+      const check = verifyReceipt(receipt, keys);
+      expect(check.valid, JSON.stringify(check.steps)).to.equal(true);
+      expect(receipt.text).to.equal("Tôi đồng ý. '; DROP TABLE entries; -- <b>x</b>");
+      const entry = decodeEntry(receipt.entry);
+      expect(entry).to.include({
+        type: "opinion",
+        section: "dieu-1",
+        stance: "agree",
+        replaces: null,
+        channel: "online",
       });
-    const [a, b] = await Promise.all([send(), send()]);
-    const c = await send();
-    expect(a.statusCode).to.equal(201);
-    expect(b.json()).to.deep.equal(a.json());
-    expect(c.json()).to.deep.equal(a.json());
-    const head = (await app.inject({ method: "GET", url: `/api/consultations/${id}/log/head` })).json();
-    const all = await app.inject({
-      method: "GET",
-      url: `/api/consultations/${id}/log/entries?start=0&end=${head.treeSize}`,
+      expect(receipt.entry).to.not.contain("citizen-1");
     });
-    const matching = all.json().entries.filter((x: { leafHash: string }) => x.leafHash === a.json().leafHash);
-    expect(matching).to.have.length(1);
-  });
 
-  it("lists the citizen's receipts at /api/me/opinions", async () => {
-    const r = await app.inject({ method: "GET", url: "/api/me/opinions", headers: auth(citizen) });
-    expect(r.statusCode).to.equal(200);
-    expect(r.json().receipts.length).to.equal(4);
-    const other = await devToken(app, "citizen-2");
-    const r2 = await app.inject({ method: "GET", url: "/api/me/opinions", headers: auth(other) });
-    expect(r2.json().receipts).to.deep.equal([]);
-  });
+    it("replaces the same author's earlier opinion on the same section", async () => {
+      const post = (stance: string) =>
+        app.inject({
+          method: "POST",
+          url: `/api/consultations/${id}/opinions`,
+          headers: auth(citizen),
+          payload: { section: "dieu-2", stance },
+        });
+      const first = (await post("agree")).json() as Receipt;
+      const second = (await post("disagree")).json() as Receipt;
+      const e = decodeEntry(second.entry);
+      expect(e.type === "opinion" && e.replaces).to.equal(first.leafIndex);
+    });
 
-  it("serves inclusion and consistency proofs that verify", async () => {
-    const head = (await app.inject({ method: "GET", url: `/api/consultations/${id}/log/head` })).json();
-    expect(head.treeSize).to.equal(4);
-    expect(head.anchored).to.equal(null);
-    const entries = (
-      await app.inject({ method: "GET", url: `/api/consultations/${id}/log/entries?start=0&end=1000` })
-    ).json().entries;
-    for (const e of entries) {
-      const p = (
-        await app.inject({ method: "GET", url: `/api/consultations/${id}/log/proof?leafHash=${e.leafHash}` })
-      ).json();
-      expect(verifyInclusion(e.leafHash, p.leafIndex, p.treeSize, p.proof, p.rootHash)).to.equal(true);
-    }
-    const r2 = (
-      await app.inject({
+    it("returns the same receipt for a retried Idempotency-Key, never a second entry", async () => {
+      const send = () =>
+        app.inject({
+          method: "POST",
+          url: `/api/consultations/${id}/opinions`,
+          headers: { ...auth(citizen), "idempotency-key": "retry-123" },
+          payload: { section: "dieu-3", stance: "neutral", text: "một lần" },
+        });
+      const [a, b] = await Promise.all([send(), send()]);
+      const c = await send();
+      expect(a.statusCode).to.equal(201);
+      expect(b.json()).to.deep.equal(a.json());
+      expect(c.json()).to.deep.equal(a.json());
+      const head = (await app.inject({ method: "GET", url: `/api/consultations/${id}/log/head` })).json();
+      const all = await app.inject({
         method: "GET",
-        url: `/api/consultations/${id}/log/proof?leafHash=${entries[0].leafHash}&treeSize=2`,
-      })
-    ).json();
-    const c = (
-      await app.inject({ method: "GET", url: `/api/consultations/${id}/log/consistency?first=2&second=4` })
-    ).json();
-    expect(verifyConsistency(2, 4, c.proof, r2.rootHash, head.rootHash)).to.equal(true);
-  });
+        url: `/api/consultations/${id}/log/entries?start=0&end=${head.treeSize}`,
+      });
+      const matching = all
+        .json()
+        .entries.filter((x: { leafHash: string }) => x.leafHash === a.json().leafHash);
+      expect(matching).to.have.length(1);
+    });
 
-  it("imports offline opinions from CSV, skipping an already imported file", async () => {
-    const csv =
-      'section,stance,text,collectedAt,location\r\ndieu-1,agree,"Họp dân, thôn 3",2026-01-01T00:00:00.000Z,Thôn 3\r\ndieu-2,disagree,,1767225600,"Xã A"\r\n';
-    const send = () =>
-      app.inject({
+    it("lists the citizen's receipts at /api/me/opinions", async () => {
+      const r = await app.inject({ method: "GET", url: "/api/me/opinions", headers: auth(citizen) });
+      expect(r.statusCode).to.equal(200);
+      expect(r.json().receipts.length).to.equal(4);
+      const other = await devToken(app, "citizen-2");
+      const r2 = await app.inject({ method: "GET", url: "/api/me/opinions", headers: auth(other) });
+      expect(r2.json().receipts).to.deep.equal([]);
+    });
+
+    it("serves inclusion and consistency proofs that verify", async () => {
+      const head = (await app.inject({ method: "GET", url: `/api/consultations/${id}/log/head` })).json();
+      expect(head.treeSize).to.equal(4);
+      expect(head.anchored).to.equal(null);
+      const entries = (
+        await app.inject({ method: "GET", url: `/api/consultations/${id}/log/entries?start=0&end=1000` })
+      ).json().entries;
+      for (const e of entries) {
+        const p = (
+          await app.inject({
+            method: "GET",
+            url: `/api/consultations/${id}/log/proof?leafHash=${e.leafHash}`,
+          })
+        ).json();
+        expect(verifyInclusion(e.leafHash, p.leafIndex, p.treeSize, p.proof, p.rootHash)).to.equal(true);
+      }
+      const r2 = (
+        await app.inject({
+          method: "GET",
+          url: `/api/consultations/${id}/log/proof?leafHash=${entries[0].leafHash}&treeSize=2`,
+        })
+      ).json();
+      const c = (
+        await app.inject({ method: "GET", url: `/api/consultations/${id}/log/consistency?first=2&second=4` })
+      ).json();
+      expect(verifyConsistency(2, 4, c.proof, r2.rootHash, head.rootHash)).to.equal(true);
+    });
+
+    it("imports offline opinions from CSV, skipping an already imported file", async () => {
+      const csv =
+        'section,stance,text,collectedAt,location\r\ndieu-1,agree,"Họp dân, thôn 3",2026-01-01T00:00:00.000Z,Thôn 3\r\ndieu-2,disagree,,1767225600,"Xã A"\r\n';
+      const send = () =>
+        app.inject({
+          method: "POST",
+          url: `/api/consultations/${id}/opinions/import`,
+          headers: { ...auth(agencyA), "content-type": "text/csv" },
+          payload: csv,
+        });
+      const r = await send();
+      expect(r.statusCode, r.body).to.equal(201);
+      expect(r.json()).to.include({ imported: 2, duplicates: 0 });
+      const again = await send();
+      expect(again.json()).to.include({ imported: 0, duplicates: 2 });
+      const [i0] = r.json().leafIndices;
+      const e = (
+        await app.inject({
+          method: "GET",
+          url: `/api/consultations/${id}/log/entries?start=${i0}&end=${i0 + 1}`,
+        })
+      ).json().entries[0];
+      expect(decodeEntry(e.leaf)).to.include({ channel: "offline", submittedAt: "2026-01-01T00:00:00.000Z" });
+      const b = await app.inject({
         method: "POST",
         url: `/api/consultations/${id}/opinions/import`,
-        headers: { ...auth(agencyA), "content-type": "text/csv" },
+        headers: { ...auth(agencyB), "content-type": "text/csv" },
         payload: csv,
       });
-    const r = await send();
-    expect(r.statusCode, r.body).to.equal(201);
-    expect(r.json()).to.include({ imported: 2, duplicates: 0 });
-    const again = await send();
-    expect(again.json()).to.include({ imported: 0, duplicates: 2 });
-    const [i0] = r.json().leafIndices;
-    const e = (
-      await app.inject({
-        method: "GET",
-        url: `/api/consultations/${id}/log/entries?start=${i0}&end=${i0 + 1}`,
-      })
-    ).json().entries[0];
-    expect(decodeEntry(e.leaf)).to.include({ channel: "offline", submittedAt: "2026-01-01T00:00:00.000Z" });
-    const b = await app.inject({
-      method: "POST",
-      url: `/api/consultations/${id}/opinions/import`,
-      headers: { ...auth(agencyB), "content-type": "text/csv" },
-      payload: csv,
+      expect(b.statusCode).to.equal(403);
     });
-    expect(b.statusCode).to.equal(403);
-  });
 
-  it("withholds a text: gone from the export, the stance still in the log", async () => {
-    const r = await app.inject({
-      method: "POST",
-      url: `/api/consultations/${id}/entries/0/withhold`,
-      headers: auth(agencyA),
-      payload: { reason: "personal-data" },
+    it("withholds a text: gone from the export, the stance still in the log", async () => {
+      const r = await app.inject({
+        method: "POST",
+        url: `/api/consultations/${id}/entries/0/withhold`,
+        headers: auth(agencyA),
+        payload: { reason: "personal-data" },
+      });
+      expect(r.statusCode, r.body).to.equal(201);
+      const again = await app.inject({
+        method: "POST",
+        url: `/api/consultations/${id}/entries/0/withhold`,
+        headers: auth(agencyA),
+        payload: { reason: "personal-data" },
+      });
+      expect(again.statusCode).to.equal(409);
+      const exp = await app.inject({ method: "GET", url: `/api/consultations/${id}/export` });
+      expect(exp.statusCode).to.equal(200);
+      const lines = exp.body
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l));
+      expect(lines[0]).to.include({ index: 0, withheld: true });
+      expect(lines[0]).to.not.have.property("text");
+      expect(lines[0]).to.not.have.property("salt");
+      expect(lines[1]).to.have.property("text");
+      const mod = decodeEntry(lines[r.json().index].leaf);
+      expect(mod).to.include({ type: "moderation", target: 0, reason: "personal-data" });
+      expect(exp.body).to.not.contain("DROP TABLE");
     });
-    expect(r.statusCode, r.body).to.equal(201);
-    const again = await app.inject({
-      method: "POST",
-      url: `/api/consultations/${id}/entries/0/withhold`,
-      headers: auth(agencyA),
-      payload: { reason: "personal-data" },
-    });
-    expect(again.statusCode).to.equal(409);
-    const exp = await app.inject({ method: "GET", url: `/api/consultations/${id}/export` });
-    expect(exp.statusCode).to.equal(200);
-    const lines = exp.body
-      .trim()
-      .split("\n")
-      .map((l) => JSON.parse(l));
-    expect(lines[0]).to.include({ index: 0, withheld: true });
-    expect(lines[0]).to.not.have.property("text");
-    expect(lines[0]).to.not.have.property("salt");
-    expect(lines[1]).to.have.property("text");
-    const mod = decodeEntry(lines[r.json().index].leaf);
-    expect(mod).to.include({ type: "moderation", target: 0, reason: "personal-data" });
-    expect(exp.body).to.not.contain("DROP TABLE");
-  });
 
-  it("refuses opinions on unknown sections and closing before closesAt", async () => {
-    const r = await app.inject({
-      method: "POST",
-      url: `/api/consultations/${id}/opinions`,
-      headers: auth(citizen),
-      payload: { section: "dieu-99", stance: "agree" },
+    it("refuses opinions on unknown sections and closing before closesAt", async () => {
+      const r = await app.inject({
+        method: "POST",
+        url: `/api/consultations/${id}/opinions`,
+        headers: auth(citizen),
+        payload: { section: "dieu-99", stance: "agree" },
+      });
+      expect(r.statusCode).to.equal(400);
+      const c = await app.inject({
+        method: "POST",
+        url: `/api/consultations/${id}/close`,
+        headers: auth(agencyA),
+      });
+      expect(c.statusCode).to.equal(409);
+      const t = await app.inject({ method: "GET", url: `/api/consultations/${id}/tally` });
+      expect(t.statusCode).to.equal(409);
+      expect(
+        (await app.inject({ method: "GET", url: "/api/consultations/999999/tally" })).statusCode,
+      ).to.equal(404);
     });
-    expect(r.statusCode).to.equal(400);
-    const c = await app.inject({
-      method: "POST",
-      url: `/api/consultations/${id}/close`,
-      headers: auth(agencyA),
-    });
-    expect(c.statusCode).to.equal(409);
-    const t = await app.inject({ method: "GET", url: `/api/consultations/${id}/tally` });
-    expect(t.statusCode).to.equal(409);
-    expect((await app.inject({ method: "GET", url: "/api/consultations/999999/tally" })).statusCode).to.equal(
-      404,
-    );
-  });
 
-  it("revises the draft on chain (agency A only)", async () => {
-    const body = {
-      ...DRAFT,
-      sections: [...DRAFT.sections, { id: "dieu-4", title: "Điều 4. Hiệu lực", text: "..." }],
-    };
-    const b = await app.inject({
-      method: "PUT",
-      url: `/api/consultations/${id}/draft`,
-      headers: auth(agencyB),
-      payload: body,
+    it("revises the draft on chain (agency A only)", async () => {
+      const body = {
+        ...DRAFT,
+        sections: [...DRAFT.sections, { id: "dieu-4", title: "Điều 4. Hiệu lực", text: "..." }],
+      };
+      const b = await app.inject({
+        method: "PUT",
+        url: `/api/consultations/${id}/draft`,
+        headers: auth(agencyB),
+        payload: body,
+      });
+      expect(b.statusCode).to.equal(403);
+      const r = await app.inject({
+        method: "PUT",
+        url: `/api/consultations/${id}/draft`,
+        headers: auth(agencyA),
+        payload: body,
+      });
+      expect(r.statusCode, r.body).to.equal(200);
+      expect(r.json().draftVersion).to.equal(2);
+      const o = await app.inject({
+        method: "POST",
+        url: `/api/consultations/${id}/opinions`,
+        headers: auth(citizen),
+        payload: { section: "dieu-4", stance: "agree" },
+      });
+      expect(o.statusCode).to.equal(201);
+      expect(decodeEntry(o.json().entry)).to.include({ draftVersion: 2 });
     });
-    expect(b.statusCode).to.equal(403);
-    const r = await app.inject({
-      method: "PUT",
-      url: `/api/consultations/${id}/draft`,
-      headers: auth(agencyA),
-      payload: body,
-    });
-    expect(r.statusCode, r.body).to.equal(200);
-    expect(r.json().draftVersion).to.equal(2);
-    const o = await app.inject({
-      method: "POST",
-      url: `/api/consultations/${id}/opinions`,
-      headers: auth(citizen),
-      payload: { section: "dieu-4", stance: "agree" },
-    });
-    expect(o.statusCode).to.equal(201);
-    expect(decodeEntry(o.json().entry)).to.include({ draftVersion: 2 });
-  });
 
-  it("serves health, metrics and the OpenAPI docs", async () => {
-    const h = await app.inject({ method: "GET", url: "/api/health" });
-    expect(h.statusCode, h.body).to.equal(200);
-    expect(h.json()).to.include({ ok: true, db: true });
-    expect(h.json().chain.chainId).to.equal(31337);
-    expect(h.json().backlog).to.be.greaterThan(0);
-    const m = await app.inject({ method: "GET", url: "/metrics" });
-    expect(m.body).to.contain("gopy_opinions_accepted_total");
-    expect(m.body).to.contain("gopy_backlog_entries");
-    const d = await app.inject({ method: "GET", url: "/docs/json" });
-    expect(d.statusCode).to.equal(200);
-    expect(Object.keys(d.json().paths)).to.include("/api/consultations/{id}/log/proof");
+    it("serves health, metrics and the OpenAPI docs", async () => {
+      const h = await app.inject({ method: "GET", url: "/api/health" });
+      expect(h.statusCode, h.body).to.equal(200);
+      expect(h.json()).to.include({ ok: true, db: true });
+      expect(h.json().chain.chainId).to.equal(31337);
+      expect(h.json().backlog).to.be.greaterThan(0);
+      const m = await app.inject({ method: "GET", url: "/metrics" });
+      expect(m.body).to.contain("gopy_opinions_accepted_total");
+      expect(m.body).to.contain("gopy_backlog_entries");
+      const d = await app.inject({ method: "GET", url: "/docs/json" });
+      expect(d.statusCode).to.equal(200);
+      expect(Object.keys(d.json().paths)).to.include("/api/consultations/{id}/log/proof");
+    });
   });
-});
+}

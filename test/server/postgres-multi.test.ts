@@ -1,0 +1,91 @@
+/**
+ * Several service instances on one PostgreSQL database: concurrent appends through both never interleave a log,
+ * and exactly one instance anchors (advisory lock).
+ */
+import { expect } from "chai";
+import type { FastifyInstance } from "fastify";
+import pg from "pg";
+import { createPublicClient, http } from "viem";
+import { consultationRegistryAbi } from "../../contracts/ConsultationRegistry.abi.ts";
+import { type Receipt, verifyInclusion } from "../../protocol/index.ts";
+import { loadConfig } from "../../server/config.ts";
+import { devToken, openConsultation, testApp, testChain, testEnv } from "./helpers.ts";
+
+const pgUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
+
+describe("PostgreSQL: two service instances", function () {
+  this.timeout(120_000);
+  if (!pgUrl) {
+    it("SKIPPED: set TEST_DATABASE_URL to run the multi-instance test", function () {
+      console.warn("  !! multi-instance PostgreSQL test skipped: TEST_DATABASE_URL not set");
+      this.skip();
+    });
+    return;
+  }
+  const schema = `gopy_multi_${process.pid}_${Date.now() % 1_000_000}`;
+  let a: FastifyInstance;
+  let b: FastifyInstance;
+
+  after(async () => {
+    await a?.close();
+    await b?.close();
+    const c = new pg.Client({ connectionString: pgUrl });
+    await c.connect();
+    await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await c.end();
+  });
+
+  it("appends from both without interleaving, and one of them anchors everything", async () => {
+    const chain = await testChain();
+    const env = testEnv(chain, { DATABASE_URL: pgUrl, DATABASE_SCHEMA: schema, ANCHOR_INTERVAL: "200ms" });
+    const config = loadConfig(env);
+    a = await testApp(config);
+    b = await testApp(config); // same secrets, same database
+    const agency = await devToken(a, "officer-multi", "agency", "bo-tu-phap");
+    const id = await openConsultation(a, agency);
+    const n = 60;
+    const rs = await Promise.all(
+      Array.from({ length: n }, async (_, i) => {
+        const app = i % 2 === 0 ? a : b;
+        return app.inject({
+          method: "POST",
+          url: `/api/consultations/${id}/opinions`,
+          headers: { authorization: `Bearer ${await devToken(app, `multi-${i}`)}` },
+          payload: { section: "dieu-1", stance: "agree", text: `instance ${i % 2}` },
+        });
+      }),
+    );
+    for (const r of rs) expect(r.statusCode, r.body).to.equal(201);
+    const receipts = rs.map((r) => r.json() as Receipt);
+    expect(new Set(receipts.map((r) => r.leafIndex)).size).to.equal(n);
+
+    const pub = createPublicClient({ transport: http(chain.node.url) });
+    let size = 0;
+    let root = "";
+    for (let i = 0; i < 200 && size < n; i++) {
+      const [s, r] = await pub.readContract({
+        address: chain.registry,
+        abi: consultationRegistryAbi,
+        functionName: "logHead",
+        args: [BigInt(id)],
+      });
+      size = Number(s);
+      root = r;
+      if (size < n) await new Promise((res) => setTimeout(res, 100));
+    }
+    expect(size).to.equal(n);
+    for (const r of receipts) {
+      const app = r.leafIndex % 2 === 0 ? b : a;
+      const p = (
+        await app.inject({
+          method: "GET",
+          url: `/api/consultations/${id}/log/proof?leafHash=${r.leafHash}&treeSize=${n}`,
+        })
+      ).json();
+      expect(verifyInclusion(r.leafHash, r.leafIndex, n, p.proof, root as `0x${string}`)).to.equal(true);
+    }
+    // the anchoring lock is held by exactly one of the two stores
+    const held = [await a.gopy.store.tryAnchorLock(), await b.gopy.store.tryAnchorLock()];
+    expect(held.filter(Boolean)).to.have.length(1);
+  });
+});
