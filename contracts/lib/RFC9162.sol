@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.28;
 
+// `<` / `>=` are kept as the RFC writes its steps.
+/* solhint-disable gas-strict-inequalities */
+
 /**
  * @title RFC9162
  * @notice Merkle tree hashing and proof verification of RFC 9162 section 2.1 (Certificate Transparency
@@ -17,8 +20,6 @@ pragma solidity ^0.8.28;
  *      hashes costs n precompile calls and no memory growth (about 40% less gas per hash than
  *      `sha256(abi.encodePacked(...))`, which copies and allocates every time).
  */
-// `<` / `>=` are kept as the RFC writes its steps.
-/* solhint-disable gas-strict-inequalities */
 library RFC9162 {
     /// @notice SHA-256 of the empty string: the root of the empty tree.
     bytes32 internal constant EMPTY_ROOT = 0xe3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855;

@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.28;
 
+// `m <= k` is the RFC's own wording of SUBPROOF.
+/* solhint-disable gas-strict-inequalities */
+
 /**
  * @title RFC9162Reference
  * @notice The straightforward, recursive definitions of RFC 9162 section 2.1 (MTH, PATH, PROOF/SUBPROOF)
  *         over an explicit list of leaf hashes, hashing with Solidity's `sha256` builtin. Slow and
  *         obviously right: the fuzz and invariant tests check contracts/lib/RFC9162.sol against it.
  */
-// `m <= k` is the RFC's own wording of SUBPROOF.
-/* solhint-disable gas-strict-inequalities */
 library RFC9162Reference {
     /// @notice MTH(D[start : start + n]) (2.1.1), n >= 1.
     function mth(bytes32[] memory leaves, uint256 start, uint256 n) internal pure returns (bytes32) {
