@@ -6,7 +6,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -75,6 +75,17 @@ function send(
     if (body !== undefined) req.end(body);
     else req.end();
   });
+}
+
+/** CPU seconds (user + system) used so far by a process, from /proc (Linux); null elsewhere. */
+function cpuSeconds(pid: number | undefined): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
 }
 
 function pct(sorted: number[], p: number): number {
@@ -202,9 +213,12 @@ async function main(): Promise<void> {
     await load(port, opinion, 201, WARMUP_MS / 2);
 
     progress(`plain-JSON ceiling (GET /api/keys), ${DURATION_MS / 1000}s, concurrency ${CONCURRENCY}…`);
+    const cpu0 = cpuSeconds(child.pid);
     const ceiling = await load(port, plain, 200, DURATION_MS);
+    const cpu1 = cpuSeconds(child.pid);
     progress(`opinions, ${DURATION_MS / 1000}s, concurrency ${CONCURRENCY}, ${CITIZENS} citizens…`);
     const ingest = await load(port, opinion, 201, DURATION_MS);
+    const cpu2 = cpuSeconds(child.pid);
 
     const common = {
       backend: "sqlite",
@@ -238,6 +252,23 @@ async function main(): Promise<void> {
       route: "GET /api/keys",
       ...common,
     });
+    if (cpu0 !== null && cpu1 !== null && cpu2 !== null) {
+      // service CPU per request: what the service costs, whatever else competes for the machine's cores
+      const perOpinion = ((cpu2 - cpu1) / (ingest.rate * (DURATION_MS / 1000))) * 1e6;
+      const perPlain = ((cpu1 - cpu0) / (ceiling.rate * (DURATION_MS / 1000))) * 1e6;
+      emit({
+        metric: "ingest_service_cpu_per_opinion",
+        value: Math.round(perOpinion),
+        unit: "us",
+        ...common,
+      });
+      emit({
+        metric: "http_plain_json_service_cpu_per_request",
+        value: Math.round(perPlain),
+        unit: "us",
+        ...common,
+      });
+    }
     emit({
       metric: "http_plain_json_latency_p99",
       value: Number(pct(ceiling.lat, 99).toFixed(2)),
