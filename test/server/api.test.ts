@@ -1,4 +1,7 @@
 /** Routes through fastify.inject against a real SQLite file and a real local Hardhat node. */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { expect } from "chai";
 import type { FastifyInstance } from "fastify";
 import pg from "pg";
@@ -304,3 +307,29 @@ for (const [backend, extraEnv] of backends) {
     });
   });
 }
+
+describe("service: web client at /", () => {
+  it("serves web/dist at / with an SPA fallback, and JSON 404s under /api", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gopy-web-"));
+    writeFileSync(join(dir, "index.html"), "<!doctype html><title>Gopy</title>");
+    writeFileSync(join(dir, "app.js"), "console.log(1)");
+    const app = await testApp(testConfig(null, { WEB_DIST: dir }));
+    try {
+      const root = await app.inject({ method: "GET", url: "/" });
+      expect(root.statusCode).to.equal(200);
+      expect(root.body).to.contain("<title>Gopy</title>");
+      expect((await app.inject({ method: "GET", url: "/app.js" })).body).to.contain("console.log");
+      const spa = await app.inject({ method: "GET", url: "/consultations/1/verify" });
+      expect(spa.statusCode).to.equal(200);
+      expect(spa.body).to.contain("<title>Gopy</title>");
+      const api = await app.inject({ method: "GET", url: "/api/nothing-here" });
+      expect(api.statusCode).to.equal(404);
+      expect(api.json()).to.have.keys("error", "message");
+      // no chain configured: reads work, opening is a clear 503
+      const h = await app.inject({ method: "GET", url: "/api/health" });
+      expect(h.json()).to.include({ ok: true, chain: null });
+    } finally {
+      await app.close();
+    }
+  });
+});
