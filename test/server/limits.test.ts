@@ -1,0 +1,122 @@
+/** Rate limit per identity (never per IP), the open window, and anchoring on BATCH_MAX before the interval. */
+import { expect } from "chai";
+import { createPublicClient, http } from "viem";
+import { consultationRegistryAbi } from "../../contracts/ConsultationRegistry.abi.ts";
+import { DRAFT, devToken, openConsultation, testApp, testChain, testConfig } from "./helpers.ts";
+
+describe("limits and schedules", function () {
+  this.timeout(120_000);
+
+  it("rate-limits per identity: one citizen is throttled, another on the same address is not", async () => {
+    const chain = await testChain();
+    const app = await testApp(testConfig(chain, { RATE_LIMIT_MAX: "3", RATE_LIMIT_WINDOW: "60s" }), {
+      startAnchorer: false,
+    });
+    try {
+      const agency = await devToken(app, "officer-rl", "agency", "bo-tu-phap");
+      const id = await openConsultation(app, agency);
+      const a = await devToken(app, "rl-a");
+      const b = await devToken(app, "rl-b");
+      const post = (t: string) =>
+        app.inject({
+          method: "POST",
+          url: `/api/consultations/${id}/opinions`,
+          headers: { authorization: `Bearer ${t}` },
+          payload: { section: "dieu-1", stance: "agree" },
+          remoteAddress: "100.64.0.1", // carrier-grade NAT: everyone shares it
+        });
+      const statuses = [];
+      for (let i = 0; i < 4; i++) statuses.push((await post(a)).statusCode);
+      expect(statuses).to.deep.equal([201, 201, 201, 429]);
+      const limited = await post(a);
+      expect(limited.json()).to.have.keys("error", "message");
+      expect((await post(b)).statusCode).to.equal(201);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it("refuses opinions before opensAt with a clear 409", async () => {
+    const chain = await testChain();
+    const app = await testApp(testConfig(chain), { startAnchorer: false });
+    try {
+      const agency = await devToken(app, "officer-sched", "agency", "bo-tu-phap");
+      const now = Math.floor(Date.now() / 1000);
+      const r = await app.inject({
+        method: "POST",
+        url: "/api/consultations",
+        headers: { authorization: `Bearer ${agency}` },
+        payload: { ...DRAFT, opensAt: now + 3600, closesAt: now + 7200 },
+      });
+      expect(r.statusCode, r.body).to.equal(201);
+      const id = r.json().id;
+      const c = await app.inject({ method: "GET", url: `/api/consultations/${id}` });
+      expect(c.json().status).to.equal("scheduled");
+      const o = await app.inject({
+        method: "POST",
+        url: `/api/consultations/${id}/opinions`,
+        headers: { authorization: `Bearer ${await devToken(app, "early-bird")}` },
+        payload: { section: "dieu-1", stance: "agree" },
+      });
+      expect(o.statusCode).to.equal(409);
+      expect(o.json().message).to.match(/opens at/);
+      const bad = await app.inject({
+        method: "POST",
+        url: "/api/consultations",
+        headers: { authorization: `Bearer ${agency}` },
+        payload: { ...DRAFT, opensAt: now + 100, closesAt: now + 50 },
+      });
+      expect(bad.statusCode).to.equal(400);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it("anchors as soon as BATCH_MAX entries wait, long before ANCHOR_INTERVAL", async () => {
+    const chain = await testChain();
+    const app = await testApp(testConfig(chain, { ANCHOR_INTERVAL: "1h", BATCH_MAX: "10" }));
+    try {
+      const agency = await devToken(app, "officer-batch", "agency", "bo-tu-phap");
+      const id = await openConsultation(app, agency);
+      const pub = createPublicClient({ transport: http(chain.node.url) });
+      const chainSize = async () =>
+        Number(
+          (
+            await pub.readContract({
+              address: chain.registry,
+              abi: consultationRegistryAbi,
+              functionName: "logHead",
+              args: [BigInt(id)],
+            })
+          )[0],
+        );
+      const give = async (from: number, count: number) => {
+        for (let i = from; i < from + count; i++) {
+          const r = await app.inject({
+            method: "POST",
+            url: `/api/consultations/${id}/opinions`,
+            headers: { authorization: `Bearer ${await devToken(app, `batch-${i}`)}` },
+            payload: { section: "dieu-2", stance: "neutral" },
+          });
+          expect(r.statusCode).to.equal(201);
+        }
+      };
+      const waitSize = async (want: number) => {
+        for (let i = 0; i < 100; i++) {
+          if ((await chainSize()) === want) return;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        throw new Error(`chain size never reached ${want} (is ${await chainSize()})`);
+      };
+      await give(0, 2);
+      await waitSize(2); // first anchor of a consultation goes at once
+      await give(2, 5);
+      await new Promise((r) => setTimeout(r, 2500));
+      expect(await chainSize()).to.equal(2); // 5 waiting < BATCH_MAX, interval 1 h: not yet
+      await give(7, 5);
+      await waitSize(12); // 10 waiting: anchored now
+    } finally {
+      await app.close();
+    }
+  });
+});
