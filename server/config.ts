@@ -27,6 +27,8 @@ export interface Config {
   databaseSchema: string;
   /** SQLite file (used when databaseUrl is null). */
   sqlitePath: string;
+  /** SQLite group commits (and their fsync) in a worker thread, off the event loop. */
+  sqliteWriterThread: boolean;
   chain: {
     /** JSON-RPC URL of the EVM network; null disables the chain (no consultations can be opened or anchored). */
     rpcUrl: string | null;
@@ -293,6 +295,7 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl,
     databaseSchema,
     sqlitePath,
+    sqliteWriterThread: bool(env, "SQLITE_WRITER_THREAD", false),
     chain: {
       rpcUrl,
       registryAddress,

@@ -2,6 +2,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { Worker } from "node:worker_threads";
 import {
   type AnchorIntent,
   type BacklogInfo,
@@ -167,8 +168,14 @@ export class SqliteStore implements Store {
   readonly kind = "sqlite" as const;
   private readonly db: DatabaseSync;
   private readonly stmts = new Map<string, StatementSync>();
+  private readonly writer: SqliteWriter | null;
 
-  constructor(path: string) {
+  /**
+   * @param options.writerThread run appendEntries (the group commit and its fsync) in a worker thread on its own
+   *   connection, so the event loop keeps serving requests while the disk syncs. Reads stay on this connection (WAL).
+   */
+  constructor(path: string, options: { writerThread?: boolean } = {}) {
+    this.writer = options.writerThread && path !== ":memory:" ? new SqliteWriter(path) : null;
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
     this.db = new DatabaseSync(path);
     this.db.exec("PRAGMA journal_mode = WAL");
@@ -212,6 +219,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.writer?.close();
     this.stmts.clear();
     if (this.db.isOpen) this.db.close();
   }
@@ -328,6 +336,17 @@ export class SqliteStore implements Store {
     entries: readonly NewEntry[],
     nodes: readonly TreeNode[],
   ): Promise<void> {
+    if (this.writer) return this.writer.append(consultationId, expectedSize, entries, nodes);
+    this.appendEntriesSync(consultationId, expectedSize, entries, nodes);
+  }
+
+  /** The append transaction itself (run here, or in the writer thread on its own connection). */
+  appendEntriesSync(
+    consultationId: number,
+    expectedSize: number,
+    entries: readonly NewEntry[],
+    nodes: readonly TreeNode[],
+  ): void {
     this.tx(() => {
       const r = this.q("SELECT tree_size FROM consultations WHERE id = ?").get(consultationId) as
         | Row
@@ -491,5 +510,60 @@ export class SqliteStore implements Store {
   async tryAnchorLock(): Promise<boolean> {
     // One SQLite file serves one process: that process anchors.
     return true;
+  }
+}
+
+interface WriterReply {
+  id: number;
+  error?: { conflict: boolean; message: string };
+}
+
+/** Client side of the writer thread (server/store/sqlite-writer.ts). */
+class SqliteWriter {
+  private readonly worker: Worker;
+  private next = 1;
+  private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  private failed: Error | null = null;
+
+  constructor(path: string) {
+    this.worker = new Worker(new URL("./sqlite-writer.ts", import.meta.url), { workerData: { path } });
+    this.worker.unref();
+    this.worker.on("message", (m: WriterReply) => {
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (this.pending.size === 0) this.worker.unref();
+      if (m.error)
+        p.reject(m.error.conflict ? new StoreConflictError(m.error.message) : new Error(m.error.message));
+      else p.resolve();
+    });
+    const fail = (e: Error) => {
+      this.failed = e;
+      for (const p of this.pending.values()) p.reject(e);
+      this.pending.clear();
+    };
+    this.worker.on("error", fail);
+    this.worker.on("exit", (code) => {
+      if (code !== 0) fail(new Error(`SQLite writer thread exited with ${code}`));
+    });
+  }
+
+  append(
+    consultationId: number,
+    expectedSize: number,
+    entries: readonly NewEntry[],
+    nodes: readonly TreeNode[],
+  ): Promise<void> {
+    if (this.failed) return Promise.reject(this.failed);
+    const id = this.next++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.ref(); // an unacknowledged commit keeps the process alive
+      this.worker.postMessage({ id, consultationId, expectedSize, entries, nodes });
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.worker.terminate();
   }
 }

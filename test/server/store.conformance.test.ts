@@ -261,6 +261,17 @@ conformance(
   async () => rmSync(dir, { recursive: true, force: true }),
 );
 
+const dir2 = mkdtempSync(join(tmpdir(), "gopy-store-w-"));
+conformance(
+  "SQLite (writer thread)",
+  async () => {
+    const s = new SqliteStore(join(dir2, "test.sqlite"), { writerThread: true });
+    await s.migrate();
+    return s;
+  },
+  async () => rmSync(dir2, { recursive: true, force: true }),
+);
+
 const pgUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
 if (!pgUrl) {
   describe("store conformance: PostgreSQL", () => {
