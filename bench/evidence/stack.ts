@@ -149,7 +149,9 @@ export async function startService(env: Record<string, string>): Promise<Service
     env: { PATH: process.env.PATH ?? "", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  process.once("exit", () => child.kill("SIGKILL"));
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
+  child.once("exit", () => process.off("exit", killOnExit));
   let out = "";
   const keep = (d: Buffer) => {
     out += d.toString();
