@@ -6,7 +6,7 @@ import type { Hex } from "viem";
 import type { Draft } from "../../protocol/index.ts";
 import { readChainFacts, SourceError } from "./chain.ts";
 import { EXIT, EXIT_DESCRIPTIONS } from "./codes.ts";
-import { Auditor, type AuditResult } from "./core.ts";
+import { Auditor, type AuditResult, tallyDifferences } from "./core.ts";
 import { checkedLines } from "./pool.ts";
 import {
   type ApiConsultation,
@@ -15,6 +15,7 @@ import {
   draftFromFile,
   draftFromUri,
   fileChunks,
+  tallyFromUri,
 } from "./sources.ts";
 
 export const DEFAULT_RPC = "http://127.0.0.1:8545";
@@ -223,6 +224,17 @@ async function audit(values: Record<string, string | boolean | undefined>, io: C
     throw new SourceError(`the export could not be read to its end: ${(error as Error).message}`);
   }
   const result = await auditor.finish(startedAt);
+  if (facts.tally && result.tally.ok === false && result.tally.document) {
+    // Show what differs from the published document, when it can be read.
+    try {
+      result.tally.differences = tallyDifferences(
+        await tallyFromUri(facts.tally.tallyURI),
+        result.tally.document,
+      );
+    } catch (error) {
+      result.tally.differences = [`the published tally document is unavailable: ${(error as Error).message}`];
+    }
+  }
   if (bar) {
     bar.setTotal(Math.max(total, result.entries));
     bar.update(result.entries);
@@ -276,6 +288,11 @@ export function summary(r: AuditResult): string {
   out.push(
     `${mark(r.draft.ok)}draft v${r.draft.version}: ${r.draft.computedHash ?? "malformed"} vs chain ${r.draft.chainHash}`,
   );
+  if (r.tally.differences && r.tally.differences.length > 0) {
+    out.push("");
+    out.push("published tally vs recomputed:");
+    for (const d of r.tally.differences.slice(0, 30)) out.push(`  ${d}`);
+  }
   if (r.tally.document) {
     const t = r.tally.document.totals.total;
     out.push("");

@@ -115,6 +115,8 @@ export interface AuditResult {
     computedTallyHash: Hex | null;
     ok: boolean | null;
     document: TallyDocument | null;
+    /** When the tally fails and the published document (tallyURI) is readable: what differs. */
+    differences?: string[];
   };
   readonly failures: Failure[];
   seconds: number;
@@ -501,4 +503,39 @@ export class Auditor {
       seconds: (performance.now() - startedAt) / 1000,
     };
   }
+}
+
+/**
+ * The counts in which a published tally document differs from the recomputed one (for a human reading
+ * a tally failure; the verdict itself is the tallyHash comparison).
+ */
+export function tallyDifferences(published: unknown, computed: TallyDocument): string[] {
+  const out: string[] = [];
+  const p = published as Partial<TallyDocument> | null;
+  if (typeof p !== "object" || p === null) return ["the published tally document is not a JSON object"];
+  for (const key of ["v", "consultation", "treeSize", "rootHash"] as const) {
+    if (p[key] !== computed[key]) {
+      out.push(`${key}: published ${JSON.stringify(p[key])}, recomputed ${JSON.stringify(computed[key])}`);
+    }
+  }
+  const rows: [string, unknown, TallyDocument["totals"]][] = [["totals", p.totals, computed.totals]];
+  const sections = new Set([...Object.keys(computed.sections), ...Object.keys(p.sections ?? {})]);
+  for (const id of sections) {
+    rows.push([`section ${id}`, p.sections?.[id], computed.sections[id] ?? zeroCounts()]);
+  }
+  for (const [name, pub, mine] of rows) {
+    for (const channel of ["online", "offline", "total"] as const) {
+      for (const stance of ["agree", "disagree", "neutral"] as const) {
+        const a = (pub as TallyDocument["totals"] | undefined)?.[channel]?.[stance];
+        const b = mine[channel][stance];
+        if (a !== b) out.push(`${name} ${channel} ${stance}: published ${a ?? "nothing"}, recomputed ${b}`);
+      }
+    }
+  }
+  return out;
+}
+
+function zeroCounts(): TallyDocument["totals"] {
+  const z = () => ({ agree: 0, disagree: 0, neutral: 0 });
+  return { online: z(), offline: z(), total: z() };
 }

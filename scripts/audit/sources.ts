@@ -68,7 +68,7 @@ export async function apiChunks(api: string, consultation: string): Promise<Asyn
 export async function getJson(url: string): Promise<unknown> {
   let res: Response;
   try {
-    res = await fetch(url);
+    res = await fetch(url, { signal: AbortSignal.timeout(30_000) });
   } catch (error) {
     throw new SourceError(`GET ${url} failed: ${(error as Error).message}`);
   }
@@ -133,6 +133,21 @@ export async function draftFromUri(uri: string): Promise<Draft> {
   throw new SourceError(
     `the chain's draftURI "${uri}" is not an http(s) or file URL: give the draft with --draft`,
   );
+}
+
+/** The published tally document at `uri` (http(s) or file), bare or as the service's {document, ...}. */
+export async function tallyFromUri(uri: string): Promise<unknown> {
+  let value: unknown;
+  if (uri.startsWith("http://") || uri.startsWith("https://")) value = await getJson(uri);
+  else if (uri.startsWith("file:")) {
+    try {
+      value = JSON.parse(await readFile(fileURLToPath(uri), "utf8"));
+    } catch (error) {
+      throw new SourceError(`the tally at ${uri} cannot be read: ${(error as Error).message}`);
+    }
+  } else throw new SourceError(`the tallyURI "${uri}" is not an http(s) or file URL`);
+  const v = value as { document?: unknown };
+  return typeof v === "object" && v !== null && "document" in v ? v.document : value;
 }
 
 function trimSlash(url: string): string {

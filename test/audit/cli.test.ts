@@ -66,7 +66,16 @@ describe("auditor CLI on a real local chain", function () {
       entries: 120,
       anchorAt: [120],
       publishTally: true,
-      tallyHashOverride: `0x${"ab".repeat(32)}`,
+      // Five more "agree" on dieu-1 than the export holds.
+      tallyDocumentOverride: (doc) => {
+        const copy = JSON.parse(JSON.stringify(doc)) as typeof doc;
+        const s = copy.sections["dieu-1"]!;
+        s.online.agree += 5;
+        s.total.agree += 5;
+        copy.totals.online.agree += 5;
+        copy.totals.total.agree += 5;
+        return copy;
+      },
       seed: 7,
     });
     // Opened last: the earlier ones moved the chain's clock past their closesAt.
@@ -226,6 +235,13 @@ describe("auditor CLI on a real local chain", function () {
     const run = await runAudit(args(dishonest));
     expect(run.code).to.equal(EXIT.tally);
     expect(run.json.failures.map((f: { kind: string }) => f.kind)).to.deep.equal(["tally"]);
+    const d = run.json.tally.document;
+    expect(run.json.tally.differences).to.deep.equal([
+      `totals online agree: published ${d.totals.online.agree + 5}, recomputed ${d.totals.online.agree}`,
+      `totals total agree: published ${d.totals.total.agree + 5}, recomputed ${d.totals.total.agree}`,
+      `section dieu-1 online agree: published ${d.sections["dieu-1"].online.agree + 5}, recomputed ${d.sections["dieu-1"].online.agree}`,
+      `section dieu-1 total agree: published ${d.sections["dieu-1"].total.agree + 5}, recomputed ${d.sections["dieu-1"].total.agree}`,
+    ]);
   });
 
   it("fails a draft that is not the one on chain: draft", async () => {
