@@ -16,6 +16,7 @@ import client from "prom-client";
 import {
   authorPseudonym,
   draftHash,
+  jwkThumbprint,
   MerkleLog,
   ProtocolError,
   type ReceiptSigningKey,
@@ -171,6 +172,14 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   });
 
   const receiptKey = receiptKeyFromSeed(config.receiptKeySeed);
+  // receipts signed by a retired key keep verifying: its public key stays listed
+  const receiptJwks = [
+    receiptKey.publicJwk.x,
+    ...config.retiredReceiptKeys.filter((x) => x !== receiptKey.publicJwk.x),
+  ].map((x) => {
+    const jwk = { kty: "OKP" as const, crv: "Ed25519" as const, x };
+    return { ...jwk, kid: jwkThumbprint(jwk), alg: "EdDSA" as const, use: "sig" as const };
+  });
   const ingest = new Ingest({
     store,
     clock,
@@ -390,22 +399,13 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
 
   app.get(
     "/api/keys",
-    { schema: { summary: "Receipt-signing keys (JWKS)", response: { 200: S.Jwks } } },
-    async () => {
-      const j = receiptKey.publicJwk;
-      return {
-        keys: [
-          {
-            kty: j.kty,
-            crv: j.crv,
-            x: j.x,
-            kid: receiptKey.keyId,
-            alg: "EdDSA" as const,
-            use: "sig" as const,
-          },
-        ],
-      };
+    {
+      schema: {
+        summary: "Receipt-signing keys (JWKS): the current key, then retired ones",
+        response: { 200: S.Jwks },
+      },
     },
+    async () => ({ keys: receiptJwks }),
   );
 
   if (devIdp) {

@@ -44,6 +44,8 @@ export interface Config {
   pseudonymSecret: Uint8Array;
   /** 32-byte seed of the Ed25519 receipt-signing key. */
   receiptKeySeed: Uint8Array;
+  /** Public keys (base64url Ed25519 `x`) of retired receipt-signing keys, still listed at /api/keys. */
+  retiredReceiptKeys: string[];
   jwt: {
     jwksUrl: string | null;
     publicKeyPem: string | null;
@@ -251,6 +253,20 @@ export function loadConfig(env: Env = process.env): Config {
   const receiptKeySeed = hexBytes(env, "RECEIPT_KEY_SEED", 32, 32);
   if (!receiptKeySeed) throw new ConfigError("RECEIPT_KEY_SEED", "required: 32 random bytes as hex");
 
+  const retiredRaw = str(env, "RETIRED_RECEIPT_KEYS", "");
+  const retiredReceiptKeys = retiredRaw
+    .split(",")
+    .map((x) => x.trim())
+    .filter((x) => x !== "");
+  for (const x of retiredReceiptKeys) {
+    if (!/^[A-Za-z0-9_-]{43}$/.test(x)) {
+      throw new ConfigError(
+        "RETIRED_RECEIPT_KEYS",
+        "expected comma-separated base64url Ed25519 public keys (43 chars)",
+      );
+    }
+  }
+
   const devIdp = bool(env, "DEV_IDP", false);
   if (devIdp && nodeEnv === "production") {
     throw new ConfigError(
@@ -305,6 +321,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     pseudonymSecret,
     receiptKeySeed,
+    retiredReceiptKeys,
     jwt: { jwksUrl, publicKeyPem, issuer, audience, algorithms },
     devIdp,
     anchor: {

@@ -2,6 +2,7 @@
 import { expect } from "chai";
 import { createPublicClient, http } from "viem";
 import { consultationRegistryAbi } from "../../contracts/ConsultationRegistry.abi.ts";
+import { type PublicJwk, verifyReceipt } from "../../protocol/index.ts";
 import { DRAFT, devToken, openConsultation, testApp, testChain, testConfig } from "./helpers.ts";
 
 describe("limits and schedules", function () {
@@ -117,6 +118,37 @@ describe("limits and schedules", function () {
       await waitSize(12); // 10 waiting: anchored now
     } finally {
       await app.close();
+    }
+  });
+
+  it("keeps receipts of a retired signing key verifiable through /api/keys", async () => {
+    const chain = await testChain();
+    const oldApp = await testApp(testConfig(chain), { startAnchorer: false });
+    let receipt: unknown;
+    let oldX: string;
+    try {
+      const agency = await devToken(oldApp, "officer-keys", "agency", "bo-tu-phap");
+      const id = await openConsultation(oldApp, agency);
+      const r = await oldApp.inject({
+        method: "POST",
+        url: `/api/consultations/${id}/opinions`,
+        headers: { authorization: `Bearer ${await devToken(oldApp, "key-citizen")}` },
+        payload: { section: "dieu-1", stance: "agree", text: "trước khi đổi khóa" },
+      });
+      receipt = r.json();
+      oldX = (await oldApp.inject({ method: "GET", url: "/api/keys" })).json().keys[0].x;
+    } finally {
+      await oldApp.close();
+    }
+    const newApp = await testApp(testConfig(chain, { RETIRED_RECEIPT_KEYS: oldX }), { startAnchorer: false });
+    try {
+      const keys = (await newApp.inject({ method: "GET", url: "/api/keys" })).json().keys as PublicJwk[];
+      expect(keys).to.have.length(2);
+      expect(keys[1]!.x).to.equal(oldX);
+      expect(verifyReceipt(receipt, keys).valid).to.equal(true);
+      expect(verifyReceipt(receipt, keys.slice(0, 1)).valid).to.equal(false);
+    } finally {
+      await newApp.close();
     }
   });
 });
