@@ -186,9 +186,10 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     receiptKey,
     maxAnchorDelayMs: config.anchor.maxDelayMs,
     groupCommitMax: config.ingest.groupCommitMax,
-    onCommit: (_c, n, opinions) => {
+    onCommit: (_c, n, online, offline) => {
       batchSize.observe(n);
-      void opinions;
+      if (online > 0) accepted.inc({ channel: "online" }, online);
+      if (offline > 0) accepted.inc({ channel: "offline" }, offline);
     },
   });
   const anchorer = chain
@@ -633,7 +634,6 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
         subjectKey: sk,
         idempotencyKey: idem,
       });
-      accepted.inc({ channel: "online" });
       return reply.status(201).send(a.receipt!);
     },
   );
@@ -757,7 +757,6 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
         );
       }
       const leafIndices = await Promise.all(pending);
-      accepted.inc({ channel: "offline" }, leafIndices.length);
       return reply.status(201).send({ imported: leafIndices.length, duplicates, leafIndices });
     },
   );

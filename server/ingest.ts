@@ -106,7 +106,7 @@ export interface IngestOptions {
   maxAnchorDelayMs: number;
   groupCommitMax: number;
   /** Called after each committed batch (metrics). */
-  onCommit?: (consultationId: number, count: number, opinions: number) => void;
+  onCommit?: (consultationId: number, count: number, online: number, offline: number) => void;
 }
 
 /** Keyed hash of a subject or of an idempotency key: what the database stores instead of the identity. */
@@ -249,6 +249,8 @@ export class Ingest {
     const entries: NewEntry[] = [];
     const leaves: Hex[] = [];
     const usedKeys = new Map<string, Accepted>();
+    let online = 0;
+    let offline = 0;
     for (const p of batch) {
       const sub = p.sub;
       const index = first + entries.length;
@@ -301,6 +303,8 @@ export class Ingest {
           receiptKey,
         );
         latest.set(lk, index);
+        if (sub.channel === "online") online++;
+        else offline++;
         if (sub.idempotencyKey !== null) usedKeys.set(sub.idempotencyKey, { index, leafHash: lh, receipt });
         entries.push({
           leaf,
@@ -379,7 +383,7 @@ export class Ingest {
     const nodes = s.tree.buffer;
     s.tree.buffer = [];
     await store.appendEntries(consultationId, first, entries, nodes);
-    this.opts.onCommit?.(consultationId, entries.length, entries.filter((e) => e.kind === "opinion").length);
+    this.opts.onCommit?.(consultationId, entries.length, online, offline);
     return results;
   }
 }

@@ -300,6 +300,9 @@ for (const [backend, extraEnv] of backends) {
       expect(h.json().backlog).to.be.greaterThan(0);
       const m = await app.inject({ method: "GET", url: "/metrics" });
       expect(m.body).to.contain("gopy_opinions_accepted_total");
+      // replayed idempotent retries are not counted: 5 online opinions, 2 offline ones were appended
+      expect(m.body).to.match(/gopy_opinions_accepted_total\{channel="online"\} 5\n/);
+      expect(m.body).to.match(/gopy_opinions_accepted_total\{channel="offline"\} 2\n/);
       expect(m.body).to.contain("gopy_backlog_entries");
       const d = await app.inject({ method: "GET", url: "/docs/json" });
       expect(d.statusCode).to.equal(200);
