@@ -8,13 +8,18 @@
  *   6. prints the URLs and how to get a token. Ctrl-C stops everything.
  * A real deployment is configuration (docs/SERVICE.md), not this command.
  */
-import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "../server/app.ts";
-import { type DevNode, deployWithIgnition, makeAgency, startHardhatNode } from "../server/chain/devnet.ts";
+import {
+  type DevNode,
+  deployWithIgnition,
+  ensureCompiled,
+  makeAgency,
+  startHardhatNode,
+} from "../server/chain/devnet.ts";
 import { ConfigError, loadConfig } from "../server/config.ts";
 
 const ROOT = join(import.meta.dirname, "..");
@@ -106,13 +111,9 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => void stop(0));
 
   try {
-    const artifact = join(ROOT, "artifacts/contracts/ConsultationRegistry.sol/ConsultationRegistry.json");
-    if (!existsSync(artifact)) {
+    if (!existsSync(join(ROOT, "artifacts/contracts/ConsultationRegistry.sol/ConsultationRegistry.json"))) {
       log("compiling contracts (hardhat compile)…");
-      execFileSync(process.execPath, [join(ROOT, "node_modules/hardhat/dist/src/cli.js"), "compile"], {
-        cwd: ROOT,
-        stdio: ["ignore", "inherit", "inherit"],
-      });
+      ensureCompiled(ROOT);
     }
 
     log(`starting a fresh local chain (hardhat node) on ${HOST}:${CHAIN_PORT}…`);

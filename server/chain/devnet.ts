@@ -2,8 +2,8 @@
  * Local development chain tooling (used by scripts/start.ts and the tests, never by the running service):
  * start a real `hardhat node` child process, deploy the registry, make agencies and their operators.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, readFileSync } from "node:fs";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -126,14 +126,21 @@ function mnemonicToAccountFromKey(key: Hex) {
   throw new Error("not a development key");
 }
 
+const ARTIFACT = "artifacts/contracts/ConsultationRegistry.sol/ConsultationRegistry.json";
+
+/** Compiles the contracts (Hardhat, solc from npm) when the registry's artifact is missing, e.g. on a fresh clone. */
+export function ensureCompiled(root = process.cwd()): void {
+  if (existsSync(join(root, ARTIFACT))) return;
+  execFileSync(process.execPath, [join(root, "node_modules/hardhat/dist/src/cli.js"), "compile"], {
+    cwd: root,
+    stdio: ["ignore", process.stderr, "inherit"],
+  });
+}
+
 /** Deploys ConsultationRegistry from the compiled artifact (tests; `npm start` uses the Ignition module). */
 export async function deployRegistry(url: string, root = process.cwd()): Promise<Hex> {
-  const artifact = JSON.parse(
-    readFileSync(
-      join(root, "artifacts/contracts/ConsultationRegistry.sol/ConsultationRegistry.json"),
-      "utf8",
-    ),
-  ) as { abi: Abi; bytecode: Hex };
+  ensureCompiled(root);
+  const artifact = JSON.parse(readFileSync(join(root, ARTIFACT), "utf8")) as { abi: Abi; bytecode: Hex };
   const { pub, wallet } = clients(url, devKey(0));
   const hash = await wallet.deployContract({
     abi: artifact.abi,
@@ -204,12 +211,8 @@ function rpcProvider(url: string) {
 export async function deployWithIgnition(url: string, root = process.cwd()): Promise<Hex> {
   const { deploy } = await import("@nomicfoundation/ignition-core");
   const registryModule = (await import("../../ignition/modules/ConsultationRegistry.ts")).default;
-  const artifact = JSON.parse(
-    readFileSync(
-      join(root, "artifacts/contracts/ConsultationRegistry.sol/ConsultationRegistry.json"),
-      "utf8",
-    ),
-  );
+  ensureCompiled(root);
+  const artifact = JSON.parse(readFileSync(join(root, ARTIFACT), "utf8"));
   const provider = rpcProvider(url);
   const accounts = (await provider.request({ method: "eth_accounts" })) as string[];
   const result = await deploy({
