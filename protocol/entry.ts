@@ -5,7 +5,7 @@ import { randomBytes } from "#random";
 import { hmacSha256, sha256 } from "#sha256";
 import { bytesToHex, type Hex, hashToBytes, isHash, utf8Decode, utf8Encode } from "./encoding.ts";
 import { ProtocolError } from "./errors.ts";
-import { canonicalJson, parseJson } from "./jcs.ts";
+import { parseJson } from "./jcs.ts";
 import { isTime } from "./time.ts";
 
 export type Stance = "agree" | "disagree" | "neutral";
@@ -135,10 +135,22 @@ export function assertEntry(value: unknown): asserts value is Entry {
   }
 }
 
+/**
+ * RFC 8785 text of an entry that passed assertEntry. Its members are known and, being ids, hex, times
+ * and codes restricted by the patterns above, need no escaping: writing them in sorted order gives the
+ * same bytes as the general canonicalJson, several times faster (audits decode millions of entries).
+ */
+function canonicalEntryText(e: Entry): string {
+  if (e.type === "opinion") {
+    return `{"author":"${e.author}","channel":"${e.channel}","consultation":"${e.consultation}","contentHash":"${e.contentHash}","draftVersion":${e.draftVersion},"replaces":${e.replaces === null ? "null" : e.replaces},"section":"${e.section}","stance":"${e.stance}","submittedAt":"${e.submittedAt}","type":"opinion","v":1}`;
+  }
+  return `{"action":"${e.action}","at":"${e.at}","by":"${e.by}","consultation":"${e.consultation}","reason":"${e.reason}","target":${e.target},"type":"moderation","v":1}`;
+}
+
 /** The canonical JSON text of a valid entry. */
 export function entryString(entry: Entry): string {
   assertEntry(entry);
-  return canonicalJson(entry);
+  return canonicalEntryText(entry);
 }
 
 /** The entry's bytes: UTF-8 of its canonical JSON. These bytes are what the leaf hash commits to. */
@@ -157,7 +169,7 @@ export function decodeEntry(encoded: Uint8Array | string): Entry {
   else throw new ProtocolError("invalid_entry", "entry must be given as bytes or a string");
   const value = parseJson(text, "entry");
   assertEntry(value);
-  if (canonicalJson(value) !== text) {
+  if (canonicalEntryText(value) !== text) {
     throw new ProtocolError(
       "invalid_entry",
       "entry is not in canonical form (RFC 8785: sorted keys, no whitespace)",
@@ -170,12 +182,18 @@ export function decodeEntry(encoded: Uint8Array | string): Entry {
 export function contentHash(salt: Hex, text: string): Hex {
   const saltBytes = hashToBytes(salt, "salt");
   if (typeof text !== "string") throw new ProtocolError("invalid_argument", "text must be a string");
-  const textBytes = utf8Encode(text);
-  const input = new Uint8Array(32 + textBytes.length);
-  input.set(saltBytes);
-  input.set(textBytes, 32);
-  return bytesToHex(sha256(input));
+  if (!text.isWellFormed())
+    throw new ProtocolError("invalid_argument", "text contains a lone UTF-16 surrogate");
+  // salt || UTF-8(text) is written into reused scratch space (see leafHashBytes for why).
+  const needed = 32 + text.length * 3;
+  if (needed > contentInput.length) contentInput = new Uint8Array(needed);
+  contentInput.set(saltBytes);
+  const { written } = textEncoder.encodeInto(text, contentInput.subarray(32));
+  return bytesToHex(sha256(contentInput.subarray(0, 32 + written)));
 }
+
+const textEncoder = new TextEncoder();
+let contentInput = new Uint8Array(4096);
 
 /** 32 fresh random bytes as 0x-hex: the salt that keeps a short text from being guessed from its hash. */
 export function randomSalt(): Hex {

@@ -8,11 +8,16 @@ export { sha256 };
 /** MTH({}) = SHA-256(""): the root of the empty tree. */
 export const EMPTY_ROOT: Hex = bytesToHex(sha256(new Uint8Array(0)));
 
+// Scratch space for 0x00 || entry: a fresh Uint8Array of a few hundred bytes per leaf lives outside
+// V8's heap and costs more than the hash itself. Hashing is synchronous, so one buffer is enough.
+let leafInput = new Uint8Array(1024);
+
 /** Leaf hash as bytes: SHA-256(0x00 || entry bytes). */
 export function leafHashBytes(entryBytes: Uint8Array): Uint8Array {
-  const input = new Uint8Array(entryBytes.length + 1);
-  input.set(entryBytes, 1);
-  return sha256(input);
+  if (entryBytes.length + 1 > leafInput.length) leafInput = new Uint8Array(2 * (entryBytes.length + 1));
+  leafInput[0] = 0x00;
+  leafInput.set(entryBytes, 1);
+  return sha256(leafInput.subarray(0, entryBytes.length + 1));
 }
 
 /** Leaf hash of an entry's canonical bytes, as 0x-hex: SHA-256(0x00 || entry bytes). */
