@@ -13,6 +13,7 @@ import {
   ProtocolError,
   utf8Encode,
 } from "../../protocol/index.ts";
+import { seededRandom, TEST_SEED } from "./random.ts";
 
 const nodeSha256Hex = (data: Uint8Array) => `0x${createHash("sha256").update(data).digest("hex")}`;
 const SALT = `0x${"11".repeat(32)}` as Hex;
@@ -135,6 +136,44 @@ describe("entries", () => {
     it(`decodeEntry refuses ${name} with a message naming the problem`, () =>
       expectProtocolError(() => decodeEntry(input), message));
   }
+
+  it("the fast entry serialiser writes exactly the general RFC 8785 text, for random entries of both types", () => {
+    const rand = seededRandom(TEST_SEED);
+    const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
+    const hex = () => `0x${Array.from({ length: 64 }, () => pick([..."0123456789abcdef"])).join("")}` as Hex;
+    const id = () =>
+      pick([..."abcXYZ019._-"]).replace(/^[._-]/, "a") +
+      Array.from({ length: Math.floor(rand() * 20) }, () => pick([..."abcXYZ019._-"])).join("");
+    const time = () => new Date(Math.floor(rand() * 4e12)).toISOString();
+    for (let i = 0; i < 300; i++) {
+      const entry =
+        rand() < 0.7
+          ? {
+              ...sampleOpinion,
+              consultation: String(1 + Math.floor(rand() * 1e9)),
+              draftVersion: 1 + Math.floor(rand() * 9),
+              section: id(),
+              stance: pick(["agree", "disagree", "neutral"] as const),
+              contentHash: hex(),
+              author: hex(),
+              channel: pick(["online", "offline"] as const),
+              submittedAt: time(),
+              replaces: rand() < 0.5 ? null : Math.floor(rand() * 1e12),
+            }
+          : {
+              v: 1 as const,
+              type: "moderation" as const,
+              consultation: String(1 + Math.floor(rand() * 1e9)),
+              target: Math.floor(rand() * 1e12),
+              action: "withhold-text" as const,
+              reason: pick(["personal-data", "spam", "x-1"]),
+              by: hex(),
+              at: time(),
+            };
+      expect(entryString(entry)).to.equal(canonicalJson(entry));
+      expect(decodeEntry(entryString(entry))).to.deep.equal(entry);
+    }
+  });
 
   it("encodeEntry validates too", () => {
     expectProtocolError(() => encodeEntry({ ...sampleOpinion, stance: "yes" } as never), /stance/);
