@@ -5,6 +5,7 @@
 import {
   type Account,
   type Chain,
+  type ContractEventArgsFromTopics,
   createPublicClient,
   createWalletClient,
   defineChain,
@@ -184,12 +185,19 @@ export class ViemRegistry implements RegistryClient {
     return { rawTx, txHash: keccak256(rawTx) };
   }
 
-  private async sendAndWait(agencyId: string, data: Hex) {
+  /** Signs and sends a call, waits for it, and returns the arguments of the event it must emit. */
+  private async sendForEvent<E extends "ConsultationOpened" | "DraftRevised">(
+    agencyId: string,
+    data: Hex,
+    eventName: E,
+  ): Promise<{ args: ContractEventArgsFromTopics<typeof consultationRegistryAbi, E>; txHash: Hex }> {
     const { rawTx, txHash } = await this.sign(agencyId, data);
     await this.broadcast(rawTx);
     const receipt = await this.pub.waitForTransactionReceipt({ hash: txHash, timeout: 120_000 });
     if (receipt.status !== "success") throw new ChainError(`transaction ${txHash} reverted`);
-    return { receipt, txHash };
+    const [ev] = parseEventLogs({ abi: consultationRegistryAbi, eventName, logs: receipt.logs });
+    if (!ev) throw new ChainError(`${eventName} event missing`);
+    return { args: ev.args as ContractEventArgsFromTopics<typeof consultationRegistryAbi, E>, txHash };
   }
 
   async openConsultation(
@@ -205,14 +213,8 @@ export class ViemRegistry implements RegistryClient {
       functionName: "openConsultation",
       args: [agency, draftHash, draftURI, BigInt(opensAt), BigInt(closesAt)],
     });
-    const { receipt, txHash } = await this.sendAndWait(agencyId, data);
-    const [ev] = parseEventLogs({
-      abi: consultationRegistryAbi,
-      eventName: "ConsultationOpened",
-      logs: receipt.logs,
-    });
-    if (!ev) throw new ChainError("ConsultationOpened event missing");
-    return { id: Number(ev.args.id), txHash };
+    const { args, txHash } = await this.sendForEvent(agencyId, data, "ConsultationOpened");
+    return { id: Number(args.id), txHash };
   }
 
   async reviseDraft(agencyId: string, id: number, draftHash: Hex, draftURI: string) {
@@ -221,14 +223,8 @@ export class ViemRegistry implements RegistryClient {
       functionName: "reviseDraft",
       args: [BigInt(id), draftHash, draftURI],
     });
-    const { receipt, txHash } = await this.sendAndWait(agencyId, data);
-    const [ev] = parseEventLogs({
-      abi: consultationRegistryAbi,
-      eventName: "DraftRevised",
-      logs: receipt.logs,
-    });
-    if (!ev) throw new ChainError("DraftRevised event missing");
-    return { version: Number(ev.args.version), txHash };
+    const { args, txHash } = await this.sendForEvent(agencyId, data, "DraftRevised");
+    return { version: Number(args.version), txHash };
   }
 
   signAnchor(

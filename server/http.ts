@@ -1,0 +1,100 @@
+/**
+ * Request parsing and error replies for the whole app (set on the root instance, inherited by every route plugin):
+ * strict UTF-8 JSON without `__proto__`/`constructor` keys, UTF-8 CSV with its own body limit, and `{error, message}`
+ * replies with the right status for every kind of failure.
+ */
+import type { FastifyInstance } from "fastify";
+import { ProtocolError } from "../protocol/index.ts";
+import { AnchorError } from "./anchorer.ts";
+import { HttpError } from "./auth.ts";
+import { ChainError, chainErrorMessage } from "./chain/registry.ts";
+import type { Config } from "./config.ts";
+import { IngestError } from "./ingest.ts";
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+function rejectProto(key: string, value: unknown): unknown {
+  if (key === "__proto__" || key === "constructor")
+    throw new HttpError(400, "bad_request", `forbidden key "${key}"`);
+  return value;
+}
+
+export function setupParsing(app: FastifyInstance, config: Config): void {
+  app.removeContentTypeParser(["application/json", "text/plain"]);
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (_req, body, done) => {
+    const buf = body as Buffer;
+    if (buf.length === 0) return done(null, null);
+    let text: string;
+    try {
+      text = strictUtf8.decode(buf);
+    } catch {
+      return done(new HttpError(400, "bad_request", "body is not valid UTF-8"), undefined);
+    }
+    try {
+      done(null, JSON.parse(text, rejectProto));
+    } catch (e) {
+      if (e instanceof HttpError) return done(e, undefined);
+      done(new HttpError(400, "bad_request", `malformed JSON: ${(e as Error).message}`), undefined);
+    }
+  });
+  app.addContentTypeParser(
+    "text/csv",
+    { parseAs: "buffer", bodyLimit: config.importBodyLimit },
+    (_req, body, done) => {
+      try {
+        done(null, strictUtf8.decode(body as Buffer));
+      } catch {
+        done(new HttpError(400, "bad_request", "body is not valid UTF-8"), undefined);
+      }
+    },
+  );
+}
+
+export function setupErrors(app: FastifyInstance): void {
+  app.setErrorHandler((err, request, reply) => {
+    const e = err as Error & {
+      statusCode?: number;
+      code?: string;
+      validation?: unknown;
+      validationContext?: string;
+    };
+    if (e instanceof HttpError || e instanceof IngestError || e instanceof AnchorError) {
+      const status = e instanceof HttpError ? e.statusCode : e.status;
+      const code = e instanceof AnchorError ? (status === 404 ? "not_found" : "unavailable") : e.code;
+      return reply.status(status).send({ error: code, message: e.message });
+    }
+    if (e instanceof ProtocolError)
+      return reply.status(400).send({ error: "bad_request", message: e.message });
+    if (e.validation) {
+      return reply
+        .status(400)
+        .send({ error: "bad_request", message: `${e.validationContext ?? "request"}: ${e.message}` });
+    }
+    if (e.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+      return reply.status(413).send({ error: "payload_too_large", message: "request body is too large" });
+    }
+    if (e.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") {
+      return reply.status(415).send({ error: "unsupported_media_type", message: e.message });
+    }
+    if (e instanceof ChainError) {
+      request.log.warn({ err: chainErrorMessage(e) }, "chain error");
+      return reply.status(503).send({ error: "chain_unavailable", message: e.message });
+    }
+    if (e.statusCode === 429) {
+      return reply.status(429).send({ error: "rate_limited", message: "too many requests; slow down" });
+    }
+    if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
+      return reply.status(e.statusCode).send({ error: "bad_request", message: e.message });
+    }
+    const viemish =
+      (e as { shortMessage?: string }).shortMessage !== undefined || e.name?.endsWith("RpcError");
+    if (viemish || /fetch failed|ECONNREFUSED|HTTP request failed/i.test(e.message)) {
+      request.log.warn({ err: chainErrorMessage(e) }, "chain unreachable");
+      return reply
+        .status(503)
+        .send({ error: "chain_unavailable", message: "the chain is unreachable; try again later" });
+    }
+    request.log.error({ err: e }, "internal error");
+    return reply.status(500).send({ error: "internal", message: "internal error" });
+  });
+}

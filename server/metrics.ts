@@ -1,0 +1,71 @@
+/** Prometheus metrics of the service (served at /metrics by routes/ops.ts). */
+import client from "prom-client";
+import type { Clock } from "./clock.ts";
+import type { Config } from "./config.ts";
+import type { Store } from "./store/index.ts";
+
+export interface ServiceMetrics {
+  registry: client.Registry;
+  accepted: client.Counter<"channel">;
+  batchSize: client.Histogram;
+  gasSpent: client.Counter;
+  anchoredSize: client.Gauge<"consultation">;
+}
+
+export function createMetrics(store: Store, clock: Clock, config: Config): ServiceMetrics {
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry, prefix: "gopy_" });
+  const m: ServiceMetrics = {
+    registry,
+    accepted: new client.Counter({
+      name: "gopy_opinions_accepted_total",
+      help: "Opinions accepted (durable, receipt signed)",
+      labelNames: ["channel"],
+      registers: [registry],
+    }),
+    batchSize: new client.Histogram({
+      name: "gopy_group_commit_entries",
+      help: "Entries per group commit",
+      buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000],
+      registers: [registry],
+    }),
+    gasSpent: new client.Counter({
+      name: "gopy_anchor_gas_spent_total",
+      help: "Gas used by mined anchoring and tally transactions",
+      registers: [registry],
+    }),
+    anchoredSize: new client.Gauge({
+      name: "gopy_anchored_tree_size",
+      help: "Last anchored tree size per consultation",
+      labelNames: ["consultation"],
+      registers: [registry],
+    }),
+  };
+  const backlog = () => store.backlog(clock.now() - config.anchor.maxDelayMs);
+  new client.Gauge({
+    name: "gopy_backlog_entries",
+    help: "Entries not yet covered by a head mined on chain",
+    registers: [registry],
+    async collect() {
+      this.set((await backlog()).backlog);
+    },
+  });
+  new client.Gauge({
+    name: "gopy_anchoring_lag_seconds",
+    help: "Age of the oldest entry not yet anchored",
+    registers: [registry],
+    async collect() {
+      const b = await backlog();
+      this.set(b.oldestPending === null ? 0 : Math.max(0, (clock.now() - b.oldestPending) / 1000));
+    },
+  });
+  new client.Gauge({
+    name: "gopy_overdue_entries",
+    help: "Entries past their promised anchoring deadline",
+    registers: [registry],
+    async collect() {
+      this.set((await backlog()).overdue);
+    },
+  });
+  return m;
+}
