@@ -1,13 +1,4 @@
 // Seeded pseudo-random numbers for property tests: a failure prints its seed and replays exactly.
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from "../support/random.ts";
 
 export const TEST_SEED = Number(process.env.GOPY_TEST_SEED ?? Date.now() % 1_000_000);
