@@ -43,6 +43,29 @@ function opinion(over: Partial<OpinionEntry>): OpinionEntry {
   };
 }
 
+/** What the auditor would read from the chain: consultation 1 with one anchored head of `treeSize` at `root`. */
+function chainFacts(
+  treeSize: number,
+  root: Hex,
+  o: { chainId: number; anchoredAt: number; blockNumber: number },
+): ChainFacts {
+  return {
+    chainId: o.chainId,
+    contract: "0x5fbdb2315678afecb367f032d93f642f64180aa3",
+    consultation: "1",
+    agency: "0x70997970c51812dc3a010c7d01b50e0d17dc79c8",
+    draftHash: draftHash(testDraft()),
+    draftURI: "",
+    draftVersion: 1,
+    opensAt: OPENS / 1000,
+    closesAt: CLOSES / 1000,
+    head: { treeSize, rootHash: root, anchoredAt: o.anchoredAt },
+    recordTallyHash: `0x${"00".repeat(32)}`,
+    anchors: [{ treeSize, rootHash: root, blockNumber: o.blockNumber, txHash: `0x${"22".repeat(32)}` }],
+    tally: null,
+  };
+}
+
 async function audit(entries: readonly Entry[], withheld: readonly number[] = []): Promise<AuditResult> {
   const log = new MerkleLog();
   const lines = entries.map((e, index) => {
@@ -58,21 +81,11 @@ async function audit(entries: readonly Entry[], withheld: readonly number[] = []
   });
   await log.appendBatch(lines.map((l) => l.hash));
   const root = await log.root();
-  const facts: ChainFacts = {
+  const facts = chainFacts(entries.length, root, {
     chainId: 31337,
-    contract: "0x5fbdb2315678afecb367f032d93f642f64180aa3",
-    consultation: "1",
-    agency: "0x70997970c51812dc3a010c7d01b50e0d17dc79c8",
-    draftHash: draftHash(testDraft()),
-    draftURI: "",
-    draftVersion: 1,
-    opensAt: OPENS / 1000,
-    closesAt: CLOSES / 1000,
-    head: { treeSize: entries.length, rootHash: root, anchoredAt: CLOSES / 1000 },
-    recordTallyHash: `0x${"00".repeat(32)}`,
-    anchors: [{ treeSize: entries.length, rootHash: root, blockNumber: 5, txHash: `0x${"22".repeat(32)}` }],
-    tally: null,
-  };
+    anchoredAt: CLOSES / 1000,
+    blockNumber: 5,
+  });
   const auditor = new Auditor(facts, testDraft());
   for (const { line } of lines) if (auditor.push(line)) await auditor.flush();
   return auditor.finish(performance.now());
@@ -159,21 +172,7 @@ describe("audit rules", () => {
     await log.append(leafHash(utf8Encode(leaf)));
     const root = await log.root();
     const auditor = new Auditor(
-      {
-        chainId: 1,
-        contract: "0x5fbdb2315678afecb367f032d93f642f64180aa3",
-        consultation: "1",
-        agency: "0x70997970c51812dc3a010c7d01b50e0d17dc79c8",
-        draftHash: draftHash(testDraft()),
-        draftURI: "",
-        draftVersion: 1,
-        opensAt: OPENS / 1000,
-        closesAt: CLOSES / 1000,
-        head: { treeSize: 1, rootHash: root, anchoredAt: 0 },
-        recordTallyHash: `0x${"00".repeat(32)}`,
-        anchors: [{ treeSize: 1, rootHash: root, blockNumber: 1, txHash: `0x${"22".repeat(32)}` }],
-        tally: null,
-      },
+      chainFacts(1, root, { chainId: 1, anchoredAt: 0, blockNumber: 1 }),
       testDraft(),
     );
     auditor.push(line);

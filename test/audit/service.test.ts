@@ -1,51 +1,27 @@
-// The auditor against the real service: buildApp on a real Hardhat node (the service's own test
-// fixtures), a consultation opened through the API, citizens' opinions (with replacements and a
+// The auditor against the real service: buildApp on a real Hardhat node (test/support/stack.ts, on the
+// service's own devnet tooling and test defaults), a consultation opened through the API, citizens' opinions (with replacements and a
 // withheld text), anchoring in several steps, close and tally; then `npm run audit -- --api ...`.
 import { writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
-import type { FastifyInstance } from "fastify";
 import { entryString, type OpinionEntry } from "../../protocol/index.ts";
 import { EXIT } from "../../scripts/audit/codes.ts";
-import { DRAFT, devToken, type TestChain, testApp, testChain, testConfig } from "../server/helpers.ts";
+import { DRAFT, devToken } from "../server/helpers.ts";
+import { call as callAt, waitFor } from "../support/http.ts";
+import { type Stack, startStack } from "../support/stack.ts";
 import { runAudit } from "./helpers.ts";
-
-async function waitFor<T>(
-  what: string,
-  fn: () => Promise<T | null | undefined | false>,
-  ms = 60_000,
-): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe("auditor on a consultation run by the real service", function () {
   this.timeout(240_000);
-  let chain: TestChain;
-  let app: FastifyInstance;
+  let stack: Stack;
   let base: string;
   let id: number;
   let dir: string;
 
-  const call = async (method: string, path: string, token?: string, body?: unknown) => {
-    const r = await fetch(base + path, {
-      method,
-      headers: {
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(body !== undefined ? { "content-type": "application/json" } : {}),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await r.text();
-    return { status: r.status, body: text ? JSON.parse(text) : null };
-  };
+  const call = (method: string, path: string, token?: string, body?: unknown) =>
+    callAt(base, method, path, token, body);
   const anchoredAt = async (size: number) =>
     waitFor(`head ${size} anchored`, async () => {
       const h = await call("GET", `/api/consultations/${id}/log/head`);
@@ -54,10 +30,9 @@ describe("auditor on a consultation run by the real service", function () {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "gopy-audit-service-"));
-    chain = await testChain();
-    app = await testApp(testConfig(chain, { ANCHOR_INTERVAL: "300ms", RATE_LIMIT_MAX: "1000" }));
-    await app.listen({ host: "127.0.0.1", port: 0 });
-    base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+    stack = await startStack({ env: { ANCHOR_INTERVAL: "300ms", RATE_LIMIT_MAX: "1000" } });
+    base = stack.base;
+    const app = stack.app;
 
     const agency = await devToken(app, "officer-audit", "agency", "bo-tu-phap");
     const now = Math.floor(Date.now() / 1000);
@@ -96,12 +71,12 @@ describe("auditor on a consultation run by the real service", function () {
   });
 
   after(async () => {
-    await app?.close();
+    await stack?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it("passes: npm run audit -- --api <url> --consultation <id> --rpc <url>", async () => {
-    const run = await runAudit(["--api", base, "--consultation", String(id), "--rpc", chain.node.url]);
+    const run = await runAudit(["--api", base, "--consultation", String(id), "--rpc", stack.node.url]);
     expect(run.code, `${run.stderr}\n${JSON.stringify(run.json?.failures, null, 1)}`).to.equal(EXIT.ok);
     const r = run.json;
     expect(r.entries).to.equal(73);
@@ -131,7 +106,7 @@ describe("auditor on a consultation run by the real service", function () {
       "--consultation",
       String(id),
       "--rpc",
-      chain.node.url,
+      stack.node.url,
       "--contract",
       contract,
       "--draft",
