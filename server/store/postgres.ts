@@ -1,5 +1,6 @@
 /** PostgreSQL store through pg. Several service instances may share one database; one of them anchors (advisory lock). */
 import pg from "pg";
+import { backlogFrom, checkLogSize, consultationFrom, draftFrom, entryFrom, intentFrom } from "./rows.ts";
 import {
   type AnchorIntent,
   type BacklogInfo,
@@ -94,74 +95,6 @@ const MIGRATIONS: string[] = [
    CREATE INDEX intents_consultation ON intents (consultation_id, status);`,
 ];
 
-type Row = Record<string, unknown>;
-const num = (v: unknown): number => Number(v);
-
-function consultationFrom(r: Row): ConsultationRecord {
-  return {
-    id: num(r.id),
-    agency: String(r.agency),
-    title: String(r.title),
-    summary: String(r.summary),
-    opensAt: num(r.opens_at),
-    closesAt: num(r.closes_at),
-    createdAt: num(r.created_at),
-    draftVersion: num(r.draft_version),
-    treeSize: num(r.tree_size),
-    anchoredSize: num(r.anchored_size),
-    tally:
-      r.tally_document == null
-        ? null
-        : {
-            document: String(r.tally_document),
-            hash: String(r.tally_hash) as Hex,
-            txHash: r.tally_tx == null ? null : (String(r.tally_tx) as Hex),
-          },
-  };
-}
-
-function draftFrom(r: Row): DraftRecord {
-  return {
-    consultationId: num(r.consultation_id),
-    version: num(r.version),
-    hash: String(r.hash) as Hex,
-    title: String(r.title),
-    summary: String(r.summary),
-    sections: r.sections as DraftRecord["sections"],
-    txHash: r.tx_hash == null ? null : (String(r.tx_hash) as Hex),
-    createdAt: num(r.created_at),
-  };
-}
-
-function entryFrom(r: Row): EntryRecord {
-  return {
-    index: num(r.idx),
-    leaf: String(r.leaf),
-    leafHash: String(r.leaf_hash) as Hex,
-    text: r.text == null ? null : String(r.text),
-    salt: r.salt == null ? null : (String(r.salt) as Hex),
-    withheld: r.withheld === true,
-    createdAt: num(r.created_at),
-  };
-}
-
-function intentFrom(r: Row): AnchorIntent {
-  return {
-    id: num(r.id),
-    consultationId: num(r.consultation_id),
-    kind: String(r.kind) as AnchorIntent["kind"],
-    treeSize: num(r.tree_size),
-    rootHash: String(r.root_hash) as Hex,
-    txHash: String(r.tx_hash) as Hex,
-    rawTx: String(r.raw_tx) as Hex,
-    status: String(r.status) as AnchorIntent["status"],
-    blockNumber: r.block_number == null ? null : num(r.block_number),
-    anchoredAt: r.anchored_at == null ? null : num(r.anchored_at),
-    gasUsed: r.gas_used == null ? null : num(r.gas_used),
-    createdAt: num(r.created_at),
-  };
-}
-
 export class PostgresStore implements Store {
   readonly kind = "postgres" as const;
   private readonly pool: pg.Pool;
@@ -200,7 +133,7 @@ export class PostgresStore implements Store {
       await c.query("SELECT pg_advisory_xact_lock(1735356537)");
       await c.query("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
       const r = await c.query("SELECT max(version) AS v FROM schema_version");
-      const current = r.rows[0]?.v == null ? 0 : num(r.rows[0].v);
+      const current = r.rows[0]?.v == null ? 0 : Number(r.rows[0].v);
       for (let v = current; v < MIGRATIONS.length; v++) {
         await c.query(MIGRATIONS[v]!);
         await c.query("INSERT INTO schema_version (version) VALUES ($1)", [v + 1]);
@@ -362,10 +295,7 @@ export class PostgresStore implements Store {
       const r = await c.query("SELECT tree_size FROM consultations WHERE id = $1 FOR UPDATE", [
         consultationId,
       ]);
-      if (!r.rows[0]) throw new StoreConflictError(`consultation ${consultationId} does not exist`);
-      if (num(r.rows[0].tree_size) !== expectedSize) {
-        throw new StoreConflictError(`log size is ${r.rows[0].tree_size}, expected ${expectedSize}`);
-      }
+      checkLogSize(consultationId, r.rows[0], expectedSize);
       for (let off = 0; off < entries.length; off += 2000) {
         const chunk = entries.slice(off, off + 2000);
         const idx = chunk.map((_, k) => expectedSize + off + k);
@@ -433,7 +363,7 @@ export class PostgresStore implements Store {
       "SELECT min(idx) AS i FROM entries WHERE consultation_id = $1 AND leaf_hash = $2",
       [consultationId, leafHash],
     );
-    return r.rows[0]?.i == null ? null : num(r.rows[0].i);
+    return r.rows[0]?.i == null ? null : Number(r.rows[0].i);
   }
 
   async latestOpinion(consultationId: number, author: Hex, section: string): Promise<number | null> {
@@ -441,7 +371,7 @@ export class PostgresStore implements Store {
       "SELECT max(idx) AS i FROM entries WHERE consultation_id = $1 AND author = $2 AND section = $3 AND kind = 'opinion'",
       [consultationId, author, section],
     );
-    return r.rows[0]?.i == null ? null : num(r.rows[0].i);
+    return r.rows[0]?.i == null ? null : Number(r.rows[0].i);
   }
 
   async getIdempotent(idempotencyKey: string): Promise<string | null> {
@@ -465,7 +395,7 @@ export class PostgresStore implements Store {
        VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
       [i.consultationId, i.kind, i.treeSize, i.rootHash, i.txHash, i.rawTx, i.createdAt],
     );
-    return num(r.rows[0].id);
+    return Number(r.rows[0].id);
   }
 
   async pendingIntents(consultationId?: number): Promise<AnchorIntent[]> {
@@ -498,8 +428,8 @@ export class PostgresStore implements Store {
       const row = r.rows[0];
       if (row && row.kind === "anchor") {
         await c.query("UPDATE consultations SET anchored_size = GREATEST(anchored_size, $1) WHERE id = $2", [
-          num(row.tree_size),
-          num(row.consultation_id),
+          Number(row.tree_size),
+          Number(row.consultation_id),
         ]);
       }
     });
@@ -529,12 +459,7 @@ export class PostgresStore implements Store {
        FROM consultations c JOIN entries e ON e.consultation_id = c.id AND e.idx >= c.anchored_size`,
       [cutoff],
     );
-    const row = r.rows[0];
-    return {
-      backlog: num(row.backlog),
-      overdue: num(row.overdue),
-      oldestPending: row.oldest == null ? null : num(row.oldest),
-    };
+    return backlogFrom(r.rows[0]);
   }
 
   async tryAnchorLock(): Promise<boolean> {

@@ -4,6 +4,15 @@ import { dirname } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { Worker } from "node:worker_threads";
 import {
+  backlogFrom,
+  checkLogSize,
+  consultationFrom,
+  draftFrom,
+  entryFrom,
+  intentFrom,
+  type Row,
+} from "./rows.ts";
+import {
   type AnchorIntent,
   type BacklogInfo,
   type ConsultationRecord,
@@ -96,73 +105,6 @@ const MIGRATIONS: string[] = [
    ) STRICT;
    CREATE INDEX intents_consultation ON intents (consultation_id, status);`,
 ];
-
-type Row = Record<string, unknown>;
-
-function consultationFrom(r: Row): ConsultationRecord {
-  return {
-    id: Number(r.id),
-    agency: String(r.agency),
-    title: String(r.title),
-    summary: String(r.summary),
-    opensAt: Number(r.opens_at),
-    closesAt: Number(r.closes_at),
-    createdAt: Number(r.created_at),
-    draftVersion: Number(r.draft_version),
-    treeSize: Number(r.tree_size),
-    anchoredSize: Number(r.anchored_size),
-    tally:
-      r.tally_document == null
-        ? null
-        : {
-            document: String(r.tally_document),
-            hash: String(r.tally_hash) as Hex,
-            txHash: r.tally_tx == null ? null : (String(r.tally_tx) as Hex),
-          },
-  };
-}
-
-function draftFrom(r: Row): DraftRecord {
-  return {
-    consultationId: Number(r.consultation_id),
-    version: Number(r.version),
-    hash: String(r.hash) as Hex,
-    title: String(r.title),
-    summary: String(r.summary),
-    sections: JSON.parse(String(r.sections)),
-    txHash: r.tx_hash == null ? null : (String(r.tx_hash) as Hex),
-    createdAt: Number(r.created_at),
-  };
-}
-
-function entryFrom(r: Row): EntryRecord {
-  return {
-    index: Number(r.idx),
-    leaf: String(r.leaf),
-    leafHash: String(r.leaf_hash) as Hex,
-    text: r.text == null ? null : String(r.text),
-    salt: r.salt == null ? null : (String(r.salt) as Hex),
-    withheld: Number(r.withheld) === 1,
-    createdAt: Number(r.created_at),
-  };
-}
-
-function intentFrom(r: Row): AnchorIntent {
-  return {
-    id: Number(r.id),
-    consultationId: Number(r.consultation_id),
-    kind: String(r.kind) as AnchorIntent["kind"],
-    treeSize: Number(r.tree_size),
-    rootHash: String(r.root_hash) as Hex,
-    txHash: String(r.tx_hash) as Hex,
-    rawTx: String(r.raw_tx) as Hex,
-    status: String(r.status) as AnchorIntent["status"],
-    blockNumber: r.block_number == null ? null : Number(r.block_number),
-    anchoredAt: r.anchored_at == null ? null : Number(r.anchored_at),
-    gasUsed: r.gas_used == null ? null : Number(r.gas_used),
-    createdAt: Number(r.created_at),
-  };
-}
 
 export class SqliteStore implements Store {
   readonly kind = "sqlite" as const;
@@ -351,10 +293,7 @@ export class SqliteStore implements Store {
       const r = this.q("SELECT tree_size FROM consultations WHERE id = ?").get(consultationId) as
         | Row
         | undefined;
-      if (!r) throw new StoreConflictError(`consultation ${consultationId} does not exist`);
-      if (Number(r.tree_size) !== expectedSize) {
-        throw new StoreConflictError(`log size is ${r.tree_size}, expected ${expectedSize}`);
-      }
+      checkLogSize(consultationId, r, expectedSize);
       const ins = this.q(
         `INSERT INTO entries (consultation_id, idx, leaf, leaf_hash, kind, author, section, text, salt, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -500,11 +439,7 @@ export class SqliteStore implements Store {
               min(e.created_at) AS oldest
        FROM consultations c JOIN entries e ON e.consultation_id = c.id AND e.idx >= c.anchored_size`,
     ).get(cutoff) as Row;
-    return {
-      backlog: Number(r.backlog),
-      overdue: Number(r.overdue),
-      oldestPending: r.oldest == null ? null : Number(r.oldest),
-    };
+    return backlogFrom(r);
   }
 
   async tryAnchorLock(): Promise<boolean> {

@@ -1,0 +1,106 @@
+/**
+ * Row mapping shared by both backends: a database row (snake_case columns, as the SQL of sqlite.ts and postgres.ts
+ * returns them) to the store's records. The backends differ only in how a few column types come back (SQLite:
+ * integers for booleans, JSON text for sections; PostgreSQL: booleans, jsonb objects, bigint as strings), which the
+ * mappers accept both ways. SQL stays in each backend.
+ */
+import type {
+  AnchorIntent,
+  BacklogInfo,
+  ConsultationRecord,
+  DraftRecord,
+  EntryRecord,
+  Hex,
+} from "./types.ts";
+import { StoreConflictError } from "./types.ts";
+
+export type Row = Record<string, unknown>;
+
+const hexOrNull = (v: unknown): Hex | null => (v == null ? null : (String(v) as Hex));
+const numOrNull = (v: unknown): number | null => (v == null ? null : Number(v));
+
+export function consultationFrom(r: Row): ConsultationRecord {
+  return {
+    id: Number(r.id),
+    agency: String(r.agency),
+    title: String(r.title),
+    summary: String(r.summary),
+    opensAt: Number(r.opens_at),
+    closesAt: Number(r.closes_at),
+    createdAt: Number(r.created_at),
+    draftVersion: Number(r.draft_version),
+    treeSize: Number(r.tree_size),
+    anchoredSize: Number(r.anchored_size),
+    tally:
+      r.tally_document == null
+        ? null
+        : {
+            document: String(r.tally_document),
+            hash: String(r.tally_hash) as Hex,
+            txHash: hexOrNull(r.tally_tx),
+          },
+  };
+}
+
+export function draftFrom(r: Row): DraftRecord {
+  return {
+    consultationId: Number(r.consultation_id),
+    version: Number(r.version),
+    hash: String(r.hash) as Hex,
+    title: String(r.title),
+    summary: String(r.summary),
+    // SQLite: JSON text; PostgreSQL: jsonb, already parsed by pg
+    sections: (typeof r.sections === "string"
+      ? JSON.parse(r.sections)
+      : r.sections) as DraftRecord["sections"],
+    txHash: hexOrNull(r.tx_hash),
+    createdAt: Number(r.created_at),
+  };
+}
+
+export function entryFrom(r: Row): EntryRecord {
+  return {
+    index: Number(r.idx),
+    leaf: String(r.leaf),
+    leafHash: String(r.leaf_hash) as Hex,
+    text: r.text == null ? null : String(r.text),
+    salt: hexOrNull(r.salt),
+    // SQLite: 0/1; PostgreSQL: boolean
+    withheld: r.withheld === true || Number(r.withheld) === 1,
+    createdAt: Number(r.created_at),
+  };
+}
+
+export function intentFrom(r: Row): AnchorIntent {
+  return {
+    id: Number(r.id),
+    consultationId: Number(r.consultation_id),
+    kind: String(r.kind) as AnchorIntent["kind"],
+    treeSize: Number(r.tree_size),
+    rootHash: String(r.root_hash) as Hex,
+    txHash: String(r.tx_hash) as Hex,
+    rawTx: String(r.raw_tx) as Hex,
+    status: String(r.status) as AnchorIntent["status"],
+    blockNumber: numOrNull(r.block_number),
+    anchoredAt: numOrNull(r.anchored_at),
+    gasUsed: numOrNull(r.gas_used),
+    createdAt: Number(r.created_at),
+  };
+}
+
+/** The row of the backlog query (`backlog`, `overdue`, `oldest` columns). */
+export function backlogFrom(r: Row): BacklogInfo {
+  return {
+    backlog: Number(r.backlog),
+    overdue: Number(r.overdue),
+    oldestPending: numOrNull(r.oldest),
+  };
+}
+
+/** The append precondition of both backends: the consultation exists and its stored log size is the expected one. */
+export function checkLogSize(consultationId: number, row: Row | undefined, expectedSize: number): void {
+  if (!row) throw new StoreConflictError(`consultation ${consultationId} does not exist`);
+  if (Number(row.tree_size) !== expectedSize) {
+    throw new StoreConflictError(`log size is ${row.tree_size}, expected ${expectedSize}`);
+  }
+}
