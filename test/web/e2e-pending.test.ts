@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { expect } from "chai";
 import type { Browser, Page } from "playwright-core";
 import type { Receipt } from "../../protocol/index.ts";
-import { DESKTOP, ensureDist, launch, PHONE, screenshotDir } from "./helpers.ts";
+import { ensureDist, launch, PHONE, shoot } from "./helpers.ts";
 import { api, DRAFT, type Stack, startStack, token } from "./stack.ts";
 
 describe("web: a receipt not yet anchored, end to end", function () {
@@ -18,17 +18,6 @@ describe("web: a receipt not yet anchored, end to end", function () {
   let receipt: Receipt;
   let id: string;
   const pageErrors: string[] = [];
-
-  async function shoot(name: string): Promise<void> {
-    for (const [size, vp] of [
-      ["phone", PHONE],
-      ["desktop", DESKTOP],
-    ] as const) {
-      await page.setViewportSize(vp);
-      await page.screenshot({ path: join(screenshotDir(), `${name}-${size}.png`), fullPage: true });
-    }
-    await page.setViewportSize(PHONE);
-  }
 
   before(async function () {
     this.timeout(300_000);
@@ -74,7 +63,7 @@ describe("web: a receipt not yet anchored, end to end", function () {
     const path = join(mkdtempSync(join(tmpdir(), "gopy-web-pending-")), "receipt.json");
     await download.saveAs(path);
     receipt = JSON.parse(readFileSync(path, "utf8")) as Receipt;
-    await shoot("receipt-pending");
+    await shoot(page, "receipt-pending");
   });
 
   it("verified before the deadline: pending, explained with the time it is promised by", async () => {
@@ -85,7 +74,7 @@ describe("web: a receipt not yet anchored, end to end", function () {
     expect(await v.getAttribute("data-overdue")).to.equal(null);
     expect(await v.textContent()).to.contain("ĐANG CHỜ");
     expect(await page.locator('[data-step="head"]').getAttribute("data-ok")).to.equal("none");
-    await shoot("verify-pending");
+    await shoot(page, "verify-pending");
   });
 
   it("verified after the deadline: overdue, said plainly, with the receipt offered as evidence", async () => {
@@ -97,7 +86,7 @@ describe("web: a receipt not yet anchored, end to end", function () {
     await v.waitFor({ timeout: 30_000 });
     expect(await v.textContent()).to.contain("QUÁ HẠN");
     expect(await v.locator("button").count()).to.equal(1);
-    await shoot("verify-overdue");
+    await shoot(page, "verify-overdue");
   });
 
   it("raised no uncaught exception", () => {

@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { expect } from "chai";
 import type { Browser, Page } from "playwright-core";
 import type { Receipt } from "../../protocol/index.ts";
-import { DESKTOP, ensureDist, freePort, launch, PHONE, screenshotDir } from "./helpers.ts";
+import { waitFor } from "../support/http.ts";
+import { ensureDist, freePort, launch, PHONE, shoot } from "./helpers.ts";
 import { api, DRAFT, type Stack, startStack, token } from "./stack.ts";
 
 /**
@@ -63,20 +64,6 @@ function unlabelled(page: Page): Promise<string[]> {
   );
 }
 
-async function waitFor<T>(
-  what: string,
-  fn: () => Promise<T | null | undefined | false>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => null);
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 describe("web: end to end in Chromium on the real stack", function () {
   this.timeout(600_000);
   let stack: Stack;
@@ -92,17 +79,6 @@ describe("web: end to end in Chromium on the real stack", function () {
   const tmp = mkdtempSync(join(tmpdir(), "gopy-web-receipts-"));
   const pageErrors: string[] = [];
   const verifyMs: number[] = [];
-
-  async function shoot(name: string): Promise<void> {
-    for (const [size, vp] of [
-      ["phone", PHONE],
-      ["desktop", DESKTOP],
-    ] as const) {
-      await page.setViewportSize(vp);
-      await page.screenshot({ path: join(screenshotDir(), `${name}-${size}.png`), fullPage: true });
-    }
-    await page.setViewportSize(PHONE);
-  }
 
   async function setSettings(s: { apiUrl?: string; proofUrl?: string; rpcUrl?: string }): Promise<void> {
     await page.goto(`${stack.base}/#/settings`);
@@ -191,7 +167,7 @@ describe("web: end to end in Chromium on the real stack", function () {
 
   it("settings: the citizen points the client at the chain's RPC", async () => {
     await setSettings({});
-    await shoot("settings");
+    await shoot(page, "settings");
   });
 
   it("lists the consultations", async () => {
@@ -199,7 +175,7 @@ describe("web: end to end in Chromium on the real stack", function () {
     await page.locator(".card").first().waitFor();
     expect(await page.locator(".card").count()).to.equal(2);
     expect(await page.getAttribute("html", "lang")).to.equal("vi");
-    await shoot("list");
+    await shoot(page, "list");
   });
 
   it("shows the draft by article with a green badge computed in the browser, with block and transaction", async () => {
@@ -210,7 +186,7 @@ describe("web: end to end in Chromium on the real stack", function () {
     expect(text).to.contain("khớp");
     expect(text).to.match(/Khối\s*\d+/);
     expect(await page.locator("article.section").count()).to.equal(3);
-    await shoot("consultation");
+    await shoot(page, "consultation");
   });
 
   it("a citizen signs in, gives an opinion, gets a receipt with a QR code and downloads it", async () => {
@@ -226,7 +202,7 @@ describe("web: end to end in Chromium on the real stack", function () {
     await page.locator("#receipt-status[data-status]").waitFor();
     await page.locator("#receipt-status:not([data-status=checking])").waitFor({ timeout: 30_000 });
     await page.locator(".qr canvas").waitFor();
-    await shoot("receipt");
+    await shoot(page, "receipt");
     const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download-receipt")]);
     receiptPath = join(tmp, "receipt.json");
     await download.saveAs(receiptPath);
@@ -244,16 +220,21 @@ describe("web: end to end in Chromium on the real stack", function () {
   });
 
   it("the receipt page turns to anchored once the anchorer has anchored the head", async () => {
-    await waitFor("anchoring of 3 entries", async () => {
-      const h = await api<{ anchored: { treeSize: number } | null }>(
-        stack.base,
-        `/api/consultations/${openId}/log/head`,
-      );
-      return (h.anchored?.treeSize ?? 0) >= 3;
-    });
+    await waitFor(
+      "anchoring of 3 entries",
+      async () => {
+        const h = await api<{ anchored: { treeSize: number } | null }>(
+          stack.base,
+          `/api/consultations/${openId}/log/head`,
+        );
+        return (h.anchored?.treeSize ?? 0) >= 3;
+      },
+      60_000,
+      250,
+    );
     await page.goto(`${stack.base}/#/receipt/${receipt.consultation}/${receipt.leafIndex}`);
     await page.locator("#receipt-status[data-status=anchored]").waitFor({ timeout: 30_000 });
-    await shoot("receipt-anchored");
+    await shoot(page, "receipt-anchored");
   });
 
   it("verifies the downloaded receipt at /verify: valid, every step green", async () => {
@@ -274,7 +255,7 @@ describe("web: end to end in Chromium on the real stack", function () {
       ["proof", "true"],
     ]);
     await page.locator("#steps", { hasText: "giao dịch" }).waitFor({ timeout: 15_000 });
-    await shoot("verify-valid");
+    await shoot(page, "verify-valid");
   });
 
   it("the same receipt from a #r= link and from 'my opinions' is valid too", async () => {
@@ -287,7 +268,7 @@ describe("web: end to end in Chromium on the real stack", function () {
     await page.click("button.lang");
     await page.locator("#verdict[data-verdict=valid]", { hasText: "VALID" }).waitFor({ timeout: 30_000 });
     expect(await page.getAttribute("html", "lang")).to.equal("en");
-    await shoot("verify-valid-en");
+    await shoot(page, "verify-valid-en");
     await page.click("button.lang");
     await page.locator("#verdict[data-verdict=valid]", { hasText: "HỢP LỆ" }).waitFor({ timeout: 30_000 });
     await page.goto(`${stack.base}/#/verify`);
@@ -311,7 +292,7 @@ describe("web: end to end in Chromium on the real stack", function () {
     const r = await verifyFile(path);
     expect(r).to.include({ verdict: "invalid", failed: "contentHash" });
     expect(await page.locator('[data-step="contentHash"]').getAttribute("data-ok")).to.equal("false");
-    await shoot("verify-invalid-content");
+    await shoot(page, "verify-invalid-content");
   });
 
   it("a proof against a different root (from a lying mirror) fails at the proof step", async () => {
@@ -319,7 +300,7 @@ describe("web: end to end in Chromium on the real stack", function () {
     const r = await verifyFile(receiptPath);
     expect(r).to.include({ verdict: "invalid", failed: "proof" });
     expect(await page.locator('[data-step="head"]').getAttribute("data-ok")).to.equal("true");
-    await shoot("verify-invalid-proof");
+    await shoot(page, "verify-invalid-proof");
     await setSettings({});
   });
 
@@ -328,7 +309,7 @@ describe("web: end to end in Chromium on the real stack", function () {
     await page.goto(`${stack.base}/#/c/${openId}`);
     await page.locator("#draft-badge[data-badge=mismatch]").waitFor({ timeout: 30_000 });
     expect(await page.locator("#draft-badge").textContent()).to.contain("KHÔNG khớp");
-    await shoot("consultation-draft-altered");
+    await shoot(page, "consultation-draft-altered");
     await setSettings({});
   });
 
@@ -342,12 +323,12 @@ describe("web: end to end in Chromium on the real stack", function () {
     await page.setInputFiles("#receipt-file", receiptPath);
     await page.locator("#verdict[data-verdict=incomplete]").waitFor({ timeout: 30_000 });
     expect(await page.locator("#verdict").textContent()).to.contain("RPC");
-    await shoot("verify-rpc-down");
+    await shoot(page, "verify-rpc-down");
     await setSettings({});
   });
 
   it("after closing: the tally matches the chain, and the audit recomputes everything in a worker", async () => {
-    await waitFor("closesAt", async () => Date.now() / 1000 > closesAt + 1, 120_000);
+    await waitFor("closesAt", async () => Date.now() / 1000 > closesAt + 1, 120_000, 250);
     await waitFor(
       "close",
       async () => {
@@ -358,16 +339,18 @@ describe("web: end to end in Chromium on the real stack", function () {
         return res.ok;
       },
       60_000,
+      250,
     );
     await waitFor(
       "tally",
       async () => (await fetch(`${stack.base}/api/consultations/${closingId}/tally`)).ok,
       60_000,
+      250,
     );
     await page.goto(`${stack.base}/#/c/${closingId}`);
     await page.locator("#tally-check[data-tally=match]").waitFor({ timeout: 30_000 });
     await page.locator("#draft-badge[data-badge=match]").waitFor({ timeout: 30_000 });
-    await shoot("consultation-tally");
+    await shoot(page, "consultation-tally");
     await page.click(`a[href="#/c/${closingId}/audit"]`);
     await page.locator("#audit-start").click();
     const result = page.locator("#audit-result[data-audit]");
@@ -376,7 +359,7 @@ describe("web: end to end in Chromium on the real stack", function () {
     expect(await page.locator("#audit-progress").evaluate((p) => (p as HTMLProgressElement).value)).to.equal(
       4,
     );
-    await shoot("audit");
+    await shoot(page, "audit");
   });
 
   it("raised no uncaught exception in any page", () => {

@@ -1,10 +1,12 @@
-// Shared helpers for the web tests: Debian's Chromium through playwright-core, free ports, static files.
+// Shared helpers for the web tests: Debian's Chromium through playwright-core, free ports (the devnet's),
+// static files, screenshots.
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
-import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Browser, chromium } from "playwright-core";
+import { type Browser, chromium, type Page } from "playwright-core";
+
+export { freePort } from "../../server/chain/devnet.ts";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const DIST = join(ROOT, "web", "dist");
@@ -31,19 +33,6 @@ export function launch(): Promise<Browser> {
   return chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_FLAGS, headless: true });
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 export function ensureDist(): void {
   if (!existsSync(join(DIST, "index.html"))) {
     execFileSync(process.execPath, [join(ROOT, "node_modules", "vite", "bin", "vite.js"), "build", "web"], {
@@ -60,3 +49,15 @@ export function screenshotDir(): string {
 
 export const PHONE = { width: 390, height: 844 };
 export const DESKTOP = { width: 1280, height: 800 };
+
+/** Screenshots of `page` at phone and desktop sizes, as screenshots/<name>-phone.png and -desktop.png; back to phone. */
+export async function shoot(page: Page, name: string): Promise<void> {
+  for (const [size, vp] of [
+    ["phone", PHONE],
+    ["desktop", DESKTOP],
+  ] as const) {
+    await page.setViewportSize(vp);
+    await page.screenshot({ path: join(screenshotDir(), `${name}-${size}.png`), fullPage: true });
+  }
+  await page.setViewportSize(PHONE);
+}
