@@ -78,34 +78,36 @@ function parseExact(text: string): Record<string, unknown> {
   return JSON.parse(text, reviver as (key: string, value: unknown) => unknown);
 }
 
+/** Every vector of one kind (a folder of VECTORS_DIR), parsed exactly, named by its path relative to VECTORS_DIR. */
+function vectorFiles(kind: string): { file: string; v: Record<string, unknown> }[] {
+  return jsonFiles(path.join(VECTORS_DIR, kind)).map((file) => ({
+    file: path.relative(VECTORS_DIR, file),
+    v: parseExact(readFileSync(file, "utf8")),
+  }));
+}
+
 export function loadVectors():
   | { inclusion: InclusionVector[]; consistency: ConsistencyVector[] }
   | undefined {
   if (!existsSync(VECTORS_DIR)) return undefined;
-  const inclusion = jsonFiles(path.join(VECTORS_DIR, "inclusion")).map((file) => {
-    const v = parseExact(readFileSync(file, "utf8"));
-    return {
-      file: path.relative(VECTORS_DIR, file),
-      leafIdx: v.leafIdx as number | bigint,
-      treeSize: v.treeSize as number | bigint,
-      root: b64(v.root),
-      leafHash: b64(v.leafHash),
-      proof: b64List(v.proof),
-      wantErr: v.wantErr === true,
-    };
-  });
-  const consistency = jsonFiles(path.join(VECTORS_DIR, "consistency")).map((file) => {
-    const v = parseExact(readFileSync(file, "utf8"));
-    return {
-      file: path.relative(VECTORS_DIR, file),
-      size1: v.size1 as number | bigint,
-      size2: v.size2 as number | bigint,
-      root1: b64(v.root1),
-      root2: b64(v.root2),
-      proof: b64List(v.proof),
-      wantErr: v.wantErr === true,
-    };
-  });
+  const inclusion = vectorFiles("inclusion").map(({ file, v }) => ({
+    file,
+    leafIdx: v.leafIdx as number | bigint,
+    treeSize: v.treeSize as number | bigint,
+    root: b64(v.root),
+    leafHash: b64(v.leafHash),
+    proof: b64List(v.proof),
+    wantErr: v.wantErr === true,
+  }));
+  const consistency = vectorFiles("consistency").map(({ file, v }) => ({
+    file,
+    size1: v.size1 as number | bigint,
+    size2: v.size2 as number | bigint,
+    root1: b64(v.root1),
+    root2: b64(v.root2),
+    proof: b64List(v.proof),
+    wantErr: v.wantErr === true,
+  }));
   return { inclusion, consistency };
 }
 
