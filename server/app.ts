@@ -14,7 +14,7 @@ import { createDevIdp, registerAuth } from "./auth.ts";
 import { type RegistryClient, ViemRegistry } from "./chain/registry.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Config } from "./config.ts";
-import { setupErrors, setupParsing } from "./http.ts";
+import { setupCors, setupErrors, setupParsing } from "./http.ts";
 import { Ingest, keyedHash } from "./ingest.ts";
 import { createMetrics } from "./metrics.ts";
 import { consultationRoutes } from "./routes/consultations.ts";
@@ -113,6 +113,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   // ---------- parsing, errors, shared plugins (root: inherited by every route plugin) ----------
   setupParsing(app, config);
   setupErrors(app);
+  setupCors(app);
   await app.register(swagger, {
     openapi: {
       info: {

@@ -32,6 +32,11 @@ export interface Config {
   chain: {
     /** JSON-RPC URL of the EVM network; null disables the chain (no consultations can be opened or anchored). */
     rpcUrl: string | null;
+    /**
+     * JSON-RPC URL that citizens' browsers and auditors may use to read the chain themselves (PUBLIC_RPC_URL),
+     * served as `chain.rpcUrl`; null/absent: not advertised (RPC_URL may be private, so it is never served).
+     */
+    publicRpcUrl?: string | null;
     registryAddress: `0x${string}` | null;
     /** Expected chain id (checked against the RPC at start when set). */
     chainId: number | null;
@@ -244,6 +249,8 @@ export function loadConfig(env: Env = process.env): Config {
       "RPC_URL and REGISTRY_ADDRESS go together: set both or neither",
     );
   }
+  const publicRpcRaw = optStr(env, "PUBLIC_RPC_URL");
+  const publicRpcUrl = publicRpcRaw === null ? null : url("PUBLIC_RPC_URL", publicRpcRaw);
   const chainIdRaw = optStr(env, "CHAIN_ID");
   const chainId = chainIdRaw === null ? null : int(env, "CHAIN_ID", 0, 1, Number.MAX_SAFE_INTEGER);
 
@@ -314,6 +321,7 @@ export function loadConfig(env: Env = process.env): Config {
     sqliteWriterThread: bool(env, "SQLITE_WRITER_THREAD", false),
     chain: {
       rpcUrl,
+      publicRpcUrl,
       registryAddress,
       chainId,
       agencies: agencies(env),

@@ -98,3 +98,29 @@ export function setupErrors(app: FastifyInstance): void {
     return reply.status(500).send({ error: "internal", message: "internal error" });
   });
 }
+
+/**
+ * CORS for /api/*, so a copy of the web client hosted anywhere (issue 5) can use this service: every origin may read
+ * the public routes, and may call the authenticated ones with its own `Authorization: Bearer` token. No credentials
+ * mode (`Access-Control-Allow-Credentials` is never sent): the service has no cookies, and a page from another
+ * origin can only send a token it already holds, so allowing any origin exposes nothing a browser would attach by
+ * itself. /metrics and /docs are not cross-origin.
+ */
+export const CORS_ALLOW_METHODS = "GET, HEAD, POST, PUT";
+export const CORS_ALLOW_HEADERS = "authorization, content-type, idempotency-key";
+export const CORS_EXPOSE_HEADERS = "content-disposition, idempotent-replayed, retry-after";
+
+export function setupCors(app: FastifyInstance): void {
+  app.addHook("onRequest", async (req, reply) => {
+    if (!req.url.startsWith("/api/")) return;
+    reply.header("access-control-allow-origin", "*");
+    reply.header("access-control-expose-headers", CORS_EXPOSE_HEADERS);
+  });
+  app.options("/api/*", { schema: { hide: true } }, async (_req, reply) => {
+    reply
+      .header("access-control-allow-methods", CORS_ALLOW_METHODS)
+      .header("access-control-allow-headers", CORS_ALLOW_HEADERS)
+      .header("access-control-max-age", "600");
+    return reply.status(204).send();
+  });
+}

@@ -84,7 +84,15 @@ export const ConsultationSummary = Type.Object(
 export const ConsultationList = Type.Object({ consultations: Type.Array(ConsultationSummary) }, closed);
 
 export const ChainRef = Type.Union([
-  Type.Object({ chainId: Type.Integer(), contract: Type.String() }, closed),
+  Type.Object(
+    {
+      chainId: Type.Integer(),
+      contract: Type.String(),
+      /** Public JSON-RPC URL to read the chain from (PUBLIC_RPC_URL), when the service advertises one. */
+      rpcUrl: Type.Optional(Type.String()),
+    },
+    closed,
+  ),
   Type.Null(),
 ]);
 
@@ -277,6 +285,7 @@ export const Health = Type.Object(
           chainId: Type.Union([Type.Integer(), Type.Null()]),
           contract: Type.String(),
           block: Type.Union([Type.Integer(), Type.Null()]),
+          rpcUrl: Type.Optional(Type.String()),
         },
         closed,
       ),

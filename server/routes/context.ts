@@ -46,6 +46,8 @@ export const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\u
 export interface ChainRef {
   chainId: number;
   contract: string;
+  /** Public JSON-RPC URL for clients reading the chain themselves (PUBLIC_RPC_URL); absent when not configured. */
+  rpcUrl?: string;
 }
 
 /** Route options of every authenticated route (bearer token, documented in OpenAPI). */
@@ -128,7 +130,9 @@ export function createRouteContext(gopy: Gopy): RouteContext {
           return null;
         }
       }
-      return { chainId: chainIdCache, contract: chain.address };
+      const ref: ChainRef = { chainId: chainIdCache, contract: chain.address };
+      if (config.chain.publicRpcUrl) ref.rpcUrl = config.chain.publicRpcUrl;
+      return ref;
     },
     cachedChainId: () => chainIdCache,
     async committedLog(id) {

@@ -15,10 +15,16 @@ export async function opsRoutes(fastify: FastifyInstance, { ctx }: RouteOptions)
       const db = await store.ping();
       let b = { backlog: 0, overdue: 0 };
       if (db) b = await store.backlog(clock.now() - config.anchor.maxDelayMs);
-      let chainInfo: { chainId: number | null; contract: string; block: number | null } | null = null;
+      let chainInfo: {
+        chainId: number | null;
+        contract: string;
+        block: number | null;
+        rpcUrl?: string;
+      } | null = null;
       let chainOk = true;
       if (chain) {
         chainInfo = { chainId: ctx.cachedChainId(), contract: chain.address, block: null };
+        if (config.chain.publicRpcUrl) chainInfo.rpcUrl = config.chain.publicRpcUrl;
         try {
           chainInfo.block = await chain.blockNumber();
           chainInfo.chainId = (await ctx.chainRef())?.chainId ?? null;
