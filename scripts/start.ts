@@ -1,6 +1,7 @@
 /**
  * `npm start`: a fresh local demo, every run.
- *   1. compiles the contracts if their artifacts are missing (Hardhat, solc from npm: nothing downloaded);
+ *   1. compiles the contracts if their artifacts are missing (Hardhat, solc from npm: nothing downloaded), and builds
+ *      the web client (`vite build web`) when web/dist/index.html is missing or older than its sources;
  *   2. starts `hardhat node` on 127.0.0.1:8545 (child process) — a new chain;
  *   3. deploys ConsultationRegistry with its Ignition module, grants AGENCY_ROLE and sets each agency's operator;
  *   4. starts the service on 127.0.0.1:3000 with a new SQLite file (data/demo.sqlite) and the dev identity provider;
@@ -8,8 +9,9 @@
  *   6. prints the URLs and how to get a token. Ctrl-C stops everything.
  * A real deployment is configuration (docs/SERVICE.md), not this command.
  */
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "../server/app.ts";
@@ -90,6 +92,42 @@ const OPINIONS: [string, "agree" | "disagree" | "neutral", string][] = [
   ["dieu-3", "neutral", "Cần hướng dẫn cụ thể cách người cao tuổi thực hiện quyền của mình."],
 ];
 
+/** Newest modification time (ms) of a file or of the files below a folder; 0 when absent. */
+function newestMtime(path: string): number {
+  if (!existsSync(path)) return 0;
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  let newest = st.mtimeMs;
+  for (const e of readdirSync(path, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) newest = Math.max(newest, statSync(join(e.parentPath, e.name)).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * Builds web/dist (vite build web, with this Node) when web/dist/index.html is missing or older than the client's
+ * sources (web/src, web/index.html, web/vite.config.ts, and protocol/, which the client bundles): a fresh clone
+ * serves the client at / after `npm install && npm start`. Returns false when the build failed (the demo still runs).
+ */
+function ensureWebBuilt(): boolean {
+  const index = join(ROOT, "web/dist/index.html");
+  const built = existsSync(index) ? statSync(index).mtimeMs : 0;
+  const sources = Math.max(
+    ...["web/src", "web/index.html", "web/vite.config.ts", "protocol"].map((p) => newestMtime(join(ROOT, p))),
+  );
+  if (built > 0 && built >= sources) return true;
+  log(built === 0 ? "building the web client (vite build web)…" : "web client sources changed: rebuilding…");
+  const r = spawnSync(process.execPath, [join(ROOT, "node_modules/vite/bin/vite.js"), "build", "web"], {
+    cwd: ROOT,
+    stdio: ["ignore", process.stderr, process.stderr],
+  });
+  if (r.status !== 0) {
+    log(`web client build failed (${r.error?.message ?? `exit ${r.status}`}); serving the API only`);
+    return false;
+  }
+  return existsSync(index);
+}
+
 async function main(): Promise<void> {
   let node: DevNode | null = null;
   let app: FastifyInstance | null = null;
@@ -115,6 +153,8 @@ async function main(): Promise<void> {
       log("compiling contracts (hardhat compile)…");
       ensureCompiled(ROOT);
     }
+
+    ensureWebBuilt();
 
     log(`starting a fresh local chain (hardhat node) on ${HOST}:${CHAIN_PORT}…`);
     try {
@@ -150,6 +190,8 @@ async function main(): Promise<void> {
       LOG_LEVEL: "info",
       SQLITE_PATH: sqlite,
       RPC_URL: node.url,
+      // what browsers (the web client's verification) read the chain through; the same local node in the demo
+      PUBLIC_RPC_URL: node.url,
       REGISTRY_ADDRESS: registry,
       CHAIN_ID: "31337",
       AGENCIES: JSON.stringify(agencies),
@@ -199,7 +241,7 @@ async function main(): Promise<void> {
         "",
         "Gopy demo is running (a fresh chain and database each run).",
         "",
-        `  Web client     ${web ? `${base}/` : "(not built: run `npm run build` to serve web/dist at /)"}`,
+        `  Web client     ${web ? `${base}/` : "(not built: see the build error above; `npm run build`)"}`,
         `  API docs       ${base}/docs`,
         `  Health         ${base}/api/health`,
         `  Metrics        ${base}/metrics`,
