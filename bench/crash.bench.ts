@@ -2,32 +2,18 @@
 // 3 times; --full: 20), restarted on the same database each time. Then: acknowledged opinions lost (must
 // be 0), duplicates (0), and the auditor CLI on the log against the chain (exit 0).
 import { accountFor, auditViaApi } from "./evidence/check.ts";
-import {
-  anchoredWithin,
-  call,
-  citizen,
-  log,
-  median,
-  openConsultation,
-  runLoad,
-  type Service,
-  serviceEnv,
-  startChain,
-  startIdp,
-  startService,
-} from "./evidence/stack.ts";
-import { FULL, report } from "./report.ts";
+import { anchoredWithin, call, log, runLoad, startEvidence, startService } from "./evidence/stack.ts";
+import { FULL, lcg, median, report } from "./report.ts";
 
 const KILLS = FULL ? 20 : 3;
 const CITIZENS = 500;
 
-const chain = await startChain();
-const idp = await startIdp();
-const env = serviceEnv(chain, idp, chain.node.url, { ANCHOR_INTERVAL: "500ms" });
-let service: Service = await startService(env);
+const evidence = await startEvidence({ ANCHOR_INTERVAL: "500ms" });
+const { chain, env } = evidence;
 try {
-  const id = await openConsultation(service.url, idp, 3600);
-  const tokens = Array.from({ length: CITIZENS }, (_, i) => idp.token({ sub: citizen(i).sub }));
+  let service = evidence.service;
+  const id = await evidence.open(3600);
+  const tokens = evidence.citizenTokens(CITIZENS);
   let stop = false;
   const load = runLoad({
     base: () => service.url,
@@ -38,16 +24,13 @@ try {
     stop: () => stop,
   });
   const restarts: number[] = [];
-  let seed = 12345;
-  const rand = () => {
-    seed = (seed * 1103515245 + 12345) % 2 ** 31;
-    return seed / 2 ** 31;
-  };
+  const rand = lcg(12345);
   for (let k = 0; k < KILLS; k++) {
     await new Promise((r) => setTimeout(r, 300 + rand() * 2500));
     await service.kill("SIGKILL");
     const t0 = performance.now();
     service = await startService(env);
+    evidence.service = service;
     restarts.push((performance.now() - t0) / 1000);
     log(`crash ${k + 1}/${KILLS}: killed and restarted in ${restarts.at(-1)?.toFixed(2)} s`);
   }
@@ -78,7 +61,5 @@ try {
     what: "median time from SIGKILL to listening again",
   });
 } finally {
-  await service.kill("SIGTERM");
-  await idp.close();
-  await chain.node.stop();
+  await evidence.stop();
 }

@@ -2,34 +2,20 @@
 // 50,000), and the token attack set (alg none, HS/RS confusion, expired, not yet valid, wrong iss/aud,
 // tampered, unknown kid, ...) against the service as a child process. Figures: 5xx count (must be 0),
 // crashes (0), attack tokens accepted (0), and whether the service still serves a valid opinion.
-import {
-  citizen,
-  DRAFT,
-  log,
-  openConsultation,
-  serviceEnv,
-  startChain,
-  startIdp,
-  startService,
-} from "./evidence/stack.ts";
-import { FULL, report } from "./report.ts";
+import { citizen, DRAFT, log, startEvidence } from "./evidence/stack.ts";
+import { FULL, lcg, report } from "./report.ts";
 
 const REQUESTS = FULL ? 50_000 : 10_000;
 
-let seed = 2026;
-const rand = () => {
-  seed = (seed * 1103515245 + 12345) % 2 ** 31;
-  return seed / 2 ** 31;
-};
+const rand = lcg(2026);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
 const b64u = (s: string) => Buffer.from(s).toString("base64url");
 
-const chain = await startChain();
-const idp = await startIdp();
-const service = await startService(serviceEnv(chain, idp, chain.node.url, { RATE_LIMIT_MAX: "1000000" }));
+const evidence = await startEvidence({ RATE_LIMIT_MAX: "1000000" });
+const { idp, service } = evidence;
 try {
   const base = service.url;
-  const id = await openConsultation(base, idp, 3600);
+  const id = await evidence.open(3600);
   const citizenToken = idp.token({ sub: citizen(1).sub });
   const agencyToken = idp.token({ sub: "officer-1", role: "agency", agency: "bo-tu-phap" });
   const strangerAgency = idp.token({ sub: "officer-2", role: "agency", agency: "bo-khac" });
@@ -270,7 +256,5 @@ try {
     statuses: attackStatuses,
   });
 } finally {
-  await service.kill("SIGTERM");
-  await idp.close();
-  await chain.node.stop();
+  await evidence.stop();
 }

@@ -4,37 +4,19 @@
 // this process, on the same machine.
 import { createPublicClient, http } from "viem";
 import { consultationRegistryAbi } from "../contracts/ConsultationRegistry.abi.ts";
-import {
-  anchoredWithin,
-  call,
-  citizen,
-  log,
-  openConsultation,
-  percentile,
-  runLoad,
-  serviceEnv,
-  startChain,
-  startIdp,
-  startService,
-} from "./evidence/stack.ts";
-import { FULL, report } from "./report.ts";
+import { anchoredWithin, call, log, runLoad, startEvidence } from "./evidence/stack.ts";
+import { FULL, percentile, report } from "./report.ts";
 
 const CITIZENS = FULL ? 10_000 : 1_000;
 const SECONDS = FULL ? 60 : 10;
 const CONCURRENCY = FULL ? 128 : 64;
 
-const chain = await startChain();
-const idp = await startIdp();
-const service = await startService(
-  serviceEnv(chain, idp, chain.node.url, { ANCHOR_INTERVAL: "2s", BATCH_MAX: "50000" }),
-);
+const evidence = await startEvidence({ ANCHOR_INTERVAL: "2s", BATCH_MAX: "50000" });
+const { chain, service } = evidence;
 try {
   const base = () => service.url;
-  const id = await openConsultation(service.url, idp, 3600);
-  const tokens = Array.from({ length: CITIZENS }, (_, i) => {
-    const c = citizen(i);
-    return idp.token({ sub: c.sub, name: c.name, email: c.email });
-  });
+  const id = await evidence.open(3600);
+  const tokens = evidence.citizenTokens(CITIZENS, (c) => ({ sub: c.sub, name: c.name, email: c.email }));
   log(`load: ${CITIZENS} citizens, ${SECONDS} s, ${CONCURRENCY} concurrent clients`);
   let maxBacklog = 0;
   let sampling = true;
@@ -90,7 +72,5 @@ try {
     totalGas: Number(gas),
   });
 } finally {
-  await service.kill("SIGTERM");
-  await idp.close();
-  await chain.node.stop();
+  await evidence.stop();
 }

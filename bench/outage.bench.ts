@@ -4,18 +4,7 @@
 // for the backlog to anchor once the RPC is back.
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { accountFor, auditViaApi } from "./evidence/check.ts";
-import {
-  anchoredWithin,
-  call,
-  citizen,
-  log,
-  openConsultation,
-  runLoad,
-  serviceEnv,
-  startChain,
-  startIdp,
-  startService,
-} from "./evidence/stack.ts";
+import { anchoredWithin, call, log, runLoad, startChain, startEvidence } from "./evidence/stack.ts";
 import { FULL, report } from "./report.ts";
 
 const OUTAGE = FULL ? 60 : 10;
@@ -57,14 +46,15 @@ class Relay {
 const chain = await startChain();
 const relay = new Relay(chain.node.port);
 await relay.up();
-const idp = await startIdp();
-const service = await startService(
-  serviceEnv(chain, idp, `http://127.0.0.1:${relay.port}`, { ANCHOR_INTERVAL: "1s" }),
+const evidence = await startEvidence(
+  { ANCHOR_INTERVAL: "1s" },
+  { chain, rpcUrl: `http://127.0.0.1:${relay.port}` },
 );
+const { service } = evidence;
 try {
   const base = () => service.url;
-  const id = await openConsultation(service.url, idp, 3600);
-  const tokens = Array.from({ length: 1000 }, (_, i) => idp.token({ sub: citizen(i).sub }));
+  const id = await evidence.open(3600);
+  const tokens = evidence.citizenTokens(1000);
   let stop = false;
   const load = runLoad({ base, id, tokens, seconds: 3600, concurrency: 32, stop: () => stop });
   await new Promise((r) => setTimeout(r, 3000));
@@ -103,8 +93,6 @@ try {
   });
   report("outage.auditExitCode", audit.code ?? -1, "exit code", { ...extra, failures: audit.failures });
 } finally {
-  await service.kill("SIGTERM");
-  await idp.close();
+  await evidence.stop();
   await relay.down();
-  await chain.node.stop();
 }

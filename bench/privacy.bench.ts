@@ -5,35 +5,24 @@
 // database is searched too and reported for information (the service may keep what it needs there).
 import { existsSync, readFileSync } from "node:fs";
 import { createPublicClient, http } from "viem";
-import {
-  anchoredWithin,
-  call,
-  citizen,
-  log,
-  openConsultation,
-  runLoad,
-  serviceEnv,
-  startChain,
-  startIdp,
-  startService,
-  waitFor,
-} from "./evidence/stack.ts";
+import { anchoredWithin, call, citizen, log, runLoad, startEvidence, waitFor } from "./evidence/stack.ts";
 import { FULL, report } from "./report.ts";
 
 const CITIZENS = FULL ? 2000 : 200;
 
-const chain = await startChain();
-const idp = await startIdp();
-const env = serviceEnv(chain, idp, chain.node.url, { LOG_LEVEL: "info", ANCHOR_INTERVAL: "500ms" });
-const service = await startService(env);
+const evidence = await startEvidence({ LOG_LEVEL: "info", ANCHOR_INTERVAL: "500ms" });
+const { chain, idp, env, service } = evidence;
 try {
   const closesIn = 25;
   const opened = Date.now();
-  const id = await openConsultation(service.url, idp, closesIn);
+  const id = await evidence.open(closesIn);
   const people = Array.from({ length: CITIZENS }, (_, i) => citizen(i));
-  const tokens = people.map((c) =>
-    idp.token({ sub: c.sub, name: c.name, email: c.email, preferred_username: c.email }),
-  );
+  const tokens = evidence.citizenTokens(CITIZENS, (c) => ({
+    sub: c.sub,
+    name: c.name,
+    email: c.email,
+    preferred_username: c.email,
+  }));
   const load = await runLoad({ base: () => service.url, id, tokens, seconds: 5, concurrency: 16 });
   const agency = idp.token({
     sub: "officer-privacy",
@@ -48,7 +37,7 @@ try {
     treeSize: number;
   };
   await anchoredWithin(() => service.url, id, head.treeSize, 120_000);
-  await waitFor("closesAt", async () => Date.now() > opened + (closesIn + 2) * 1000, 60_000);
+  await waitFor("closesAt", async () => Date.now() > opened + (closesIn + 2) * 1000, 60_000, 200);
   const closed = await call(service.url, "POST", `/api/consultations/${id}/close`, agency);
   log(`privacy: ${load.accepted} opinions from ${CITIZENS} citizens; close -> ${closed.status}`);
 
@@ -101,7 +90,5 @@ try {
   report("privacy.logHits", logHits, "matches", { ...extra, logBytes: logText.length, logLevel: "info" });
   report("privacy.dbHits", dbHits, "matches", { ...extra, what: "SQLite file and WAL, for information" });
 } finally {
-  await service.kill("SIGTERM");
-  await idp.close();
-  await chain.node.stop();
+  await evidence.stop();
 }

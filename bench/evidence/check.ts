@@ -1,8 +1,8 @@
 // After a crash or an outage: is every acknowledged opinion in the service's export, exactly once, and
 // does the auditor CLI pass the log against the chain?
-import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { ROOT } from "./stack.ts";
+import { run as runCommand } from "../../test/support/process.ts";
+import { ROOT } from "../../test/support/stack.ts";
 
 export interface Accounting {
   readonly exported: number;
@@ -34,39 +34,30 @@ export async function accountFor(
 }
 
 /** Runs `node scripts/audit.ts --api ... --json`; resolves to its exit code and failure kinds. */
-export function auditViaApi(
+export async function auditViaApi(
   base: string,
   id: number,
   rpc: string,
 ): Promise<{ code: number | null; failures: string[]; unanchored: number | null }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [
-        join(ROOT, "scripts/audit.ts"),
-        "--api",
-        base,
-        "--consultation",
-        String(id),
-        "--rpc",
-        rpc,
-        "--json",
-        "--no-progress",
-      ],
-      { stdio: ["ignore", "pipe", "ignore"] },
-    );
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-    });
-    child.on("error", reject);
-    child.on("close", (code) => {
-      try {
-        const r = JSON.parse(out) as { failures?: { kind: string }[]; unanchored?: number };
-        resolve({ code, failures: (r.failures ?? []).map((f) => f.kind), unanchored: r.unanchored ?? null });
-      } catch {
-        resolve({ code, failures: ["unparseable output"], unanchored: null });
-      }
-    });
-  });
+  const run = await runCommand(process.execPath, [
+    join(ROOT, "scripts/audit.ts"),
+    "--api",
+    base,
+    "--consultation",
+    String(id),
+    "--rpc",
+    rpc,
+    "--json",
+    "--no-progress",
+  ]);
+  try {
+    const r = JSON.parse(run.stdout) as { failures?: { kind: string }[]; unanchored?: number };
+    return {
+      code: run.code,
+      failures: (r.failures ?? []).map((f) => f.kind),
+      unanchored: r.unanchored ?? null,
+    };
+  } catch {
+    return { code: run.code, failures: ["unparseable output"], unanchored: null };
+  }
 }

@@ -1,18 +1,18 @@
-// The evidence suite's stack: a real `hardhat node` with the registry deployed (the service's own
-// devnet tooling), an identity provider of our own (RS256 and ES256 keys served as a JWKS over HTTP,
-// so tokens carry names and e-mails the service must never record), and the service itself as a child
-// process (`node server/main.ts`), which the crash bench SIGKILLs and restarts on the same database.
+// The evidence suite's stack: a real `hardhat node` with the registry deployed (test/support/stack.ts, on
+// the service's own devnet tooling), an identity provider of our own (RS256 and ES256 keys served as a
+// JWKS over HTTP, so tokens carry names and e-mails the service must never record), and the service itself
+// as a child process (`node server/main.ts`), which the crash bench SIGKILLs and restarts on the same
+// database. startEvidence() brings all three up for a bench and stops them.
 import { type ChildProcess, spawn } from "node:child_process";
-import { createHmac, generateKeyPairSync, type KeyObject, randomBytes, sign } from "node:crypto";
+import { createHmac, generateKeyPairSync, type KeyObject, sign } from "node:crypto";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import type { Hex } from "viem";
-import { type DevNode, deployRegistry, makeAgency, startHardhatNode } from "../../server/chain/devnet.ts";
+import { call, waitFor } from "../../test/support/http.ts";
+import { type Chain, ROOT, stackEnv, startChain } from "../../test/support/stack.ts";
 
-export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+export { type Chain, call, ROOT, startChain, waitFor };
 export const log = (m: string) => process.stderr.write(`# ${m}\n`);
 const b64u = (b: Buffer | string) => Buffer.from(b).toString("base64url");
 
@@ -95,20 +95,6 @@ export async function startIdp(): Promise<Idp> {
   };
 }
 
-export interface Chain {
-  readonly node: DevNode;
-  readonly registry: Hex;
-  readonly agencies: Record<string, { address: Hex; operatorKey: Hex }>;
-}
-
-export async function startChain(opts: { port?: number } = {}): Promise<Chain> {
-  const node = await startHardhatNode({ root: ROOT, quiet: true, ...(opts.port ? { port: opts.port } : {}) });
-  process.once("exit", () => node.process.kill("SIGKILL"));
-  const registry = await deployRegistry(node.url, ROOT);
-  const agencies = { "bo-tu-phap": await makeAgency(node.url, registry, 1, 3) };
-  return { node, registry, agencies };
-}
-
 export interface Service {
   url: string;
   process: ChildProcess;
@@ -119,34 +105,30 @@ export interface Service {
 }
 
 export function serviceEnv(chain: Chain, idp: Idp, rpcUrl: string, extra: Record<string, string> = {}) {
-  const dir = mkdtempSync(join(tmpdir(), "gopy-evidence-"));
-  return {
-    NODE_ENV: "test",
-    HOST: "127.0.0.1",
-    PORT: "0",
+  return stackEnv(chain, mkdtempSync(join(tmpdir(), "gopy-evidence-")), {
     LOG_LEVEL: "warn",
-    SQLITE_PATH: join(dir, "gopy.sqlite"),
-    PSEUDONYM_SECRET: randomBytes(32).toString("hex"),
-    RECEIPT_KEY_SEED: randomBytes(32).toString("hex"),
     DEV_IDP: "false",
     JWT_JWKS_URL: idp.jwksUrl,
     JWT_ISSUER: idp.issuer,
     JWT_AUDIENCE: idp.audience,
     RPC_URL: rpcUrl,
-    REGISTRY_ADDRESS: chain.registry,
-    AGENCIES: JSON.stringify(chain.agencies),
     ANCHOR_INTERVAL: "1s",
     RATE_LIMIT_MAX: "100000",
-    WEB_DIST: join(dir, "no-web"),
     ...extra,
-  };
+  });
 }
 
-/** Starts `node server/main.ts` and waits for its "listening" line. */
-export async function startService(env: Record<string, string>): Promise<Service> {
-  const child = spawn(process.execPath, [join(ROOT, "server/main.ts")], {
+/**
+ * Starts `node server/main.ts` and waits for its "listening" line. Its environment is `env` alone (and PATH),
+ * or this process's environment overlaid with `env` when `inheritEnv`; `execArgv` goes to node (e.g. --cpu-prof).
+ */
+export async function startService(
+  env: Record<string, string>,
+  opts: { inheritEnv?: boolean; execArgv?: readonly string[] } = {},
+): Promise<Service> {
+  const child = spawn(process.execPath, [...(opts.execArgv ?? []), join(ROOT, "server/main.ts")], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? "", ...env },
+    env: opts.inheritEnv ? { ...process.env, ...env } : { PATH: process.env.PATH ?? "", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const killOnExit = () => child.kill("SIGKILL");
@@ -198,34 +180,6 @@ export async function startService(env: Record<string, string>): Promise<Service
   };
 }
 
-/** JSON over HTTP with keep-alive (Node's fetch). */
-export async function call(
-  base: string,
-  method: string,
-  path: string,
-  token?: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; body: unknown }> {
-  const r = await fetch(base + path, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body !== undefined ? { "content-type": "application/json" } : {}),
-      ...headers,
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await r.text();
-  let parsed: unknown = text;
-  try {
-    parsed = text ? JSON.parse(text) : null;
-  } catch {
-    /* not JSON */
-  }
-  return { status: r.status, body: parsed };
-}
-
 export const DRAFT = {
   title: "Dự thảo Luật sửa đổi, bổ sung một số điều của Hiến pháp",
   summary: "Lấy ý kiến nhân dân về dự thảo.",
@@ -249,37 +203,19 @@ export async function openConsultation(base: string, idp: Idp, closesInSeconds: 
   return (r.body as { id: number }).id;
 }
 
+export interface Citizen {
+  readonly sub: string;
+  readonly name: string;
+  readonly email: string;
+}
+
 /** The subject, name and e-mail of test citizen i (the privacy bench looks for them everywhere). */
-export function citizen(i: number): { sub: string; name: string; email: string } {
+export function citizen(i: number): Citizen {
   return {
     sub: `vneid-0${String(100_000_000 + i)}`,
     name: `Nguyễn Văn Thử ${i}`,
     email: `citizen.${i}@mail.example.vn`,
   };
-}
-
-export function median(values: readonly number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s.length === 0 ? 0 : s[Math.floor(s.length / 2)]!;
-}
-
-export function percentile(values: readonly number[], p: number): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s.length === 0 ? 0 : s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-}
-
-export async function waitFor<T>(
-  what: string,
-  fn: () => Promise<T | null | undefined | false>,
-  ms: number,
-): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => null);
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 export interface LoadResult {
@@ -372,6 +308,58 @@ export async function anchoredWithin(
       return (b.anchored?.treeSize ?? 0) >= size;
     },
     ms,
+    200,
   );
   return (performance.now() - t0) / 1000;
+}
+
+export interface Evidence {
+  readonly chain: Chain;
+  readonly idp: Idp;
+  /** The service's environment (restart it with startService(env)). */
+  readonly env: Record<string, string>;
+  /** The running service; a bench that restarts it puts the new one here, for stop(). */
+  service: Service;
+  /** Opens a consultation on the service as agency bo-tu-phap (openConsultation); resolves to its id. */
+  open(closesInSeconds: number): Promise<number>;
+  /** Tokens of citizens 0..n-1 (citizen(i)); `claims` says what each carries (default: the subject alone). */
+  citizenTokens(n: number, claims?: (c: Citizen) => Record<string, unknown>): string[];
+  /** Stops the service, the identity provider and the chain. */
+  stop(): Promise<void>;
+}
+
+/**
+ * What every evidence bench runs on: a chain (`chain`, or a fresh one), the identity provider, and the service
+ * on them, reaching the chain at `rpcUrl` (default: the node itself), `extra` over serviceEnv's defaults.
+ */
+export async function startEvidence(
+  extra: Record<string, string> = {},
+  opts: { chain?: Chain; rpcUrl?: string } = {},
+): Promise<Evidence> {
+  const chain = opts.chain ?? (await startChain());
+  const idp = await startIdp();
+  const env = serviceEnv(chain, idp, opts.rpcUrl ?? chain.node.url, extra);
+  let service: Service;
+  try {
+    service = await startService(env);
+  } catch (e) {
+    await idp.close();
+    await chain.node.stop();
+    throw e;
+  }
+  const evidence: Evidence = {
+    chain,
+    idp,
+    env,
+    service,
+    open: (closesInSeconds) => openConsultation(evidence.service.url, idp, closesInSeconds),
+    citizenTokens: (n, claims = (c) => ({ sub: c.sub })) =>
+      Array.from({ length: n }, (_, i) => idp.token(claims(citizen(i)))),
+    async stop() {
+      await evidence.service.kill("SIGTERM");
+      await idp.close();
+      await chain.node.stop();
+    },
+  };
+  return evidence;
 }
