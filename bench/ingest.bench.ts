@@ -4,17 +4,15 @@
  * The service runs as a child process (SQLite, group commit); this process is the load generator.
  * stdout: JSON lines only. Progress: stderr. `--full` runs longer.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { draftHash } from "../protocol/index.ts";
-import { freePort } from "../server/chain/devnet.ts";
 import { SqliteStore } from "../server/store/index.ts";
+import { startService } from "./evidence/stack.ts";
 
-const ROOT = join(import.meta.dirname, "..");
 const full = process.argv.includes("--full");
 const DURATION_MS = full ? 20_000 : 6_000;
 const WARMUP_MS = full ? 3_000 : 1_500;
@@ -25,36 +23,6 @@ const emit = (o: Record<string, unknown>) => process.stdout.write(`${JSON.string
 
 const SECTIONS = ["dieu-1", "dieu-2", "dieu-3", "dieu-4", "dieu-5"];
 const STANCES = ["agree", "disagree", "neutral"];
-
-async function startService(env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
-  const port = await freePort();
-  const prof = process.env.BENCH_CPU_PROF
-    ? [`--cpu-prof`, `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
-    : [];
-  const child = spawn(process.execPath, [...prof, join(ROOT, "server/main.ts")], {
-    cwd: ROOT,
-    env: { ...process.env, ...env, PORT: String(port) },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  child.stderr?.on("data", (d: Buffer) => {
-    out += d.toString();
-  });
-  await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`service did not start: ${out}`)), 30_000);
-    child.stdout?.on("data", (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('"gopy":"listening"')) {
-        clearTimeout(t);
-        resolve();
-      }
-    });
-    child.once("exit", (c) => reject(new Error(`service exited ${c}: ${out}`)));
-  });
-  child.removeAllListeners("exit");
-  child.stdout?.resume();
-  return { child, port };
-}
 
 const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY * 2 });
 
@@ -164,17 +132,28 @@ async function main(): Promise<void> {
   );
   await store.close();
 
-  const { child, port } = await startService({
-    NODE_ENV: "test",
-    HOST: "127.0.0.1",
-    LOG_LEVEL: "warn",
-    SQLITE_PATH: sqlite,
-    PSEUDONYM_SECRET: randomBytes(32).toString("hex"),
-    RECEIPT_KEY_SEED: randomBytes(32).toString("hex"),
-    DEV_IDP: "true",
-    ANCHOR_ENABLED: "false",
-    RATE_LIMIT_MAX: "1000",
-  });
+  const service = await startService(
+    {
+      NODE_ENV: "test",
+      HOST: "127.0.0.1",
+      PORT: "0",
+      LOG_LEVEL: "warn",
+      SQLITE_PATH: sqlite,
+      PSEUDONYM_SECRET: randomBytes(32).toString("hex"),
+      RECEIPT_KEY_SEED: randomBytes(32).toString("hex"),
+      DEV_IDP: "true",
+      ANCHOR_ENABLED: "false",
+      RATE_LIMIT_MAX: "1000",
+    },
+    {
+      inheritEnv: true,
+      execArgv: process.env.BENCH_CPU_PROF
+        ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+        : [],
+    },
+  );
+  const child = service.process;
+  const port = Number(new URL(service.url).port);
   try {
     progress(`minting ${CITIZENS} citizen tokens…`);
     const tokens: string[] = [];
@@ -276,8 +255,7 @@ async function main(): Promise<void> {
       ...common,
     });
   } finally {
-    child.kill("SIGTERM");
-    await new Promise((r) => child.once("exit", r));
+    await service.kill("SIGTERM");
     agent.destroy();
     rmSync(dir, { recursive: true, force: true });
   }
