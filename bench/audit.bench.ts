@@ -2,12 +2,12 @@
 // generated with protocol/, its heads anchored with consistency proofs on a real local Hardhat node
 // and its tally published; then the auditor CLI (a child process, as an auditor runs it) audits the
 // file. Required on 2 cores: 1,000,000 entries in <= 30 s (aim 10 s).
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startLocalChain } from "../test/audit/fixtures/chain.ts";
 import { buildScenario } from "../test/audit/fixtures/generate.ts";
+import { run as runCommand } from "../test/support/process.ts";
 import { FULL, median, report } from "./report.ts";
 
 const arg = process.argv.indexOf("--entries");
@@ -43,40 +43,22 @@ try {
   const rss: number[] = [];
   for (let r = 0; r < RUNS; r++) {
     const t0 = performance.now();
-    const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
-      (resolve, reject) => {
-        const child = spawn(
-          "/usr/bin/time",
-          [
-            "-f",
-            "MAXRSS_KB=%M",
-            process.execPath,
-            join(root, "scripts/audit.ts"),
-            "--export",
-            scenario.exportPath,
-            "--consultation",
-            scenario.id,
-            "--rpc",
-            chain.url,
-            "--contract",
-            chain.registry,
-            "--json",
-            "--no-progress",
-          ],
-          { stdio: ["ignore", "pipe", "pipe"] },
-        );
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (d: Buffer) => {
-          stdout += d.toString();
-        });
-        child.stderr.on("data", (d: Buffer) => {
-          stderr += d.toString();
-        });
-        child.on("error", reject);
-        child.on("close", (code) => resolve({ code, stdout, stderr }));
-      },
-    );
+    const run = await runCommand("/usr/bin/time", [
+      "-f",
+      "MAXRSS_KB=%M",
+      process.execPath,
+      join(root, "scripts/audit.ts"),
+      "--export",
+      scenario.exportPath,
+      "--consultation",
+      scenario.id,
+      "--rpc",
+      chain.url,
+      "--contract",
+      chain.registry,
+      "--json",
+      "--no-progress",
+    ]);
     const wall = (performance.now() - t0) / 1000;
     const result = JSON.parse(run.stdout) as { ok: boolean; seconds: number; entries: number };
     if (run.code !== 0 || !result.ok)
