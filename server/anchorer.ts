@@ -30,6 +30,8 @@ export interface AnchorerOptions {
   txTimeoutMs: number;
   publicUrl: string;
   onAnchored?: (consultationId: number, treeSize: number, gasUsed: number) => void;
+  /** Runs first in every round, by the instance holding the anchoring lock (draft reconciliation). */
+  beforeRound?: () => Promise<void>;
 }
 
 export class AnchorError extends Error {
@@ -88,6 +90,7 @@ export class Anchorer {
   async round(force: boolean): Promise<void> {
     try {
       if (!(await this.o.store.tryAnchorLock())) return;
+      await this.o.beforeRound?.();
       const list = await this.o.store.listConsultations();
       const pending = await this.o.store.pendingIntents();
       const withIntents = new Set(pending.map((p) => p.consultationId));

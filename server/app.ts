@@ -11,9 +11,10 @@ import Fastify, { type FastifyInstance, type FastifyRequest, LogController } fro
 import { receiptKeyFromSeed } from "../protocol/index.ts";
 import { Anchorer } from "./anchorer.ts";
 import { createDevIdp, registerAuth } from "./auth.ts";
-import { type RegistryClient, ViemRegistry } from "./chain/registry.ts";
+import { chainErrorMessage, type RegistryClient, ViemRegistry } from "./chain/registry.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Config } from "./config.ts";
+import { DraftPublisher } from "./drafts.ts";
 import { setupCors, setupErrors, setupParsing } from "./http.ts";
 import { Ingest, keyedHash } from "./ingest.ts";
 import { createMetrics } from "./metrics.ts";
@@ -86,6 +87,16 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       if (offline > 0) m.accepted.inc({ channel: "offline" }, offline);
     },
   });
+  const drafts = chain
+    ? new DraftPublisher({
+        store,
+        chain,
+        clock,
+        log: app.log,
+        txTimeoutMs: config.chain.txTimeoutSeconds * 1000,
+        draftUri: (hash) => `${config.publicUrl}/api/drafts/${hash}`,
+      })
+    : null;
   const anchorer = chain
     ? new Anchorer({
         store,
@@ -96,6 +107,11 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
         batchMax: config.anchor.batchMax,
         txTimeoutMs: config.chain.txTimeoutSeconds * 1000,
         publicUrl: config.publicUrl,
+        // consultations opened or revised on chain whose records a crash prevented
+        beforeRound: () =>
+          drafts!
+            .reconcile()
+            .catch((e) => app.log.warn({ err: chainErrorMessage(e) }, "draft reconciliation failed")),
         onAnchored: (c, size, gas) => {
           m.gasSpent.inc(gas);
           m.anchoredSize.set({ consultation: String(c) }, size);
@@ -107,7 +123,18 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   }
   const devIdp = config.devIdp ? createDevIdp(config) : null;
 
-  const gopy = { config, store, chain, clock, ingest, anchorer, receiptKey, devIdp, metrics: m.registry };
+  const gopy = {
+    config,
+    store,
+    chain,
+    clock,
+    ingest,
+    anchorer,
+    drafts,
+    receiptKey,
+    devIdp,
+    metrics: m.registry,
+  };
   app.decorate("gopy", gopy);
 
   // ---------- parsing, errors, shared plugins (root: inherited by every route plugin) ----------
@@ -160,6 +187,12 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   const startAnchorer = deps.startAnchorer ?? config.anchor.enabled;
   app.addHook("onReady", async () => {
     if (anchorer && startAnchorer) anchorer.start();
+    // settle draft transactions a crash left pending (also every anchoring round, e.g. after a chain outage)
+    else if (drafts) {
+      drafts
+        .reconcile()
+        .catch((e) => app.log.warn({ err: chainErrorMessage(e) }, "draft reconciliation failed"));
+    }
   });
   app.addHook("onClose", async () => {
     if (anchorer) await anchorer.stop();

@@ -5,7 +5,6 @@
 import {
   type Account,
   type Chain,
-  type ContractEventArgsFromTopics,
   createPublicClient,
   createWalletClient,
   defineChain,
@@ -48,19 +47,23 @@ export interface RegistryClient {
   blockTime(): Promise<number>;
   /** True when the agency id has an operator key configured. */
   hasAgency(agencyId: string): boolean;
-  openConsultation(
+  /** Signs (does not send) openConsultation; fails when the call would revert. */
+  signOpenConsultation(
     agencyId: string,
     draftHash: Hex,
     draftURI: string,
     opensAt: number,
     closesAt: number,
-  ): Promise<{ id: number; txHash: Hex }>;
-  reviseDraft(
-    agencyId: string,
-    id: number,
-    draftHash: Hex,
-    draftURI: string,
-  ): Promise<{ version: number; txHash: Hex }>;
+  ): Promise<SignedTx>;
+  /** Signs (does not send) reviseDraft; fails when the call would revert. */
+  signReviseDraft(agencyId: string, id: number, draftHash: Hex, draftURI: string): Promise<SignedTx>;
+  /**
+   * What a mined openConsultation or reviseDraft transaction did, from its ConsultationOpened / DraftRevised event
+   * (version 1 for an opening); null while it is not mined.
+   */
+  draftOutcome(
+    txHash: Hex,
+  ): Promise<{ status: "success"; id: number; version: number } | { status: "reverted" } | null>;
   /** Signs (does not send) anchorLog; fails when the call would revert. */
   signAnchor(
     agencyId: string,
@@ -185,46 +188,57 @@ export class ViemRegistry implements RegistryClient {
     return { rawTx, txHash: keccak256(rawTx) };
   }
 
-  /** Signs and sends a call, waits for it, and returns the arguments of the event it must emit. */
-  private async sendForEvent<E extends "ConsultationOpened" | "DraftRevised">(
-    agencyId: string,
-    data: Hex,
-    eventName: E,
-  ): Promise<{ args: ContractEventArgsFromTopics<typeof consultationRegistryAbi, E>; txHash: Hex }> {
-    const { rawTx, txHash } = await this.sign(agencyId, data);
-    await this.broadcast(rawTx);
-    const receipt = await this.pub.waitForTransactionReceipt({ hash: txHash, timeout: 120_000 });
-    if (receipt.status !== "success") throw new ChainError(`transaction ${txHash} reverted`);
-    const [ev] = parseEventLogs({ abi: consultationRegistryAbi, eventName, logs: receipt.logs });
-    if (!ev) throw new ChainError(`${eventName} event missing`);
-    return { args: ev.args as ContractEventArgsFromTopics<typeof consultationRegistryAbi, E>, txHash };
-  }
-
-  async openConsultation(
+  signOpenConsultation(
     agencyId: string,
     draftHash: Hex,
     draftURI: string,
     opensAt: number,
     closesAt: number,
-  ) {
-    const { agency } = await this.wallet(agencyId);
+  ): Promise<SignedTx> {
+    const a = this.agencies.get(agencyId);
+    if (!a) throw new ChainError(`no operator key configured for agency ${JSON.stringify(agencyId)}`);
     const data = encodeFunctionData({
       abi: consultationRegistryAbi,
       functionName: "openConsultation",
-      args: [agency, draftHash, draftURI, BigInt(opensAt), BigInt(closesAt)],
+      args: [a.agency, draftHash, draftURI, BigInt(opensAt), BigInt(closesAt)],
     });
-    const { args, txHash } = await this.sendForEvent(agencyId, data, "ConsultationOpened");
-    return { id: Number(args.id), txHash };
+    return this.sign(agencyId, data);
   }
 
-  async reviseDraft(agencyId: string, id: number, draftHash: Hex, draftURI: string) {
+  signReviseDraft(agencyId: string, id: number, draftHash: Hex, draftURI: string): Promise<SignedTx> {
     const data = encodeFunctionData({
       abi: consultationRegistryAbi,
       functionName: "reviseDraft",
       args: [BigInt(id), draftHash, draftURI],
     });
-    const { args, txHash } = await this.sendForEvent(agencyId, data, "DraftRevised");
-    return { version: Number(args.version), txHash };
+    return this.sign(agencyId, data);
+  }
+
+  async draftOutcome(
+    txHash: Hex,
+  ): Promise<{ status: "success"; id: number; version: number } | { status: "reverted" } | null> {
+    let receipt: Awaited<ReturnType<PublicClient["getTransactionReceipt"]>>;
+    try {
+      receipt = await this.pub.getTransactionReceipt({ hash: txHash });
+    } catch (e) {
+      if ((e as { name?: string }).name === "TransactionReceiptNotFoundError") return null;
+      throw e;
+    }
+    if (receipt.status !== "success") return { status: "reverted" };
+    const [opened] = parseEventLogs({
+      abi: consultationRegistryAbi,
+      eventName: "ConsultationOpened",
+      logs: receipt.logs,
+    });
+    if (opened) return { status: "success", id: Number(opened.args.id), version: 1 };
+    const [revised] = parseEventLogs({
+      abi: consultationRegistryAbi,
+      eventName: "DraftRevised",
+      logs: receipt.logs,
+    });
+    if (revised)
+      return { status: "success", id: Number(revised.args.id), version: Number(revised.args.version) };
+    throw new ChainError(`transaction ${txHash} opened no consultation and revised no draft`);
   }
 
   signAnchor(

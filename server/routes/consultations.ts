@@ -66,12 +66,10 @@ export async function consultationRoutes(fastify: FastifyInstance, { ctx }: Rout
       if (closesAt <= nowS) throw new HttpError(400, "bad_request", "closesAt must be in the future");
       if (closesAt <= opensAt) throw new HttpError(400, "bad_request", "closesAt must be after opensAt");
       const hash = draftHash({ title, summary, sections });
-      const { id, txHash } = await ch.openConsultation(agency, hash, ctx.draftUri(hash), opensAt, closesAt);
-      const now = clock.now();
-      await store.createConsultation(
-        { id, agency, title, summary, opensAt, closesAt, createdAt: now, draftVersion: 1 },
-        { consultationId: id, version: 1, hash, title, summary, sections, txHash, createdAt: now },
-      );
+      // intent written before the broadcast, records after: a crash in between is reconciled (server/drafts.ts)
+      const { id, txHash } = await ctx
+        .needPublisher()
+        .open(agency, { hash, title, summary, sections }, opensAt, closesAt);
       req.log.info({ consultation: id, agency }, "consultation opened");
       return reply.status(201).send({ id, draftHash: hash, draftVersion: 1, txHash });
     },
@@ -143,17 +141,9 @@ export async function consultationRoutes(fastify: FastifyInstance, { ctx }: Rout
       if (clock.now() / 1000 >= c.closesAt) throw new HttpError(409, "closed", "the consultation is closed");
       const { title, summary, sections } = req.body;
       const hash = draftHash({ title, summary, sections });
-      const { version, txHash } = await ctx.needChain().reviseDraft(c.agency, id, hash, ctx.draftUri(hash));
-      await store.addDraft({
-        consultationId: id,
-        version,
-        hash,
-        title,
-        summary,
-        sections,
-        txHash,
-        createdAt: clock.now(),
-      });
+      const { version, txHash } = await ctx
+        .needPublisher()
+        .revise(c.agency, id, { hash, title, summary, sections });
       ctx.forget(id);
       return { id, draftHash: hash, draftVersion: version, txHash };
     },

@@ -10,6 +10,7 @@ import { authenticate, type DevIdp, HttpError, type Identity, type Role, require
 import type { RegistryClient } from "../chain/registry.ts";
 import type { Clock } from "../clock.ts";
 import type { Config } from "../config.ts";
+import type { DraftPublisher } from "../drafts.ts";
 import { type Ingest, keyedHash } from "../ingest.ts";
 import type { ConsultationRecord, DraftRecord, Hex, Store } from "../store/index.ts";
 
@@ -20,6 +21,8 @@ export interface Gopy {
   clock: Clock;
   ingest: Ingest;
   anchorer: Anchorer | null;
+  /** Opens consultations and publishes drafts on chain, crash-safe (null without a chain). */
+  drafts: DraftPublisher | null;
   receiptKey: ReceiptSigningKey;
   devIdp: DevIdp | null;
   metrics: client.Registry;
@@ -69,6 +72,7 @@ export interface RouteContext {
   ): Promise<{ who: Identity; id: number; c: ConsultationRecord; d: DraftRecord }>;
   requireRole(req: FastifyRequest, ...roles: Role[]): Identity;
   needChain(): RegistryClient;
+  needPublisher(): DraftPublisher;
   chainRef(): Promise<ChainRef | null>;
   /** chain id once known (null before the first successful read). */
   cachedChainId(): number | null;
@@ -120,6 +124,10 @@ export function createRouteContext(gopy: Gopy): RouteContext {
     needChain() {
       if (!chain) throw new HttpError(503, "chain_unavailable", "no chain is configured");
       return chain;
+    },
+    needPublisher() {
+      if (!gopy.drafts) throw new HttpError(503, "chain_unavailable", "no chain is configured");
+      return gopy.drafts;
     },
     async chainRef() {
       if (!chain) return null;

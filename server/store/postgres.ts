@@ -1,13 +1,25 @@
 /** PostgreSQL store through pg. Several service instances may share one database; one of them anchors (advisory lock). */
 import pg from "pg";
-import { backlogFrom, checkLogSize, consultationFrom, draftFrom, entryFrom, intentFrom } from "./rows.ts";
+import {
+  backlogFrom,
+  checkLogSize,
+  consultationFrom,
+  draftFrom,
+  draftIntentFrom,
+  entryFrom,
+  intentFrom,
+  recordsOfDraftIntent,
+} from "./rows.ts";
 import {
   type AnchorIntent,
   type BacklogInfo,
   type ConsultationRecord,
+  type DraftIntent,
+  type DraftOutcome,
   type DraftRecord,
   type EntryRecord,
   type Hex,
+  type NewDraftIntent,
   type NewEntry,
   type NewIntent,
   type NodeId,
@@ -93,6 +105,23 @@ const MIGRATIONS: string[] = [
      created_at BIGINT NOT NULL
    );
    CREATE INDEX intents_consultation ON intents (consultation_id, status);`,
+  `CREATE TABLE draft_intents (
+     id BIGSERIAL PRIMARY KEY,
+     kind TEXT NOT NULL,
+     consultation_id BIGINT,
+     agency TEXT NOT NULL,
+     draft_hash TEXT NOT NULL,
+     title TEXT NOT NULL,
+     summary TEXT NOT NULL,
+     sections JSONB NOT NULL,
+     opens_at BIGINT,
+     closes_at BIGINT,
+     tx_hash TEXT NOT NULL,
+     raw_tx TEXT NOT NULL,
+     status TEXT NOT NULL DEFAULT 'pending',
+     created_at BIGINT NOT NULL
+   );
+   CREATE INDEX draft_intents_status ON draft_intents (status);`,
 ];
 
 export class PostgresStore implements Store {
@@ -162,14 +191,20 @@ export class PostgresStore implements Store {
     c: Omit<ConsultationRecord, "treeSize" | "anchoredSize" | "tally">,
     draft: DraftRecord,
   ): Promise<void> {
-    await this.tx(async (cl) => {
-      await cl.query(
-        `INSERT INTO consultations (id, agency, title, summary, opens_at, closes_at, created_at, draft_version)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [c.id, c.agency, c.title, c.summary, c.opensAt, c.closesAt, c.createdAt, c.draftVersion],
-      );
-      await this.insertDraft(cl, draft);
-    });
+    await this.tx((cl) => this.insertConsultation(cl, c, draft));
+  }
+
+  private async insertConsultation(
+    cl: pg.PoolClient,
+    c: Omit<ConsultationRecord, "treeSize" | "anchoredSize" | "tally">,
+    draft: DraftRecord,
+  ): Promise<void> {
+    await cl.query(
+      `INSERT INTO consultations (id, agency, title, summary, opens_at, closes_at, created_at, draft_version)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [c.id, c.agency, c.title, c.summary, c.opensAt, c.closesAt, c.createdAt, c.draftVersion],
+    );
+    await this.insertDraft(cl, draft);
   }
 
   private async insertDraft(c: pg.PoolClient, d: DraftRecord): Promise<void> {
@@ -200,15 +235,69 @@ export class PostgresStore implements Store {
   }
 
   async addDraft(draft: DraftRecord): Promise<void> {
-    await this.tx(async (c) => {
-      await this.insertDraft(c, draft);
-      await c.query("UPDATE consultations SET draft_version = $1, title = $2, summary = $3 WHERE id = $4", [
-        draft.version,
-        draft.title,
-        draft.summary,
-        draft.consultationId,
+    await this.tx((c) => this.insertDraftVersion(c, draft));
+  }
+
+  private async insertDraftVersion(c: pg.PoolClient, draft: DraftRecord): Promise<void> {
+    await this.insertDraft(c, draft);
+    await c.query("UPDATE consultations SET draft_version = $1, title = $2, summary = $3 WHERE id = $4", [
+      draft.version,
+      draft.title,
+      draft.summary,
+      draft.consultationId,
+    ]);
+  }
+
+  async addDraftIntent(i: NewDraftIntent): Promise<number> {
+    const r = await this.pool.query(
+      `INSERT INTO draft_intents (kind, consultation_id, agency, draft_hash, title, summary, sections, opens_at,
+                                  closes_at, tx_hash, raw_tx, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
+      [
+        i.kind,
+        i.consultationId,
+        i.agency,
+        i.hash,
+        i.title,
+        i.summary,
+        JSON.stringify(i.sections),
+        i.opensAt,
+        i.closesAt,
+        i.txHash,
+        i.rawTx,
+        i.createdAt,
+      ],
+    );
+    return Number(r.rows[0].id);
+  }
+
+  async pendingDraftIntents(): Promise<DraftIntent[]> {
+    const r = await this.pool.query("SELECT * FROM draft_intents WHERE status = 'pending' ORDER BY id");
+    return r.rows.map(draftIntentFrom);
+  }
+
+  async completeDraftIntent(id: number, outcome: DraftOutcome): Promise<boolean> {
+    return this.tx(async (c) => {
+      // the row lock makes completion idempotent across instances (a request and a reconciler may race)
+      const r = await c.query("SELECT * FROM draft_intents WHERE id = $1 FOR UPDATE", [id]);
+      if (!r.rows[0]) throw new Error(`draft intent ${id} does not exist`);
+      const intent = draftIntentFrom(r.rows[0]);
+      if (intent.status === "done") return false;
+      const { consultation, draft } = recordsOfDraftIntent(intent, outcome);
+      if (consultation) await this.insertConsultation(c, consultation, draft);
+      else await this.insertDraftVersion(c, draft);
+      await c.query("UPDATE draft_intents SET status = 'done', consultation_id = $1 WHERE id = $2", [
+        outcome.consultationId,
+        id,
       ]);
+      return true;
     });
+  }
+
+  async failDraftIntent(id: number): Promise<void> {
+    await this.pool.query("UPDATE draft_intents SET status = 'failed' WHERE id = $1 AND status = 'pending'", [
+      id,
+    ]);
   }
 
   async getDraft(consultationId: number, version?: number): Promise<DraftRecord | null> {

@@ -8,6 +8,8 @@ import type {
   AnchorIntent,
   BacklogInfo,
   ConsultationRecord,
+  DraftIntent,
+  DraftOutcome,
   DraftRecord,
   EntryRecord,
   Hex,
@@ -103,4 +105,60 @@ export function checkLogSize(consultationId: number, row: Row | undefined, expec
   if (Number(row.tree_size) !== expectedSize) {
     throw new StoreConflictError(`log size is ${row.tree_size}, expected ${expectedSize}`);
   }
+}
+
+export function draftIntentFrom(r: Row): DraftIntent {
+  return {
+    id: Number(r.id),
+    kind: String(r.kind) as DraftIntent["kind"],
+    consultationId: numOrNull(r.consultation_id),
+    agency: String(r.agency),
+    hash: String(r.draft_hash) as Hex,
+    title: String(r.title),
+    summary: String(r.summary),
+    sections: (typeof r.sections === "string"
+      ? JSON.parse(r.sections)
+      : r.sections) as DraftRecord["sections"],
+    opensAt: numOrNull(r.opens_at),
+    closesAt: numOrNull(r.closes_at),
+    txHash: String(r.tx_hash) as Hex,
+    rawTx: String(r.raw_tx) as Hex,
+    status: String(r.status) as DraftIntent["status"],
+    createdAt: Number(r.created_at),
+  };
+}
+
+/** The records a mined draft intent makes: the consultation (for "open") and the draft version. */
+export function recordsOfDraftIntent(
+  i: DraftIntent,
+  o: DraftOutcome,
+): {
+  consultation: Omit<ConsultationRecord, "treeSize" | "anchoredSize" | "tally"> | null;
+  draft: DraftRecord;
+} {
+  const draft: DraftRecord = {
+    consultationId: o.consultationId,
+    version: o.version,
+    hash: i.hash,
+    title: i.title,
+    summary: i.summary,
+    sections: i.sections,
+    txHash: i.txHash,
+    createdAt: o.at,
+  };
+  if (i.kind === "revise") return { consultation: null, draft };
+  if (i.opensAt === null || i.closesAt === null) throw new Error(`draft intent ${i.id} has no schedule`);
+  return {
+    consultation: {
+      id: o.consultationId,
+      agency: i.agency,
+      title: i.title,
+      summary: i.summary,
+      opensAt: i.opensAt,
+      closesAt: i.closesAt,
+      createdAt: o.at,
+      draftVersion: o.version,
+    },
+    draft,
+  };
 }

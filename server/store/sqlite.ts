@@ -8,17 +8,22 @@ import {
   checkLogSize,
   consultationFrom,
   draftFrom,
+  draftIntentFrom,
   entryFrom,
   intentFrom,
   type Row,
+  recordsOfDraftIntent,
 } from "./rows.ts";
 import {
   type AnchorIntent,
   type BacklogInfo,
   type ConsultationRecord,
+  type DraftIntent,
+  type DraftOutcome,
   type DraftRecord,
   type EntryRecord,
   type Hex,
+  type NewDraftIntent,
   type NewEntry,
   type NewIntent,
   type NodeId,
@@ -104,6 +109,23 @@ const MIGRATIONS: string[] = [
      created_at INTEGER NOT NULL
    ) STRICT;
    CREATE INDEX intents_consultation ON intents (consultation_id, status);`,
+  `CREATE TABLE draft_intents (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     kind TEXT NOT NULL,
+     consultation_id INTEGER,
+     agency TEXT NOT NULL,
+     draft_hash TEXT NOT NULL,
+     title TEXT NOT NULL,
+     summary TEXT NOT NULL,
+     sections TEXT NOT NULL,
+     opens_at INTEGER,
+     closes_at INTEGER,
+     tx_hash TEXT NOT NULL,
+     raw_tx TEXT NOT NULL,
+     status TEXT NOT NULL DEFAULT 'pending',
+     created_at INTEGER NOT NULL
+   ) STRICT;
+   CREATE INDEX draft_intents_status ON draft_intents (status);`,
 ];
 
 export class SqliteStore implements Store {
@@ -179,13 +201,18 @@ export class SqliteStore implements Store {
     c: Omit<ConsultationRecord, "treeSize" | "anchoredSize" | "tally">,
     draft: DraftRecord,
   ): Promise<void> {
-    this.tx(() => {
-      this.q(
-        `INSERT INTO consultations (id, agency, title, summary, opens_at, closes_at, created_at, draft_version)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(c.id, c.agency, c.title, c.summary, c.opensAt, c.closesAt, c.createdAt, c.draftVersion);
-      this.insertDraft(draft);
-    });
+    this.tx(() => this.insertConsultation(c, draft));
+  }
+
+  private insertConsultation(
+    c: Omit<ConsultationRecord, "treeSize" | "anchoredSize" | "tally">,
+    draft: DraftRecord,
+  ): void {
+    this.q(
+      `INSERT INTO consultations (id, agency, title, summary, opens_at, closes_at, created_at, draft_version)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(c.id, c.agency, c.title, c.summary, c.opensAt, c.closesAt, c.createdAt, c.draftVersion);
+    this.insertDraft(draft);
   }
 
   private insertDraft(d: DraftRecord): void {
@@ -216,15 +243,66 @@ export class SqliteStore implements Store {
   }
 
   async addDraft(draft: DraftRecord): Promise<void> {
-    this.tx(() => {
-      this.insertDraft(draft);
-      this.q("UPDATE consultations SET draft_version = ?, title = ?, summary = ? WHERE id = ?").run(
-        draft.version,
-        draft.title,
-        draft.summary,
-        draft.consultationId,
+    this.tx(() => this.insertDraftVersion(draft));
+  }
+
+  private insertDraftVersion(draft: DraftRecord): void {
+    this.insertDraft(draft);
+    this.q("UPDATE consultations SET draft_version = ?, title = ?, summary = ? WHERE id = ?").run(
+      draft.version,
+      draft.title,
+      draft.summary,
+      draft.consultationId,
+    );
+  }
+
+  async addDraftIntent(i: NewDraftIntent): Promise<number> {
+    const r = this.q(
+      `INSERT INTO draft_intents (kind, consultation_id, agency, draft_hash, title, summary, sections, opens_at,
+                                  closes_at, tx_hash, raw_tx, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+    ).get(
+      i.kind,
+      i.consultationId,
+      i.agency,
+      i.hash,
+      i.title,
+      i.summary,
+      JSON.stringify(i.sections),
+      i.opensAt,
+      i.closesAt,
+      i.txHash,
+      i.rawTx,
+      i.createdAt,
+    ) as Row;
+    return Number(r.id);
+  }
+
+  async pendingDraftIntents(): Promise<DraftIntent[]> {
+    return (this.q("SELECT * FROM draft_intents WHERE status = 'pending' ORDER BY id").all() as Row[]).map(
+      draftIntentFrom,
+    );
+  }
+
+  async completeDraftIntent(id: number, outcome: DraftOutcome): Promise<boolean> {
+    return this.tx(() => {
+      const r = this.q("SELECT * FROM draft_intents WHERE id = ?").get(id) as Row | undefined;
+      if (!r) throw new Error(`draft intent ${id} does not exist`);
+      const intent = draftIntentFrom(r);
+      if (intent.status === "done") return false;
+      const { consultation, draft } = recordsOfDraftIntent(intent, outcome);
+      if (consultation) this.insertConsultation(consultation, draft);
+      else this.insertDraftVersion(draft);
+      this.q("UPDATE draft_intents SET status = 'done', consultation_id = ? WHERE id = ?").run(
+        outcome.consultationId,
+        id,
       );
+      return true;
     });
+  }
+
+  async failDraftIntent(id: number): Promise<void> {
+    this.q("UPDATE draft_intents SET status = 'failed' WHERE id = ? AND status = 'pending'").run(id);
   }
 
   async getDraft(consultationId: number, version?: number): Promise<DraftRecord | null> {

@@ -120,6 +120,40 @@ export interface AnchorIntent {
 
 export type NewIntent = Omit<AnchorIntent, "id" | "status" | "blockNumber" | "anchoredAt" | "gasUsed">;
 
+/**
+ * A consultation opening (openConsultation) or a new draft version (reviseDraft) written BEFORE its transaction is
+ * broadcast, so a crash between the broadcast and the database write leaves nothing on chain the service does not
+ * know: at start-up (and every anchoring round) pending intents are reconciled with the chain.
+ */
+export interface DraftIntent {
+  id: number;
+  kind: "open" | "revise";
+  /** The consultation revised; null for "open" (the chain assigns the id, read from the ConsultationOpened event). */
+  consultationId: number | null;
+  agency: string;
+  hash: Hex;
+  title: string;
+  summary: string;
+  sections: DraftRecord["sections"];
+  /** Unix seconds ("open" only). */
+  opensAt: number | null;
+  closesAt: number | null;
+  txHash: Hex;
+  rawTx: Hex;
+  status: "pending" | "done" | "failed";
+  createdAt: number;
+}
+
+export type NewDraftIntent = Omit<DraftIntent, "id" | "status">;
+
+/** What the chain says about a mined draft intent: the consultation id and the draft version of its event. */
+export interface DraftOutcome {
+  consultationId: number;
+  version: number;
+  /** Time (ms) the records are stamped with. */
+  at: number;
+}
+
 export class StoreConflictError extends Error {
   constructor(message: string) {
     super(message);
@@ -177,6 +211,17 @@ export interface Store {
   getIdempotent(idempotencyKey: string): Promise<string | null>;
   /** Receipts of one subject key, oldest first. */
   receiptsFor(subjectKey: string): Promise<string[]>;
+
+  addDraftIntent(intent: NewDraftIntent): Promise<number>;
+  /** Pending draft intents, oldest first. */
+  pendingDraftIntents(): Promise<DraftIntent[]>;
+  /**
+   * In one transaction: stores what a mined draft intent made (the consultation and its first draft, or the new
+   * draft version) and marks it done. Idempotent: returns false, writing nothing, when it is already done. A failed
+   * intent is completed too (the chain is the truth: it was mined after all).
+   */
+  completeDraftIntent(id: number, outcome: DraftOutcome): Promise<boolean>;
+  failDraftIntent(id: number): Promise<void>;
 
   addIntent(intent: NewIntent): Promise<number>;
   /** Pending intents, oldest first. */

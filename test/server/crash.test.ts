@@ -2,78 +2,15 @@
  * Crash safety: the service runs as a child process and is SIGKILLed during ingest and during anchoring, several
  * times. After restarts, no acknowledged opinion is missing, none is duplicated, and the log matches the chain.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { join } from "node:path";
 import { expect } from "chai";
 import pg from "pg";
 import { createPublicClient, type Hex, http } from "viem";
 import { consultationRegistryAbi } from "../../contracts/ConsultationRegistry.abi.ts";
 import { MerkleLog, type Receipt } from "../../protocol/index.ts";
-import {
-  type DevNode,
-  deployRegistry,
-  freePort,
-  makeAgency,
-  startHardhatNode,
-} from "../../server/chain/devnet.ts";
+import { type DevNode, deployRegistry, makeAgency, startHardhatNode } from "../../server/chain/devnet.ts";
 import { PostgresStore, SqliteStore, type Store } from "../../server/store/index.ts";
-import { DRAFT, tmpSqlite } from "./helpers.ts";
-
-const ROOT = join(import.meta.dirname, "..", "..");
-
-async function rpc(url: string, method: string, params: unknown[] = []): Promise<unknown> {
-  const r = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-  });
-  const j = (await r.json()) as { result?: unknown; error?: { message: string } };
-  if (j.error) throw new Error(`${method}: ${j.error.message}`);
-  return j.result;
-}
-
-interface Service {
-  child: ChildProcess;
-  base: string;
-}
-
-async function startService(env: Record<string, string>): Promise<Service> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [join(ROOT, "server/main.ts")], {
-    cwd: ROOT,
-    env: { ...process.env, ...env, PORT: String(port) },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  child.stderr?.on("data", (d: Buffer) => {
-    out += d.toString();
-  });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`service did not start: ${out}`)), 30_000);
-    child.stdout?.on("data", (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('"gopy":"listening"')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`service exited ${code}: ${out}`));
-    });
-  });
-  child.removeAllListeners("exit");
-  return { child, base: `http://127.0.0.1:${port}` };
-}
-
-function kill(s: Service): Promise<void> {
-  return new Promise((resolve) => {
-    if (s.child.exitCode !== null || s.child.signalCode !== null) return resolve();
-    s.child.once("exit", () => resolve());
-    s.child.kill("SIGKILL");
-  });
-}
+import { DRAFT, kill, rpc, type Service, startService, tmpSqlite } from "./helpers.ts";
 
 const pgUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
 const backends: ("sqlite" | "postgres")[] = pgUrl ? ["sqlite", "postgres"] : ["sqlite"];

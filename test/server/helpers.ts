@@ -1,4 +1,5 @@
 /** Shared test fixtures: one real local Hardhat node per mocha process, a deployed registry, agencies, configs. */
+import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -6,7 +7,13 @@ import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { Hex } from "viem";
 import { type AppDeps, buildApp } from "../../server/app.ts";
-import { type DevNode, deployRegistry, makeAgency, startHardhatNode } from "../../server/chain/devnet.ts";
+import {
+  type DevNode,
+  deployRegistry,
+  freePort,
+  makeAgency,
+  startHardhatNode,
+} from "../../server/chain/devnet.ts";
 import { type Config, loadConfig } from "../../server/config.ts";
 
 export interface TestChain {
@@ -119,4 +126,62 @@ export async function openConsultation(
   });
   if (r.statusCode !== 201) throw new Error(`open: ${r.statusCode} ${r.body}`);
   return (r.json() as { id: number }).id;
+}
+
+const ROOT = join(import.meta.dirname, "..", "..");
+
+/** One JSON-RPC call (Hardhat test methods: evm_mine, evm_setAutomine, hardhat_dropTransaction…). */
+export async function rpc(url: string, method: string, params: unknown[] = []): Promise<unknown> {
+  const r = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+  });
+  const j = (await r.json()) as { result?: unknown; error?: { message: string } };
+  if (j.error) throw new Error(`${method}: ${j.error.message}`);
+  return j.result;
+}
+
+/** The service as a child process (`node server/main.ts`), for crash tests. */
+export interface Service {
+  child: ChildProcess;
+  base: string;
+}
+
+export async function startService(env: Record<string, string>): Promise<Service> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(ROOT, "server/main.ts")], {
+    cwd: ROOT,
+    env: { ...process.env, ...env, PORT: String(port) },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stderr?.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`service did not start: ${out}`)), 30_000);
+    child.stdout?.on("data", (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('"gopy":"listening"')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`service exited ${code}: ${out}`));
+    });
+  });
+  child.removeAllListeners("exit");
+  return { child, base: `http://127.0.0.1:${port}` };
+}
+
+/** SIGKILL, and wait for the exit. */
+export function kill(s: Service): Promise<void> {
+  return new Promise((resolve) => {
+    if (s.child.exitCode !== null || s.child.signalCode !== null) return resolve();
+    s.child.once("exit", () => resolve());
+    s.child.kill("SIGKILL");
+  });
 }

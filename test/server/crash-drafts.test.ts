@@ -1,0 +1,232 @@
+/**
+ * No orphan consultations: the service is SIGKILLed after it broadcast openConsultation / reviseDraft and before it
+ * stored the result (the chain does not mine while the service waits). Whether the transaction is mined while the
+ * service is down or dropped from the pool, after a restart the chain and the database agree: the consultation (or
+ * draft version) the chain has is served, with the id and version the chain assigned, and nothing is opened twice.
+ */
+import { randomBytes } from "node:crypto";
+import { expect } from "chai";
+import pg from "pg";
+import { createPublicClient, type Hex, http, parseEventLogs } from "viem";
+import { consultationRegistryAbi } from "../../contracts/ConsultationRegistry.abi.ts";
+import { draftHash } from "../../protocol/index.ts";
+import { type DevNode, deployRegistry, makeAgency, startHardhatNode } from "../../server/chain/devnet.ts";
+import { type DraftIntent, PostgresStore, SqliteStore, type Store } from "../../server/store/index.ts";
+import { DRAFT, kill, rpc, type Service, startService, tmpSqlite } from "./helpers.ts";
+
+const pgUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
+const backends: ("sqlite" | "postgres")[] = pgUrl ? ["sqlite", "postgres"] : ["sqlite"];
+
+for (const backend of backends) {
+  describe(`no orphan consultations (SIGKILL between broadcast and store write, ${backend})`, function () {
+    this.timeout(180_000);
+    let node: DevNode;
+    let env: Record<string, string>;
+    let registry: Hex;
+    let sqlite: string;
+    let svc: Service | null = null;
+    const schema = `gopy_orphan_${process.pid}_${Date.now() % 1_000_000}`;
+    const openStore = (): Store =>
+      backend === "sqlite" ? new SqliteStore(sqlite) : new PostgresStore(pgUrl!, schema);
+    const withStore = async <T>(fn: (s: Store) => Promise<T>): Promise<T> => {
+      const s = openStore();
+      try {
+        await s.migrate();
+        return await fn(s);
+      } finally {
+        await s.close();
+      }
+    };
+
+    before(async () => {
+      node = await startHardhatNode({ unref: true });
+      process.once("exit", () => node.process.kill("SIGKILL"));
+      registry = await deployRegistry(node.url);
+      sqlite = tmpSqlite();
+      env = {
+        NODE_ENV: "test",
+        HOST: "127.0.0.1",
+        LOG_LEVEL: "warn",
+        SQLITE_PATH: sqlite,
+        ...(backend === "postgres" ? { DATABASE_URL: pgUrl!, DATABASE_SCHEMA: schema } : {}),
+        PSEUDONYM_SECRET: randomBytes(32).toString("hex"),
+        RECEIPT_KEY_SEED: randomBytes(32).toString("hex"),
+        DEV_IDP: "true",
+        ANCHOR_INTERVAL: "150ms",
+        TX_TIMEOUT: "120",
+        RPC_URL: node.url,
+        REGISTRY_ADDRESS: registry,
+        AGENCIES: JSON.stringify({ "bo-tu-phap": await makeAgency(node.url, registry, 1, 3) }),
+      };
+    });
+    afterEach(async () => {
+      await rpc(node.url, "evm_setAutomine", [true]).catch(() => {});
+    });
+    after(async () => {
+      if (svc) await kill(svc);
+      await node?.stop();
+      if (backend === "postgres") {
+        const c = new pg.Client({ connectionString: pgUrl });
+        await c.connect();
+        await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+        await c.end();
+      }
+    });
+
+    const pub = () => createPublicClient({ transport: http(node.url) });
+    const count = async () =>
+      Number(
+        await pub().readContract({
+          address: registry,
+          abi: consultationRegistryAbi,
+          functionName: "consultationCount",
+        }),
+      );
+    const agencyToken = async (base: string) => {
+      const r = await fetch(`${base}/api/dev/token`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ sub: "can-bo-orphan", role: "agency", agency: "bo-tu-phap" }),
+      });
+      return ((await r.json()) as { token: string }).token;
+    };
+
+    /**
+     * Sends the request with mining off, waits for the service's intent, SIGKILLs the service (the request never
+     * completes), then mines the block or drops the transaction.
+     */
+    async function crashAfterBroadcast(
+      send: (base: string, token: string) => Promise<Response>,
+      then: "mine" | "drop",
+    ): Promise<DraftIntent> {
+      svc = await startService(env);
+      const token = await agencyToken(svc.base);
+      await rpc(node.url, "evm_setAutomine", [false]);
+      const answered = send(svc.base, token).then(
+        (r) => r.status,
+        () => null,
+      );
+      let intent: DraftIntent | undefined;
+      for (let i = 0; i < 300 && !intent; i++) {
+        intent = (await withStore((s) => s.pendingDraftIntents()))[0];
+        if (!intent) await new Promise((r) => setTimeout(r, 100));
+      }
+      if (!intent) throw new Error("no pending draft intent");
+      // broadcast happens right after the intent is written: wait until the node has it
+      for (let i = 0; i < 100; i++) {
+        const known = await rpc(node.url, "eth_getTransactionByHash", [intent.txHash]);
+        if (known) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await kill(svc);
+      expect(await answered).to.equal(null); // the request died with the service: never acknowledged
+      if (then === "mine") await rpc(node.url, "evm_mine");
+      else expect(await rpc(node.url, "hardhat_dropTransaction", [intent.txHash])).to.equal(true);
+      await rpc(node.url, "evm_setAutomine", [true]);
+      return intent;
+    }
+
+    async function waitFor<T>(fn: () => Promise<T | null>): Promise<T> {
+      for (let i = 0; i < 300; i++) {
+        const v = await fn();
+        if (v !== null) return v;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error("timed out");
+    }
+
+    const detail = (base: string, id: number) =>
+      waitFor(async () => {
+        const r = await fetch(`${base}/api/consultations/${id}`);
+        return r.status === 200
+          ? ((await r.json()) as {
+              id: number;
+              agency: string;
+              title: string;
+              draft: { version: number; hash: Hex };
+            })
+          : null;
+      });
+
+    const openBody = (title: string) => {
+      const now = Math.floor(Date.now() / 1000);
+      return JSON.stringify({ ...DRAFT, title, opensAt: now, closesAt: now + 3600 });
+    };
+    const open = (title: string) => (base: string, token: string) =>
+      fetch(`${base}/api/consultations`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: openBody(title),
+      });
+
+    it("stores a consultation whose opening was mined while the service was down", async () => {
+      const before = await count();
+      const intent = await crashAfterBroadcast(open("Mined while down"), "mine");
+      expect(await count()).to.equal(before + 1);
+      const receipt = await pub().getTransactionReceipt({ hash: intent.txHash });
+      const [ev] = parseEventLogs({
+        abi: consultationRegistryAbi,
+        eventName: "ConsultationOpened",
+        logs: receipt.logs,
+      });
+      const id = Number(ev!.args.id);
+      // the gap this closes: on chain, not in the database
+      expect(await withStore((s) => s.getConsultation(id))).to.equal(null);
+
+      svc = await startService(env);
+      const c = await detail(svc.base, id);
+      expect(c.title).to.equal("Mined while down");
+      expect(c.agency).to.equal("bo-tu-phap");
+      expect(c.draft.version).to.equal(1);
+      expect(c.draft.hash).to.equal(ev!.args.draftHash);
+      expect(c.draft.hash).to.equal(draftHash({ ...DRAFT, title: "Mined while down" }));
+      expect(await withStore((s) => s.pendingDraftIntents())).to.deep.equal([]);
+      await kill(svc);
+    });
+
+    it("re-sends an opening dropped from the pool while the service was down, and opens it once", async () => {
+      const before = await count();
+      const intent = await crashAfterBroadcast(open("Dropped while down"), "drop");
+      expect(await count()).to.equal(before);
+      svc = await startService(env);
+      const id = before + 1;
+      const c = await detail(svc.base, id);
+      expect(c.title).to.equal("Dropped while down");
+      const d = await withStore((s) => s.getDraft(id));
+      expect(d?.txHash).to.equal(intent.txHash); // the very bytes signed before the crash
+      expect(await count()).to.equal(before + 1);
+      expect(await withStore((s) => s.pendingDraftIntents())).to.deep.equal([]);
+      await kill(svc);
+    });
+
+    it("stores a draft revision mined while the service was down", async () => {
+      const id = await count(); // the consultation of the previous test
+      const revised = { ...DRAFT, title: "Revised while down" };
+      await crashAfterBroadcast(
+        (base, token) =>
+          fetch(`${base}/api/consultations/${id}/draft`, {
+            method: "PUT",
+            headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+            body: JSON.stringify(revised),
+          }),
+        "mine",
+      );
+      expect((await withStore((s) => s.getDraft(id)))?.version).to.equal(1);
+      svc = await startService(env);
+      const c = await waitFor(async () => {
+        const r = (await detail(svc!.base, id)) ?? null;
+        return r && r.draft.version === 2 ? r : null;
+      });
+      expect(c.title).to.equal("Revised while down");
+      expect(c.draft.hash).to.equal(draftHash(revised));
+      const onChain = await pub().readContract({
+        address: registry,
+        abi: consultationRegistryAbi,
+        functionName: "consultation",
+        args: [BigInt(id)],
+      });
+      expect(onChain.draftHash).to.equal(c.draft.hash);
+      await kill(svc);
+    });
+  });
+}
