@@ -1,13 +1,14 @@
 /**
  * Several service instances on one PostgreSQL database: concurrent appends through both never interleave a log,
- * and exactly one instance anchors (advisory lock).
+ * `replaces` stays a correct chain when one citizen's opinions race through both, and exactly one instance anchors
+ * (advisory lock).
  */
 import { expect } from "chai";
 import type { FastifyInstance } from "fastify";
 import pg from "pg";
 import { createPublicClient, http } from "viem";
 import { consultationRegistryAbi } from "../../contracts/ConsultationRegistry.abi.ts";
-import { type Receipt, verifyInclusion } from "../../protocol/index.ts";
+import { decodeEntry, type OpinionEntry, type Receipt, verifyInclusion } from "../../protocol/index.ts";
 import { loadConfig } from "../../server/config.ts";
 import { devToken, openConsultation, testApp, testChain, testEnv } from "./helpers.ts";
 
@@ -87,5 +88,34 @@ describe("PostgreSQL: two service instances", function () {
     // the anchoring lock is held by exactly one of the two stores
     const held = [await a.gopy.store.tryAnchorLock(), await b.gopy.store.tryAnchorLock()];
     expect(held.filter(Boolean)).to.have.length(1);
+  });
+
+  it("chains `replaces` correctly when one citizen's opinions race through both instances", async () => {
+    const agency = await devToken(a, "officer-replaces", "agency", "bo-tu-phap");
+    const id = await openConsultation(a, agency);
+    const tokens = [await devToken(a, "one-citizen"), await devToken(b, "one-citizen")];
+    const n = 40;
+    const rs = await Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        [a, b][i % 2]!.inject({
+          method: "POST",
+          url: `/api/consultations/${id}/opinions`,
+          headers: { authorization: `Bearer ${tokens[i % 2]}` },
+          payload: { section: "dieu-2", stance: i % 3 === 0 ? "disagree" : "agree", text: `lần ${i}` },
+        }),
+      ),
+    );
+    for (const r of rs) expect(r.statusCode, r.body).to.equal(201);
+    const entries = (
+      await a.inject({ method: "GET", url: `/api/consultations/${id}/log/entries?start=0&end=${n}` })
+    ).json().entries as { index: number; leaf: string }[];
+    expect(entries).to.have.length(n);
+    // every opinion replaces exactly the one before it in the log (the same author, the same section)
+    let previous: number | null = null;
+    for (const e of entries) {
+      const entry = decodeEntry(e.leaf) as OpinionEntry;
+      expect(entry.replaces, `entry ${e.index}`).to.equal(previous);
+      previous = e.index;
+    }
   });
 });
