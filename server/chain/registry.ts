@@ -217,13 +217,8 @@ export class ViemRegistry implements RegistryClient {
   async draftOutcome(
     txHash: Hex,
   ): Promise<{ status: "success"; id: number; version: number } | { status: "reverted" } | null> {
-    let receipt: Awaited<ReturnType<PublicClient["getTransactionReceipt"]>>;
-    try {
-      receipt = await this.pub.getTransactionReceipt({ hash: txHash });
-    } catch (e) {
-      if ((e as { name?: string }).name === "TransactionReceiptNotFoundError") return null;
-      throw e;
-    }
+    const receipt = await this.receipt(txHash);
+    if (!receipt) return null;
     if (receipt.status !== "success") return { status: "reverted" };
     const [opened] = parseEventLogs({
       abi: consultationRegistryAbi,
@@ -269,14 +264,21 @@ export class ViemRegistry implements RegistryClient {
     await this.pub.sendRawTransaction({ serializedTransaction: rawTx });
   }
 
-  async outcome(txHash: Hex): Promise<TxOutcome | null> {
-    let receipt: Awaited<ReturnType<PublicClient["getTransactionReceipt"]>>;
+  /** The receipt of a mined transaction; null when not mined. */
+  private async receipt(
+    txHash: Hex,
+  ): Promise<Awaited<ReturnType<PublicClient["getTransactionReceipt"]>> | null> {
     try {
-      receipt = await this.pub.getTransactionReceipt({ hash: txHash });
+      return await this.pub.getTransactionReceipt({ hash: txHash });
     } catch (e) {
       if ((e as { name?: string }).name === "TransactionReceiptNotFoundError") return null;
       throw e;
     }
+  }
+
+  async outcome(txHash: Hex): Promise<TxOutcome | null> {
+    const receipt = await this.receipt(txHash);
+    if (!receipt) return null;
     const block = await this.pub.getBlock({ blockNumber: receipt.blockNumber });
     return {
       status: receipt.status,

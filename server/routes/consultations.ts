@@ -39,10 +39,10 @@ export async function consultationRoutes(fastify: FastifyInstance, { ctx }: Rout
   app.post(
     "/api/consultations",
     {
-      ...authRoute,
+      ...authRoute(),
       config: ctx.rl,
       schema: {
-        ...authRoute.schema,
+        ...authRoute().schema,
         summary: "Open a consultation (agency)",
         body: S.CreateConsultationBody,
         response: { 201: S.DraftCreated, ...S.errors },
@@ -126,10 +126,10 @@ export async function consultationRoutes(fastify: FastifyInstance, { ctx }: Rout
   app.put(
     "/api/consultations/:id/draft",
     {
-      ...authRoute,
+      ...authRoute(),
       config: ctx.rl,
       schema: {
-        ...authRoute.schema,
+        ...authRoute().schema,
         summary: "Publish a new draft version (agency)",
         params: S.IdParams,
         body: S.DraftBody,
@@ -152,10 +152,10 @@ export async function consultationRoutes(fastify: FastifyInstance, { ctx }: Rout
   app.post(
     "/api/consultations/:id/close",
     {
-      ...authRoute,
+      ...authRoute(),
       config: ctx.rl,
       schema: {
-        ...authRoute.schema,
+        ...authRoute().schema,
         summary: "Close (agency, after closesAt): anchor the final head and publish the tally",
         params: S.IdParams,
         body: S.EmptyBody,

@@ -53,8 +53,14 @@ export interface ChainRef {
   rpcUrl?: string;
 }
 
-/** Route options of every authenticated route (bearer token, documented in OpenAPI). */
-export const authRoute = { preHandler: [authenticate], schema: { security: [{ bearer: [] }] } };
+/**
+ * Route options of an authenticated route (bearer token, documented in OpenAPI). A fresh object per route: plugins
+ * such as @fastify/rate-limit push their hooks onto the route's preHandler array, so sharing one array would hand a
+ * route (or another app in the same process) the hooks of others.
+ */
+export function authRoute() {
+  return { preHandler: [authenticate], schema: { security: [{ bearer: [] as string[] }] } };
+}
 
 export interface RouteContext {
   gopy: Gopy;

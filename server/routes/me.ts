@@ -10,9 +10,9 @@ export async function meRoutes(fastify: FastifyInstance, { ctx }: RouteOptions):
   app.get(
     "/api/me/opinions",
     {
-      ...authRoute,
+      ...authRoute(),
       schema: {
-        ...authRoute.schema,
+        ...authRoute().schema,
         summary: "The signed-in citizen's receipts",
         response: { 200: S.ReceiptList, ...S.errors },
       },

@@ -12,10 +12,10 @@ export async function moderationRoutes(fastify: FastifyInstance, { ctx }: RouteO
   app.post(
     "/api/consultations/:id/entries/:index/withhold",
     {
-      ...authRoute,
+      ...authRoute(),
       config: ctx.rl,
       schema: {
-        ...authRoute.schema,
+        ...authRoute().schema,
         summary: "Withhold an opinion's text (agency): appends a moderation entry",
         params: S.EntryParams,
         body: S.WithholdBody,

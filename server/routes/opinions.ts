@@ -18,10 +18,10 @@ export async function opinionRoutes(fastify: FastifyInstance, { ctx }: RouteOpti
   app.post(
     "/api/consultations/:id/opinions",
     {
-      ...authRoute,
+      ...authRoute(),
       config: ctx.rl,
       schema: {
-        ...authRoute.schema,
+        ...authRoute().schema,
         summary: "Give an opinion (citizen); returns the signed receipt",
         params: S.IdParams,
         headers: S.IdempotencyHeaders,
@@ -79,11 +79,11 @@ export async function opinionRoutes(fastify: FastifyInstance, { ctx }: RouteOpti
   app.post(
     "/api/consultations/:id/opinions/import",
     {
-      ...authRoute,
+      ...authRoute(),
       config: ctx.rl,
       bodyLimit: config.importBodyLimit,
       schema: {
-        ...authRoute.schema,
+        ...authRoute().schema,
         summary: `Import offline opinions (agency), CSV: ${CSV_HEADER}`,
         params: S.IdParams,
         consumes: ["text/csv"],

@@ -4,7 +4,6 @@
  * service is down or dropped from the pool, after a restart the chain and the database agree: the consultation (or
  * draft version) the chain has is served, with the id and version the chain assigned, and nothing is opened twice.
  */
-import { randomBytes } from "node:crypto";
 import { expect } from "chai";
 import pg from "pg";
 import { createPublicClient, type Hex, http, parseEventLogs } from "viem";
@@ -12,7 +11,7 @@ import { consultationRegistryAbi } from "../../contracts/ConsultationRegistry.ab
 import { draftHash } from "../../protocol/index.ts";
 import { type DevNode, deployRegistry, makeAgency, startHardhatNode } from "../../server/chain/devnet.ts";
 import { type DraftIntent, PostgresStore, SqliteStore, type Store } from "../../server/store/index.ts";
-import { DRAFT, kill, rpc, type Service, startService, tmpSqlite } from "./helpers.ts";
+import { childEnv, DRAFT, kill, rpc, type Service, startService, tmpSqlite } from "./helpers.ts";
 
 const pgUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
 const backends: ("sqlite" | "postgres")[] = pgUrl ? ["sqlite", "postgres"] : ["sqlite"];
@@ -43,21 +42,12 @@ for (const backend of backends) {
       process.once("exit", () => node.process.kill("SIGKILL"));
       registry = await deployRegistry(node.url);
       sqlite = tmpSqlite();
-      env = {
-        NODE_ENV: "test",
-        HOST: "127.0.0.1",
-        LOG_LEVEL: "warn",
-        SQLITE_PATH: sqlite,
-        ...(backend === "postgres" ? { DATABASE_URL: pgUrl!, DATABASE_SCHEMA: schema } : {}),
-        PSEUDONYM_SECRET: randomBytes(32).toString("hex"),
-        RECEIPT_KEY_SEED: randomBytes(32).toString("hex"),
-        DEV_IDP: "true",
-        ANCHOR_INTERVAL: "150ms",
-        TX_TIMEOUT: "120",
-        RPC_URL: node.url,
-        REGISTRY_ADDRESS: registry,
-        AGENCIES: JSON.stringify({ "bo-tu-phap": await makeAgency(node.url, registry, 1, 3) }),
-      };
+      const agencies = { "bo-tu-phap": await makeAgency(node.url, registry, 1, 3) };
+      env = childEnv({
+        chain: { url: node.url, registry, agencies },
+        sqlite,
+        postgres: backend === "postgres" ? { url: pgUrl!, schema } : null,
+      });
     });
     afterEach(async () => {
       await rpc(node.url, "evm_setAutomine", [true]).catch(() => {});

@@ -2,7 +2,6 @@
  * Crash safety: the service runs as a child process and is SIGKILLed during ingest and during anchoring, several
  * times. After restarts, no acknowledged opinion is missing, none is duplicated, and the log matches the chain.
  */
-import { randomBytes } from "node:crypto";
 import { expect } from "chai";
 import pg from "pg";
 import { createPublicClient, type Hex, http } from "viem";
@@ -10,7 +9,7 @@ import { consultationRegistryAbi } from "../../contracts/ConsultationRegistry.ab
 import { MerkleLog, type Receipt } from "../../protocol/index.ts";
 import { type DevNode, deployRegistry, makeAgency, startHardhatNode } from "../../server/chain/devnet.ts";
 import { PostgresStore, SqliteStore, type Store } from "../../server/store/index.ts";
-import { DRAFT, kill, rpc, type Service, startService, tmpSqlite } from "./helpers.ts";
+import { childEnv, DRAFT, kill, rpc, type Service, startService, tmpSqlite } from "./helpers.ts";
 
 const pgUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
 const backends: ("sqlite" | "postgres")[] = pgUrl ? ["sqlite", "postgres"] : ["sqlite"];
@@ -34,22 +33,12 @@ for (const backend of backends) {
       registry = await deployRegistry(node.url);
       const agencies = { "bo-tu-phap": await makeAgency(node.url, registry, 1, 3) };
       sqlite = tmpSqlite();
-      env = {
-        NODE_ENV: "test",
-        HOST: "127.0.0.1",
-        LOG_LEVEL: "warn",
-        SQLITE_PATH: sqlite,
-        ...(backend === "postgres" ? { DATABASE_URL: pgUrl!, DATABASE_SCHEMA: schema } : {}),
-        PSEUDONYM_SECRET: randomBytes(32).toString("hex"),
-        RECEIPT_KEY_SEED: randomBytes(32).toString("hex"),
-        DEV_IDP: "true",
-        ANCHOR_INTERVAL: "150ms",
-        TX_TIMEOUT: "120",
-        RATE_LIMIT_MAX: "100000",
-        RPC_URL: node.url,
-        REGISTRY_ADDRESS: registry,
-        AGENCIES: JSON.stringify(agencies),
-      };
+      env = childEnv({
+        chain: { url: node.url, registry, agencies },
+        sqlite,
+        postgres: backend === "postgres" ? { url: pgUrl!, schema } : null,
+        extra: { RATE_LIMIT_MAX: "100000" },
+      });
     });
     after(async () => {
       if (svc) await kill(svc);

@@ -185,3 +185,28 @@ export function kill(s: Service): Promise<void> {
     s.child.kill("SIGKILL");
   });
 }
+
+/** Environment of a service child process (crash tests) on its own chain, with SQLite or a PostgreSQL schema. */
+export function childEnv(o: {
+  chain: { url: string; registry: Hex; agencies: Record<string, { address: Hex; operatorKey: Hex }> };
+  sqlite: string;
+  postgres?: { url: string; schema: string } | null;
+  extra?: Record<string, string>;
+}): Record<string, string> {
+  return {
+    NODE_ENV: "test",
+    HOST: "127.0.0.1",
+    LOG_LEVEL: "warn",
+    SQLITE_PATH: o.sqlite,
+    ...(o.postgres ? { DATABASE_URL: o.postgres.url, DATABASE_SCHEMA: o.postgres.schema } : {}),
+    PSEUDONYM_SECRET: randomBytes(32).toString("hex"),
+    RECEIPT_KEY_SEED: randomBytes(32).toString("hex"),
+    DEV_IDP: "true",
+    ANCHOR_INTERVAL: "150ms",
+    TX_TIMEOUT: "120",
+    RPC_URL: o.chain.url,
+    REGISTRY_ADDRESS: o.chain.registry,
+    AGENCIES: JSON.stringify(o.chain.agencies),
+    ...o.extra,
+  };
+}

@@ -37,6 +37,35 @@ describe("limits and schedules", function () {
     }
   });
 
+  it("keeps each app's rate limit to itself (no limiter hooks shared between apps or routes)", async () => {
+    const chain = await testChain();
+    const strict = await testApp(testConfig(chain, { RATE_LIMIT_MAX: "2", RATE_LIMIT_WINDOW: "60s" }), {
+      startAnchorer: false,
+    });
+    const relaxed = await testApp(testConfig(chain, { RATE_LIMIT_MAX: "1000" }), { startAnchorer: false });
+    try {
+      const statuses: number[] = [];
+      for (const app of [strict, relaxed]) {
+        const id = await openConsultation(app, await devToken(app, "officer-iso", "agency", "bo-tu-phap"));
+        const t = await devToken(app, "rl-iso");
+        for (let i = 0; i < 4; i++) {
+          const r = await app.inject({
+            method: "POST",
+            url: `/api/consultations/${id}/opinions`,
+            headers: { authorization: `Bearer ${t}` },
+            payload: { section: "dieu-1", stance: "agree" },
+          });
+          statuses.push(r.statusCode);
+        }
+      }
+      // the strict app throttles its citizen after 2; the relaxed one, built later in the same process, does not
+      expect(statuses).to.deep.equal([201, 201, 429, 429, 201, 201, 201, 201]);
+    } finally {
+      await strict.close();
+      await relaxed.close();
+    }
+  });
+
   it("refuses opinions before opensAt with a clear 409", async () => {
     const chain = await testChain();
     const app = await testApp(testConfig(chain), { startAnchorer: false });
