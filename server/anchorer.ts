@@ -189,22 +189,29 @@ export class Anchorer {
     this.lastRound.set(c.id, now);
     const root = await log.root(size);
     const proof = await log.consistencyProof(head.treeSize, size);
-    const signed = await chain.signAnchor(c.agency, c.id, size, root, proof);
-    const id = await store.addIntent({
-      consultationId: c.id,
-      kind: "anchor",
-      treeSize: size,
-      rootHash: root,
-      txHash: signed.txHash,
-      rawTx: signed.rawTx,
-      createdAt: now,
+    // sign, record and broadcast without another transaction of this operator key in between (nonces)
+    const { signed, id } = await chain.withOperator(c.agency, async () => {
+      const signed = await chain.signAnchor(c.agency, c.id, size, root, proof);
+      const id = await store.addIntent({
+        consultationId: c.id,
+        kind: "anchor",
+        treeSize: size,
+        rootHash: root,
+        txHash: signed.txHash,
+        rawTx: signed.rawTx,
+        createdAt: now,
+      });
+      try {
+        await chain.broadcast(signed.rawTx);
+      } catch (e) {
+        this.o.log.warn(
+          { consultation: c.id, err: chainErrorMessage(e) },
+          "broadcast failed; will reconcile",
+        );
+        throw e;
+      }
+      return { signed, id };
     });
-    try {
-      await chain.broadcast(signed.rawTx);
-    } catch (e) {
-      this.o.log.warn({ consultation: c.id, err: chainErrorMessage(e) }, "broadcast failed; will reconcile");
-      throw e;
-    }
     const outcome = await chain.waitOutcome(signed.txHash, this.o.txTimeoutMs);
     if (!outcome) return; // reconciled next round
     if (outcome.status === "success") {
@@ -277,17 +284,20 @@ export class Anchorer {
       const doc = await this.computeTallyDoc(c, head.treeSize);
       const hash = tallyHash(doc);
       const uri = `${this.o.publicUrl}/api/consultations/${consultationId}/tally`;
-      const signed = await chain.signPublishTally(c.agency, consultationId, hash, uri);
-      const intentId = await store.addIntent({
-        consultationId,
-        kind: "tally",
-        treeSize: head.treeSize,
-        rootHash: head.rootHash,
-        txHash: signed.txHash,
-        rawTx: signed.rawTx,
-        createdAt: clock.now(),
+      const { signed, intentId } = await chain.withOperator(c.agency, async () => {
+        const signed = await chain.signPublishTally(c.agency, consultationId, hash, uri);
+        const intentId = await store.addIntent({
+          consultationId,
+          kind: "tally",
+          treeSize: head.treeSize,
+          rootHash: head.rootHash,
+          txHash: signed.txHash,
+          rawTx: signed.rawTx,
+          createdAt: clock.now(),
+        });
+        await chain.broadcast(signed.rawTx);
+        return { signed, intentId };
       });
-      await chain.broadcast(signed.rawTx);
       const o = await chain.waitOutcome(signed.txHash, this.o.txTimeoutMs);
       if (!o) throw new AnchorError(503, "tally transaction not mined yet; try again shortly");
       if (o.status !== "success") {

@@ -44,14 +44,9 @@ export class DraftPublisher {
     opensAt: number,
     closesAt: number,
   ): Promise<{ id: number; version: number; txHash: Hex }> {
-    const signed = await this.o.chain.signOpenConsultation(
-      agency,
-      d.hash,
-      this.o.draftUri(d.hash),
-      opensAt,
-      closesAt,
-    );
-    return this.publish(signed, { kind: "open", consultationId: null, agency, ...d, opensAt, closesAt });
+    const sign = () =>
+      this.o.chain.signOpenConsultation(agency, d.hash, this.o.draftUri(d.hash), opensAt, closesAt);
+    return this.publish(sign, { kind: "open", consultationId: null, agency, ...d, opensAt, closesAt });
   }
 
   /** Publishes a new draft version on chain and stores it; returns the version the chain assigned. */
@@ -60,8 +55,8 @@ export class DraftPublisher {
     id: number,
     d: DraftContent,
   ): Promise<{ id: number; version: number; txHash: Hex }> {
-    const signed = await this.o.chain.signReviseDraft(agency, id, d.hash, this.o.draftUri(d.hash));
-    return this.publish(signed, {
+    const sign = () => this.o.chain.signReviseDraft(agency, id, d.hash, this.o.draftUri(d.hash));
+    return this.publish(sign, {
       kind: "revise",
       consultationId: id,
       agency,
@@ -72,23 +67,28 @@ export class DraftPublisher {
   }
 
   private async publish(
-    signed: SignedTx,
+    sign: () => Promise<SignedTx>,
     what: Omit<NewDraftIntent, "txHash" | "rawTx" | "createdAt">,
   ): Promise<{ id: number; version: number; txHash: Hex }> {
     const { store, chain, clock } = this.o;
-    const intentId = await store.addDraftIntent({
-      ...what,
-      txHash: signed.txHash,
-      rawTx: signed.rawTx,
-      createdAt: clock.now(),
+    // sign, record and broadcast without another transaction of this operator key in between (nonces)
+    const { signed, intentId } = await chain.withOperator(what.agency, async () => {
+      const signed = await sign();
+      const intentId = await store.addDraftIntent({
+        ...what,
+        txHash: signed.txHash,
+        rawTx: signed.rawTx,
+        createdAt: clock.now(),
+      });
+      try {
+        await chain.broadcast(signed.rawTx);
+      } catch (e) {
+        // a reconciler may have sent these very bytes already. Otherwise the intent stays pending: the bytes may have
+        // reached the node after all, and reconciliation (mined: stored; refused: failed) has the chain's word on it
+        if (!(await chain.known(signed.txHash).catch(() => false))) throw e;
+      }
+      return { signed, intentId };
     });
-    try {
-      await chain.broadcast(signed.rawTx);
-    } catch (e) {
-      // a reconciler may have sent these very bytes already. Otherwise the intent stays pending: the bytes may have
-      // reached the node after all, and reconciliation (mined: stored; refused: failed) has the chain's word on it
-      if (!(await chain.known(signed.txHash).catch(() => false))) throw e;
-    }
     const until = Date.now() + this.o.txTimeoutMs;
     for (;;) {
       const o = await chain.draftOutcome(signed.txHash);

@@ -75,6 +75,12 @@ export interface RegistryClient {
   /** Signs (does not send) publishTally; fails when the call would revert. */
   signPublishTally(agencyId: string, id: number, tallyHash: Hex, tallyURI: string): Promise<SignedTx>;
   broadcast(rawTx: Hex): Promise<void>;
+  /**
+   * Runs `send` alone among this process's transactions by the agency's operator key. Signing takes the
+   * node's pending nonce, so sign, record and broadcast must not interleave with another transaction of the
+   * same key (an anchor and an opening at once would otherwise take the same nonce and one would be lost).
+   */
+  withOperator<T>(agencyId: string, send: () => Promise<T>): Promise<T>;
   /** Outcome of a mined transaction, or null when not mined. */
   outcome(txHash: Hex): Promise<TxOutcome | null>;
   /** True when the node knows the transaction (mined or in its pool). */
@@ -117,6 +123,8 @@ export class ViemRegistry implements RegistryClient {
   private readonly timeoutMs: number;
   private chain: Chain | null = null;
   private wallets = new Map<string, WalletClient<Transport, Chain, Account>>();
+  /** Per agency: the tail of the queue of transactions its operator key is signing and sending. */
+  private readonly operatorQueues = new Map<string, Promise<unknown>>();
 
   constructor(opts: ViemRegistryOptions) {
     this.address = opts.address;
@@ -175,6 +183,18 @@ export class ViemRegistry implements RegistryClient {
   async blockTime(): Promise<number> {
     const b = await this.pub.getBlock({ blockTag: "latest" });
     return Number(b.timestamp);
+  }
+
+  withOperator<T>(agencyId: string, send: () => Promise<T>): Promise<T> {
+    const previous = this.operatorQueues.get(agencyId) ?? Promise.resolve();
+    const run = previous.then(send, send);
+    const tail = run.catch(() => undefined);
+    this.operatorQueues.set(agencyId, tail);
+    // forget an idle queue so the map does not keep settled promises
+    void tail.then(() => {
+      if (this.operatorQueues.get(agencyId) === tail) this.operatorQueues.delete(agencyId);
+    });
+    return run;
   }
 
   private async sign(agencyId: string, data: Hex): Promise<SignedTx> {
