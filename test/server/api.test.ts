@@ -4,7 +4,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import type { FastifyInstance } from "fastify";
-import pg from "pg";
 import {
   decodeEntry,
   type PublicJwk,
@@ -13,7 +12,7 @@ import {
   verifyInclusion,
   verifyReceipt,
 } from "../../protocol/index.ts";
-import { DRAFT, devToken, openConsultation, testApp, testChain, testConfig } from "./helpers.ts";
+import { DRAFT, devToken, dropSchema, openConsultation, testApp, testChain, testConfig } from "./helpers.ts";
 
 const pgUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
 const backends: [string, Record<string, string> | null][] = [
@@ -52,10 +51,7 @@ for (const [backend, extraEnv] of backends) {
     after(async () => {
       await app?.close();
       if (extraEnv.DATABASE_SCHEMA && pgUrl) {
-        const c = new pg.Client({ connectionString: pgUrl });
-        await c.connect();
-        await c.query(`DROP SCHEMA IF EXISTS ${extraEnv.DATABASE_SCHEMA} CASCADE`);
-        await c.end();
+        await dropSchema(pgUrl, extraEnv.DATABASE_SCHEMA);
       }
     });
 

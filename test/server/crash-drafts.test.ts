@@ -5,13 +5,12 @@
  * draft version) the chain has is served, with the id and version the chain assigned, and nothing is opened twice.
  */
 import { expect } from "chai";
-import pg from "pg";
 import { createPublicClient, type Hex, http, parseEventLogs } from "viem";
 import { consultationRegistryAbi } from "../../contracts/ConsultationRegistry.abi.ts";
 import { draftHash } from "../../protocol/index.ts";
 import { type DevNode, deployRegistry, makeAgency, startHardhatNode } from "../../server/chain/devnet.ts";
 import { type DraftIntent, PostgresStore, SqliteStore, type Store } from "../../server/store/index.ts";
-import { childEnv, DRAFT, kill, rpc, type Service, startService, tmpSqlite } from "./helpers.ts";
+import { childEnv, DRAFT, dropSchema, kill, rpc, type Service, startService, tmpSqlite } from "./helpers.ts";
 
 const pgUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
 const backends: ("sqlite" | "postgres")[] = pgUrl ? ["sqlite", "postgres"] : ["sqlite"];
@@ -56,10 +55,7 @@ for (const backend of backends) {
       if (svc) await kill(svc);
       await node?.stop();
       if (backend === "postgres") {
-        const c = new pg.Client({ connectionString: pgUrl });
-        await c.connect();
-        await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-        await c.end();
+        await dropSchema(pgUrl!, schema);
       }
     });
 

@@ -3,13 +3,12 @@
  * times. After restarts, no acknowledged opinion is missing, none is duplicated, and the log matches the chain.
  */
 import { expect } from "chai";
-import pg from "pg";
 import { createPublicClient, type Hex, http } from "viem";
 import { consultationRegistryAbi } from "../../contracts/ConsultationRegistry.abi.ts";
 import { MerkleLog, type Receipt } from "../../protocol/index.ts";
 import { type DevNode, deployRegistry, makeAgency, startHardhatNode } from "../../server/chain/devnet.ts";
 import { PostgresStore, SqliteStore, type Store } from "../../server/store/index.ts";
-import { childEnv, DRAFT, kill, rpc, type Service, startService, tmpSqlite } from "./helpers.ts";
+import { childEnv, DRAFT, dropSchema, kill, rpc, type Service, startService, tmpSqlite } from "./helpers.ts";
 
 const pgUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
 const backends: ("sqlite" | "postgres")[] = pgUrl ? ["sqlite", "postgres"] : ["sqlite"];
@@ -44,10 +43,7 @@ for (const backend of backends) {
       if (svc) await kill(svc);
       await node?.stop();
       if (backend === "postgres") {
-        const c = new pg.Client({ connectionString: pgUrl });
-        await c.connect();
-        await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-        await c.end();
+        await dropSchema(pgUrl!, schema);
       }
     });
 

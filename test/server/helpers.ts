@@ -5,6 +5,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
+import pg from "pg";
 import type { Hex } from "viem";
 import { type AppDeps, buildApp } from "../../server/app.ts";
 import {
@@ -209,4 +210,15 @@ export function childEnv(o: {
     AGENCIES: JSON.stringify(o.chain.agencies),
     ...o.extra,
   };
+}
+
+/** Drops a test's PostgreSQL schema (each PostgreSQL test works in a fresh one). */
+export async function dropSchema(url: string, schema: string): Promise<void> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  } finally {
+    await c.end();
+  }
 }

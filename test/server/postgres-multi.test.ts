@@ -5,12 +5,11 @@
  */
 import { expect } from "chai";
 import type { FastifyInstance } from "fastify";
-import pg from "pg";
 import { createPublicClient, http } from "viem";
 import { consultationRegistryAbi } from "../../contracts/ConsultationRegistry.abi.ts";
 import { decodeEntry, type OpinionEntry, type Receipt, verifyInclusion } from "../../protocol/index.ts";
 import { loadConfig } from "../../server/config.ts";
-import { devToken, openConsultation, testApp, testChain, testEnv } from "./helpers.ts";
+import { devToken, dropSchema, openConsultation, testApp, testChain, testEnv } from "./helpers.ts";
 
 const pgUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
 
@@ -30,10 +29,7 @@ describe("PostgreSQL: two service instances", function () {
   after(async () => {
     await a?.close();
     await b?.close();
-    const c = new pg.Client({ connectionString: pgUrl });
-    await c.connect();
-    await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await c.end();
+    await dropSchema(pgUrl, schema);
   });
 
   it("appends from both without interleaving, and one of them anchors everything", async () => {

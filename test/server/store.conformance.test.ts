@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
-import pg from "pg";
 import { leafHash, MerkleLog, verifyInclusion } from "../../protocol/index.ts";
 import {
   type DraftRecord,
@@ -14,6 +13,7 @@ import {
   type Store,
   StoreConflictError,
 } from "../../server/store/index.ts";
+import { dropSchema } from "./helpers.ts";
 
 const h = (n: number): Hex => `0x${n.toString(16).padStart(64, "0")}`;
 
@@ -292,10 +292,7 @@ if (!pgUrl) {
       return s;
     },
     async () => {
-      const c = new pg.Client({ connectionString: pgUrl });
-      await c.connect();
-      await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      await c.end();
+      await dropSchema(pgUrl, schema);
     },
   );
 
@@ -312,10 +309,7 @@ if (!pgUrl) {
       } finally {
         await a.close();
         await b.close();
-        const c = new pg.Client({ connectionString: pgUrl });
-        await c.connect();
-        await c.query(`DROP SCHEMA IF EXISTS ${s2} CASCADE`);
-        await c.end();
+        await dropSchema(pgUrl, s2);
       }
     });
   });
