@@ -80,6 +80,26 @@ export function statusLabel(status: string): string {
   return label === key ? status : label;
 }
 
+/** Agency, status, opening and deadline of a consultation as a description list; `extra` items follow. */
+export function consultationMeta(
+  c: { agency: string; status: string; opensAt: number; closesAt: number },
+  ...extra: HTMLElement[]
+): HTMLElement {
+  return h(
+    "dl",
+    { class: "meta" },
+    h("dt", null, t("list.agency")),
+    h("dd", null, c.agency),
+    h("dt", null, t("list.status")),
+    h("dd", null, h("span", { class: `status status-${c.status}` }, statusLabel(c.status))),
+    h("dt", null, t("list.opens")),
+    h("dd", null, formatUnix(c.opensAt)),
+    h("dt", null, t("list.deadline")),
+    h("dd", null, formatUnix(c.closesAt)),
+    ...extra,
+  );
+}
+
 export function loading(): HTMLElement {
   return h("p", { class: "loading", role: "status" }, t("common.loading"));
 }

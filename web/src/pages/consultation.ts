@@ -13,7 +13,7 @@ import { t } from "../i18n.ts";
 import { saveReceipt } from "../receipts.ts";
 import { apiBase, loadSession, saveSession } from "../settings.ts";
 import { isCurrent } from "../state.ts";
-import { describeError, errorBox, formatUnix, heading, loading, statusLabel } from "../ui.ts";
+import { consultationMeta, describeError, errorBox, heading, loading } from "../ui.ts";
 
 export async function renderConsultation(main: HTMLElement, gen: number, id: string): Promise<void> {
   replace(main, heading(t("c.loadingTitle")), loading());
@@ -43,20 +43,7 @@ export async function renderConsultation(main: HTMLElement, gen: number, id: str
   replace(
     main,
     heading(c.title),
-    h(
-      "dl",
-      { class: "meta" },
-      h("dt", null, t("list.agency")),
-      h("dd", null, c.agency),
-      h("dt", null, t("list.status")),
-      h("dd", null, h("span", { class: `status status-${c.status}` }, statusLabel(c.status))),
-      h("dt", null, t("list.opens")),
-      h("dd", null, formatUnix(c.opensAt)),
-      h("dt", null, t("list.deadline")),
-      h("dd", null, formatUnix(c.closesAt)),
-      h("dt", null, t("c.version")),
-      h("dd", null, String(c.draft.version)),
-    ),
+    consultationMeta(c, h("dt", null, t("c.version")), h("dd", null, String(c.draft.version))),
     badge,
     c.summary ? h("p", { class: "summary" }, c.summary) : null,
     isOpen ? null : tally,

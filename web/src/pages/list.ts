@@ -2,7 +2,7 @@ import { listConsultations } from "../api.ts";
 import { h, replace } from "../dom.ts";
 import { t } from "../i18n.ts";
 import { isCurrent } from "../state.ts";
-import { errorBox, formatUnix, heading, loading, statusLabel } from "../ui.ts";
+import { consultationMeta, errorBox, heading, loading } from "../ui.ts";
 
 export async function renderList(main: HTMLElement, gen: number): Promise<void> {
   const title = heading(t("list.title"));
@@ -37,18 +37,7 @@ export async function renderList(main: HTMLElement, gen: number): Promise<void> 
           "li",
           { class: "card" },
           h("h2", null, h("a", { href: `#/c/${encodeURIComponent(c.id)}` }, c.title)),
-          h(
-            "dl",
-            { class: "meta" },
-            h("dt", null, t("list.agency")),
-            h("dd", null, c.agency),
-            h("dt", null, t("list.status")),
-            h("dd", null, h("span", { class: `status status-${c.status}` }, statusLabel(c.status))),
-            h("dt", null, t("list.opens")),
-            h("dd", null, formatUnix(c.opensAt)),
-            h("dt", null, t("list.deadline")),
-            h("dd", null, formatUnix(c.closesAt)),
-          ),
+          consultationMeta(c),
         ),
       ),
     ),
