@@ -18,6 +18,7 @@ import {
 } from "../protocol/index.ts";
 import { chainErrorMessage, type RegistryClient } from "./chain/registry.ts";
 import type { Clock } from "./clock.ts";
+import { chainUnavailable, notFound, ServiceError } from "./errors.ts";
 import type { AnchorIntent, ConsultationRecord, Store } from "./store/index.ts";
 
 export interface AnchorerOptions {
@@ -32,14 +33,6 @@ export interface AnchorerOptions {
   onAnchored?: (consultationId: number, treeSize: number, gasUsed: number) => void;
   /** Runs first in every round, by the instance holding the anchoring lock (draft reconciliation). */
   beforeRound?: () => Promise<void>;
-}
-
-export class AnchorError extends Error {
-  readonly status: number;
-  constructor(status: number, message: string) {
-    super(message);
-    this.status = status;
-  }
 }
 
 export class Anchorer {
@@ -233,7 +226,7 @@ export class Anchorer {
   async computeTallyDoc(c: ConsultationRecord, size: number): Promise<TallyDocument> {
     const { store } = this.o;
     const draft = await store.getDraft(c.id);
-    if (!draft) throw new AnchorError(500, "draft missing");
+    if (!draft) throw new ServiceError(500, "internal", `the draft of consultation ${c.id} is missing`);
     const log = await MerkleLog.open(store.treeStore(c.id), size);
     const root = await log.root(size);
     const entries: { index: number; entry: Entry }[] = [];
@@ -268,10 +261,10 @@ export class Anchorer {
     return this.exclusive(async () => {
       const { store, chain, clock } = this.o;
       let c = await store.getConsultation(consultationId);
-      if (!c) throw new AnchorError(404, `consultation ${consultationId} does not exist`);
+      if (!c) throw notFound(`consultation ${consultationId} does not exist`);
       if (c.tally) return { document: c.tally.document, tallyHash: c.tally.hash, txHash: c.tally.txHash };
       if (!(await this.reconcile(c)))
-        throw new AnchorError(503, "a transaction is still pending; try again shortly");
+        throw chainUnavailable("a transaction is still pending; try again shortly");
       c = (await store.getConsultation(consultationId))!;
       if (c.tally) return { document: c.tally.document, tallyHash: c.tally.hash, txHash: c.tally.txHash };
       // the final head
@@ -279,7 +272,7 @@ export class Anchorer {
       c = (await store.getConsultation(consultationId))!;
       const head = await chain.logHead(consultationId);
       if (head.treeSize !== c.treeSize) {
-        throw new AnchorError(503, "the final head is not anchored yet; try again shortly");
+        throw chainUnavailable("the final head is not anchored yet; try again shortly");
       }
       const doc = await this.computeTallyDoc(c, head.treeSize);
       const hash = tallyHash(doc);
@@ -299,10 +292,10 @@ export class Anchorer {
         return { signed, intentId };
       });
       const o = await chain.waitOutcome(signed.txHash, this.o.txTimeoutMs);
-      if (!o) throw new AnchorError(503, "tally transaction not mined yet; try again shortly");
+      if (!o) throw chainUnavailable("tally transaction not mined yet; try again shortly");
       if (o.status !== "success") {
         await store.resolveIntent(intentId, { status: "failed" });
-        throw new AnchorError(502, "tally transaction reverted");
+        throw new ServiceError(502, "chain_reverted", "tally transaction reverted");
       }
       await store.resolveIntent(intentId, {
         status: "mined",

@@ -9,6 +9,7 @@ import fastifyJwt from "@fastify/jwt";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import buildGetJwks from "get-jwks";
 import type { Config } from "./config.ts";
+import { ServiceError } from "./errors.ts";
 
 export type Role = "citizen" | "agency" | "admin";
 
@@ -21,16 +22,6 @@ export interface Identity {
 declare module "fastify" {
   interface FastifyRequest {
     identity: Identity | null;
-  }
-}
-
-export class HttpError extends Error {
-  readonly statusCode: number;
-  readonly code: string;
-  constructor(statusCode: number, code: string, message: string) {
-    super(message);
-    this.statusCode = statusCode;
-    this.code = code;
   }
 }
 
@@ -84,7 +75,7 @@ export async function registerAuth(
     const getJwks = buildGetJwks({ jwksPath: u.pathname + u.search, max: 100, ttl: 600_000 });
     const domain = u.origin;
     jwksKey = (kid, alg) => {
-      if (!kid) throw new HttpError(401, "unauthorized", "token has no kid");
+      if (!kid) throw new ServiceError(401, "unauthorized", "token has no kid");
       return getJwks.getPublicKey({ domain, kid, ...(alg ? { alg } : {}) });
     };
   }
@@ -93,7 +84,7 @@ export async function registerAuth(
     if (devIdp && kid === DEV_KID) return devIdp.publicPem;
     if (jwksKey) return jwksKey(kid, token.header?.alg);
     if (jwt.publicKeyPem) return jwt.publicKeyPem;
-    throw new HttpError(401, "unauthorized", "unknown signing key");
+    throw new ServiceError(401, "unauthorized", "unknown signing key");
   };
   await app.register(fastifyJwt, {
     secret: { public: secret as never },
@@ -115,15 +106,15 @@ export async function registerAuth(
 function toIdentity(payload: unknown): Identity {
   const p = payload as { sub?: unknown; role?: unknown; agency?: unknown };
   if (typeof p.sub !== "string" || p.sub.length === 0 || p.sub.length > 256) {
-    throw new HttpError(401, "unauthorized", "token subject missing");
+    throw new ServiceError(401, "unauthorized", "token subject missing");
   }
   const role = p.role === undefined ? "citizen" : p.role;
   if (role !== "citizen" && role !== "agency" && role !== "admin") {
-    throw new HttpError(401, "unauthorized", "unknown role in token");
+    throw new ServiceError(401, "unauthorized", "unknown role in token");
   }
   const agency = typeof p.agency === "string" && p.agency.length > 0 ? p.agency : null;
   if (role === "agency" && agency === null)
-    throw new HttpError(401, "unauthorized", "agency token without agency");
+    throw new ServiceError(401, "unauthorized", "agency token without agency");
   return { sub: p.sub, role, agency };
 }
 
@@ -131,22 +122,22 @@ function toIdentity(payload: unknown): Identity {
 export async function authenticate(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
   const h = request.headers.authorization;
   if (!h || !/^Bearer [A-Za-z0-9_.-]+$/.test(h)) {
-    throw new HttpError(401, "unauthorized", "a bearer token is required");
+    throw new ServiceError(401, "unauthorized", "a bearer token is required");
   }
   let payload: unknown;
   try {
     payload = await request.jwtVerify();
   } catch (e) {
     const msg = (e as { message?: string }).message ?? "invalid token";
-    throw new HttpError(401, "unauthorized", `invalid token: ${msg.replace(/\.$/, "")}`);
+    throw new ServiceError(401, "unauthorized", `invalid token: ${msg.replace(/\.$/, "")}`);
   }
   request.identity = toIdentity(payload);
 }
 
 export function requireRole(request: FastifyRequest, ...roles: Role[]): Identity {
   const id = request.identity;
-  if (!id) throw new HttpError(401, "unauthorized", "a bearer token is required");
+  if (!id) throw new ServiceError(401, "unauthorized", "a bearer token is required");
   if (!roles.includes(id.role))
-    throw new HttpError(403, "forbidden", `this action needs the ${roles.join(" or ")} role`);
+    throw new ServiceError(403, "forbidden", `this action needs the ${roles.join(" or ")} role`);
   return id;
 }

@@ -1,3 +1,5 @@
+import { badRequest } from "./errors.ts";
+
 /** RFC 4180 CSV (quoted fields, "" escapes, CRLF or LF). Returns rows of fields; a trailing newline adds no row. */
 export function parseCsv(text: string): string[][] {
   const rows: string[][] = [];
@@ -51,15 +53,10 @@ export function parseCsv(text: string): string[][] {
     fieldStarted = true;
     i++;
   }
-  if (quoted) throw new CsvError("unterminated quoted field");
+  if (quoted) throw badRequest("unterminated quoted field");
   if (fieldStarted || field !== "" || row.length > 0) {
     row.push(field);
     rows.push(row);
   }
   return rows.filter((r) => !(r.length === 1 && r[0] === ""));
-}
-
-export class CsvError extends Error {
-  readonly status = 400;
-  readonly code = "bad_request";
 }

@@ -8,8 +8,9 @@
  * them. Completion is idempotent, so a request and a reconciler (another instance, say) may race.
  */
 import type { FastifyBaseLogger } from "fastify";
-import { ChainError, chainErrorMessage, type RegistryClient, type SignedTx } from "./chain/registry.ts";
+import { chainErrorMessage, type RegistryClient, type SignedTx } from "./chain/registry.ts";
 import type { Clock } from "./clock.ts";
+import { chainUnavailable, ServiceError } from "./errors.ts";
 import type { DraftIntent, DraftRecord, Hex, NewDraftIntent, Store } from "./store/index.ts";
 
 export interface DraftPublisherOptions {
@@ -94,7 +95,7 @@ export class DraftPublisher {
       const o = await chain.draftOutcome(signed.txHash);
       if (o?.status === "reverted") {
         await store.failDraftIntent(intentId);
-        throw new ChainError(`transaction ${signed.txHash} reverted`);
+        throw new ServiceError(502, "chain_reverted", `transaction ${signed.txHash} reverted`);
       }
       if (o) {
         await store.completeDraftIntent(intentId, {
@@ -105,7 +106,7 @@ export class DraftPublisher {
         return { id: o.id, version: o.version, txHash: signed.txHash };
       }
       if (Date.now() >= until) {
-        throw new ChainError(
+        throw chainUnavailable(
           `transaction ${signed.txHash} is not mined yet; the service records it when it is (do not send it again)`,
         );
       }

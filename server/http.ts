@@ -4,18 +4,16 @@
  * replies with the right status for every kind of failure.
  */
 import type { FastifyInstance } from "fastify";
+import { BaseError as ViemError } from "viem";
 import { ProtocolError } from "../protocol/index.ts";
-import { AnchorError } from "./anchorer.ts";
-import { HttpError } from "./auth.ts";
-import { ChainError, chainErrorMessage } from "./chain/registry.ts";
+import { chainErrorMessage, chainFailure } from "./chain/registry.ts";
 import type { Config } from "./config.ts";
-import { IngestError } from "./ingest.ts";
+import { badRequest, ServiceError } from "./errors.ts";
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
 function rejectProto(key: string, value: unknown): unknown {
-  if (key === "__proto__" || key === "constructor")
-    throw new HttpError(400, "bad_request", `forbidden key "${key}"`);
+  if (key === "__proto__" || key === "constructor") throw badRequest(`forbidden key "${key}"`);
   return value;
 }
 
@@ -28,13 +26,13 @@ export function setupParsing(app: FastifyInstance, config: Config): void {
     try {
       text = strictUtf8.decode(buf);
     } catch {
-      return done(new HttpError(400, "bad_request", "body is not valid UTF-8"), undefined);
+      return done(badRequest("body is not valid UTF-8"), undefined);
     }
     try {
       done(null, JSON.parse(text, rejectProto));
     } catch (e) {
-      if (e instanceof HttpError) return done(e, undefined);
-      done(new HttpError(400, "bad_request", `malformed JSON: ${(e as Error).message}`), undefined);
+      if (e instanceof ServiceError) return done(e, undefined);
+      done(badRequest(`malformed JSON: ${(e as Error).message}`), undefined);
     }
   });
   app.addContentTypeParser(
@@ -44,7 +42,7 @@ export function setupParsing(app: FastifyInstance, config: Config): void {
       try {
         done(null, strictUtf8.decode(body as Buffer));
       } catch {
-        done(new HttpError(400, "bad_request", "body is not valid UTF-8"), undefined);
+        done(badRequest("body is not valid UTF-8"), undefined);
       }
     },
   );
@@ -58,10 +56,15 @@ export function setupErrors(app: FastifyInstance): void {
       validation?: unknown;
       validationContext?: string;
     };
-    if (e instanceof HttpError || e instanceof IngestError || e instanceof AnchorError) {
-      const status = e instanceof HttpError ? e.statusCode : e.status;
-      const code = e instanceof AnchorError ? (status === 404 ? "not_found" : "unavailable") : e.code;
-      return reply.status(status).send({ error: code, message: e.message });
+    if (e instanceof ViemError) {
+      // a chain call failed below the service's own checks: classified by viem's error type
+      request.log.warn({ err: chainErrorMessage(e) }, "chain error");
+      const f = chainFailure(e);
+      return reply.status(f.statusCode).send({ error: f.code, message: f.message });
+    }
+    if (e instanceof ServiceError) {
+      if (e.code.startsWith("chain_")) request.log.warn({ err: e.message }, "chain error");
+      return reply.status(e.statusCode).send({ error: e.code, message: e.message });
     }
     if (e instanceof ProtocolError)
       return reply.status(400).send({ error: "bad_request", message: e.message });
@@ -76,23 +79,11 @@ export function setupErrors(app: FastifyInstance): void {
     if (e.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") {
       return reply.status(415).send({ error: "unsupported_media_type", message: e.message });
     }
-    if (e instanceof ChainError) {
-      request.log.warn({ err: chainErrorMessage(e) }, "chain error");
-      return reply.status(503).send({ error: "chain_unavailable", message: e.message });
-    }
     if (e.statusCode === 429) {
       return reply.status(429).send({ error: "rate_limited", message: "too many requests; slow down" });
     }
     if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
       return reply.status(e.statusCode).send({ error: "bad_request", message: e.message });
-    }
-    const viemish =
-      (e as { shortMessage?: string }).shortMessage !== undefined || e.name?.endsWith("RpcError");
-    if (viemish || /fetch failed|ECONNREFUSED|HTTP request failed/i.test(e.message)) {
-      request.log.warn({ err: chainErrorMessage(e) }, "chain unreachable");
-      return reply
-        .status(503)
-        .send({ error: "chain_unavailable", message: "the chain is unreachable; try again later" });
     }
     request.log.error({ err: e }, "internal error");
     return reply.status(500).send({ error: "internal", message: "internal error" });

@@ -21,6 +21,7 @@ import {
   utf8Encode,
 } from "../protocol/index.ts";
 import type { Clock } from "./clock.ts";
+import { ServiceError } from "./errors.ts";
 import {
   type NewEntry,
   type NodeId,
@@ -58,16 +59,6 @@ export interface Accepted {
   leafHash: Hex;
   /** Present for opinions. */
   receipt: Receipt | null;
-}
-
-export class IngestError extends Error {
-  readonly status: number;
-  readonly code: string;
-  constructor(status: number, code: string, message: string) {
-    super(message);
-    this.status = status;
-    this.code = code;
-  }
 }
 
 interface Pending {
@@ -146,7 +137,7 @@ export class Ingest {
     const s = this.state(consultationId);
     if (!s.log) {
       const c = await this.opts.store.getConsultation(consultationId);
-      if (!c) throw new IngestError(404, "not_found", `consultation ${consultationId} does not exist`);
+      if (!c) throw new ServiceError(404, "not_found", `consultation ${consultationId} does not exist`);
       s.log = await MerkleLog.open(s.tree, c.treeSize);
     }
     return s.log;
@@ -220,7 +211,7 @@ export class Ingest {
         }
         const err =
           e instanceof StoreConflictError
-            ? new IngestError(503, "busy", "the log is busy; retry shortly")
+            ? new ServiceError(503, "busy", "the log is busy; retry shortly")
             : e;
         for (const p of batch) p.reject(err);
         return;
@@ -228,7 +219,7 @@ export class Ingest {
     }
   }
 
-  /** Builds, appends and commits one batch. Items refused individually get an IngestError in their slot. */
+  /** Builds, appends and commits one batch. Items refused individually get a ServiceError in their slot. */
   private async tryBatch(
     consultationId: number,
     s: LogState,
@@ -324,7 +315,7 @@ export class Ingest {
         results.push({ index, leafHash: lh, receipt });
       } else {
         if (sub.target >= index) {
-          results.push(new IngestError(404, "not_found", `entry ${sub.target} does not exist`));
+          results.push(new ServiceError(404, "not_found", `entry ${sub.target} does not exist`));
           continue;
         }
         const [target] =
@@ -334,11 +325,11 @@ export class Ingest {
             ? entries[sub.target - first]?.kind === "opinion"
             : target?.leaf.includes('"type":"opinion"');
         if (!targetIsOpinion) {
-          results.push(new IngestError(409, "not_an_opinion", `entry ${sub.target} is not an opinion`));
+          results.push(new ServiceError(409, "not_an_opinion", `entry ${sub.target} is not an opinion`));
           continue;
         }
         if (target?.withheld || withheldInBatch.has(sub.target)) {
-          results.push(new IngestError(409, "already_withheld", `entry ${sub.target} is already withheld`));
+          results.push(new ServiceError(409, "already_withheld", `entry ${sub.target} is already withheld`));
           continue;
         }
         withheldInBatch.add(sub.target);

@@ -5,6 +5,7 @@
 import {
   type Account,
   type Chain,
+  ContractFunctionRevertedError,
   createPublicClient,
   createWalletClient,
   defineChain,
@@ -15,9 +16,11 @@ import {
   type PublicClient,
   parseEventLogs,
   type Transport,
+  BaseError as ViemError,
   type WalletClient,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
+import { ServiceError } from "../errors.ts";
 import { consultationRegistryAbi } from "./abi.ts";
 
 export interface TxOutcome {
@@ -91,13 +94,6 @@ export interface RegistryClient {
   tallyHash(id: number): Promise<Hex>;
 }
 
-export class ChainError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "ChainError";
-  }
-}
-
 export interface ViemRegistryOptions {
   rpcUrl: string;
   address: Hex;
@@ -113,6 +109,22 @@ export function chainErrorMessage(e: unknown): string {
     return (o.shortMessage ?? o.message ?? String(e)).split("\n")[0]!;
   }
   return String(e);
+}
+
+/**
+ * The service error for a failed chain call, by viem's error type: a call the contract refuses (a revert, typically
+ * found while estimating a transaction) is 409 chain_refused with the contract's error name; anything else (no
+ * answer, a timeout, an RPC error) is 503 chain_unavailable.
+ */
+export function chainFailure(e: unknown): ServiceError {
+  const revert = e instanceof ViemError ? e.walk((x) => x instanceof ContractFunctionRevertedError) : null;
+  if (revert instanceof ContractFunctionRevertedError) {
+    const name = revert.data?.errorName ?? revert.reason ?? "reverted";
+    return new ServiceError(409, "chain_refused", `the registry refused the call: ${name}`, { cause: e });
+  }
+  return new ServiceError(503, "chain_unavailable", "the chain is unreachable; try again later", {
+    cause: e,
+  });
 }
 
 export class ViemRegistry implements RegistryClient {
@@ -159,7 +171,12 @@ export class ViemRegistry implements RegistryClient {
     agencyId: string,
   ): Promise<{ wallet: WalletClient<Transport, Chain, Account>; agency: Hex }> {
     const a = this.agencies.get(agencyId);
-    if (!a) throw new ChainError(`no operator key configured for agency ${JSON.stringify(agencyId)}`);
+    if (!a)
+      throw new ServiceError(
+        403,
+        "forbidden",
+        `no operator key configured for agency ${JSON.stringify(agencyId)}`,
+      );
     let w = this.wallets.get(agencyId);
     if (!w) {
       w = createWalletClient({
@@ -216,7 +233,12 @@ export class ViemRegistry implements RegistryClient {
     closesAt: number,
   ): Promise<SignedTx> {
     const a = this.agencies.get(agencyId);
-    if (!a) throw new ChainError(`no operator key configured for agency ${JSON.stringify(agencyId)}`);
+    if (!a)
+      throw new ServiceError(
+        403,
+        "forbidden",
+        `no operator key configured for agency ${JSON.stringify(agencyId)}`,
+      );
     const data = encodeFunctionData({
       abi: consultationRegistryAbi,
       functionName: "openConsultation",
@@ -253,7 +275,11 @@ export class ViemRegistry implements RegistryClient {
     });
     if (revised)
       return { status: "success", id: Number(revised.args.id), version: Number(revised.args.version) };
-    throw new ChainError(`transaction ${txHash} opened no consultation and revised no draft`);
+    throw new ServiceError(
+      502,
+      "chain_unexpected",
+      `transaction ${txHash} opened no consultation and revised no draft`,
+    );
   }
 
   signAnchor(

@@ -5,8 +5,8 @@
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance } from "fastify";
 import { draftHash } from "../../protocol/index.ts";
-import { HttpError } from "../auth.ts";
 import { toSeconds } from "../clock.ts";
+import { ServiceError } from "../errors.ts";
 import * as S from "../schemas.ts";
 import type { Hex } from "../store/index.ts";
 import { authRoute, type RouteOptions, statusOf } from "./context.ts";
@@ -53,7 +53,7 @@ export async function consultationRoutes(fastify: FastifyInstance, { ctx }: Rout
       const ch = ctx.needChain();
       const agency = who.agency!;
       if (!ch.hasAgency(agency)) {
-        throw new HttpError(
+        throw new ServiceError(
           403,
           "forbidden",
           `agency ${agency} has no operator key configured in this service`,
@@ -63,8 +63,8 @@ export async function consultationRoutes(fastify: FastifyInstance, { ctx }: Rout
       const nowS = toSeconds(clock.now());
       const opensAt = Math.max(req.body.opensAt, nowS);
       const closesAt = req.body.closesAt;
-      if (closesAt <= nowS) throw new HttpError(400, "bad_request", "closesAt must be in the future");
-      if (closesAt <= opensAt) throw new HttpError(400, "bad_request", "closesAt must be after opensAt");
+      if (closesAt <= nowS) throw new ServiceError(400, "bad_request", "closesAt must be in the future");
+      if (closesAt <= opensAt) throw new ServiceError(400, "bad_request", "closesAt must be after opensAt");
       const hash = draftHash({ title, summary, sections });
       // intent written before the broadcast, records after: a crash in between is reconciled (server/drafts.ts)
       const { id, txHash } = await ctx
@@ -111,7 +111,7 @@ export async function consultationRoutes(fastify: FastifyInstance, { ctx }: Rout
     },
     async (req) => {
       const d = await store.findDraftByHash(req.params.hash as Hex);
-      if (!d) throw new HttpError(404, "not_found", "no draft with that hash");
+      if (!d) throw new ServiceError(404, "not_found", "no draft with that hash");
       return {
         consultation: d.consultationId,
         version: d.version,
@@ -138,7 +138,8 @@ export async function consultationRoutes(fastify: FastifyInstance, { ctx }: Rout
     },
     async (req) => {
       const { id, c } = await ctx.owned(req);
-      if (clock.now() / 1000 >= c.closesAt) throw new HttpError(409, "closed", "the consultation is closed");
+      if (clock.now() / 1000 >= c.closesAt)
+        throw new ServiceError(409, "closed", "the consultation is closed");
       const { title, summary, sections } = req.body;
       const hash = draftHash({ title, summary, sections });
       const { version, txHash } = await ctx
@@ -165,13 +166,13 @@ export async function consultationRoutes(fastify: FastifyInstance, { ctx }: Rout
     async (req) => {
       const { id, c } = await ctx.owned(req);
       if (clock.now() / 1000 < c.closesAt) {
-        throw new HttpError(
+        throw new ServiceError(
           409,
           "not_closed",
           `the consultation closes at ${new Date(c.closesAt * 1000).toISOString()}`,
         );
       }
-      if (!anchorer) throw new HttpError(503, "chain_unavailable", "no chain is configured");
+      if (!anchorer) throw new ServiceError(503, "chain_unavailable", "no chain is configured");
       const t = await anchorer.close(id);
       ctx.forget(id);
       return { document: JSON.parse(t.document), tallyHash: t.tallyHash, txHash: t.txHash };
@@ -187,7 +188,7 @@ export async function consultationRoutes(fastify: FastifyInstance, { ctx }: Rout
       const c = await ctx.consultation(Number(req.params.id));
       if (!c.tally) {
         const st = statusOf(c, clock.now());
-        throw new HttpError(
+        throw new ServiceError(
           409,
           "no_tally",
           st === "closed" ? "closed; the tally is not published yet" : `the consultation is ${st}`,

@@ -6,11 +6,12 @@ import type { FastifyRequest } from "fastify";
 import type client from "prom-client";
 import { MerkleLog, type ReceiptSigningKey } from "../../protocol/index.ts";
 import type { Anchorer } from "../anchorer.ts";
-import { authenticate, type DevIdp, HttpError, type Identity, type Role, requireRole } from "../auth.ts";
+import { authenticate, type DevIdp, type Identity, type Role, requireRole } from "../auth.ts";
 import type { RegistryClient } from "../chain/registry.ts";
 import type { Clock } from "../clock.ts";
 import type { Config } from "../config.ts";
 import type { DraftPublisher } from "../drafts.ts";
+import { ServiceError } from "../errors.ts";
 import { type Ingest, keyedHash } from "../ingest.ts";
 import type { ConsultationRecord, DraftRecord, Hex, Store } from "../store/index.ts";
 
@@ -94,7 +95,7 @@ export function createRouteContext(gopy: Gopy): RouteContext {
 
   async function consultation(id: number): Promise<ConsultationRecord> {
     const c = await store.getConsultation(id);
-    if (!c) throw new HttpError(404, "not_found", `consultation ${id} does not exist`);
+    if (!c) throw new ServiceError(404, "not_found", `consultation ${id} does not exist`);
     return c;
   }
   async function load(id: number, fresh = false): Promise<{ c: ConsultationRecord; d: DraftRecord }> {
@@ -102,7 +103,7 @@ export function createRouteContext(gopy: Gopy): RouteContext {
     if (hit && !fresh && Date.now() - hit.at < 1000) return hit;
     const c = await consultation(id);
     const d = await store.getDraft(id);
-    if (!d) throw new HttpError(500, "internal", "draft missing");
+    if (!d) throw new ServiceError(500, "internal", "draft missing");
     const v = { at: Date.now(), c, d };
     cache.set(id, v);
     return v;
@@ -110,7 +111,7 @@ export function createRouteContext(gopy: Gopy): RouteContext {
   function ownAgency(identity: Identity, c: ConsultationRecord): void {
     if (identity.role === "admin") return;
     if (identity.agency !== c.agency) {
-      throw new HttpError(403, "forbidden", "this consultation belongs to another agency");
+      throw new ServiceError(403, "forbidden", "this consultation belongs to another agency");
     }
   }
   return {
@@ -128,11 +129,11 @@ export function createRouteContext(gopy: Gopy): RouteContext {
     },
     requireRole,
     needChain() {
-      if (!chain) throw new HttpError(503, "chain_unavailable", "no chain is configured");
+      if (!chain) throw new ServiceError(503, "chain_unavailable", "no chain is configured");
       return chain;
     },
     needPublisher() {
-      if (!gopy.drafts) throw new HttpError(503, "chain_unavailable", "no chain is configured");
+      if (!gopy.drafts) throw new ServiceError(503, "chain_unavailable", "no chain is configured");
       return gopy.drafts;
     },
     async chainRef() {

@@ -1,7 +1,8 @@
 /** POST /api/dev/token: the development identity provider (registered only when DEV_IDP=true). */
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance } from "fastify";
-import { type DevIdp, HttpError } from "../auth.ts";
+import type { DevIdp } from "../auth.ts";
+import { ServiceError } from "../errors.ts";
 import * as S from "../schemas.ts";
 import type { RouteOptions } from "./context.ts";
 
@@ -23,7 +24,7 @@ export async function devIdpRoutes(
     async (req) => {
       const { sub, role, agency } = req.body;
       if (role === "agency" && !agency)
-        throw new HttpError(400, "bad_request", "an agency token needs `agency`");
+        throw new ServiceError(400, "bad_request", "an agency token needs `agency`");
       return { token: devIdp.issue(sub, role, role === "citizen" ? null : (agency ?? null), clock.now()) };
     },
   );

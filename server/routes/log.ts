@@ -1,7 +1,7 @@
 /** The Certificate-Transparency-style log API of a consultation: head, inclusion and consistency proofs, entries. */
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance } from "fastify";
-import { HttpError } from "../auth.ts";
+import { ServiceError } from "../errors.ts";
 import * as S from "../schemas.ts";
 import type { Hex } from "../store/index.ts";
 import type { RouteOptions } from "./context.ts";
@@ -49,12 +49,16 @@ export async function logRoutes(fastify: FastifyInstance, { ctx }: RouteOptions)
       const { log, size } = await ctx.committedLog(id);
       const treeSize = req.query.treeSize === undefined ? size : Number(req.query.treeSize);
       if (treeSize > size)
-        throw new HttpError(400, "bad_request", `treeSize ${treeSize} exceeds the log (${size})`);
+        throw new ServiceError(400, "bad_request", `treeSize ${treeSize} exceeds the log (${size})`);
       const leafIndex = await store.findLeaf(id, req.query.leafHash as Hex);
       if (leafIndex === null || leafIndex >= size)
-        throw new HttpError(404, "not_found", "no leaf with that hash");
+        throw new ServiceError(404, "not_found", "no leaf with that hash");
       if (leafIndex >= treeSize) {
-        throw new HttpError(400, "bad_request", `leaf ${leafIndex} is not in the tree of size ${treeSize}`);
+        throw new ServiceError(
+          400,
+          "bad_request",
+          `leaf ${leafIndex} is not in the tree of size ${treeSize}`,
+        );
       }
       return {
         leafIndex,
@@ -80,8 +84,8 @@ export async function logRoutes(fastify: FastifyInstance, { ctx }: RouteOptions)
       const first = Number(req.query.first);
       const second = req.query.second === undefined ? size : Number(req.query.second);
       if (second > size)
-        throw new HttpError(400, "bad_request", `second ${second} exceeds the log (${size})`);
-      if (first > second) throw new HttpError(400, "bad_request", "first must not exceed second");
+        throw new ServiceError(400, "bad_request", `second ${second} exceeds the log (${size})`);
+      if (first > second) throw new ServiceError(400, "bad_request", "first must not exceed second");
       return { first, second, proof: await log.consistencyProof(first, second) };
     },
   );
@@ -101,10 +105,10 @@ export async function logRoutes(fastify: FastifyInstance, { ctx }: RouteOptions)
       const c = await ctx.consultation(id);
       const start = Number(req.query.start);
       const end = Number(req.query.end);
-      if (end <= start) throw new HttpError(400, "bad_request", "end must be greater than start");
-      if (end - start > 1000) throw new HttpError(400, "bad_request", "at most 1,000 entries per request");
+      if (end <= start) throw new ServiceError(400, "bad_request", "end must be greater than start");
+      if (end - start > 1000) throw new ServiceError(400, "bad_request", "at most 1,000 entries per request");
       if (start >= c.treeSize)
-        throw new HttpError(400, "bad_request", `start ${start} is beyond the log (${c.treeSize})`);
+        throw new ServiceError(400, "bad_request", `start ${start} is beyond the log (${c.treeSize})`);
       const rows = await store.getEntries(id, start, Math.min(end, c.treeSize));
       return { entries: rows.map((e) => ({ index: e.index, leaf: e.leaf, leafHash: e.leafHash })) };
     },

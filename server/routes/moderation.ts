@@ -2,7 +2,7 @@
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance } from "fastify";
 import { authorPseudonym } from "../../protocol/index.ts";
-import { HttpError } from "../auth.ts";
+import { ServiceError } from "../errors.ts";
 import * as S from "../schemas.ts";
 import { authRoute, type RouteOptions } from "./context.ts";
 
@@ -24,7 +24,7 @@ export async function moderationRoutes(fastify: FastifyInstance, { ctx }: RouteO
     },
     async (req, reply) => {
       const { who, id, c } = await ctx.owned(req);
-      if (c.tally) throw new HttpError(409, "closed", "the tally is published");
+      if (c.tally) throw new ServiceError(409, "closed", "the tally is published");
       const a = await ingest.submit(id, {
         kind: "moderation",
         target: Number(req.params.index),

@@ -3,8 +3,8 @@ import { createHash } from "node:crypto";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance } from "fastify";
 import { authorPseudonym, type Stance } from "../../protocol/index.ts";
-import { HttpError } from "../auth.ts";
 import { parseCsv } from "../csv.ts";
+import { ServiceError } from "../errors.ts";
 import { keyedHash } from "../ingest.ts";
 import * as S from "../schemas.ts";
 import { authRoute, LONE_SURROGATE, type RouteOptions, statusOf } from "./context.ts";
@@ -34,19 +34,19 @@ export async function opinionRoutes(fastify: FastifyInstance, { ctx }: RouteOpti
       const id = Number(req.params.id);
       const { section, stance } = req.body;
       const text = req.body.text ?? "";
-      if (LONE_SURROGATE.test(text)) throw new HttpError(400, "bad_request", "text is not valid Unicode");
+      if (LONE_SURROGATE.test(text)) throw new ServiceError(400, "bad_request", "text is not valid Unicode");
       const { c, d } = await ctx.load(id);
       const status = statusOf(c, clock.now());
       if (status === "scheduled") {
-        throw new HttpError(
+        throw new ServiceError(
           409,
           "not_open",
           `the consultation opens at ${new Date(c.opensAt * 1000).toISOString()}`,
         );
       }
-      if (status !== "open") throw new HttpError(409, "closed", "the consultation is closed");
+      if (status !== "open") throw new ServiceError(409, "closed", "the consultation is closed");
       if (!d.sections.some((s) => s.id === section)) {
-        throw new HttpError(
+        throw new ServiceError(
           400,
           "bad_request",
           `section ${JSON.stringify(section)} is not in the current draft`,
@@ -93,23 +93,24 @@ export async function opinionRoutes(fastify: FastifyInstance, { ctx }: RouteOpti
     },
     async (req, reply) => {
       const { who, id, c, d } = await ctx.owned(req);
-      if (typeof req.body !== "string") throw new HttpError(415, "unsupported_media_type", "send text/csv");
-      if (c.tally) throw new HttpError(409, "closed", "the tally is published");
+      if (typeof req.body !== "string")
+        throw new ServiceError(415, "unsupported_media_type", "send text/csv");
+      if (c.tally) throw new ServiceError(409, "closed", "the tally is published");
       let rows: string[][];
       try {
         rows = parseCsv(req.body);
       } catch (e) {
-        throw new HttpError(400, "bad_request", `CSV: ${(e as Error).message}`);
+        throw new ServiceError(400, "bad_request", `CSV: ${(e as Error).message}`);
       }
       const header = rows.shift();
       if (header?.join(",") !== CSV_HEADER) {
-        throw new HttpError(400, "bad_request", `the CSV header must be exactly: ${CSV_HEADER}`);
+        throw new ServiceError(400, "bad_request", `the CSV header must be exactly: ${CSV_HEADER}`);
       }
       const sections = new Set(d.sections.map((s) => s.id));
       const csvHash = createHash("sha256").update(req.body).digest("hex");
       const items = rows.map((r, i) => {
         const line = i + 2;
-        const bad = (message: string) => new HttpError(400, "bad_request", `line ${line}: ${message}`);
+        const bad = (message: string) => new ServiceError(400, "bad_request", `line ${line}: ${message}`);
         if (r.length !== 5) throw bad(`expected 5 fields, got ${r.length}`);
         const [section, stance, text, collectedAt] = r as [string, string, string, string, string];
         if (!sections.has(section)) throw bad(`unknown section ${section}`);
@@ -131,9 +132,9 @@ export async function opinionRoutes(fastify: FastifyInstance, { ctx }: RouteOpti
         }
         return { section, stance: stance as Stance, text, at: Math.floor(at), line };
       });
-      if (items.length === 0) throw new HttpError(400, "bad_request", "no rows");
+      if (items.length === 0) throw new ServiceError(400, "bad_request", "no rows");
       if (items.length > 100_000)
-        throw new HttpError(413, "payload_too_large", "at most 100,000 rows per import");
+        throw new ServiceError(413, "payload_too_large", "at most 100,000 rows per import");
       const sk = ctx.subjectKey(who.sub);
       let duplicates = 0;
       const pending: Promise<number>[] = [];
