@@ -134,7 +134,7 @@ async function main(): Promise<void> {
 
   const service = await startService(
     {
-      NODE_ENV: "test",
+      NODE_ENV: "development",
       HOST: "127.0.0.1",
       PORT: "0",
       LOG_LEVEL: "warn",

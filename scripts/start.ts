@@ -183,6 +183,8 @@ async function main(): Promise<void> {
     const sqlite = join(dataDir, "demo.sqlite");
     for (const f of [sqlite, `${sqlite}-wal`, `${sqlite}-shm`]) rmSync(f, { force: true });
 
+    // /metrics is for operators: the demo makes a token and prints how to scrape with it
+    const metricsToken = randomBytes(32).toString("hex");
     const config = loadConfig({
       NODE_ENV: "development",
       HOST,
@@ -198,6 +200,7 @@ async function main(): Promise<void> {
       PSEUDONYM_SECRET: randomBytes(32).toString("hex"),
       RECEIPT_KEY_SEED: randomBytes(32).toString("hex"),
       DEV_IDP: "true",
+      METRICS_TOKEN: metricsToken,
       ANCHOR_INTERVAL: "10s",
       MAX_ANCHOR_DELAY: "5m",
       WEB_DIST: join(ROOT, "web/dist"),
@@ -244,7 +247,7 @@ async function main(): Promise<void> {
         `  Web client     ${web ? `${base}/` : "(not built: see the build error above; `npm run build`)"}`,
         `  API docs       ${base}/docs`,
         `  Health         ${base}/api/health`,
-        `  Metrics        ${base}/metrics`,
+        `  Metrics        curl -H 'authorization: Bearer ${metricsToken}' ${base}/metrics`,
         `  Consultation   ${base}/api/consultations/${id}  (${OPINIONS.length} opinions; anchored every 10 s)`,
         `  Chain (RPC)    ${node.url}  chain id 31337, registry ${registry}`,
         "",

@@ -1,8 +1,11 @@
 /**
  * buildApp(config, deps?): the whole service as a Fastify instance. It wires the parts (store, chain, ingest,
- * anchorer, metrics, auth) and composes the route plugins of server/routes/, one per concern.
+ * anchorer, metrics, auth), exposes them as decorators, and composes the route plugins of server/routes/, one per
+ * concern: /api (CORS) with its public routes and an authenticated scope (bearer token checked in onRequest, before
+ * any body is read; per-identity rate limit), /metrics for operators, and the web client.
  * Nothing here reads process.env; nothing here speaks SQL.
  */
+import cors from "@fastify/cors";
 import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
@@ -10,16 +13,17 @@ import { type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from "@fastify/typ
 import Fastify, { type FastifyInstance, type FastifyRequest, LogController } from "fastify";
 import { receiptKeyFromSeed } from "../protocol/index.ts";
 import { Anchorer } from "./anchorer.ts";
-import { createDevIdp, registerAuth } from "./auth.ts";
+import { authenticate, createDevIdp, registerAuth } from "./auth.ts";
 import { chainErrorMessage, type RegistryClient, ViemRegistry } from "./chain/registry.ts";
+import { ChainIdCheck } from "./chain-id.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import { DraftPublisher } from "./drafts.ts";
-import { setupCors, setupErrors, setupParsing } from "./http.ts";
+import { apiCors, noSuchRoute, setupErrors, setupParsing } from "./http.ts";
 import { Ingest, keyedHash } from "./ingest.ts";
 import { createMetrics } from "./metrics.ts";
-import { consultationRoutes } from "./routes/consultations.ts";
-import { createRouteContext } from "./routes/context.ts";
+import { consultationRoutes, consultationStaffRoutes } from "./routes/consultations.ts";
+import { Consultations, draftUri, type Gopy } from "./routes/context.ts";
 import { devIdpRoutes } from "./routes/dev-idp.ts";
 import { exportRoutes } from "./routes/export.ts";
 import { keysRoutes } from "./routes/keys.ts";
@@ -27,7 +31,7 @@ import { logRoutes } from "./routes/log.ts";
 import { meRoutes } from "./routes/me.ts";
 import { moderationRoutes } from "./routes/moderation.ts";
 import { opinionRoutes } from "./routes/opinions.ts";
-import { opsRoutes } from "./routes/ops.ts";
+import { healthRoutes, metricsRoutes } from "./routes/ops.ts";
 import { staticRoutes } from "./routes/static.ts";
 import { openStore, type Store } from "./store/index.ts";
 
@@ -73,7 +77,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
 
-  const m = createMetrics(store, clock, config);
+  const metrics = createMetrics(store, clock, config);
   const receiptKey = receiptKeyFromSeed(config.receiptKeySeed);
   const ingest = new Ingest({
     store,
@@ -81,10 +85,10 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     receiptKey,
     maxAnchorDelayMs: config.anchor.maxDelayMs,
     groupCommitMax: config.ingest.groupCommitMax,
-    onCommit: (_c, n, online, offline) => {
-      m.batchSize.observe(n);
-      if (online > 0) m.accepted.inc({ channel: "online" }, online);
-      if (offline > 0) m.accepted.inc({ channel: "offline" }, offline);
+    onCommit: (_consultation, entries, online, offline) => {
+      metrics.batchSize.observe(entries);
+      if (online > 0) metrics.accepted.inc({ channel: "online" }, online);
+      if (offline > 0) metrics.accepted.inc({ channel: "offline" }, offline);
     },
   });
   const drafts = chain
@@ -94,9 +98,13 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
         clock,
         log: app.log,
         txTimeoutMs: config.chain.txTimeoutSeconds * 1000,
-        draftUri: (hash) => `${config.publicUrl}/api/drafts/${hash}`,
+        draftUri: (hash) => draftUri(config, hash),
       })
     : null;
+  const reconcileDrafts = () =>
+    drafts
+      ?.reconcile()
+      .catch((e) => app.log.warn({ err: chainErrorMessage(e) }, "draft reconciliation failed"));
   const anchorer = chain
     ? new Anchorer({
         store,
@@ -108,39 +116,39 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
         txTimeoutMs: config.chain.txTimeoutSeconds * 1000,
         publicUrl: config.publicUrl,
         // consultations opened or revised on chain whose records a crash prevented
-        beforeRound: () =>
-          drafts!
-            .reconcile()
-            .catch((e) => app.log.warn({ err: chainErrorMessage(e) }, "draft reconciliation failed")),
-        onAnchored: (c, size, gas) => {
-          m.gasSpent.inc(gas);
-          m.anchoredSize.set({ consultation: String(c) }, size);
+        beforeRound: async () => {
+          await reconcileDrafts();
+        },
+        onAnchored: (consultation, size, gas) => {
+          metrics.gasSpent.inc(gas);
+          metrics.anchoredSize.set({ consultation: String(consultation) }, size);
         },
       })
     : null;
-  if (config.devIdp && config.nodeEnv === "production") {
-    throw new Error("DEV_IDP: the development identity provider cannot run with NODE_ENV=production");
+  if (config.devIdp && config.nodeEnv !== "development") {
+    throw new Error("DEV_IDP: the development identity provider runs only with NODE_ENV=development");
   }
   const devIdp = config.devIdp ? createDevIdp(config) : null;
 
-  const gopy = {
+  const gopy: Gopy = {
     config,
     store,
     chain,
+    chainId: chain ? new ChainIdCheck(chain, config.chain.chainId) : null,
     clock,
     ingest,
     anchorer,
     drafts,
     receiptKey,
     devIdp,
-    metrics: m.registry,
+    metrics: metrics.registry,
   };
   app.decorate("gopy", gopy);
+  app.decorate("consultations", new Consultations(store, clock));
 
   // ---------- parsing, errors, shared plugins (root: inherited by every route plugin) ----------
-  setupParsing(app, config);
+  setupParsing(app);
   setupErrors(app);
-  setupCors(app);
   await app.register(swagger, {
     openapi: {
       info: {
@@ -154,47 +162,97 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     },
   });
   await app.register(swaggerUi, { routePrefix: "/docs" });
-  await registerAuth(app, config, devIdp);
-  await app.register(rateLimit, {
-    global: false,
-    hook: "preHandler",
-    max: config.rateLimit.max,
-    timeWindow: config.rateLimit.windowMs,
-    // per identity, never per IP address: whole towns share carrier-NAT addresses
-    keyGenerator: (req: FastifyRequest) =>
-      req.identity ? keyedHash(config.pseudonymSecret, "ratelimit", req.identity.sub) : "anonymous",
-    errorResponseBuilder: (_req, ctx) => ({
-      statusCode: 429,
-      error: "rate_limited",
-      message: `too many requests; retry in ${Math.ceil(ctx.ttl / 1000)} s`,
-    }),
-  });
+  await registerAuth(app, config, devIdp, clock, app.log);
 
   // ---------- routes: one encapsulated plugin per concern ----------
-  const ctx = createRouteContext(gopy);
-  await app.register(opsRoutes, { ctx });
-  await app.register(keysRoutes, { ctx });
-  if (devIdp) await app.register(devIdpRoutes, { ctx, devIdp });
-  await app.register(consultationRoutes, { ctx });
-  await app.register(opinionRoutes, { ctx });
-  await app.register(meRoutes, { ctx });
-  await app.register(moderationRoutes, { ctx });
-  await app.register(logRoutes, { ctx });
-  await app.register(exportRoutes, { ctx });
-  await app.register(staticRoutes, { ctx });
+  await app.register(
+    async (api) => {
+      await api.register(cors, apiCors);
+      api.setNotFoundHandler(noSuchRoute);
+      await api.register(healthRoutes);
+      await api.register(keysRoutes);
+      if (devIdp) await api.register(devIdpRoutes);
+      await api.register(consultationRoutes);
+      await api.register(logRoutes);
+      await api.register(exportRoutes);
+      await api.register(async (signedIn) => {
+        // the bearer token is checked before the body is read, so no stranger gets a body parsed
+        signedIn.addHook("onRequest", authenticate);
+        signedIn.addHook("onRoute", (route) => {
+          route.schema = { ...route.schema, security: [{ bearer: [] }] };
+        });
+        await signedIn.register(rateLimit, {
+          global: true,
+          hook: "onRequest",
+          max: config.rateLimit.max,
+          timeWindow: config.rateLimit.windowMs,
+          // per identity, never per IP address: whole towns share carrier-NAT addresses
+          keyGenerator: (req: FastifyRequest) =>
+            req.identity ? keyedHash(config.pseudonymSecret, "ratelimit", req.identity.sub) : "anonymous",
+          errorResponseBuilder: (_req, context) => ({
+            statusCode: 429,
+            error: "rate_limited",
+            message: `too many requests; retry in ${Math.ceil(context.ttl / 1000)} s`,
+          }),
+        });
+        await signedIn.register(consultationStaffRoutes);
+        await signedIn.register(opinionRoutes);
+        await signedIn.register(meRoutes);
+        await signedIn.register(moderationRoutes);
+      });
+    },
+    { prefix: "/api" },
+  );
+  await app.register(metricsRoutes);
+  await app.register(staticRoutes);
 
   // ---------- lifecycle ----------
   const startAnchorer = deps.startAnchorer ?? config.anchor.enabled;
-  app.addHook("onReady", async () => {
+  // nothing is signed for the chain before its id is checked against CHAIN_ID
+  const onChainChecked = () => {
     if (anchorer && startAnchorer) anchorer.start();
     // settle draft transactions a crash left pending (also every anchoring round, e.g. after a chain outage)
-    else if (drafts) {
-      drafts
-        .reconcile()
-        .catch((e) => app.log.warn({ err: chainErrorMessage(e) }, "draft reconciliation failed"));
+    else void reconcileDrafts();
+  };
+  let recheck: NodeJS.Timeout | null = null;
+  app.addHook("onReady", async () => {
+    const check = gopy.chainId;
+    if (!check) return;
+    try {
+      const chainId = await check.verify();
+      if (config.chain.chainId === null) {
+        app.log.warn({ chainId }, "CHAIN_ID is not set: the chain RPC_URL serves is trusted as it is");
+      }
+      onChainChecked();
+    } catch (e) {
+      // a wrong chain refuses the start; an unreachable one is asked again until it answers
+      if (check.mismatch) throw new Error(check.mismatch.message);
+      app.log.warn(
+        { err: chainErrorMessage(e) },
+        "the chain RPC_URL is unreachable at start: CHAIN_ID is not checked yet and nothing is signed until it is; retrying",
+      );
+      const retryMs = Math.min(config.anchor.intervalMs, 5000);
+      recheck = setInterval(() => {
+        check.verify().then(
+          (chainId) => {
+            if (recheck) clearInterval(recheck);
+            recheck = null;
+            app.log.info({ chainId }, "chain id checked");
+            onChainChecked();
+          },
+          () => {
+            if (!check.mismatch) return;
+            if (recheck) clearInterval(recheck);
+            recheck = null;
+            app.log.error(check.mismatch.message);
+          },
+        );
+      }, retryMs);
+      recheck.unref();
     }
   });
   app.addHook("onClose", async () => {
+    if (recheck) clearInterval(recheck);
     if (anchorer) await anchorer.stop();
     if (!deps.store) await store.close();
   });

@@ -57,9 +57,15 @@ export interface Config {
     issuer: string;
     audience: string;
     algorithms: JwtAlgorithm[];
+    /** Milliseconds a token's nbf may lie ahead of (and its exp behind) this service's clock: IdP clock skew. */
+    clockToleranceMs: number;
   };
-  /** Development identity provider (POST /api/dev/token). Refused when nodeEnv is production. */
+  /** Development identity provider (POST /api/dev/token). Only with NODE_ENV=development set explicitly. */
   devIdp: boolean;
+  /** Bearer token operators scrape /metrics with; null: /metrics is not served. */
+  metricsToken: string | null;
+  /** Origins, besides this service and PUBLIC_RPC_URL, the served web client may connect to (CSP connect-src). */
+  cspConnectSrc: string[];
   anchor: {
     enabled: boolean;
     /** Milliseconds between anchoring rounds. */
@@ -117,15 +123,15 @@ function int(env: Env, name: string, def: number, min: number, max: number): num
 function duration(env: Env, name: string, defMs: number, minMs: number): number {
   const raw = env[name];
   if (raw === undefined || raw === "") return defMs;
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(raw.trim());
-  if (!m)
+  const parts = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(raw.trim());
+  if (!parts)
     throw new ConfigError(
       name,
       `expected a duration such as 10, 10s, 5m or 250ms, got ${JSON.stringify(raw)}`,
     );
-  const unit = m[2] ?? "s";
+  const unit = parts[2] ?? "s";
   const factor = unit === "ms" ? 1 : unit === "s" ? 1000 : unit === "m" ? 60_000 : 3_600_000;
-  const ms = Math.round(Number(m[1]) * factor);
+  const ms = Math.round(Number(parts[1]) * factor);
   if (ms < minMs) throw new ConfigError(name, `must be at least ${minMs} ms`);
   return ms;
 }
@@ -195,24 +201,30 @@ function agencies(env: Env): Record<string, AgencyConfig> {
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     throw new ConfigError("AGENCIES", "expected a JSON object keyed by agency id");
   }
-  const out: Record<string, AgencyConfig> = {};
-  for (const [id, v] of Object.entries(parsed as Record<string, unknown>)) {
-    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(id))
+  const entries: [string, AgencyConfig][] = [];
+  for (const [id, value] of Object.entries(parsed as Record<string, unknown>)) {
+    // "__proto__" would set the prototype of an object keyed by agency ids instead of adding an agency
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(id) || id === "__proto__")
       throw new ConfigError("AGENCIES", `bad agency id ${JSON.stringify(id)}`);
-    if (typeof v !== "object" || v === null)
+    if (typeof value !== "object" || value === null)
       throw new ConfigError("AGENCIES", `agency ${id}: expected an object`);
-    const o = v as Record<string, unknown>;
-    out[id] = {
-      address: address(`AGENCIES.${id}.address`, o.address),
-      operatorKey: privateKey(`AGENCIES.${id}.operatorKey`, o.operatorKey),
-    };
+    const fields = value as Record<string, unknown>;
+    entries.push([
+      id,
+      {
+        address: address(`AGENCIES.${id}.address`, fields.address),
+        operatorKey: privateKey(`AGENCIES.${id}.operatorKey`, fields.operatorKey),
+      },
+    ]);
   }
-  return out;
+  // own data properties, even for ids such as "constructor" or "toString"
+  return Object.fromEntries(entries);
 }
 
 /** Reads and validates the configuration. Throws ConfigError naming the variable on a bad value. */
 export function loadConfig(env: Env = process.env): Config {
-  const nodeEnvRaw = str(env, "NODE_ENV", "development");
+  // unset is production: whatever is meant for development only must be asked for by name
+  const nodeEnvRaw = str(env, "NODE_ENV", "production");
   if (!["development", "production", "test"].includes(nodeEnvRaw)) {
     throw new ConfigError(
       "NODE_ENV",
@@ -275,10 +287,10 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   const devIdp = bool(env, "DEV_IDP", false);
-  if (devIdp && nodeEnv === "production") {
+  if (devIdp && nodeEnv !== "development") {
     throw new ConfigError(
       "DEV_IDP",
-      "the development identity provider cannot be enabled when NODE_ENV=production",
+      `the development identity provider mints tokens for any role: it runs only with NODE_ENV=development set explicitly (NODE_ENV is ${env.NODE_ENV ? JSON.stringify(env.NODE_ENV) : "unset, that is production"})`,
     );
   }
   const jwksRaw = optStr(env, "JWT_JWKS_URL");
@@ -292,7 +304,10 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError("JWT_PUBLIC_KEY", "set JWT_JWKS_URL or JWT_PUBLIC_KEY, not both");
   }
   if (jwksUrl === null && publicKeyPem === null && !devIdp) {
-    throw new ConfigError("JWT_JWKS_URL", "required (or JWT_PUBLIC_KEY, or DEV_IDP=true outside production)");
+    throw new ConfigError(
+      "JWT_JWKS_URL",
+      "required (or JWT_PUBLIC_KEY, or DEV_IDP=true with NODE_ENV=development)",
+    );
   }
   const algRaw = str(env, "JWT_ALGORITHMS", ALLOWED_ALGORITHMS.join(","));
   const algorithms = algRaw.split(",").map((a) => a.trim()) as JwtAlgorithm[];
@@ -308,6 +323,22 @@ export function loadConfig(env: Env = process.env): Config {
   if (!issuer) throw new ConfigError("JWT_ISSUER", "required");
   const audience = str(env, "JWT_AUDIENCE", devIdp ? "gopy" : "");
   if (!audience) throw new ConfigError("JWT_AUDIENCE", "required");
+  const clockToleranceMs = duration(env, "JWT_CLOCK_TOLERANCE", 5_000, 0);
+  if (clockToleranceMs > 60_000) throw new ConfigError("JWT_CLOCK_TOLERANCE", "at most 60 s");
+
+  const metricsToken = optStr(env, "METRICS_TOKEN");
+  if (metricsToken !== null && !/^[A-Za-z0-9._~+/=-]{32,256}$/.test(metricsToken)) {
+    // never echo the value: it is a secret
+    throw new ConfigError(
+      "METRICS_TOKEN",
+      "expected 32 to 256 token characters (e.g. `openssl rand -hex 32`)",
+    );
+  }
+  const cspConnectSrc = str(env, "CSP_CONNECT_SRC", "")
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== "")
+    .map((entry) => new URL(url("CSP_CONNECT_SRC", entry)).origin);
 
   return {
     nodeEnv,
@@ -330,8 +361,10 @@ export function loadConfig(env: Env = process.env): Config {
     pseudonymSecret,
     receiptKeySeed,
     retiredReceiptKeys,
-    jwt: { jwksUrl, publicKeyPem, issuer, audience, algorithms },
+    jwt: { jwksUrl, publicKeyPem, issuer, audience, algorithms, clockToleranceMs },
     devIdp,
+    metricsToken,
+    cspConnectSrc,
     anchor: {
       enabled: bool(env, "ANCHOR_ENABLED", true),
       intervalMs: duration(env, "ANCHOR_INTERVAL", 60_000, 100),

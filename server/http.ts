@@ -1,56 +1,73 @@
 /**
  * Request parsing and error replies for the whole app (set on the root instance, inherited by every route plugin):
- * strict UTF-8 JSON without `__proto__`/`constructor` keys, UTF-8 CSV with its own body limit, and `{error, message}`
- * replies with the right status for every kind of failure.
+ * strict UTF-8 JSON without `__proto__` keys, UTF-8 CSV (both under the route's body limit: BODY_LIMIT, the import
+ * route IMPORT_BODY_LIMIT), `{error, message}` replies with the right status for every kind of failure, and the
+ * CORS policy of /api.
  */
-import type { FastifyInstance } from "fastify";
+import type { FastifyCorsOptions } from "@fastify/cors";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { BaseError as ViemError } from "viem";
 import { ProtocolError } from "../protocol/index.ts";
 import { chainErrorMessage, chainFailure } from "./chain/registry.ts";
-import type { Config } from "./config.ts";
 import { badRequest, ServiceError } from "./errors.ts";
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
-function rejectProto(key: string, value: unknown): unknown {
-  if (key === "__proto__" || key === "constructor") throw badRequest(`forbidden key "${key}"`);
+/**
+ * JSON.parse makes `__proto__` an own property, which a later spread or Object.assign turns into a prototype: it is
+ * refused at any depth. Every other key, `constructor` included (a section may be called so), is data.
+ */
+function refuseProtoKey(key: string, value: unknown): unknown {
+  if (key === "__proto__") throw badRequest('forbidden key "__proto__"');
   return value;
 }
 
-export function setupParsing(app: FastifyInstance, config: Config): void {
+/** A JSON request body: strict UTF-8, no `__proto__` key; null when empty. Throws a 400 ServiceError. */
+export function parseJsonBody(body: Buffer): unknown {
+  if (body.length === 0) return null;
+  let text: string;
+  try {
+    text = strictUtf8.decode(body);
+  } catch {
+    throw badRequest("body is not valid UTF-8");
+  }
+  try {
+    return JSON.parse(text, refuseProtoKey);
+  } catch (e) {
+    if (e instanceof ServiceError) throw e;
+    throw badRequest(`malformed JSON: ${(e as Error).message}`);
+  }
+}
+
+export function setupParsing(app: FastifyInstance): void {
   app.removeContentTypeParser(["application/json", "text/plain"]);
   app.addContentTypeParser("application/json", { parseAs: "buffer" }, (_req, body, done) => {
-    const buf = body as Buffer;
-    if (buf.length === 0) return done(null, null);
-    let text: string;
     try {
-      text = strictUtf8.decode(buf);
-    } catch {
-      return done(badRequest("body is not valid UTF-8"), undefined);
-    }
-    try {
-      done(null, JSON.parse(text, rejectProto));
+      done(null, parseJsonBody(body as Buffer));
     } catch (e) {
-      if (e instanceof ServiceError) return done(e, undefined);
-      done(badRequest(`malformed JSON: ${(e as Error).message}`), undefined);
+      done(e as ServiceError, undefined);
     }
   });
-  app.addContentTypeParser(
-    "text/csv",
-    { parseAs: "buffer", bodyLimit: config.importBodyLimit },
-    (_req, body, done) => {
-      try {
-        done(null, strictUtf8.decode(body as Buffer));
-      } catch {
-        done(badRequest("body is not valid UTF-8"), undefined);
-      }
-    },
-  );
+  // no bodyLimit of its own: the route's applies (BODY_LIMIT everywhere but the import route)
+  app.addContentTypeParser("text/csv", { parseAs: "buffer" }, (_req, body, done) => {
+    try {
+      done(null, strictUtf8.decode(body as Buffer));
+    } catch {
+      done(badRequest("body is not valid UTF-8"), undefined);
+    }
+  });
+}
+
+/** The JSON 404 of a route that does not exist. */
+export function noSuchRoute(req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return reply
+    .status(404)
+    .send({ error: "not_found", message: `no route ${req.method} ${req.url.split("?")[0]}` });
 }
 
 export function setupErrors(app: FastifyInstance): void {
-  app.setErrorHandler((err, request, reply) => {
-    const e = err as Error & {
+  app.setErrorHandler((thrown, request, reply) => {
+    const e = thrown as Error & {
       statusCode?: number;
       code?: string;
       validation?: unknown;
@@ -59,8 +76,8 @@ export function setupErrors(app: FastifyInstance): void {
     if (e instanceof ViemError) {
       // a chain call failed below the service's own checks: classified by viem's error type
       request.log.warn({ err: chainErrorMessage(e) }, "chain error");
-      const f = chainFailure(e);
-      return reply.status(f.statusCode).send({ error: f.code, message: f.message });
+      const failure = chainFailure(e);
+      return reply.status(failure.statusCode).send({ error: failure.code, message: failure.message });
     }
     if (e instanceof ServiceError) {
       if (e.code.startsWith("chain_")) request.log.warn({ err: e.message }, "chain error");
@@ -91,27 +108,17 @@ export function setupErrors(app: FastifyInstance): void {
 }
 
 /**
- * CORS for /api/*, so a copy of the web client hosted anywhere (issue 5) can use this service: every origin may read
- * the public routes, and may call the authenticated ones with its own `Authorization: Bearer` token. No credentials
- * mode (`Access-Control-Allow-Credentials` is never sent): the service has no cookies, and a page from another
- * origin can only send a token it already holds, so allowing any origin exposes nothing a browser would attach by
- * itself. /metrics and /docs are not cross-origin.
+ * CORS for /api/* (@fastify/cors, registered in the /api scope only), so a copy of the web client hosted anywhere
+ * can use this service: every origin may read the public routes, and may call the authenticated ones with its own
+ * `Authorization: Bearer` token. No credentials mode (`Access-Control-Allow-Credentials` is never sent): the service
+ * has no cookies, and a page from another origin can only send a token it already holds, so allowing any origin
+ * exposes nothing a browser would attach by itself. /metrics, /docs and the web client are not cross-origin.
  */
-export const CORS_ALLOW_METHODS = "GET, HEAD, POST, PUT";
-export const CORS_ALLOW_HEADERS = "authorization, content-type, idempotency-key";
-export const CORS_EXPOSE_HEADERS = "content-disposition, idempotent-replayed, retry-after";
-
-export function setupCors(app: FastifyInstance): void {
-  app.addHook("onRequest", async (req, reply) => {
-    if (!req.url.startsWith("/api/")) return;
-    reply.header("access-control-allow-origin", "*");
-    reply.header("access-control-expose-headers", CORS_EXPOSE_HEADERS);
-  });
-  app.options("/api/*", { schema: { hide: true } }, async (_req, reply) => {
-    reply
-      .header("access-control-allow-methods", CORS_ALLOW_METHODS)
-      .header("access-control-allow-headers", CORS_ALLOW_HEADERS)
-      .header("access-control-max-age", "600");
-    return reply.status(204).send();
-  });
-}
+export const apiCors: FastifyCorsOptions = {
+  origin: "*",
+  credentials: false,
+  methods: ["GET", "HEAD", "POST", "PUT"],
+  allowedHeaders: ["authorization", "content-type", "idempotency-key"],
+  exposedHeaders: ["content-disposition", "idempotent-replayed", "retry-after"],
+  maxAge: 600,
+};

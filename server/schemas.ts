@@ -113,14 +113,15 @@ export const ConsultationDetail = Type.Object(
 
 export const DraftDocument = Type.Object(
   {
-    consultation: Type.Integer(),
-    version: Type.Integer(),
     hash: HexHash,
     title: Type.String(),
     summary: Type.String(),
     sections: Type.Array(Section),
+    uses: Type.Array(Type.Object({ consultation: Type.Integer(), version: Type.Integer() }, closed), {
+      description: "every (consultation, draft version) published with this draft, oldest consultation first",
+    }),
   },
-  closed,
+  { ...closed, description: "a draft document: the same for every consultation that uses its hash" },
 );
 
 export const OpinionBody = Type.Object(

@@ -4,96 +4,15 @@
 // as a child process (`node server/main.ts`), which the crash bench SIGKILLs and restarts on the same
 // database. startEvidence() brings all three up for a bench and stops them.
 import { type ChildProcess, spawn } from "node:child_process";
-import { createHmac, generateKeyPairSync, type KeyObject, sign } from "node:crypto";
 import { mkdtempSync, readFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { call, waitFor } from "../../test/support/http.ts";
+import { type Idp, startIdp } from "../../test/support/idp.ts";
 import { type Chain, ROOT, stackEnv, startChain } from "../../test/support/stack.ts";
 
-export { type Chain, call, ROOT, startChain, waitFor };
+export { type Chain, call, type Idp, ROOT, startChain, startIdp, waitFor };
 export const log = (m: string) => process.stderr.write(`# ${m}\n`);
-const b64u = (b: Buffer | string) => Buffer.from(b).toString("base64url");
-
-export interface Idp {
-  readonly jwksUrl: string;
-  readonly issuer: string;
-  readonly audience: string;
-  /** RSA public key PEM (what an HS/RS confusion attack would use as an HMAC secret). */
-  readonly rsaPublicPem: string;
-  token(
-    claims: Record<string, unknown>,
-    opts?: { alg?: "RS256" | "ES256"; kid?: string; key?: KeyObject },
-  ): string;
-  /** A token signed with a key the service has never seen (kid unknown to the JWKS). */
-  foreignToken(claims: Record<string, unknown>): string;
-  hsConfusion(claims: Record<string, unknown>): string;
-  close(): Promise<void>;
-}
-
-export async function startIdp(): Promise<Idp> {
-  const rsa = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  const ec = generateKeyPairSync("ec", { namedCurve: "P-256" });
-  const foreign = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  const jwks = {
-    keys: [
-      { ...(rsa.publicKey.export({ format: "jwk" }) as object), kid: "rsa-1", alg: "RS256", use: "sig" },
-      { ...(ec.publicKey.export({ format: "jwk" }) as object), kid: "ec-1", alg: "ES256", use: "sig" },
-    ],
-  };
-  const server: Server = createServer((req, res) => {
-    if (req.url === "/.well-known/jwks.json") {
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify(jwks));
-    } else {
-      res.writeHead(404);
-      res.end();
-    }
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const port = (server.address() as { port: number }).port;
-  const issuer = "https://id.example.gov.vn";
-  const audience = "gopy";
-  const signWith = (header: object, claims: object, key: KeyObject, alg: string) => {
-    const input = `${b64u(JSON.stringify(header))}.${b64u(JSON.stringify(claims))}`;
-    const sig =
-      alg === "ES256"
-        ? sign("sha256", Buffer.from(input), { key, dsaEncoding: "ieee-p1363" })
-        : sign("sha256", Buffer.from(input), key);
-    return `${input}.${b64u(sig)}`;
-  };
-  const base = (claims: Record<string, unknown>) => {
-    const now = Math.floor(Date.now() / 1000);
-    return { iss: issuer, aud: audience, iat: now, nbf: now - 5, exp: now + 3600, ...claims };
-  };
-  const rsaPublicPem = rsa.publicKey.export({ format: "pem", type: "spki" }).toString();
-  return {
-    jwksUrl: `http://127.0.0.1:${port}/.well-known/jwks.json`,
-    issuer,
-    audience,
-    rsaPublicPem,
-    token(claims, opts = {}) {
-      const alg = opts.alg ?? "RS256";
-      const kid = opts.kid ?? (alg === "RS256" ? "rsa-1" : "ec-1");
-      const key = opts.key ?? (alg === "RS256" ? rsa.privateKey : ec.privateKey);
-      return signWith({ alg, typ: "JWT", kid }, base(claims), key, alg);
-    },
-    foreignToken(claims) {
-      return signWith(
-        { alg: "RS256", typ: "JWT", kid: "rsa-unknown" },
-        base(claims),
-        foreign.privateKey,
-        "RS256",
-      );
-    },
-    hsConfusion(claims) {
-      const input = `${b64u(JSON.stringify({ alg: "HS256", typ: "JWT", kid: "rsa-1" }))}.${b64u(JSON.stringify(base(claims)))}`;
-      return `${input}.${b64u(createHmac("sha256", rsaPublicPem).update(input).digest())}`;
-    },
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
-}
 
 export interface Service {
   url: string;

@@ -1,58 +1,141 @@
 /**
- * Consultations: list, open (agency), detail, drafts by hash, new draft versions (agency), close (agency) and the
- * published tally.
+ * Consultations: list, detail, drafts by hash and the published tally (public); opening, new draft versions and
+ * closing (the owning agency, in the authenticated scope).
  */
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance } from "fastify";
 import { draftHash } from "../../protocol/index.ts";
+import { requireRole } from "../auth.ts";
 import { toSeconds } from "../clock.ts";
-import { ServiceError } from "../errors.ts";
-import * as S from "../schemas.ts";
+import { badRequest, notFound, ServiceError } from "../errors.ts";
+import * as schemas from "../schemas.ts";
 import type { Hex } from "../store/index.ts";
-import { authRoute, type RouteOptions, statusOf } from "./context.ts";
+import { chainRef, checkedAnchorer, checkedChain, checkedPublisher, statusOf } from "./context.ts";
 
-export async function consultationRoutes(fastify: FastifyInstance, { ctx }: RouteOptions): Promise<void> {
+export async function consultationRoutes(fastify: FastifyInstance): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  const { store, clock, anchorer } = ctx.gopy;
+  const { gopy, consultations } = app;
+  const { store, clock } = gopy;
 
   app.get(
-    "/api/consultations",
+    "/consultations",
     {
-      schema: { summary: "Consultations, newest first", response: { 200: S.ConsultationList, ...S.errors } },
+      schema: {
+        summary: "Consultations, newest first",
+        response: { 200: schemas.ConsultationList, ...schemas.errors },
+      },
     },
     async () => {
       const now = clock.now();
       const list = await store.listConsultations();
       return {
-        consultations: list.map((c) => ({
-          id: c.id,
-          agency: c.agency,
-          title: c.title,
-          status: statusOf(c, now),
-          opensAt: c.opensAt,
-          closesAt: c.closesAt,
+        consultations: list.map((consultation) => ({
+          id: consultation.id,
+          agency: consultation.agency,
+          title: consultation.title,
+          status: statusOf(consultation, now),
+          opensAt: consultation.opensAt,
+          closesAt: consultation.closesAt,
         })),
       };
     },
   );
 
-  app.post(
-    "/api/consultations",
+  app.get(
+    "/consultations/:id",
     {
-      ...authRoute(),
-      config: ctx.rl,
       schema: {
-        ...authRoute().schema,
+        summary: "A consultation",
+        params: schemas.IdParams,
+        response: { 200: schemas.ConsultationDetail, ...schemas.errors },
+      },
+    },
+    async (req) => {
+      const { consultation, draft } = await consultations.withDraft(Number(req.params.id), true);
+      return {
+        id: consultation.id,
+        agency: consultation.agency,
+        title: consultation.title,
+        summary: consultation.summary,
+        status: statusOf(consultation, clock.now()),
+        opensAt: consultation.opensAt,
+        closesAt: consultation.closesAt,
+        draft: { version: draft.version, hash: draft.hash, sections: draft.sections },
+        chain: await chainRef(gopy),
+      };
+    },
+  );
+
+  app.get(
+    "/drafts/:hash",
+    {
+      schema: {
+        summary:
+          "A draft by its hash (the draftURI stored on chain): the document, and every consultation version using it",
+        params: schemas.HashParams,
+        response: { 200: schemas.DraftDocument, ...schemas.errors },
+      },
+    },
+    async (req) => {
+      // the hash covers title, summary and sections: every draft stored under it is this same document
+      const uses = await store.findDraftsByHash(req.params.hash as Hex);
+      const [first] = uses;
+      if (!first) throw notFound("no draft with that hash");
+      return {
+        hash: first.hash,
+        title: first.title,
+        summary: first.summary,
+        sections: first.sections,
+        uses: uses.map((draft) => ({ consultation: draft.consultationId, version: draft.version })),
+      };
+    },
+  );
+
+  app.get(
+    "/consultations/:id/tally",
+    {
+      schema: {
+        summary: "The published tally",
+        params: schemas.IdParams,
+        response: { 200: schemas.Tally, ...schemas.errors },
+      },
+    },
+    async (req) => {
+      const consultation = await consultations.get(Number(req.params.id));
+      if (!consultation.tally) {
+        const status = statusOf(consultation, clock.now());
+        throw new ServiceError(
+          409,
+          "no_tally",
+          status === "closed" ? "closed; the tally is not published yet" : `the consultation is ${status}`,
+        );
+      }
+      const { document, hash, txHash } = consultation.tally;
+      return { document: JSON.parse(document), tallyHash: hash, txHash };
+    },
+  );
+}
+
+/** Routes of the owning agency (registered in the authenticated scope). */
+export async function consultationStaffRoutes(fastify: FastifyInstance): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const { gopy, consultations } = app;
+  const { clock } = gopy;
+
+  app.post(
+    "/consultations",
+    {
+      schema: {
         summary: "Open a consultation (agency)",
-        body: S.CreateConsultationBody,
-        response: { 201: S.DraftCreated, ...S.errors },
+        body: schemas.CreateConsultationBody,
+        response: { 201: schemas.DraftCreated, ...schemas.errors },
       },
     },
     async (req, reply) => {
-      const who = ctx.requireRole(req, "agency");
-      const ch = ctx.needChain();
-      const agency = who.agency!;
-      if (!ch.hasAgency(agency)) {
+      const staff = requireRole(req, "agency");
+      const agency = staff.agency!;
+      const chain = await checkedChain(gopy);
+      if (!chain.hasAgency(agency)) {
         throw new ServiceError(
           403,
           "forbidden",
@@ -60,141 +143,78 @@ export async function consultationRoutes(fastify: FastifyInstance, { ctx }: Rout
         );
       }
       const { title, summary, sections } = req.body;
-      const nowS = toSeconds(clock.now());
-      const opensAt = Math.max(req.body.opensAt, nowS);
+      const nowSeconds = toSeconds(clock.now());
+      const opensAt = Math.max(req.body.opensAt, nowSeconds);
       const closesAt = req.body.closesAt;
-      if (closesAt <= nowS) throw new ServiceError(400, "bad_request", "closesAt must be in the future");
-      if (closesAt <= opensAt) throw new ServiceError(400, "bad_request", "closesAt must be after opensAt");
+      if (closesAt <= nowSeconds) throw badRequest("closesAt must be in the future");
+      if (closesAt <= opensAt) throw badRequest("closesAt must be after opensAt");
       const hash = draftHash({ title, summary, sections });
       // intent written before the broadcast, records after: a crash in between is reconciled (server/drafts.ts)
-      const { id, txHash } = await ctx
-        .needPublisher()
-        .open(agency, { hash, title, summary, sections }, opensAt, closesAt);
+      const publisher = await checkedPublisher(gopy);
+      const { id, txHash } = await publisher.open(
+        agency,
+        { hash, title, summary, sections },
+        opensAt,
+        closesAt,
+      );
       req.log.info({ consultation: id, agency }, "consultation opened");
       return reply.status(201).send({ id, draftHash: hash, draftVersion: 1, txHash });
     },
   );
 
-  app.get(
-    "/api/consultations/:id",
-    {
-      schema: {
-        summary: "A consultation",
-        params: S.IdParams,
-        response: { 200: S.ConsultationDetail, ...S.errors },
-      },
-    },
-    async (req) => {
-      const { c, d } = await ctx.load(Number(req.params.id), true);
-      return {
-        id: c.id,
-        agency: c.agency,
-        title: c.title,
-        summary: c.summary,
-        status: statusOf(c, clock.now()),
-        opensAt: c.opensAt,
-        closesAt: c.closesAt,
-        draft: { version: d.version, hash: d.hash, sections: d.sections },
-        chain: await ctx.chainRef(),
-      };
-    },
-  );
-
-  app.get(
-    "/api/drafts/:hash",
-    {
-      schema: {
-        summary: "A draft by its hash (the draftURI stored on chain)",
-        params: S.HashParams,
-        response: { 200: S.DraftDocument, ...S.errors },
-      },
-    },
-    async (req) => {
-      const d = await store.findDraftByHash(req.params.hash as Hex);
-      if (!d) throw new ServiceError(404, "not_found", "no draft with that hash");
-      return {
-        consultation: d.consultationId,
-        version: d.version,
-        hash: d.hash,
-        title: d.title,
-        summary: d.summary,
-        sections: d.sections,
-      };
-    },
-  );
-
   app.put(
-    "/api/consultations/:id/draft",
+    "/consultations/:id/draft",
     {
-      ...authRoute(),
-      config: ctx.rl,
       schema: {
-        ...authRoute().schema,
         summary: "Publish a new draft version (agency)",
-        params: S.IdParams,
-        body: S.DraftBody,
-        response: { 200: S.DraftCreated, ...S.errors },
+        params: schemas.IdParams,
+        body: schemas.DraftBody,
+        response: { 200: schemas.DraftCreated, ...schemas.errors },
       },
     },
     async (req) => {
-      const { id, c } = await ctx.owned(req);
-      if (clock.now() / 1000 >= c.closesAt)
+      const id = Number(req.params.id);
+      const { consultation } = await consultations.owned(req, id);
+      if (clock.now() / 1000 >= consultation.closesAt)
         throw new ServiceError(409, "closed", "the consultation is closed");
       const { title, summary, sections } = req.body;
       const hash = draftHash({ title, summary, sections });
-      const { version, txHash } = await ctx
-        .needPublisher()
-        .revise(c.agency, id, { hash, title, summary, sections });
-      ctx.forget(id);
+      const publisher = await checkedPublisher(gopy);
+      const { version, txHash } = await publisher.revise(consultation.agency, id, {
+        hash,
+        title,
+        summary,
+        sections,
+      });
+      consultations.forget(id);
       return { id, draftHash: hash, draftVersion: version, txHash };
     },
   );
 
   app.post(
-    "/api/consultations/:id/close",
+    "/consultations/:id/close",
     {
-      ...authRoute(),
-      config: ctx.rl,
       schema: {
-        ...authRoute().schema,
         summary: "Close (agency, after closesAt): anchor the final head and publish the tally",
-        params: S.IdParams,
-        body: S.EmptyBody,
-        response: { 200: S.Tally, ...S.errors },
+        params: schemas.IdParams,
+        body: schemas.EmptyBody,
+        response: { 200: schemas.Tally, ...schemas.errors },
       },
     },
     async (req) => {
-      const { id, c } = await ctx.owned(req);
-      if (clock.now() / 1000 < c.closesAt) {
+      const id = Number(req.params.id);
+      const { consultation } = await consultations.owned(req, id);
+      if (clock.now() / 1000 < consultation.closesAt) {
         throw new ServiceError(
           409,
           "not_closed",
-          `the consultation closes at ${new Date(c.closesAt * 1000).toISOString()}`,
+          `the consultation closes at ${new Date(consultation.closesAt * 1000).toISOString()}`,
         );
       }
-      if (!anchorer) throw new ServiceError(503, "chain_unavailable", "no chain is configured");
-      const t = await anchorer.close(id);
-      ctx.forget(id);
-      return { document: JSON.parse(t.document), tallyHash: t.tallyHash, txHash: t.txHash };
-    },
-  );
-
-  app.get(
-    "/api/consultations/:id/tally",
-    {
-      schema: { summary: "The published tally", params: S.IdParams, response: { 200: S.Tally, ...S.errors } },
-    },
-    async (req) => {
-      const c = await ctx.consultation(Number(req.params.id));
-      if (!c.tally) {
-        const st = statusOf(c, clock.now());
-        throw new ServiceError(
-          409,
-          "no_tally",
-          st === "closed" ? "closed; the tally is not published yet" : `the consultation is ${st}`,
-        );
-      }
-      return { document: JSON.parse(c.tally.document), tallyHash: c.tally.hash, txHash: c.tally.txHash };
+      const anchorer = await checkedAnchorer(gopy);
+      const tally = await anchorer.close(id);
+      consultations.forget(id);
+      return { document: JSON.parse(tally.document), tallyHash: tally.tallyHash, txHash: tally.txHash };
     },
   );
 }

@@ -1,17 +1,19 @@
 /**
- * What the route plugins share: the service's parts (`app.gopy`), the consultation cache, and small helpers
- * (lookups that 404, the owning-agency check, the chain reference served in documents).
+ * What the route plugins share, as Fastify decorators: `app.gopy` (the service's parts) and `app.consultations`
+ * (lookups that 404, a short cache of the current draft, the owning-agency check); and small helpers over them
+ * (the checked chain, the chain reference served in documents).
  */
 import type { FastifyRequest } from "fastify";
 import type client from "prom-client";
 import { MerkleLog, type ReceiptSigningKey } from "../../protocol/index.ts";
 import type { Anchorer } from "../anchorer.ts";
-import { authenticate, type DevIdp, type Identity, type Role, requireRole } from "../auth.ts";
+import { type DevIdp, type Identity, requireRole } from "../auth.ts";
 import type { RegistryClient } from "../chain/registry.ts";
+import type { ChainIdCheck } from "../chain-id.ts";
 import type { Clock } from "../clock.ts";
 import type { Config } from "../config.ts";
 import type { DraftPublisher } from "../drafts.ts";
-import { ServiceError } from "../errors.ts";
+import { chainUnavailable, notFound, ServiceError } from "../errors.ts";
 import { type Ingest, keyedHash } from "../ingest.ts";
 import type { ConsultationRecord, DraftRecord, Hex, Store } from "../store/index.ts";
 
@@ -19,6 +21,8 @@ export interface Gopy {
   config: Config;
   store: Store;
   chain: RegistryClient | null;
+  /** RPC_URL's chain id against CHAIN_ID (null without a chain). */
+  chainId: ChainIdCheck | null;
   clock: Clock;
   ingest: Ingest;
   anchorer: Anchorer | null;
@@ -32,20 +36,109 @@ export interface Gopy {
 declare module "fastify" {
   interface FastifyInstance {
     gopy: Gopy;
+    consultations: Consultations;
   }
 }
 
 export type Status = "scheduled" | "open" | "closed" | "tallied";
 
-export function statusOf(c: ConsultationRecord, nowMs: number): Status {
-  if (c.tally) return "tallied";
+export function statusOf(consultation: ConsultationRecord, nowMs: number): Status {
+  if (consultation.tally) return "tallied";
   const now = nowMs / 1000;
-  if (now < c.opensAt) return "scheduled";
-  if (now >= c.closesAt) return "closed";
+  if (now < consultation.opensAt) return "scheduled";
+  if (now >= consultation.closesAt) return "closed";
   return "open";
 }
 
 export const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+export interface WithDraft {
+  consultation: ConsultationRecord;
+  draft: DraftRecord;
+}
+
+/** How long a consultation and its current draft are reused by the opinion path. */
+const CACHE_MS = 1000;
+
+/** Consultations as the routes need them. */
+export class Consultations {
+  readonly #store: Store;
+  readonly #clock: Clock;
+  readonly #cache = new Map<number, WithDraft & { at: number }>();
+
+  constructor(store: Store, clock: Clock) {
+    this.#store = store;
+    this.#clock = clock;
+  }
+
+  /** A consultation record; 404 when unknown. */
+  async get(id: number): Promise<ConsultationRecord> {
+    const consultation = await this.#store.getConsultation(id);
+    if (!consultation) throw notFound(`consultation ${id} does not exist`);
+    return consultation;
+  }
+
+  /** A consultation and its current draft (reused for a second unless `fresh`); 404 when unknown. */
+  async withDraft(id: number, fresh = false): Promise<WithDraft> {
+    const now = this.#clock.now();
+    const hit = this.#cache.get(id);
+    if (hit && !fresh && now - hit.at < CACHE_MS) return hit;
+    const consultation = await this.get(id);
+    const draft = await this.#store.getDraft(id);
+    if (!draft) throw new ServiceError(500, "internal", "draft missing");
+    const entry = { at: now, consultation, draft };
+    this.#cache.set(id, entry);
+    return entry;
+  }
+
+  /** Drop a consultation from the cache after a change. */
+  forget(id: number): void {
+    this.#cache.delete(id);
+  }
+
+  /**
+   * The staff member and the consultation `id`, which must belong to their agency: no other role acts on a
+   * consultation (an admin neither; on chain, too, only the agency and its operators act on it).
+   */
+  async owned(request: FastifyRequest, id: number): Promise<WithDraft & { staff: Identity }> {
+    const staff = requireRole(request, "agency");
+    const found = await this.withDraft(id, true);
+    if (staff.agency !== found.consultation.agency) {
+      throw new ServiceError(403, "forbidden", "this consultation belongs to another agency");
+    }
+    return { ...found, staff };
+  }
+
+  /** The log of a consultation at its committed size. */
+  async committedLog(
+    id: number,
+  ): Promise<{ log: MerkleLog; size: number; consultation: ConsultationRecord }> {
+    const consultation = await this.get(id);
+    const log = await MerkleLog.open(this.#store.treeStore(id), consultation.treeSize);
+    return { log, size: consultation.treeSize, consultation };
+  }
+}
+
+/** The chain, once its id is checked against CHAIN_ID; 503 without a chain, while unchecked, or on a mismatch. */
+export async function checkedChain(gopy: Gopy): Promise<RegistryClient> {
+  if (!gopy.chain || !gopy.chainId) throw chainUnavailable("no chain is configured");
+  await gopy.chainId.verify();
+  return gopy.chain;
+}
+
+/** The draft publisher on the checked chain (see checkedChain). */
+export async function checkedPublisher(gopy: Gopy): Promise<DraftPublisher> {
+  await checkedChain(gopy);
+  if (!gopy.drafts) throw chainUnavailable("no chain is configured");
+  return gopy.drafts;
+}
+
+/** The anchorer on the checked chain (see checkedChain). */
+export async function checkedAnchorer(gopy: Gopy): Promise<Anchorer> {
+  await checkedChain(gopy);
+  if (!gopy.anchorer) throw chainUnavailable("no chain is configured");
+  return gopy.anchorer;
+}
 
 export interface ChainRef {
   chainId: number;
@@ -54,112 +147,19 @@ export interface ChainRef {
   rpcUrl?: string;
 }
 
-/**
- * Route options of an authenticated route (bearer token, documented in OpenAPI). A fresh object per route: plugins
- * such as @fastify/rate-limit push their hooks onto the route's preHandler array, so sharing one array would hand a
- * route (or another app in the same process) the hooks of others.
- */
-export function authRoute() {
-  return { preHandler: [authenticate], schema: { security: [{ bearer: [] as string[] }] } };
+/** Where a consultation is anchored, for documents; null without a chain or before its id is checked. */
+export async function chainRef(gopy: Gopy): Promise<ChainRef | null> {
+  if (!gopy.chain || !gopy.chainId) return null;
+  const chainId = await gopy.chainId.verify().catch(() => null);
+  if (chainId === null) return null;
+  const ref: ChainRef = { chainId, contract: gopy.chain.address };
+  if (gopy.config.chain.publicRpcUrl) ref.rpcUrl = gopy.config.chain.publicRpcUrl;
+  return ref;
 }
 
-export interface RouteContext {
-  gopy: Gopy;
-  /** `config` of mutating routes: the per-identity rate limit. */
-  rl: { rateLimit: { max: number; timeWindow: number } };
-  /** A consultation and its current draft (cached for a second unless `fresh`); 404 when unknown. */
-  load(id: number, fresh?: boolean): Promise<{ c: ConsultationRecord; d: DraftRecord }>;
-  /** Drop a consultation from the cache after a change. */
-  forget(id: number): void;
-  /** A consultation record; 404 when unknown. */
-  consultation(id: number): Promise<ConsultationRecord>;
-  /** The staff member and the consultation of `:id`, which must belong to their agency (admins: any). */
-  owned(
-    req: FastifyRequest & { params: { id: string } },
-  ): Promise<{ who: Identity; id: number; c: ConsultationRecord; d: DraftRecord }>;
-  requireRole(req: FastifyRequest, ...roles: Role[]): Identity;
-  needChain(): RegistryClient;
-  needPublisher(): DraftPublisher;
-  chainRef(): Promise<ChainRef | null>;
-  /** chain id once known (null before the first successful read). */
-  cachedChainId(): number | null;
-  committedLog(id: number): Promise<{ log: MerkleLog; size: number; c: ConsultationRecord }>;
-  subjectKey(sub: string): string;
-  draftUri(hash: Hex): string;
-}
+/** The keyed hash a subject's receipts are stored under (never the subject itself). */
+export const subjectKey = (config: Config, sub: string): string =>
+  keyedHash(config.pseudonymSecret, "subject", sub);
 
-export function createRouteContext(gopy: Gopy): RouteContext {
-  const { store, chain, config } = gopy;
-  const cache = new Map<number, { at: number; c: ConsultationRecord; d: DraftRecord }>();
-  let chainIdCache: number | null = null;
-
-  async function consultation(id: number): Promise<ConsultationRecord> {
-    const c = await store.getConsultation(id);
-    if (!c) throw new ServiceError(404, "not_found", `consultation ${id} does not exist`);
-    return c;
-  }
-  async function load(id: number, fresh = false): Promise<{ c: ConsultationRecord; d: DraftRecord }> {
-    const hit = cache.get(id);
-    if (hit && !fresh && Date.now() - hit.at < 1000) return hit;
-    const c = await consultation(id);
-    const d = await store.getDraft(id);
-    if (!d) throw new ServiceError(500, "internal", "draft missing");
-    const v = { at: Date.now(), c, d };
-    cache.set(id, v);
-    return v;
-  }
-  function ownAgency(identity: Identity, c: ConsultationRecord): void {
-    if (identity.role === "admin") return;
-    if (identity.agency !== c.agency) {
-      throw new ServiceError(403, "forbidden", "this consultation belongs to another agency");
-    }
-  }
-  return {
-    gopy,
-    rl: { rateLimit: { max: config.rateLimit.max, timeWindow: config.rateLimit.windowMs } },
-    load,
-    forget: (id) => cache.delete(id),
-    consultation,
-    async owned(req) {
-      const who = requireRole(req, "agency");
-      const id = Number(req.params.id);
-      const { c, d } = await load(id, true);
-      ownAgency(who, c);
-      return { who, id, c, d };
-    },
-    requireRole,
-    needChain() {
-      if (!chain) throw new ServiceError(503, "chain_unavailable", "no chain is configured");
-      return chain;
-    },
-    needPublisher() {
-      if (!gopy.drafts) throw new ServiceError(503, "chain_unavailable", "no chain is configured");
-      return gopy.drafts;
-    },
-    async chainRef() {
-      if (!chain) return null;
-      if (chainIdCache === null) {
-        try {
-          chainIdCache = await chain.chainId();
-        } catch {
-          return null;
-        }
-      }
-      const ref: ChainRef = { chainId: chainIdCache, contract: chain.address };
-      if (config.chain.publicRpcUrl) ref.rpcUrl = config.chain.publicRpcUrl;
-      return ref;
-    },
-    cachedChainId: () => chainIdCache,
-    async committedLog(id) {
-      const c = await consultation(id);
-      return { log: await MerkleLog.open(store.treeStore(id), c.treeSize), size: c.treeSize, c };
-    },
-    subjectKey: (sub) => keyedHash(config.pseudonymSecret, "subject", sub),
-    draftUri: (hash) => `${config.publicUrl}/api/drafts/${hash}`,
-  };
-}
-
-/** A route plugin: encapsulated, given the shared context. */
-export interface RouteOptions {
-  ctx: RouteContext;
-}
+/** The URI of a draft document, as written on chain. */
+export const draftUri = (config: Config, hash: Hex): string => `${config.publicUrl}/api/drafts/${hash}`;

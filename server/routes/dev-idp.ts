@@ -1,30 +1,25 @@
-/** POST /api/dev/token: the development identity provider (registered only when DEV_IDP=true). */
+/** POST /api/dev/token: the development identity provider (only with DEV_IDP=true and NODE_ENV=development). */
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance } from "fastify";
-import type { DevIdp } from "../auth.ts";
-import { ServiceError } from "../errors.ts";
-import * as S from "../schemas.ts";
-import type { RouteOptions } from "./context.ts";
+import { badRequest } from "../errors.ts";
+import * as schemas from "../schemas.ts";
 
-export async function devIdpRoutes(
-  fastify: FastifyInstance,
-  { ctx, devIdp }: RouteOptions & { devIdp: DevIdp },
-): Promise<void> {
+export async function devIdpRoutes(fastify: FastifyInstance): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  const { clock } = ctx.gopy;
+  const { clock, devIdp } = app.gopy;
+  if (!devIdp) return;
   app.post(
-    "/api/dev/token",
+    "/dev/token",
     {
       schema: {
         summary: "Development identity provider (demo only)",
-        body: S.DevTokenBody,
-        response: { 200: S.DevToken, ...S.errors },
+        body: schemas.DevTokenBody,
+        response: { 200: schemas.DevToken, ...schemas.errors },
       },
     },
     async (req) => {
       const { sub, role, agency } = req.body;
-      if (role === "agency" && !agency)
-        throw new ServiceError(400, "bad_request", "an agency token needs `agency`");
+      if (role === "agency" && !agency) throw badRequest("an agency token needs `agency`");
       return { token: devIdp.issue(sub, role, role === "citizen" ? null : (agency ?? null), clock.now()) };
     },
   );

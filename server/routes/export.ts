@@ -2,37 +2,41 @@
 import { Readable } from "node:stream";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance } from "fastify";
-import * as S from "../schemas.ts";
-import type { RouteOptions } from "./context.ts";
+import * as schemas from "../schemas.ts";
 
-export async function exportRoutes(fastify: FastifyInstance, { ctx }: RouteOptions): Promise<void> {
+export async function exportRoutes(fastify: FastifyInstance): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  const { store } = ctx.gopy;
+  const { gopy, consultations } = app;
+  const { store } = gopy;
   app.get(
-    "/api/consultations/:id/export",
+    "/consultations/:id/export",
     {
       schema: {
         summary: "Every entry as NDJSON: {index, leaf, leafHash, text?, salt?, withheld?}",
-        params: S.IdParams,
+        params: schemas.IdParams,
         produces: ["application/x-ndjson"],
-        response: { 200: { type: "string" } as never, ...S.errors },
+        response: { 200: { type: "string" } as never, ...schemas.errors },
       },
     },
     async (req, reply) => {
       const id = Number(req.params.id);
-      const size = (await ctx.consultation(id)).treeSize;
+      const size = (await consultations.get(id)).treeSize;
       async function* lines() {
         for (let at = 0; at < size; at += 2000) {
           const rows = await store.getEntries(id, at, Math.min(size, at + 2000));
           let chunk = "";
-          for (const e of rows) {
-            const o: Record<string, unknown> = { index: e.index, leaf: e.leaf, leafHash: e.leafHash };
-            if (e.withheld) o.withheld = true;
-            else if (e.text !== null && e.salt !== null) {
-              o.text = e.text;
-              o.salt = e.salt;
+          for (const entry of rows) {
+            const line: Record<string, unknown> = {
+              index: entry.index,
+              leaf: entry.leaf,
+              leafHash: entry.leafHash,
+            };
+            if (entry.withheld) line.withheld = true;
+            else if (entry.text !== null && entry.salt !== null) {
+              line.text = entry.text;
+              line.salt = entry.salt;
             }
-            chunk += `${JSON.stringify(o)}\n`;
+            chunk += `${JSON.stringify(line)}\n`;
           }
           yield chunk;
         }

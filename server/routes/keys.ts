@@ -2,12 +2,11 @@
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance } from "fastify";
 import { jwkThumbprint } from "../../protocol/index.ts";
-import * as S from "../schemas.ts";
-import type { RouteOptions } from "./context.ts";
+import * as schemas from "../schemas.ts";
 
-export async function keysRoutes(fastify: FastifyInstance, { ctx }: RouteOptions): Promise<void> {
+export async function keysRoutes(fastify: FastifyInstance): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  const { receiptKey, config } = ctx.gopy;
+  const { receiptKey, config } = app.gopy;
   // receipts signed by a retired key keep verifying: its public key stays listed
   const receiptJwks = [
     receiptKey.publicJwk.x,
@@ -18,11 +17,11 @@ export async function keysRoutes(fastify: FastifyInstance, { ctx }: RouteOptions
   });
 
   app.get(
-    "/api/keys",
+    "/keys",
     {
       schema: {
         summary: "Receipt-signing keys (JWKS): the current key, then retired ones",
-        response: { 200: S.Jwks },
+        response: { 200: schemas.Jwks },
       },
     },
     async () => ({ keys: receiptJwks }),

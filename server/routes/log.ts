@@ -2,51 +2,57 @@
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance } from "fastify";
 import { ServiceError } from "../errors.ts";
-import * as S from "../schemas.ts";
+import * as schemas from "../schemas.ts";
 import type { Hex } from "../store/index.ts";
-import type { RouteOptions } from "./context.ts";
 
-export async function logRoutes(fastify: FastifyInstance, { ctx }: RouteOptions): Promise<void> {
+export async function logRoutes(fastify: FastifyInstance): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  const { store } = ctx.gopy;
+  const { gopy, consultations } = app;
+  const { store } = gopy;
 
   app.get(
-    "/api/consultations/:id/log/head",
-    { schema: { summary: "Log head", params: S.IdParams, response: { 200: S.LogHead, ...S.errors } } },
+    "/consultations/:id/log/head",
+    {
+      schema: {
+        summary: "Log head",
+        params: schemas.IdParams,
+        response: { 200: schemas.LogHead, ...schemas.errors },
+      },
+    },
     async (req) => {
       const id = Number(req.params.id);
-      const { log, size } = await ctx.committedLog(id);
-      const a = await store.lastAnchor(id);
+      const { log, size } = await consultations.committedLog(id);
+      const anchor = await store.lastAnchor(id);
       return {
         treeSize: size,
         rootHash: await log.root(size),
         anchored:
-          a === null
+          anchor === null
             ? null
             : {
-                treeSize: a.treeSize,
-                rootHash: a.rootHash,
-                txHash: a.txHash,
-                blockNumber: a.blockNumber ?? 0,
-                anchoredAt: a.anchoredAt ?? 0,
+                treeSize: anchor.treeSize,
+                rootHash: anchor.rootHash,
+                txHash: anchor.txHash,
+                blockNumber: anchor.blockNumber ?? 0,
+                anchoredAt: anchor.anchoredAt ?? 0,
               },
       };
     },
   );
 
   app.get(
-    "/api/consultations/:id/log/proof",
+    "/consultations/:id/log/proof",
     {
       schema: {
         summary: "Inclusion proof by leaf hash",
-        params: S.IdParams,
-        querystring: S.ProofQuery,
-        response: { 200: S.Proof, ...S.errors },
+        params: schemas.IdParams,
+        querystring: schemas.ProofQuery,
+        response: { 200: schemas.Proof, ...schemas.errors },
       },
     },
     async (req) => {
       const id = Number(req.params.id);
-      const { log, size } = await ctx.committedLog(id);
+      const { log, size } = await consultations.committedLog(id);
       const treeSize = req.query.treeSize === undefined ? size : Number(req.query.treeSize);
       if (treeSize > size)
         throw new ServiceError(400, "bad_request", `treeSize ${treeSize} exceeds the log (${size})`);
@@ -70,17 +76,17 @@ export async function logRoutes(fastify: FastifyInstance, { ctx }: RouteOptions)
   );
 
   app.get(
-    "/api/consultations/:id/log/consistency",
+    "/consultations/:id/log/consistency",
     {
       schema: {
         summary: "Consistency proof between two sizes",
-        params: S.IdParams,
-        querystring: S.ConsistencyQuery,
-        response: { 200: S.Consistency, ...S.errors },
+        params: schemas.IdParams,
+        querystring: schemas.ConsistencyQuery,
+        response: { 200: schemas.Consistency, ...schemas.errors },
       },
     },
     async (req) => {
-      const { log, size } = await ctx.committedLog(Number(req.params.id));
+      const { log, size } = await consultations.committedLog(Number(req.params.id));
       const first = Number(req.query.first);
       const second = req.query.second === undefined ? size : Number(req.query.second);
       if (second > size)
@@ -91,26 +97,32 @@ export async function logRoutes(fastify: FastifyInstance, { ctx }: RouteOptions)
   );
 
   app.get(
-    "/api/consultations/:id/log/entries",
+    "/consultations/:id/log/entries",
     {
       schema: {
         summary: "Entries [start, end), at most 1,000",
-        params: S.IdParams,
-        querystring: S.EntriesQuery,
-        response: { 200: S.Entries, ...S.errors },
+        params: schemas.IdParams,
+        querystring: schemas.EntriesQuery,
+        response: { 200: schemas.Entries, ...schemas.errors },
       },
     },
     async (req) => {
       const id = Number(req.params.id);
-      const c = await ctx.consultation(id);
+      const consultation = await consultations.get(id);
       const start = Number(req.query.start);
       const end = Number(req.query.end);
       if (end <= start) throw new ServiceError(400, "bad_request", "end must be greater than start");
       if (end - start > 1000) throw new ServiceError(400, "bad_request", "at most 1,000 entries per request");
-      if (start >= c.treeSize)
-        throw new ServiceError(400, "bad_request", `start ${start} is beyond the log (${c.treeSize})`);
-      const rows = await store.getEntries(id, start, Math.min(end, c.treeSize));
-      return { entries: rows.map((e) => ({ index: e.index, leaf: e.leaf, leafHash: e.leafHash })) };
+      if (start >= consultation.treeSize)
+        throw new ServiceError(
+          400,
+          "bad_request",
+          `start ${start} is beyond the log (${consultation.treeSize})`,
+        );
+      const rows = await store.getEntries(id, start, Math.min(end, consultation.treeSize));
+      return {
+        entries: rows.map((entry) => ({ index: entry.index, leaf: entry.leaf, leafHash: entry.leafHash })),
+      };
     },
   );
 }

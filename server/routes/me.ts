@@ -1,26 +1,25 @@
-/** GET /api/me/opinions: the signed-in citizen's receipts. */
+/** GET /api/me/opinions: the signed-in citizen's receipts (authenticated scope). */
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance } from "fastify";
-import * as S from "../schemas.ts";
-import { authRoute, type RouteOptions } from "./context.ts";
+import { requireRole } from "../auth.ts";
+import * as schemas from "../schemas.ts";
+import { subjectKey } from "./context.ts";
 
-export async function meRoutes(fastify: FastifyInstance, { ctx }: RouteOptions): Promise<void> {
+export async function meRoutes(fastify: FastifyInstance): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  const { store } = ctx.gopy;
+  const { store, config } = app.gopy;
   app.get(
-    "/api/me/opinions",
+    "/me/opinions",
     {
-      ...authRoute(),
       schema: {
-        ...authRoute().schema,
         summary: "The signed-in citizen's receipts",
-        response: { 200: S.ReceiptList, ...S.errors },
+        response: { 200: schemas.ReceiptList, ...schemas.errors },
       },
     },
     async (req) => {
-      const who = ctx.requireRole(req, "citizen", "agency", "admin");
-      const receipts = await store.receiptsFor(ctx.subjectKey(who.sub));
-      return { receipts: receipts.map((r) => JSON.parse(r)) };
+      const signedIn = requireRole(req, "citizen", "agency", "admin");
+      const receipts = await store.receiptsFor(subjectKey(config, signedIn.sub));
+      return { receipts: receipts.map((receipt) => JSON.parse(receipt)) };
     },
   );
 }

@@ -3,35 +3,33 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance } from "fastify";
 import { authorPseudonym } from "../../protocol/index.ts";
 import { ServiceError } from "../errors.ts";
-import * as S from "../schemas.ts";
-import { authRoute, type RouteOptions } from "./context.ts";
+import * as schemas from "../schemas.ts";
 
-export async function moderationRoutes(fastify: FastifyInstance, { ctx }: RouteOptions): Promise<void> {
+export async function moderationRoutes(fastify: FastifyInstance): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  const { ingest, config } = ctx.gopy;
+  const { gopy, consultations } = app;
+  const { ingest, config } = gopy;
   app.post(
-    "/api/consultations/:id/entries/:index/withhold",
+    "/consultations/:id/entries/:index/withhold",
     {
-      ...authRoute(),
-      config: ctx.rl,
       schema: {
-        ...authRoute().schema,
         summary: "Withhold an opinion's text (agency): appends a moderation entry",
-        params: S.EntryParams,
-        body: S.WithholdBody,
-        response: { 201: S.Appended, ...S.errors },
+        params: schemas.EntryParams,
+        body: schemas.WithholdBody,
+        response: { 201: schemas.Appended, ...schemas.errors },
       },
     },
     async (req, reply) => {
-      const { who, id, c } = await ctx.owned(req);
-      if (c.tally) throw new ServiceError(409, "closed", "the tally is published");
-      const a = await ingest.submit(id, {
+      const id = Number(req.params.id);
+      const { staff, consultation } = await consultations.owned(req, id);
+      if (consultation.tally) throw new ServiceError(409, "closed", "the tally is published");
+      const appended = await ingest.submit(id, {
         kind: "moderation",
         target: Number(req.params.index),
         reason: req.body.reason,
-        by: authorPseudonym(config.pseudonymSecret, String(id), `officer:${who.sub}`),
+        by: authorPseudonym(config.pseudonymSecret, String(id), `officer:${staff.sub}`),
       });
-      return reply.status(201).send({ index: a.index, leafHash: a.leafHash });
+      return reply.status(201).send({ index: appended.index, leafHash: appended.leafHash });
     },
   );
 }

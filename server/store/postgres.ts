@@ -314,12 +314,12 @@ export class PostgresStore implements Store {
     return r.rows[0] ? draftFrom(r.rows[0]) : null;
   }
 
-  async findDraftByHash(hash: Hex): Promise<DraftRecord | null> {
-    const r = await this.pool.query(
-      "SELECT * FROM drafts WHERE hash = $1 ORDER BY consultation_id, version LIMIT 1",
+  async findDraftsByHash(hash: Hex): Promise<DraftRecord[]> {
+    const result = await this.pool.query(
+      "SELECT * FROM drafts WHERE hash = $1 ORDER BY consultation_id, version",
       [hash],
     );
-    return r.rows[0] ? draftFrom(r.rows[0]) : null;
+    return result.rows.map(draftFrom);
   }
 
   treeStore(consultationId: number): TreeStoreLike {

@@ -319,11 +319,11 @@ export class SqliteStore implements Store {
     return r ? draftFrom(r) : null;
   }
 
-  async findDraftByHash(hash: Hex): Promise<DraftRecord | null> {
-    const r = this.q("SELECT * FROM drafts WHERE hash = ? ORDER BY consultation_id, version LIMIT 1").get(
+  async findDraftsByHash(hash: Hex): Promise<DraftRecord[]> {
+    const rows = this.q("SELECT * FROM drafts WHERE hash = ? ORDER BY consultation_id, version").all(
       hash,
-    ) as Row | undefined;
-    return r ? draftFrom(r) : null;
+    ) as Row[];
+    return rows.map(draftFrom);
   }
 
   treeStore(consultationId: number): TreeStoreLike {

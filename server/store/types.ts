@@ -186,8 +186,8 @@ export interface Store {
   addDraft(draft: DraftRecord): Promise<void>;
   /** The given version, or the current one. */
   getDraft(consultationId: number, version?: number): Promise<DraftRecord | null>;
-  /** The first stored draft with that hash (draft URIs on chain point at it). */
-  findDraftByHash(hash: Hex): Promise<DraftRecord | null>;
+  /** Every stored draft with that hash, by consultation then version (draft URIs on chain point at them). */
+  findDraftsByHash(hash: Hex): Promise<DraftRecord[]>;
 
   /** Perfect-subtree hashes of one consultation's log (protocol's TreeStore). */
   treeStore(consultationId: number): TreeStoreLike;

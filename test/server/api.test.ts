@@ -14,6 +14,7 @@ import {
 } from "../../protocol/index.ts";
 import { DRAFT, devToken, dropSchema, openConsultation, testApp, testChain, testConfig } from "./helpers.ts";
 
+const METRICS_TOKEN = "operator-scrape-token-0123456789abcdef";
 const pgUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
 const backends: [string, Record<string, string> | null][] = [
   ["SQLite", {}],
@@ -42,7 +43,7 @@ for (const [backend, extraEnv] of backends) {
 
     before(async () => {
       const chain = await testChain();
-      app = await testApp(testConfig(chain, extraEnv), { startAnchorer: false });
+      app = await testApp(testConfig(chain, { ...extraEnv, METRICS_TOKEN }), { startAnchorer: false });
       agencyA = await devToken(app, "officer-a", "agency", "bo-tu-phap");
       agencyB = await devToken(app, "officer-b", "agency", "bo-y-te");
       citizen = await devToken(app, "citizen-1");
@@ -69,7 +70,29 @@ for (const [backend, extraEnv] of backends) {
       expect(body.draft.sections).to.deep.equal(DRAFT.sections);
       expect(body.chain.chainId).to.equal(31337);
       const draft = await app.inject({ method: "GET", url: `/api/drafts/${body.draft.hash}` });
-      expect(draft.json()).to.include({ consultation: id, version: 1, title: DRAFT.title });
+      expect(draft.json()).to.deep.equal({
+        hash: body.draft.hash,
+        ...DRAFT,
+        uses: [{ consultation: id, version: 1 }],
+      });
+    });
+
+    it("serves one draft for a hash two consultations share, naming every (consultation, version) using it", async () => {
+      const other = await openConsultation(app, agencyB);
+      const hash = (await app.inject({ method: "GET", url: `/api/consultations/${other}` })).json().draft
+        .hash;
+      const draft = await app.inject({ method: "GET", url: `/api/drafts/${hash}` });
+      expect(draft.statusCode).to.equal(200);
+      expect(draft.json()).to.deep.equal({
+        hash,
+        ...DRAFT,
+        uses: [
+          { consultation: id, version: 1 },
+          { consultation: other, version: 1 },
+        ],
+      });
+      const unknown = await app.inject({ method: "GET", url: `/api/drafts/0x${"ab".repeat(32)}` });
+      expect(unknown.statusCode).to.equal(404);
     });
 
     it("accepts an opinion and returns a receipt that verifies with /api/keys", async () => {
@@ -176,8 +199,10 @@ for (const [backend, extraEnv] of backends) {
     });
 
     it("imports offline opinions from CSV, skipping an already imported file", async () => {
-      const csv =
-        'section,stance,text,collectedAt,location\r\ndieu-1,agree,"Họp dân, thôn 3",2026-01-01T00:00:00.000Z,Thôn 3\r\ndieu-2,disagree,,1767225600,"Xã A"\r\n';
+      // collected on paper after the consultation opened: once as RFC 3339, once as Unix seconds
+      const { opensAt } = (await app.inject({ method: "GET", url: `/api/consultations/${id}` })).json();
+      const collectedAt = new Date(opensAt * 1000).toISOString();
+      const csv = `section,stance,text,collectedAt,location\r\ndieu-1,agree,"Họp dân, thôn 3",${collectedAt},Thôn 3\r\ndieu-2,disagree,,${opensAt},"Xã A"\r\n`;
       const send = () =>
         app.inject({
           method: "POST",
@@ -197,7 +222,7 @@ for (const [backend, extraEnv] of backends) {
           url: `/api/consultations/${id}/log/entries?start=${i0}&end=${i0 + 1}`,
         })
       ).json().entries[0];
-      expect(decodeEntry(e.leaf)).to.include({ channel: "offline", submittedAt: "2026-01-01T00:00:00.000Z" });
+      expect(decodeEntry(e.leaf)).to.include({ channel: "offline", submittedAt: collectedAt });
       const b = await app.inject({
         method: "POST",
         url: `/api/consultations/${id}/opinions/import`,
@@ -258,6 +283,30 @@ for (const [backend, extraEnv] of backends) {
       ).to.equal(404);
     });
 
+    it("gives an admin no power over any agency's consultation (403)", async () => {
+      const admin = await devToken(app, "admin-1", "admin");
+      for (const [method, url, payload, type] of [
+        ["POST", `/api/consultations/${id}/close`, undefined, undefined],
+        ["POST", `/api/consultations/${id}/entries/1/withhold`, { reason: "spam" }, undefined],
+        ["PUT", `/api/consultations/${id}/draft`, DRAFT, undefined],
+        [
+          "POST",
+          `/api/consultations/${id}/opinions/import`,
+          "section,stance,text,collectedAt,location\n",
+          "text/csv",
+        ],
+        ["POST", "/api/consultations", { ...DRAFT, opensAt: 0, closesAt: 4_000_000_000 }, undefined],
+      ] as const) {
+        const r = await app.inject({
+          method,
+          url,
+          headers: { ...auth(admin), ...(type ? { "content-type": type } : {}) },
+          payload,
+        });
+        expect(r.statusCode, `${method} ${url}: ${r.body}`).to.equal(403);
+      }
+    });
+
     it("revises the draft on chain (agency A only)", async () => {
       const body = {
         ...DRAFT,
@@ -294,7 +343,14 @@ for (const [backend, extraEnv] of backends) {
       expect(h.json()).to.include({ ok: true, db: true });
       expect(h.json().chain.chainId).to.equal(31337);
       expect(h.json().backlog).to.be.greaterThan(0);
-      const m = await app.inject({ method: "GET", url: "/metrics" });
+      // operators only: a bearer token from the configuration
+      for (const headers of [{}, { authorization: "Bearer wrong-token" }, auth(citizen)]) {
+        const refused = await app.inject({ method: "GET", url: "/metrics", headers });
+        expect(refused.statusCode, JSON.stringify(headers)).to.equal(401);
+        expect(refused.body).to.not.contain("gopy_");
+      }
+      const m = await app.inject({ method: "GET", url: "/metrics", headers: auth(METRICS_TOKEN) });
+      expect(m.statusCode).to.equal(200);
       expect(m.body).to.contain("gopy_opinions_accepted_total");
       // replayed idempotent retries are not counted: 5 online opinions, 2 offline ones were appended
       expect(m.body).to.match(/gopy_opinions_accepted_total\{channel="online"\} 5\n/);
@@ -312,15 +368,43 @@ describe("service: web client at /", () => {
     const dir = mkdtempSync(join(tmpdir(), "gopy-web-"));
     writeFileSync(join(dir, "index.html"), "<!doctype html><title>Gopy</title>");
     writeFileSync(join(dir, "app.js"), "console.log(1)");
-    const app = await testApp(testConfig(null, { WEB_DIST: dir }));
+    const app = await testApp(
+      testConfig(null, {
+        WEB_DIST: dir,
+        PUBLIC_RPC_URL: "https://rpc.public.example.org/v1?key=public",
+        CSP_CONNECT_SRC: "https://mirror.example.org, https://rpc2.example.net/",
+      }),
+    );
     try {
       const root = await app.inject({ method: "GET", url: "/" });
       expect(root.statusCode).to.equal(200);
       expect(root.body).to.contain("<title>Gopy</title>");
-      expect((await app.inject({ method: "GET", url: "/app.js" })).body).to.contain("console.log");
+      const script = await app.inject({ method: "GET", url: "/app.js" });
+      expect(script.body).to.contain("console.log");
       const spa = await app.inject({ method: "GET", url: "/consultations/1/verify" });
       expect(spa.statusCode).to.equal(200);
       expect(spa.body).to.contain("<title>Gopy</title>");
+      // the client's own policy: its scripts only, no inline script, no framing; it may read the API (same
+      // origin), the advertised RPC, the configured extra origins and the citizen's own local node
+      for (const reply of [root, script, spa]) {
+        const policy = Object.fromEntries(
+          String(reply.headers["content-security-policy"])
+            .split(";")
+            .map((directive) => directive.trim().split(/\s+/))
+            .map(([name, ...sources]) => [name, sources]),
+        );
+        expect(policy["script-src"]).to.deep.equal(["'self'"]);
+        expect(policy["frame-ancestors"]).to.deep.equal(["'none'"]);
+        expect(policy["object-src"]).to.deep.equal(["'none'"]);
+        expect(policy["connect-src"]).to.have.members([
+          "'self'",
+          "https://rpc.public.example.org",
+          "https://mirror.example.org",
+          "https://rpc2.example.net",
+          "http://127.0.0.1:*",
+          "http://localhost:*",
+        ]);
+      }
       const api = await app.inject({ method: "GET", url: "/api/nothing-here" });
       expect(api.statusCode).to.equal(404);
       expect(api.json()).to.have.keys("error", "message");

@@ -6,10 +6,14 @@ import { ConfigError, loadConfig } from "../../server/config.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const base = {
+  NODE_ENV: "development",
   PSEUDONYM_SECRET: "11".repeat(32),
   RECEIPT_KEY_SEED: "22".repeat(32),
   DEV_IDP: "true",
 };
+
+const PEM =
+  "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END PUBLIC KEY-----";
 
 function failsOn(env: Record<string, string>, variable: string): void {
   try {
@@ -59,6 +63,37 @@ describe("configuration", () => {
     failsOn({ NODE_ENV: "production" }, "DEV_IDP");
     failsOn({ LOG_LEVEL: "loud" }, "LOG_LEVEL");
     failsOn({ JWT_PUBLIC_KEY: "not a pem" }, "JWT_PUBLIC_KEY");
+  });
+
+  it("runs the development identity provider only with NODE_ENV=development set explicitly", () => {
+    const { NODE_ENV: _explicit, ...unset } = base;
+    for (const env of [unset, { ...base, NODE_ENV: "" }, { ...base, NODE_ENV: "test" }] as Record<
+      string,
+      string
+    >[]) {
+      expect(() => loadConfig(env), JSON.stringify(env.NODE_ENV)).to.throw(
+        ConfigError,
+        /DEV_IDP.*NODE_ENV=development/,
+      );
+    }
+    expect(loadConfig(base).devIdp).to.equal(true);
+    // NODE_ENV unset is production
+    expect(
+      loadConfig({ ...unset, DEV_IDP: "false", JWT_PUBLIC_KEY: PEM, JWT_ISSUER: "iss", JWT_AUDIENCE: "aud" })
+        .nodeEnv,
+    ).to.equal("production");
+  });
+
+  it("keeps agency ids that are names of Object.prototype as agencies, and refuses __proto__", () => {
+    const agency = { address: `0x${"1".repeat(40)}`, operatorKey: `0x${"2".repeat(64)}` };
+    const ids = ["constructor", "toString", "hasOwnProperty", "valueOf"];
+    const c = loadConfig({
+      ...base,
+      AGENCIES: JSON.stringify(Object.fromEntries(ids.map((id) => [id, agency]))),
+    });
+    expect(Object.keys(c.chain.agencies)).to.deep.equal(ids);
+    for (const id of ids) expect(Object.hasOwn(c.chain.agencies, id), id).to.equal(true);
+    failsOn({ AGENCIES: `{"__proto__": ${JSON.stringify(agency)}}` }, "AGENCIES");
   });
 
   it("never echoes a mistyped operator key", () => {

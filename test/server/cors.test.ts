@@ -1,5 +1,5 @@
 /**
- * A web client hosted on another origin (issue 5): CORS on /api/*, and the public RPC URL it reads the chain from.
+ * A web client hosted on another origin: CORS on /api/*, and the public RPC URL it reads the chain from.
  * Real HTTP against a real local Hardhat node and SQLite.
  */
 import { expect } from "chai";
@@ -8,6 +8,7 @@ import { devToken, openConsultation, testApp, testChain, testConfig } from "./he
 
 const ORIGIN = "https://journalists.example.org";
 const PUBLIC_RPC = "https://rpc.public.example.org/";
+const METRICS_TOKEN = "operator-scrape-token-0123456789abcdef";
 
 describe("cross-origin web client (CORS, PUBLIC_RPC_URL)", function () {
   this.timeout(120_000);
@@ -17,7 +18,7 @@ describe("cross-origin web client (CORS, PUBLIC_RPC_URL)", function () {
 
   before(async () => {
     const chain = await testChain();
-    app = await testApp(testConfig(chain, { PUBLIC_RPC_URL: PUBLIC_RPC }));
+    app = await testApp(testConfig(chain, { PUBLIC_RPC_URL: PUBLIC_RPC, METRICS_TOKEN }));
     base = await app.listen({ host: "127.0.0.1", port: 0 });
     id = await openConsultation(app, await devToken(app, "can-bo-cors", "agency", "bo-tu-phap"));
   });
@@ -80,8 +81,14 @@ describe("cross-origin web client (CORS, PUBLIC_RPC_URL)", function () {
     expect(ok.headers.get("access-control-allow-origin")).to.equal("*");
   });
 
-  it("keeps /metrics same-origin", async () => {
-    const r = await fetch(`${base}/metrics`, { headers: { origin: ORIGIN } });
+  it("keeps /metrics same-origin, for operators only", async () => {
+    const anonymous = await fetch(`${base}/metrics`, { headers: { origin: ORIGIN } });
+    expect(anonymous.status).to.equal(401);
+    expect(anonymous.headers.get("access-control-allow-origin")).to.equal(null);
+    await anonymous.text();
+    const r = await fetch(`${base}/metrics`, {
+      headers: { origin: ORIGIN, authorization: `Bearer ${METRICS_TOKEN}` },
+    });
     expect(r.status).to.equal(200);
     expect(r.headers.get("access-control-allow-origin")).to.equal(null);
     await r.text();

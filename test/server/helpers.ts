@@ -48,7 +48,7 @@ export function tmpSqlite(): string {
 
 export function testEnv(chain: TestChain | null, extra: Record<string, string> = {}): Record<string, string> {
   return {
-    NODE_ENV: "test",
+    NODE_ENV: "development",
     HOST: "127.0.0.1",
     PORT: "0",
     LOG_LEVEL: "silent",
@@ -195,7 +195,7 @@ export function childEnv(o: {
   extra?: Record<string, string>;
 }): Record<string, string> {
   return {
-    NODE_ENV: "test",
+    NODE_ENV: "development",
     HOST: "127.0.0.1",
     LOG_LEVEL: "warn",
     SQLITE_PATH: o.sqlite,

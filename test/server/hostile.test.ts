@@ -1,83 +1,40 @@
 /** Bad input and access: every hostile request gets a clear 4xx, never a 5xx, never a partial entry. */
-import { createHmac, generateKeyPairSync, type KeyObject, sign } from "node:crypto";
-import { createServer, type Server } from "node:http";
+import { generateKeyPairSync } from "node:crypto";
+import { request } from "node:http";
 import { expect } from "chai";
 import type { FastifyInstance } from "fastify";
+import { type Idp, signJwt, startIdp } from "../support/idp.ts";
 import { devToken, openConsultation, testApp, testChain, testConfig } from "./helpers.ts";
 
-const b64u = (s: string | Buffer) => Buffer.from(s).toString("base64url");
-
-function jwt(header: object, payload: object, signer: (input: string) => Buffer | string): string {
-  const input = `${b64u(JSON.stringify(header))}.${b64u(JSON.stringify(payload))}`;
-  const sig = signer(input);
-  return `${input}.${typeof sig === "string" ? sig : b64u(sig)}`;
-}
+const b64u = (text: string) => Buffer.from(text).toString("base64url");
 
 describe("hostile inputs and access control", function () {
   this.timeout(120_000);
-  const rsa = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  const ec = generateKeyPairSync("ec", { namedCurve: "P-256" });
   const stranger = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  const ISS = "https://id.example.gov.vn";
-  const AUD = "gopy";
-  let jwks: Server;
+  let idp: Idp;
   let app: FastifyInstance;
   let citizen: string;
   let agencyA: string;
   let agencyB: string;
   let id: number;
 
-  const rs256 = (key: KeyObject) => (input: string) => sign("sha256", Buffer.from(input), key);
   const now = () => Math.floor(Date.now() / 1000);
-  const claims = (over: object = {}) => ({
-    sub: "ext-citizen",
-    iss: ISS,
-    aud: AUD,
-    iat: now(),
-    exp: now() + 600,
-    ...over,
-  });
 
   before(async () => {
-    const keys = [
-      { ...rsa.publicKey.export({ format: "jwk" }), kid: "rsa-1", alg: "RS256", use: "sig" },
-      { ...ec.publicKey.export({ format: "jwk" }), kid: "ec-1", alg: "ES256", use: "sig" },
-    ];
-    jwks = createServer((req, res) => {
-      if (req.url === "/jwks.json") {
-        res.writeHead(200, { "content-type": "application/json" });
-        res.end(JSON.stringify({ keys }));
-      } else {
-        res.writeHead(404).end();
-      }
-    });
-    await new Promise<void>((r) => jwks.listen(0, "127.0.0.1", () => r()));
-    const port = (jwks.address() as { port: number }).port;
+    idp = await startIdp({ algorithms: ["RS256", "ES256"] });
     const chain = await testChain();
     app = await testApp(
-      testConfig(chain, {
-        JWT_JWKS_URL: `http://127.0.0.1:${port}/jwks.json`,
-        JWT_ISSUER: ISS,
-        JWT_AUDIENCE: AUD,
-      }),
+      testConfig(chain, { JWT_JWKS_URL: idp.jwksUrl, JWT_ISSUER: idp.issuer, JWT_AUDIENCE: idp.audience }),
       { startAnchorer: false },
     );
-    agencyA = jwt(
-      { alg: "RS256", kid: "rsa-1", typ: "JWT" },
-      claims({ sub: "off-a", role: "agency", agency: "bo-tu-phap" }),
-      rs256(rsa.privateKey),
-    );
-    agencyB = jwt(
-      { alg: "RS256", kid: "rsa-1", typ: "JWT" },
-      claims({ sub: "off-b", role: "agency", agency: "bo-y-te" }),
-      rs256(rsa.privateKey),
-    );
-    citizen = jwt({ alg: "RS256", kid: "rsa-1", typ: "JWT" }, claims(), rs256(rsa.privateKey));
+    agencyA = idp.token({ sub: "off-a", role: "agency", agency: "bo-tu-phap" });
+    agencyB = idp.token({ sub: "off-b", role: "agency", agency: "bo-y-te" });
+    citizen = idp.token({ sub: "ext-citizen" });
     id = await openConsultation(app, agencyA);
   });
   after(async () => {
     await app?.close();
-    jwks?.close();
+    await idp?.close();
   });
 
   const opinion = (token: string, payload: unknown = { section: "dieu-1", stance: "agree" }) =>
@@ -94,65 +51,42 @@ describe("hostile inputs and access control", function () {
   describe("tokens", () => {
     it("accepts valid RS256 and ES256 tokens from the JWKS (control)", async () => {
       expect((await opinion(citizen)).statusCode).to.equal(201);
-      const es = jwt({ alg: "ES256", kid: "ec-1" }, claims({ sub: "ext-ec" }), (i) =>
-        sign("sha256", Buffer.from(i), { key: ec.privateKey, dsaEncoding: "ieee-p1363" }),
-      );
-      expect((await opinion(es)).statusCode).to.equal(201);
+      expect((await opinion(idp.token({ sub: "ext-ec" }, { alg: "ES256" }))).statusCode).to.equal(201);
     });
 
+    const unsigned = (header: object, payload: object) =>
+      `${b64u(JSON.stringify(header))}.${b64u(JSON.stringify(payload))}.`;
     const attacks: [string, () => string][] = [
       ["no token", () => ""],
       ["garbage", () => "not.a.jwt"],
-      ["alg none", () => jwt({ alg: "none", kid: "rsa-1" }, claims(), () => "")],
       [
-        "HS256 signed with the RSA public key (HS/RS confusion)",
-        () =>
-          jwt({ alg: "HS256", kid: "rsa-1" }, claims(), (i) =>
-            createHmac("sha256", rsa.publicKey.export({ format: "pem", type: "spki" }))
-              .update(i)
-              .digest(),
-          ),
+        "alg none",
+        () => unsigned({ alg: "none", kid: "rsa-1" }, { sub: "x", iss: idp.issuer, aud: idp.audience }),
       ],
+      ["HS256 signed with the RSA public key (HS/RS confusion)", () => idp.hsConfusion({ sub: "x" })],
       [
         "tampered payload",
         () => {
-          const [h, , s] = citizen.split(".");
-          return `${h}.${b64u(JSON.stringify(claims({ sub: "someone-else" })))}.${s}`;
+          const [header, , signature] = citizen.split(".");
+          const forged = JSON.parse(Buffer.from(citizen.split(".")[1]!, "base64url").toString());
+          return `${header}.${b64u(JSON.stringify({ ...forged, sub: "someone-else" }))}.${signature}`;
         },
       ],
-      [
-        "expired",
-        () => jwt({ alg: "RS256", kid: "rsa-1" }, claims({ exp: now() - 10 }), rs256(rsa.privateKey)),
-      ],
-      [
-        "not yet valid (nbf)",
-        () => jwt({ alg: "RS256", kid: "rsa-1" }, claims({ nbf: now() + 600 }), rs256(rsa.privateKey)),
-      ],
-      [
-        "wrong issuer",
-        () => jwt({ alg: "RS256", kid: "rsa-1" }, claims({ iss: "https://evil" }), rs256(rsa.privateKey)),
-      ],
-      [
-        "wrong audience",
-        () => jwt({ alg: "RS256", kid: "rsa-1" }, claims({ aud: "other" }), rs256(rsa.privateKey)),
-      ],
-      ["unknown kid", () => jwt({ alg: "RS256", kid: "rsa-9" }, claims(), rs256(stranger.privateKey))],
-      [
-        "known kid, foreign key",
-        () => jwt({ alg: "RS256", kid: "rsa-1" }, claims(), rs256(stranger.privateKey)),
-      ],
-      [
-        "no exp",
-        () => jwt({ alg: "RS256", kid: "rsa-1" }, { sub: "x", iss: ISS, aud: AUD }, rs256(rsa.privateKey)),
-      ],
+      ["expired", () => idp.token({ sub: "x", exp: now() - 10 })],
+      ["not yet valid (nbf)", () => idp.token({ sub: "x" }, { times: { nbf: now() + 600 } })],
+      ["wrong issuer", () => idp.token({ sub: "x", iss: "https://evil" })],
+      ["wrong audience", () => idp.token({ sub: "x", aud: "other" })],
+      ["unknown kid", () => idp.foreignToken({ sub: "x" }, "rsa-9")],
+      ["known kid, foreign key", () => idp.token({ sub: "x" }, { kid: "rsa-1", key: stranger.privateKey })],
+      ["no exp", () => idp.token({ sub: "x", exp: undefined })],
       [
         "dev-IdP kid signed by a stranger",
-        () => {
-          const k = generateKeyPairSync("ed25519");
-          return jwt({ alg: "EdDSA", kid: "gopy-dev-idp" }, claims(), (i) =>
-            sign(null, Buffer.from(i), k.privateKey),
-          );
-        },
+        () =>
+          signJwt(
+            { alg: "EdDSA", kid: "gopy-dev-idp" },
+            { sub: "x", iss: idp.issuer, aud: idp.audience, exp: now() + 60 },
+            generateKeyPairSync("ed25519").privateKey,
+          ),
       ],
     ];
     for (const [name, make] of attacks) {
@@ -223,9 +157,9 @@ describe("hostile inputs and access control", function () {
       const off = await testApp(
         testConfig(chain, {
           DEV_IDP: "false",
-          JWT_PUBLIC_KEY: rsa.publicKey.export({ format: "pem", type: "spki" }).toString(),
-          JWT_ISSUER: ISS,
-          JWT_AUDIENCE: AUD,
+          JWT_PUBLIC_KEY: idp.rsaPublicPem,
+          JWT_ISSUER: idp.issuer,
+          JWT_AUDIENCE: idp.audience,
         }),
         { startAnchorer: false },
       );
@@ -330,25 +264,84 @@ describe("hostile inputs and access control", function () {
       });
       expect(missing.statusCode).to.equal(404);
     });
+    const importCsv = (token: string, csv: string) =>
+      app.inject({
+        method: "POST",
+        url: `/api/consultations/${id}/opinions/import`,
+        headers: { authorization: `Bearer ${token}`, "content-type": "text/csv" },
+        payload: csv,
+      });
+    const HEADER = "section,stance,text,collectedAt,location\n";
+
     it("400 for bad CSV imports, and no partial import", async () => {
       const before = await treeSize();
+      const at = now();
       for (const csv of [
         "wrong,header\n",
-        "section,stance,text,collectedAt,location\ndieu-1,agree,ok,2026-01-01T00:00:00.000Z,x\ndieu-1,maybe,bad,2026-01-01T00:00:00.000Z,x\n",
-        'section,stance,text,collectedAt,location\ndieu-1,agree,"unterminated,2026-01-01T00:00:00.000Z,x\n',
-        "section,stance,text,collectedAt,location\ndieu-9,agree,x,2026-01-01T00:00:00.000Z,x\n",
-        "section,stance,text,collectedAt,location\ndieu-1,agree,x,yesterday,x\n",
+        `${HEADER}dieu-1,agree,ok,${at},x\ndieu-1,maybe,bad,${at},x\n`,
+        `${HEADER}dieu-1,agree,"unterminated,${at},x\n`,
+        `${HEADER}dieu-9,agree,x,${at},x\n`,
+        `${HEADER}dieu-1,agree,x,yesterday,x\n`,
+        // a quote closed in the middle of a field is malformed CSV, not the text "ab"
+        `${HEADER}dieu-1,agree,"a"b,${at},x\n`,
+        `${HEADER}dieu-1,agree,a"b",${at},x\n`,
       ]) {
-        const r = await app.inject({
-          method: "POST",
-          url: `/api/consultations/${id}/opinions/import`,
-          headers: { authorization: `Bearer ${agencyA}`, "content-type": "text/csv" },
-          payload: csv,
-        });
-        expect(r.statusCode, r.body).to.equal(400);
+        const r = await importCsv(agencyA, csv);
+        expect(r.statusCode, `${csv}: ${r.body}`).to.equal(400);
+        expect(r.json().message, csv).to.match(/line \d|header|CSV/);
       }
       expect(await treeSize()).to.equal(before);
     });
+
+    it("reads no body before authenticating: an anonymous 5 MB import is refused before it is sent", async () => {
+      const base = new URL(await app.listen({ host: "127.0.0.1", port: 0 }));
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = request({
+          method: "POST",
+          hostname: base.hostname,
+          port: base.port,
+          path: `/api/consultations/${id}/opinions/import`,
+          headers: { "content-type": "text/csv", "content-length": String(5 * 1024 * 1024) },
+        });
+        const deadline = setTimeout(() => {
+          req.destroy();
+          reject(new Error("no reply before the body was sent: the service waits to read it first"));
+        }, 10_000);
+        req.on("response", (res) => {
+          clearTimeout(deadline);
+          res.resume();
+          resolve(res.statusCode ?? 0);
+          req.destroy();
+        });
+        req.on("error", () => undefined);
+        req.write(HEADER);
+      });
+      expect(status).to.equal(401);
+    });
+
+    it("413 for a CSV body over BODY_LIMIT on any route but the import", async () => {
+      const csv = `${HEADER}${`dieu-1,agree,${"x".repeat(100)},${now()},x\n`.repeat(1000)}`;
+      expect(csv.length).to.be.greaterThan(65_536);
+      const opinionAsCsv = await app.inject({
+        method: "POST",
+        url: `/api/consultations/${id}/opinions`,
+        headers: { authorization: `Bearer ${citizen}`, "content-type": "text/csv" },
+        payload: csv,
+      });
+      expect(opinionAsCsv.statusCode, opinionAsCsv.body).to.equal(413);
+      const devToken = await app.inject({
+        method: "POST",
+        url: "/api/dev/token",
+        headers: { "content-type": "text/csv" },
+        payload: csv,
+      });
+      expect(devToken.statusCode, devToken.body).to.equal(413);
+      // the import itself takes up to IMPORT_BODY_LIMIT
+      const imported = await importCsv(agencyA, csv);
+      expect(imported.statusCode, imported.body).to.equal(201);
+      expect(imported.json().imported).to.equal(1000);
+    });
+
     it("never logs the subject or the token", async () => {
       // pseudonyms only: the entry never contains the subject
       const r = await opinion(citizen, { section: "dieu-2", stance: "neutral" });

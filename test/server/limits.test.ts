@@ -3,6 +3,7 @@ import { expect } from "chai";
 import { createPublicClient, http } from "viem";
 import { consultationRegistryAbi } from "../../contracts/ConsultationRegistry.abi.ts";
 import { type PublicJwk, verifyReceipt } from "../../protocol/index.ts";
+import { OffsetClock } from "../../server/clock.ts";
 import { DRAFT, devToken, openConsultation, testApp, testChain, testConfig } from "./helpers.ts";
 
 describe("limits and schedules", function () {
@@ -97,6 +98,44 @@ describe("limits and schedules", function () {
         payload: { ...DRAFT, opensAt: now + 100, closesAt: now + 50 },
       });
       expect(bad.statusCode).to.equal(400);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it("imports offline rows collected inside the consultation's window only: opensAt <= collectedAt < closesAt", async () => {
+    const chain = await testChain();
+    const clock = new OffsetClock();
+    const app = await testApp(testConfig(chain), { startAnchorer: false, clock });
+    try {
+      const agency = await devToken(app, "officer-window", "agency", "bo-tu-phap");
+      const id = await openConsultation(app, agency, 60);
+      const { opensAt, closesAt } = (
+        await app.inject({ method: "GET", url: `/api/consultations/${id}` })
+      ).json();
+      // closed now; what was collected on paper may still be imported until the tally
+      clock.offset += 120_000;
+      const importRows = (...collectedAt: (number | string)[]) =>
+        app.inject({
+          method: "POST",
+          url: `/api/consultations/${id}/opinions/import`,
+          headers: { authorization: `Bearer ${agency}`, "content-type": "text/csv" },
+          payload: `section,stance,text,collectedAt,location\n${collectedAt.map((at) => `dieu-1,agree,x,${at},x`).join("\n")}\n`,
+        });
+      const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
+      for (const outside of [opensAt - 1, iso(opensAt - 1), closesAt, iso(closesAt), closesAt + 30]) {
+        const r = await importRows(opensAt, outside);
+        expect(r.statusCode, `${outside}: ${r.body}`).to.equal(400);
+        expect(r.json().message).to.match(/^line 3: collectedAt .*window/);
+      }
+      const inside = await importRows(
+        opensAt,
+        iso(opensAt),
+        closesAt - 1,
+        `${iso(closesAt - 1).slice(0, 19)}.999Z`,
+      );
+      expect(inside.statusCode, inside.body).to.equal(201);
+      expect(inside.json().imported).to.equal(4);
     } finally {
       await app.close();
     }

@@ -2,53 +2,14 @@
  * Chain outage: the network path to a real Hardhat node is cut (a TCP relay is closed); ingest goes on, health
  * reports the outage and the backlog; when the path returns, the backlog anchors.
  */
-import { connect, createServer, type Server, type Socket } from "node:net";
 import { expect } from "chai";
 import type { FastifyInstance } from "fastify";
 import { createPublicClient, http } from "viem";
 import { consultationRegistryAbi } from "../../contracts/ConsultationRegistry.abi.ts";
 import { freePort } from "../../server/chain/devnet.ts";
+import { waitFor } from "../support/http.ts";
+import { Relay } from "../support/relay.ts";
 import { devToken, openConsultation, testApp, testChain, testConfig } from "./helpers.ts";
-
-class Relay {
-  server: Server | null = null;
-  sockets = new Set<Socket>();
-  readonly port: number;
-  readonly target: number;
-  constructor(port: number, target: number) {
-    this.port = port;
-    this.target = target;
-  }
-  up(): Promise<void> {
-    const server = createServer((c) => {
-      if (this.server !== server) {
-        c.destroy();
-        return;
-      }
-      const u = connect(this.target, "127.0.0.1");
-      this.sockets.add(c).add(u);
-      c.pipe(u).pipe(c);
-      const done = () => {
-        c.destroy();
-        u.destroy();
-        this.sockets.delete(c);
-        this.sockets.delete(u);
-      };
-      c.on("error", done).on("close", done);
-      u.on("error", done).on("close", done);
-    });
-    this.server = server;
-    return new Promise((r) => server.listen(this.port, "127.0.0.1", () => r()));
-  }
-  /** Cuts the path at once: no new connection, every open one destroyed (does not wait for anything). */
-  async down(): Promise<void> {
-    const server = this.server;
-    this.server = null;
-    server?.close();
-    for (const s of this.sockets) s.destroy();
-    this.sockets.clear();
-  }
-}
 
 describe("chain outage", function () {
   this.timeout(120_000);
@@ -130,7 +91,11 @@ describe("chain outage", function () {
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(size).to.equal(n);
-    const after = await app.inject({ method: "GET", url: "/api/health" });
-    expect(after.json()).to.include({ ok: true, backlog: 0 });
+    // the head is on chain a moment before the service has recorded the mined transaction
+    const after = await waitFor("the anchor recorded", async () => {
+      const health = (await app.inject({ method: "GET", url: "/api/health" })).json();
+      return health.backlog === 0 && health;
+    });
+    expect(after).to.include({ ok: true, backlog: 0 });
   });
 });

@@ -103,8 +103,10 @@ function conformance(name: string, open: () => Promise<Store>, cleanup: () => Pr
       });
       expect(await store.getDraft(1, 7)).to.equal(null);
       expect(await store.getConsultation(1)).to.include({ title: "Dự thảo 2" });
-      expect((await store.findDraftByHash(h(2)))?.version).to.equal(2);
-      expect(await store.findDraftByHash(h(77))).to.equal(null);
+      expect((await store.findDraftsByHash(h(2))).map((d) => [d.consultationId, d.version])).to.deep.equal([
+        [1, 2],
+      ]);
+      expect(await store.findDraftsByHash(h(77))).to.deep.equal([]);
     });
 
     it("backs a MerkleLog through treeStore and reopens it", async () => {
