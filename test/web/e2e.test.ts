@@ -78,6 +78,7 @@ describe("web: end to end in Chromium on the real stack", function () {
   let receipt: Receipt;
   const tmp = mkdtempSync(join(tmpdir(), "gopy-web-receipts-"));
   const pageErrors: string[] = [];
+  const policyViolations: string[] = [];
   const verifyMs: number[] = [];
 
   async function setSettings(s: { apiUrl?: string; proofUrl?: string; rpcUrl?: string }): Promise<void> {
@@ -146,6 +147,9 @@ describe("web: end to end in Chromium on the real stack", function () {
       await browser.newContext({ viewport: PHONE, acceptDownloads: true, locale: "vi-VN" })
     ).newPage();
     page.on("pageerror", (e) => pageErrors.push(e.message));
+    page.on("console", (message) => {
+      if (/Content Security Policy/i.test(message.text())) policyViolations.push(message.text());
+    });
   });
 
   after(async () => {
@@ -364,5 +368,12 @@ describe("web: end to end in Chromium on the real stack", function () {
 
   it("raised no uncaught exception in any page", () => {
     expect(pageErrors).to.deep.equal([]);
+  });
+
+  it("ran every page under the service's Content-Security-Policy without a violation", async () => {
+    const served = await fetch(`${stack.base}/`);
+    await served.text();
+    expect(served.headers.get("content-security-policy")).to.contain("script-src 'self'");
+    expect(policyViolations).to.deep.equal([]);
   });
 });
