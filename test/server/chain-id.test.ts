@@ -28,6 +28,32 @@ describe("CHAIN_ID, checked against the RPC", function () {
   this.timeout(120_000);
   let app: FastifyInstance | null = null;
   let relay: Relay | null = null;
+  /** The service on the shared chain through a relay that is down: the RPC unreachable at start. */
+  async function startBehindCutRelay(chainId: string) {
+    const chain = await testChain();
+    const path = new Relay(await freePort(), chain.node.port);
+    relay = path;
+    const sink = logSink();
+    const service = await testApp(
+      testConfig(chain, {
+        RPC_URL: `http://127.0.0.1:${path.port}`,
+        CHAIN_ID: chainId,
+        ANCHOR_INTERVAL: "200ms",
+      }),
+      { logger: sink.logger },
+    );
+    app = service;
+    return { sink, service, path };
+  }
+  const tryOpening = (service: FastifyInstance, agency: string) => {
+    const now = Math.floor(Date.now() / 1000);
+    return service.inject({
+      method: "POST",
+      url: "/api/consultations",
+      headers: { authorization: `Bearer ${agency}` },
+      payload: { ...DRAFT, opensAt: now, closesAt: now + 3600 },
+    });
+  };
   afterEach(async () => {
     await app?.close();
     await relay?.down();
@@ -49,64 +75,32 @@ describe("CHAIN_ID, checked against the RPC", function () {
   });
 
   it("starts with the RPC unreachable, says so, and signs nothing until the chain id is checked", async () => {
-    const chain = await testChain();
-    relay = new Relay(await freePort(), chain.node.port);
-    const sink = logSink();
-    app = await testApp(
-      testConfig(chain, {
-        RPC_URL: `http://127.0.0.1:${relay.port}`,
-        CHAIN_ID: "31337",
-        ANCHOR_INTERVAL: "200ms",
-      }),
-      { logger: sink.logger },
-    );
+    const { sink, service, path } = await startBehindCutRelay("31337");
     expect(sink.lines.join("\n"))
       .to.match(/unreachable/)
       .and.match(/CHAIN_ID/);
-    const agency = await devToken(app, "officer-chain-id", "agency", "bo-tu-phap");
-    const now = Math.floor(Date.now() / 1000);
-    const refused = await app.inject({
-      method: "POST",
-      url: "/api/consultations",
-      headers: { authorization: `Bearer ${agency}` },
-      payload: { ...DRAFT, opensAt: now, closesAt: now + 3600 },
-    });
+    const agency = await devToken(service, "officer-chain-id", "agency", "bo-tu-phap");
+    const refused = await tryOpening(service, agency);
     expect(refused.statusCode, refused.body).to.equal(503);
-    expect((await app.inject({ method: "GET", url: "/api/health" })).statusCode).to.equal(503);
+    expect((await service.inject({ method: "GET", url: "/api/health" })).statusCode).to.equal(503);
 
-    await relay.up();
-    const opened = await openConsultation(app, agency);
+    await path.up();
+    const opened = await openConsultation(service, agency);
     expect(opened).to.be.a("number");
-    const health = await app.inject({ method: "GET", url: "/api/health" });
+    const health = await service.inject({ method: "GET", url: "/api/health" });
     expect(health.statusCode, health.body).to.equal(200);
     expect(health.json().chain.chainId).to.equal(31337);
   });
 
   it("refuses every chain write for good when the RPC, unreachable at start, comes back as another chain", async () => {
-    const chain = await testChain();
-    relay = new Relay(await freePort(), chain.node.port);
-    const sink = logSink();
-    app = await testApp(
-      testConfig(chain, {
-        RPC_URL: `http://127.0.0.1:${relay.port}`,
-        CHAIN_ID: "1",
-        ANCHOR_INTERVAL: "200ms",
-      }),
-      { logger: sink.logger },
-    );
-    await relay.up();
+    const { sink, service, path } = await startBehindCutRelay("1");
+    await path.up();
     await waitFor("the mismatch logged", async () => sink.lines.some((line) => /CHAIN_ID.*31337/.test(line)));
-    const agency = await devToken(app, "officer-chain-id-2", "agency", "bo-tu-phap");
-    const now = Math.floor(Date.now() / 1000);
-    const refused = await app.inject({
-      method: "POST",
-      url: "/api/consultations",
-      headers: { authorization: `Bearer ${agency}` },
-      payload: { ...DRAFT, opensAt: now, closesAt: now + 3600 },
-    });
+    const agency = await devToken(service, "officer-chain-id-2", "agency", "bo-tu-phap");
+    const refused = await tryOpening(service, agency);
     expect(refused.statusCode, refused.body).to.equal(503);
     expect(refused.json().message).to.match(/CHAIN_ID.*\b1\b.*\b31337\b/);
-    const health = await app.inject({ method: "GET", url: "/api/health" });
+    const health = await service.inject({ method: "GET", url: "/api/health" });
     expect(health.statusCode).to.equal(503);
   });
 });
