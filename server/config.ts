@@ -97,26 +97,26 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
-function str(env: Env, name: string, def: string): string {
-  const v = env[name];
-  return v === undefined || v === "" ? def : v;
+function str(env: Env, name: string, fallback: string): string {
+  const value = env[name];
+  return value === undefined || value === "" ? fallback : value;
 }
 
 function optStr(env: Env, name: string): string | null {
-  const v = env[name];
-  return v === undefined || v === "" ? null : v;
+  const value = env[name];
+  return value === undefined || value === "" ? null : value;
 }
 
-function int(env: Env, name: string, def: number, min: number, max: number): number {
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
-  if (raw === undefined || raw === "") return def;
+  if (raw === undefined || raw === "") return fallback;
   if (!/^\d+$/.test(raw.trim()))
     throw new ConfigError(name, `expected an integer, got ${JSON.stringify(raw)}`);
-  const n = Number(raw.trim());
-  if (!Number.isSafeInteger(n) || n < min || n > max) {
+  const parsed = Number(raw.trim());
+  if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
     throw new ConfigError(name, `expected an integer between ${min} and ${max}, got ${raw}`);
   }
-  return n;
+  return parsed;
 }
 
 /** Duration in seconds; accepts "10", "10s", "5m", "250ms". Returns milliseconds. */
@@ -136,53 +136,53 @@ function duration(env: Env, name: string, defMs: number, minMs: number): number 
   return ms;
 }
 
-function bool(env: Env, name: string, def: boolean): boolean {
+function bool(env: Env, name: string, fallback: boolean): boolean {
   const raw = env[name];
-  if (raw === undefined || raw === "") return def;
-  const v = raw.trim().toLowerCase();
-  if (["1", "true", "yes", "on"].includes(v)) return true;
-  if (["0", "false", "no", "off"].includes(v)) return false;
+  if (raw === undefined || raw === "") return fallback;
+  const word = raw.trim().toLowerCase();
+  if (["1", "true", "yes", "on"].includes(word)) return true;
+  if (["0", "false", "no", "off"].includes(word)) return false;
   throw new ConfigError(name, `expected true or false, got ${JSON.stringify(raw)}`);
 }
 
 function hexBytes(env: Env, name: string, minBytes: number, maxBytes: number): Uint8Array | null {
   const raw = optStr(env, name);
   if (raw === null) return null;
-  const h = raw.trim().replace(/^0x/i, "");
-  if (!/^[0-9a-fA-F]*$/.test(h) || h.length % 2 !== 0) throw new ConfigError(name, "expected hex bytes");
-  const n = h.length / 2;
-  if (n < minBytes || n > maxBytes) {
+  const hex = raw.trim().replace(/^0x/i, "");
+  if (!/^[0-9a-fA-F]*$/.test(hex) || hex.length % 2 !== 0) throw new ConfigError(name, "expected hex bytes");
+  const length = hex.length / 2;
+  if (length < minBytes || length > maxBytes) {
     throw new ConfigError(
       name,
       minBytes === maxBytes ? `expected ${minBytes} bytes` : `expected ${minBytes} to ${maxBytes} bytes`,
     );
   }
-  return Uint8Array.from(Buffer.from(h, "hex"));
+  return Uint8Array.from(Buffer.from(hex, "hex"));
 }
 
-function address(name: string, v: unknown): `0x${string}` {
-  if (typeof v !== "string" || !/^0x[0-9a-fA-F]{40}$/.test(v)) {
-    throw new ConfigError(name, `expected a 0x-prefixed 20-byte address, got ${JSON.stringify(v)}`);
+function address(name: string, value: unknown): `0x${string}` {
+  if (typeof value !== "string" || !/^0x[0-9a-fA-F]{40}$/.test(value)) {
+    throw new ConfigError(name, `expected a 0x-prefixed 20-byte address, got ${JSON.stringify(value)}`);
   }
-  return v as `0x${string}`;
+  return value as `0x${string}`;
 }
 
-function privateKey(name: string, v: unknown): `0x${string}` {
-  if (typeof v !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(v)) {
+function privateKey(name: string, value: unknown): `0x${string}` {
+  if (typeof value !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(value)) {
     // never echo the value: it may be a (mistyped) key
     throw new ConfigError(name, "expected a 0x-prefixed 32-byte private key");
   }
-  return v.toLowerCase() as `0x${string}`;
+  return value.toLowerCase() as `0x${string}`;
 }
 
-function url(name: string, v: string): string {
+function url(name: string, value: string): string {
   try {
-    const u = new URL(v);
-    if (!["http:", "https:", "ws:", "wss:", "postgres:", "postgresql:"].includes(u.protocol))
+    const parsed = new URL(value);
+    if (!["http:", "https:", "ws:", "wss:", "postgres:", "postgresql:"].includes(parsed.protocol))
       throw new Error();
-    return v;
+    return value;
   } catch {
-    throw new ConfigError(name, `expected a URL, got ${JSON.stringify(v)}`);
+    throw new ConfigError(name, `expected a URL, got ${JSON.stringify(value)}`);
   }
 }
 
@@ -275,10 +275,10 @@ export function loadConfig(env: Env = process.env): Config {
   const retiredRaw = str(env, "RETIRED_RECEIPT_KEYS", "");
   const retiredReceiptKeys = retiredRaw
     .split(",")
-    .map((x) => x.trim())
-    .filter((x) => x !== "");
-  for (const x of retiredReceiptKeys) {
-    if (!/^[A-Za-z0-9_-]{43}$/.test(x)) {
+    .map((key) => key.trim())
+    .filter((key) => key !== "");
+  for (const key of retiredReceiptKeys) {
+    if (!/^[A-Za-z0-9_-]{43}$/.test(key)) {
       throw new ConfigError(
         "RETIRED_RECEIPT_KEYS",
         "expected comma-separated base64url Ed25519 public keys (43 chars)",
@@ -310,12 +310,12 @@ export function loadConfig(env: Env = process.env): Config {
     );
   }
   const algRaw = str(env, "JWT_ALGORITHMS", ALLOWED_ALGORITHMS.join(","));
-  const algorithms = algRaw.split(",").map((a) => a.trim()) as JwtAlgorithm[];
-  for (const a of algorithms) {
-    if (!ALLOWED_ALGORITHMS.includes(a)) {
+  const algorithms = algRaw.split(",").map((algorithm) => algorithm.trim()) as JwtAlgorithm[];
+  for (const algorithm of algorithms) {
+    if (!ALLOWED_ALGORITHMS.includes(algorithm)) {
       throw new ConfigError(
         "JWT_ALGORITHMS",
-        `${JSON.stringify(a)} is not allowed; allowed: RS256, ES256, EdDSA`,
+        `${JSON.stringify(algorithm)} is not allowed; allowed: RS256, ES256, EdDSA`,
       );
     }
   }

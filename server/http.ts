@@ -67,42 +67,42 @@ export function noSuchRoute(req: FastifyRequest, reply: FastifyReply): FastifyRe
 
 export function setupErrors(app: FastifyInstance): void {
   app.setErrorHandler((thrown, request, reply) => {
-    const e = thrown as Error & {
+    const error = thrown as Error & {
       statusCode?: number;
       code?: string;
       validation?: unknown;
       validationContext?: string;
     };
-    if (e instanceof ViemError) {
+    if (error instanceof ViemError) {
       // a chain call failed below the service's own checks: classified by viem's error type
-      request.log.warn({ err: chainErrorMessage(e) }, "chain error");
-      const failure = chainFailure(e);
+      request.log.warn({ err: chainErrorMessage(error) }, "chain error");
+      const failure = chainFailure(error);
       return reply.status(failure.statusCode).send({ error: failure.code, message: failure.message });
     }
-    if (e instanceof ServiceError) {
-      if (e.code.startsWith("chain_")) request.log.warn({ err: e.message }, "chain error");
-      return reply.status(e.statusCode).send({ error: e.code, message: e.message });
+    if (error instanceof ServiceError) {
+      if (error.code.startsWith("chain_")) request.log.warn({ err: error.message }, "chain error");
+      return reply.status(error.statusCode).send({ error: error.code, message: error.message });
     }
-    if (e instanceof ProtocolError)
-      return reply.status(400).send({ error: "bad_request", message: e.message });
-    if (e.validation) {
+    if (error instanceof ProtocolError)
+      return reply.status(400).send({ error: "bad_request", message: error.message });
+    if (error.validation) {
       return reply
         .status(400)
-        .send({ error: "bad_request", message: `${e.validationContext ?? "request"}: ${e.message}` });
+        .send({ error: "bad_request", message: `${error.validationContext ?? "request"}: ${error.message}` });
     }
-    if (e.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+    if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
       return reply.status(413).send({ error: "payload_too_large", message: "request body is too large" });
     }
-    if (e.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") {
-      return reply.status(415).send({ error: "unsupported_media_type", message: e.message });
+    if (error.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") {
+      return reply.status(415).send({ error: "unsupported_media_type", message: error.message });
     }
-    if (e.statusCode === 429) {
+    if (error.statusCode === 429) {
       return reply.status(429).send({ error: "rate_limited", message: "too many requests; slow down" });
     }
-    if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
-      return reply.status(e.statusCode).send({ error: "bad_request", message: e.message });
+    if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+      return reply.status(error.statusCode).send({ error: "bad_request", message: error.message });
     }
-    request.log.error({ err: e }, "internal error");
+    request.log.error({ err: error }, "internal error");
     return reply.status(500).send({ error: "internal", message: "internal error" });
   });
 }

@@ -357,7 +357,9 @@ for (const [backend, extraEnv] of backends) {
       expect(m.body).to.match(/gopy_opinions_accepted_total\{channel="offline"\} 2\n/);
       expect(m.body).to.contain("gopy_backlog_entries");
       // coarse: entries per group commit in decades, nothing finer to line up with single requests
-      const buckets = [...m.body.matchAll(/gopy_group_commit_entries_bucket\{le="([^"]+)"\}/g)].map((x) => x[1]);
+      const buckets = [...m.body.matchAll(/gopy_group_commit_entries_bucket\{le="([^"]+)"\}/g)].map(
+        (x) => x[1],
+      );
       expect(buckets).to.deep.equal(["1", "10", "100", "1000", "10000", "+Inf"]);
       const d = await app.inject({ method: "GET", url: "/docs/json" });
       expect(d.statusCode).to.equal(200);
