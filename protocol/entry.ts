@@ -123,12 +123,13 @@ export function assertEntry(value: unknown): asserts value is Entry {
       `entry type ${JSON.stringify(record.type)} is unknown (opinion or moderation)`,
     );
   }
+  // Own properties only: a field named like an Object.prototype member (`constructor`) is unknown too.
   for (const key of Object.keys(record)) {
-    if (!(key in fields))
+    if (!Object.hasOwn(fields, key))
       throw new ProtocolError("invalid_entry", `${record.type} entry has an unknown field "${key}"`);
   }
   for (const [key, check] of Object.entries(fields)) {
-    if (!(key in record))
+    if (!Object.hasOwn(record, key))
       throw new ProtocolError("invalid_entry", `${record.type} entry is missing the field "${key}"`);
     const problem = (check as FieldCheck)(record[key]);
     if (problem) throw new ProtocolError("invalid_entry", `${record.type} entry field "${key}" ${problem}`);

@@ -64,6 +64,7 @@ export {
   type ChannelCounts,
   computeTally,
   type StanceCounts,
+  sectionCounts,
   TallyBuilder,
   type TallyDocument,
   tallyHash,

@@ -111,20 +111,37 @@ export class TallyBuilder {
       );
     }
     if (!isHash(rootHash)) throw new ProtocolError("invalid_tally", "rootHash must be a 32-byte 0x-hex hash");
-    const sections: Record<string, ChannelCounts> = {};
-    for (const id of this.#sectionIds) sections[id] = zeroChannels();
+    // A Map, not a plain object: a section id such as `constructor` must not find Object.prototype's.
+    const sections = new Map<string, ChannelCounts>();
+    for (const id of this.#sectionIds) sections.set(id, zeroChannels());
     const totals = zeroChannels();
     for (const { section, stance, channel } of this.#latest.values()) {
       // An opinion on a section a later draft removed still counts, under its own section id.
-      sections[section] ??= zeroChannels();
-      const counts = sections[section];
+      let counts = sections.get(section);
+      if (counts === undefined) {
+        counts = zeroChannels();
+        sections.set(section, counts);
+      }
       counts[channel][stance]++;
       counts.total[stance]++;
       totals[channel][stance]++;
       totals.total[stance]++;
     }
-    return { v: 1, consultation: this.#consultation, treeSize, rootHash, sections, totals };
+    return {
+      v: 1,
+      consultation: this.#consultation,
+      treeSize,
+      rootHash,
+      // fromEntries defines own properties, whatever the id (canonicalJson sorts them).
+      sections: Object.fromEntries(sections),
+      totals,
+    };
   }
+}
+
+/** The counts of section `id` in a tally document, or undefined: own members only, whatever the id. */
+export function sectionCounts(doc: Pick<TallyDocument, "sections">, id: string): ChannelCounts | undefined {
+  return Object.hasOwn(doc.sections, id) ? doc.sections[id] : undefined;
 }
 
 /** The tally of a whole log given as (index, entry) pairs in log order. */

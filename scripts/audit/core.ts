@@ -9,6 +9,7 @@ import {
   type Entry,
   type Hex,
   MerkleLog,
+  sectionCounts,
   TallyBuilder,
   type TallyDocument,
   tallyHash,
@@ -519,9 +520,14 @@ export function tallyDifferences(published: unknown, computed: TallyDocument): s
     }
   }
   const rows: [string, unknown, TallyDocument["totals"]][] = [["totals", p.totals, computed.totals]];
-  const sections = new Set([...Object.keys(computed.sections), ...Object.keys(p.sections ?? {})]);
+  const publishedSections = typeof p.sections === "object" && p.sections !== null ? p.sections : {};
+  const sections = new Set([...Object.keys(computed.sections), ...Object.keys(publishedSections)]);
   for (const id of sections) {
-    rows.push([`section ${id}`, p.sections?.[id], computed.sections[id] ?? zeroCounts()]);
+    rows.push([
+      `section ${id}`,
+      sectionCounts({ sections: publishedSections }, id),
+      sectionCounts(computed, id) ?? zeroCounts(),
+    ]);
   }
   for (const [name, pub, mine] of rows) {
     for (const channel of ["online", "offline", "total"] as const) {

@@ -3,7 +3,9 @@
 import { expect } from "chai";
 import {
   authorPseudonym,
+  computeTally,
   contentHash,
+  type Draft,
   draftHash,
   type Entry,
   entryString,
@@ -12,11 +14,13 @@ import {
   leafHash,
   MerkleLog,
   type OpinionEntry,
+  tallyHash,
   utf8Encode,
 } from "../../protocol/index.ts";
 import { EXIT } from "../../scripts/audit/codes.ts";
-import { Auditor, type AuditResult, type ChainFacts } from "../../scripts/audit/core.ts";
+import { Auditor, type AuditResult, type ChainFacts, tallyDifferences } from "../../scripts/audit/core.ts";
 import { splitLines } from "../../scripts/audit/sources.ts";
+import { INHERITED_SECTION_IDS } from "../support/names.ts";
 import { testDraft } from "./fixtures/generate.ts";
 
 const OPENS = Date.parse("2026-05-01T00:00:00.000Z");
@@ -48,13 +52,14 @@ function chainFacts(
   treeSize: number,
   root: Hex,
   o: { chainId: number; anchoredAt: number; blockNumber: number },
+  draft: Draft = testDraft(),
 ): ChainFacts {
   return {
     chainId: o.chainId,
     contract: "0x5fbdb2315678afecb367f032d93f642f64180aa3",
     consultation: "1",
     agency: "0x70997970c51812dc3a010c7d01b50e0d17dc79c8",
-    draftHash: draftHash(testDraft()),
+    draftHash: draftHash(draft),
     draftURI: "",
     draftVersion: 1,
     opensAt: OPENS / 1000,
@@ -66,7 +71,11 @@ function chainFacts(
   };
 }
 
-async function audit(entries: readonly Entry[], withheld: readonly number[] = []): Promise<AuditResult> {
+async function audit(
+  entries: readonly Entry[],
+  withheld: readonly number[] = [],
+  draft: Draft = testDraft(),
+): Promise<AuditResult> {
   const log = new MerkleLog();
   const lines = entries.map((e, index) => {
     const leaf = entryString(e);
@@ -81,12 +90,13 @@ async function audit(entries: readonly Entry[], withheld: readonly number[] = []
   });
   await log.appendBatch(lines.map((l) => l.hash));
   const root = await log.root();
-  const facts = chainFacts(entries.length, root, {
-    chainId: 31337,
-    anchoredAt: CLOSES / 1000,
-    blockNumber: 5,
-  });
-  const auditor = new Auditor(facts, testDraft());
+  const facts = chainFacts(
+    entries.length,
+    root,
+    { chainId: 31337, anchoredAt: CLOSES / 1000, blockNumber: 5 },
+    draft,
+  );
+  const auditor = new Auditor(facts, draft);
   for (const { line } of lines) if (auditor.push(line)) await auditor.flush();
   return auditor.finish(performance.now());
 }
@@ -178,6 +188,37 @@ describe("audit rules", () => {
     auditor.push(line);
     const r = await auditor.finish(performance.now());
     expect(kinds(r)).to.deep.equal(["entry-invalid"]);
+  });
+
+  it("recounts sections named like Object.prototype members, in the draft or removed from it", async () => {
+    const ids = INHERITED_SECTION_IDS;
+    const draft = {
+      ...testDraft(),
+      sections: ids.filter((_, i) => i % 2 === 0).map((id) => ({ id, title: id, text: "" })),
+    };
+    const entries = ids.map((section) => opinion({ section }));
+    const r = await audit(entries, [], draft);
+    expect(r.failures).to.deep.equal([]);
+    const expected = computeTally(
+      "1",
+      draft.sections.map((s) => s.id),
+      entries.map((entry, index) => ({ index, entry })),
+      entries.length,
+      r.anchors[0]!.chainRoot,
+    );
+    expect(r.tally.document).to.deep.equal(expected);
+    expect(r.tally.computedTallyHash).to.equal(tallyHash(expected));
+  });
+
+  it("explains a published tally with an extra section named like an Object.prototype member", () => {
+    const computed = computeTally("1", ["dieu-1"], [], 0, `0x${"00".repeat(32)}`);
+    const zero = { agree: 0, disagree: 0, neutral: 0 };
+    const extra = { online: { ...zero, agree: 1 }, offline: zero, total: { ...zero, agree: 1 } };
+    const published = { ...computed, sections: { ...computed.sections, toString: extra } };
+    expect(tallyDifferences(published, computed)).to.deep.equal([
+      "section toString online agree: published 1, recomputed 0",
+      "section toString total agree: published 1, recomputed 0",
+    ]);
   });
 
   it("splits a byte stream into lines across chunk boundaries, UTF-8 included, and flags invalid UTF-8", async () => {

@@ -13,6 +13,7 @@ import {
   ProtocolError,
   utf8Encode,
 } from "../../protocol/index.ts";
+import { INHERITED_SECTION_IDS } from "../support/names.ts";
 import { seededRandom, TEST_SEED } from "./random.ts";
 
 const nodeSha256Hex = (data: Uint8Array) => `0x${createHash("sha256").update(data).digest("hex")}`;
@@ -136,6 +137,18 @@ describe("entries", () => {
     it(`decodeEntry refuses ${name} with a message naming the problem`, () =>
       expectProtocolError(() => decodeEntry(input), message));
   }
+
+  it("refuses a field named like an Object.prototype member and accepts such a section id", () => {
+    for (const name of INHERITED_SECTION_IDS) {
+      expectProtocolError(() => decodeEntry(mutate({ [name]: "x" })), new RegExp(`unknown field "${name}"`));
+      expectProtocolError(
+        () => entryString({ ...sampleOpinion, [name]: "x" } as OpinionEntry),
+        new RegExp(`unknown field "${name}"`),
+      );
+      const onSection = { ...sampleOpinion, section: name };
+      expect(decodeEntry(entryString(onSection))).to.deep.equal(onSection);
+    }
+  });
 
   it("the fast entry serialiser writes exactly the general RFC 8785 text, for random entries of both types", () => {
     const rand = seededRandom(TEST_SEED);

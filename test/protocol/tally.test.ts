@@ -10,6 +10,7 @@ import {
   tallyHash,
   utf8Encode,
 } from "../../protocol/index.ts";
+import { INHERITED_SECTION_IDS } from "../support/names.ts";
 
 const author = (n: number) => `0x${n.toString(16).padStart(64, "0")}` as Hex;
 const ROOT = `0x${"cd".repeat(32)}` as Hex;
@@ -84,6 +85,40 @@ describe("tally", () => {
       ROOT,
     );
     expect(tallyHash(changed)).to.not.equal(tallyHash(doc));
+  });
+
+  it("counts sections named like Object.prototype members, in the draft or removed from it", () => {
+    // Half the ids are in the draft; opinions on the others count under their own ids.
+    const inDraft = INHERITED_SECTION_IDS.filter((_, i) => i % 2 === 0);
+    const voted = INHERITED_SECTION_IDS.map((id, i) => opinion(i + 1, id, "agree"));
+    const tally = computeTally(
+      "5",
+      inDraft,
+      voted.map((entry, index) => ({ index, entry })),
+      voted.length,
+      ROOT,
+    );
+    const one = { agree: 1, disagree: 0, neutral: 0 };
+    const none = { agree: 0, disagree: 0, neutral: 0 };
+    const expected = JSON.parse(
+      JSON.stringify({
+        v: 1,
+        consultation: "5",
+        treeSize: voted.length,
+        rootHash: ROOT,
+        sections: Object.fromEntries(
+          INHERITED_SECTION_IDS.map((id) => [id, { online: one, offline: none, total: one }]),
+        ),
+        totals: {
+          online: { ...none, agree: voted.length },
+          offline: none,
+          total: { ...none, agree: voted.length },
+        },
+      }),
+    );
+    expect(tally).to.deep.equal(expected);
+    expect(Object.keys(tally.sections).sort()).to.deep.equal([...INHERITED_SECTION_IDS]);
+    expect(tallyHash(tally)).to.equal(bytesToHex(sha256(utf8Encode(canonicalJson(expected)))));
   });
 
   it("refuses a tally that skips entries, mixes consultations or claims another size", () => {

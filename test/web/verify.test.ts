@@ -29,6 +29,7 @@ import {
   receiptToFragment,
   verifyAll,
 } from "../../web/src/verify.ts";
+import { INHERITED_SECTION_IDS } from "../support/names.ts";
 import { launch, ROOT } from "./helpers.ts";
 
 const T0 = Date.parse("2026-11-29T10:00:00.000Z");
@@ -228,6 +229,35 @@ describe("web: receipt verification core", () => {
     expect(frag).to.match(/^[A-Za-z0-9_-]+$/);
     expect(parseReceiptInput(`https://example.org/verify#r=${frag}`)).to.deep.equal(receipt);
     expect(parseReceiptInput(JSON.stringify(receipt))).to.deep.equal(receipt);
+  });
+
+  it("the audit core counts sections named like Object.prototype members, in the draft or removed from it", async () => {
+    const inDraft = INHERITED_SECTION_IDS.filter((_, i) => i % 2 === 0);
+    const log = new MerkleLog();
+    const lines = [];
+    for (const [index, section] of INHERITED_SECTION_IDS.entries()) {
+      const text = `góp ý ${index}`;
+      const salt = hex32(index);
+      const leaf = entryString({ ...opinion(index, text, salt), section });
+      const hash = leafHash(utf8Encode(leaf));
+      await log.append(hash);
+      lines.push({ index, leaf, leafHash: hash, text, salt });
+    }
+    const n = lines.length;
+    const auditor = new Auditor("1", inDraft, [n], n);
+    for (const line of lines) await auditor.push(line);
+    const report = await auditor.finish();
+    const expected = computeTally(
+      "1",
+      inDraft,
+      lines.map((l) => ({ index: l.index, entry: decodeEntry(l.leaf) })),
+      n,
+      await log.root(n),
+    );
+    expect(report.problems).to.deep.equal([]);
+    expect(report.tally).to.deep.equal(expected);
+    expect(Object.keys(report.tally!.sections).sort()).to.deep.equal([...INHERITED_SECTION_IDS]);
+    expect(report.tallyHash).to.equal(tallyHash(expected));
   });
 
   describe("in headless Chromium", () => {

@@ -1,4 +1,4 @@
-import { draftHash, type Hex, tallyHash } from "../../../protocol/index.ts";
+import { draftHash, type Hex, sectionCounts, tallyHash } from "../../../protocol/index.ts";
 import {
   type Consultation,
   devToken,
@@ -182,7 +182,7 @@ async function checkTally(c: Consultation, box: HTMLElement, gen: number): Promi
           "tbody",
           null,
           c.draft.sections.map((s) => {
-            const k = doc.document.sections[s.id]?.total;
+            const k = sectionCounts(doc.document, s.id)?.total;
             return h(
               "tr",
               null,
