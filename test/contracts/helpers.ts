@@ -1,12 +1,14 @@
 // Shared by the contract tests: random hashes, RFC 6962 vector loading, and the bit/shape mutations
 // every proof must be refused under.
-import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { bytesToHex, type Hex } from "../../protocol/index.ts";
+import { randomBytesFrom, testRandom } from "../support/random.ts";
 
-export const randomHash = (): Hex => bytesToHex(randomBytes(32));
+/** The contract tests' random stream (seeded: GOPY_TEST_SEED replays it). */
+export const random = testRandom("contracts");
+export const randomHash = (): Hex => bytesToHex(randomBytesFrom(random, 32));
 
 /** The hash with bit `bit` (0 = most significant bit of byte 0) flipped. */
 export function flipBit(hash: Hex, bit: number): Hex {

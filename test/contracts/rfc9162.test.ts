@@ -13,7 +13,17 @@ import {
   verifyConsistency,
   verifyInclusion,
 } from "../../protocol/index.ts";
-import { all32, flipBit, loadVectors, randomHash, shapeMutations, toHex, VECTORS_DIR } from "./helpers.ts";
+import { missing } from "../support/requires.ts";
+import {
+  all32,
+  flipBit,
+  loadVectors,
+  random,
+  randomHash,
+  shapeMutations,
+  toHex,
+  VECTORS_DIR,
+} from "./helpers.ts";
 
 const { ethers } = await network.create();
 const leavesOf = new WeakMap<MerkleLog, Hex[]>();
@@ -21,8 +31,7 @@ const leavesOf = new WeakMap<MerkleLog, Hex[]>();
 async function randomLog(size: number): Promise<MerkleLog> {
   const log = new MerkleLog();
   const leaves: Hex[] = [];
-  for (let i = 0; i < size; i++)
-    leaves.push(leafHash(new TextEncoder().encode(`entry ${i} ${Math.random()}`)));
+  for (let i = 0; i < size; i++) leaves.push(leafHash(new TextEncoder().encode(`entry ${i} ${random()}`)));
   await log.appendBatch(leaves);
   leavesOf.set(log, leaves);
   return log;
@@ -214,19 +223,19 @@ describe("RFC9162 library (Solidity) agrees with protocol/", () => {
   it("agrees with protocol/ on random (possibly invalid) inputs", async () => {
     const log = await randomLog(100);
     for (let n = 0; n < 150; n++) {
-      const size2 = 1 + Math.floor(Math.random() * 100);
-      const size1 = Math.floor(Math.random() * (size2 + 2));
+      const size2 = 1 + Math.floor(random() * 100);
+      const size1 = Math.floor(random() * (size2 + 2));
       const realSize1 = Math.max(1, Math.min(size1, size2));
       const proof = await log.consistencyProof(realSize1, size2);
       const root1 = await log.root(realSize1);
       const root2 = await log.root(size2);
-      const mutated = Math.random() < 0.5 ? proof : (shapeMutations(proof)[n % 3]?.proof ?? proof);
+      const mutated = random() < 0.5 ? proof : (shapeMutations(proof)[n % 3]?.proof ?? proof);
       const expected = verifyConsistency(size1, size2, mutated, root1, root2);
       expect(await lib.verifyConsistency(size1, size2, mutated, root1, root2), `${size1}->${size2}`).to.equal(
         expected,
       );
 
-      const index = Math.floor(Math.random() * (size2 + 1));
+      const index = Math.floor(random() * (size2 + 1));
       const realIndex = Math.min(index, size2 - 1);
       const incl = await log.inclusionProof(realIndex, size2);
       const leaf = await leafAt(log, realIndex);
@@ -240,10 +249,7 @@ describe("RFC9162 library (Solidity) agrees with protocol/", () => {
   describe("published RFC 6962 / 9162 vectors (transparency-dev/merkle testdata)", () => {
     const vectors = loadVectors();
     if (vectors === undefined) {
-      it(`SKIPPED: vectors folder ${VECTORS_DIR} is absent`, function () {
-        console.warn(`  !! RFC 6962 vectors not found at ${VECTORS_DIR}: vector tests skipped`);
-        this.skip();
-      });
+      missing("the RFC 6962 vectors", `a folder ${VECTORS_DIR}`);
       return;
     }
 

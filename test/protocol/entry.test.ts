@@ -14,7 +14,7 @@ import {
   utf8Encode,
 } from "../../protocol/index.ts";
 import { INHERITED_SECTION_IDS } from "../support/names.ts";
-import { seededRandom, TEST_SEED } from "./random.ts";
+import { seededRandom, TEST_SEED } from "../support/random.ts";
 
 const nodeSha256Hex = (data: Uint8Array) => `0x${createHash("sha256").update(data).digest("hex")}`;
 const SALT = `0x${"11".repeat(32)}` as Hex;

@@ -9,11 +9,11 @@ import {
   verifyConsistency,
   verifyInclusion,
 } from "../../protocol/index.ts";
-import { seededRandom, TEST_SEED } from "./random.ts";
+import { randomBytesFrom, seededRandom, TEST_SEED } from "../support/random.ts";
 import { mth, path, proof } from "./reference.ts";
 
 const rand = seededRandom(TEST_SEED);
-const randomBytes = (n: number) => Uint8Array.from({ length: n }, () => Math.floor(rand() * 256));
+const randomBytes = (n: number) => randomBytesFrom(rand, n);
 const randomHash = (): Hex => bytesToHex(randomBytes(32));
 const randInt = (max: number) => Math.floor(rand() * max);
 

@@ -7,6 +7,7 @@ import {
   verifyConsistency,
   verifyInclusion,
 } from "../../protocol/index.ts";
+import { missing } from "../support/requires.ts";
 import {
   consistencyVectors,
   inclusionVectors,
@@ -34,10 +35,7 @@ describe("RFC 6962 test tree", () => {
 
 describe("published RFC 6962 proof vectors (transparency-dev/merkle testdata)", () => {
   if (!vectorsAvailable) {
-    it(`SKIPPED: vectors folder ${VECTORS_DIR} is absent`, function () {
-      console.warn(`  ! RFC 6962 vectors not found at ${VECTORS_DIR}: vector tests skipped`);
-      this.skip();
-    });
+    missing("the RFC 6962 vectors", `a folder ${VECTORS_DIR}`);
     return;
   }
 

@@ -12,6 +12,7 @@ import {
   verifyInclusion,
   verifyReceipt,
 } from "../../protocol/index.ts";
+import { missing, POSTGRES_HOW } from "../support/requires.ts";
 import { DRAFT, devToken, dropSchema, openConsultation, testApp, testChain, testConfig } from "./helpers.ts";
 
 const METRICS_TOKEN = "operator-scrape-token-0123456789abcdef";
@@ -30,9 +31,7 @@ for (const [backend, extraEnv] of backends) {
   describe(`service API (inject, ${backend})`, function () {
     this.timeout(120_000);
     if (extraEnv === null) {
-      it("SKIPPED: set TEST_DATABASE_URL to run the API suite on PostgreSQL too", function () {
-        this.skip();
-      });
+      missing("PostgreSQL", POSTGRES_HOW);
       return;
     }
     let app: FastifyInstance;

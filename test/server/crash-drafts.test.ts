@@ -10,10 +10,14 @@ import { consultationRegistryAbi } from "../../contracts/ConsultationRegistry.ab
 import { draftHash } from "../../protocol/index.ts";
 import { type DevNode, deployRegistry, makeAgency, startHardhatNode } from "../../server/chain/devnet.ts";
 import { type DraftIntent, PostgresStore, SqliteStore, type Store } from "../../server/store/index.ts";
+import { missing, POSTGRES_HOW } from "../support/requires.ts";
 import { childEnv, DRAFT, dropSchema, kill, rpc, type Service, startService, tmpSqlite } from "./helpers.ts";
 
 const pgUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
 const backends: ("sqlite" | "postgres")[] = pgUrl ? ["sqlite", "postgres"] : ["sqlite"];
+if (!pgUrl)
+  describe("no orphan consultations (SIGKILL between broadcast and store write, postgres)", () =>
+    missing("PostgreSQL", POSTGRES_HOW));
 
 for (const backend of backends) {
   describe(`no orphan consultations (SIGKILL between broadcast and store write, ${backend})`, function () {

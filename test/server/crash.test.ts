@@ -8,10 +8,17 @@ import { consultationRegistryAbi } from "../../contracts/ConsultationRegistry.ab
 import { MerkleLog, type Receipt } from "../../protocol/index.ts";
 import { type DevNode, deployRegistry, makeAgency, startHardhatNode } from "../../server/chain/devnet.ts";
 import { PostgresStore, SqliteStore, type Store } from "../../server/store/index.ts";
+import { testRandom } from "../support/random.ts";
+import { missing, POSTGRES_HOW } from "../support/requires.ts";
 import { childEnv, DRAFT, dropSchema, kill, rpc, type Service, startService, tmpSqlite } from "./helpers.ts";
+
+const random = testRandom("crash");
 
 const pgUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
 const backends: ("sqlite" | "postgres")[] = pgUrl ? ["sqlite", "postgres"] : ["sqlite"];
+if (!pgUrl)
+  describe("crash safety (SIGKILL of the service process, postgres)", () =>
+    missing("PostgreSQL", POSTGRES_HOW));
 
 for (const backend of backends) {
   describe(`crash safety (SIGKILL of the service process, ${backend})`, function () {
@@ -105,7 +112,7 @@ for (const backend of backends) {
             if (!(await post(base, sub, key, DRAFT.sections[n % 3]!.id))) break;
           }
         });
-        await new Promise((r) => setTimeout(r, 400 + Math.random() * 600));
+        await new Promise((r) => setTimeout(r, 400 + random() * 600));
         await kill(svc);
         stop = true;
         await Promise.all(workers);

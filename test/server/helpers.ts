@@ -1,6 +1,5 @@
 /** Shared test fixtures: one real local Hardhat node per mocha process, a deployed registry, agencies, configs. */
 import { type ChildProcess, spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,6 +15,7 @@ import {
   startHardhatNode,
 } from "../../server/chain/devnet.ts";
 import { type Config, loadConfig } from "../../server/config.ts";
+import { randomBytesFrom, testRandom } from "../support/random.ts";
 
 export interface TestChain {
   node: DevNode;
@@ -42,6 +42,10 @@ export function testChain(): Promise<TestChain> {
   return shared;
 }
 
+const secrets = testRandom("server secrets");
+/** A fresh 32-byte secret in hex (PSEUDONYM_SECRET, RECEIPT_KEY_SEED), from the run's seeded stream. */
+const testSecret = (): string => Buffer.from(randomBytesFrom(secrets, 32)).toString("hex");
+
 export function tmpSqlite(): string {
   return join(mkdtempSync(join(tmpdir(), "gopy-test-")), "gopy.sqlite");
 }
@@ -53,8 +57,8 @@ export function testEnv(chain: TestChain | null, extra: Record<string, string> =
     PORT: "0",
     LOG_LEVEL: "silent",
     SQLITE_PATH: tmpSqlite(),
-    PSEUDONYM_SECRET: randomBytes(32).toString("hex"),
-    RECEIPT_KEY_SEED: randomBytes(32).toString("hex"),
+    PSEUDONYM_SECRET: testSecret(),
+    RECEIPT_KEY_SEED: testSecret(),
     DEV_IDP: "true",
     ANCHOR_INTERVAL: "200ms",
     RATE_LIMIT_MAX: "1000",
@@ -200,8 +204,8 @@ export function childEnv(o: {
     LOG_LEVEL: "warn",
     SQLITE_PATH: o.sqlite,
     ...(o.postgres ? { DATABASE_URL: o.postgres.url, DATABASE_SCHEMA: o.postgres.schema } : {}),
-    PSEUDONYM_SECRET: randomBytes(32).toString("hex"),
-    RECEIPT_KEY_SEED: randomBytes(32).toString("hex"),
+    PSEUDONYM_SECRET: testSecret(),
+    RECEIPT_KEY_SEED: testSecret(),
     DEV_IDP: "true",
     ANCHOR_INTERVAL: "150ms",
     TX_TIMEOUT: "120",

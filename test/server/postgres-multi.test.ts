@@ -9,6 +9,7 @@ import { createPublicClient, http } from "viem";
 import { consultationRegistryAbi } from "../../contracts/ConsultationRegistry.abi.ts";
 import { decodeEntry, type OpinionEntry, type Receipt, verifyInclusion } from "../../protocol/index.ts";
 import { loadConfig } from "../../server/config.ts";
+import { missing, POSTGRES_HOW } from "../support/requires.ts";
 import { devToken, dropSchema, openConsultation, testApp, testChain, testEnv } from "./helpers.ts";
 
 const pgUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
@@ -16,10 +17,7 @@ const pgUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
 describe("PostgreSQL: two service instances", function () {
   this.timeout(120_000);
   if (!pgUrl) {
-    it("SKIPPED: set TEST_DATABASE_URL to run the multi-instance test", function () {
-      console.warn("  !! multi-instance PostgreSQL test skipped: TEST_DATABASE_URL not set");
-      this.skip();
-    });
+    missing("PostgreSQL", POSTGRES_HOW);
     return;
   }
   const schema = `gopy_multi_${process.pid}_${Date.now() % 1_000_000}`;

@@ -13,6 +13,7 @@ import {
   type Store,
   StoreConflictError,
 } from "../../server/store/index.ts";
+import { missing, POSTGRES_HOW } from "../support/requires.ts";
 import { dropSchema } from "./helpers.ts";
 
 const h = (n: number): Hex => `0x${n.toString(16).padStart(64, "0")}`;
@@ -276,14 +277,7 @@ conformance(
 
 const pgUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
 if (!pgUrl) {
-  describe("store conformance: PostgreSQL", () => {
-    it("SKIPPED: set TEST_DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/test) to run the PostgreSQL half", function () {
-      console.warn(
-        "  !! PostgreSQL store conformance skipped: neither TEST_DATABASE_URL nor DATABASE_URL is set",
-      );
-      this.skip();
-    });
-  });
+  describe("store conformance: PostgreSQL", () => missing("PostgreSQL", POSTGRES_HOW));
 } else {
   const schema = `gopy_test_${process.pid}_${Date.now()}`;
   conformance(

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { expect } from "chai";
 import type { Browser, Page } from "playwright-core";
 import type { Receipt } from "../../protocol/index.ts";
-import { ensureDist, launch, PHONE, shoot } from "./helpers.ts";
+import { ensureDist, launch, needChromium, PHONE, shoot } from "./helpers.ts";
 import { api, DRAFT, type Stack, startStack, token } from "./stack.ts";
 
 describe("web: a receipt not yet anchored, end to end", function () {
@@ -21,6 +21,7 @@ describe("web: a receipt not yet anchored, end to end", function () {
 
   before(async function () {
     this.timeout(300_000);
+    needChromium(this);
     ensureDist();
     stack = await startStack({ anchorEnabled: false, maxAnchorDelay: "8s" });
     const agencyToken = await token(stack.base, "can-bo-2", "agency", stack.agency);

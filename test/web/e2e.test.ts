@@ -11,7 +11,7 @@ import { expect } from "chai";
 import type { Browser, Page } from "playwright-core";
 import type { Receipt } from "../../protocol/index.ts";
 import { waitFor } from "../support/http.ts";
-import { ensureDist, freePort, launch, PHONE, shoot } from "./helpers.ts";
+import { ensureDist, freePort, launch, needChromium, PHONE, shoot } from "./helpers.ts";
 import { api, DRAFT, type Stack, startStack, token } from "./stack.ts";
 
 /**
@@ -112,6 +112,7 @@ describe("web: end to end in Chromium on the real stack", function () {
 
   before(async function () {
     this.timeout(300_000);
+    needChromium(this);
     ensureDist();
     stack = await startStack();
     agencyToken = await token(stack.base, "can-bo-1", "agency", stack.agency);

@@ -4,7 +4,9 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { Context } from "mocha";
 import { type Browser, chromium, type Page } from "playwright-core";
+import { skipOrFail } from "../support/requires.ts";
 
 export { freePort } from "../../server/chain/devnet.ts";
 
@@ -26,6 +28,15 @@ export function chromiumPath(): string {
     return execFileSync("sh", ["-c", "command -v chromium"], { encoding: "utf8" }).trim();
   } catch {
     throw new Error("chromium is not installed: apt-get install -y chromium");
+  }
+}
+
+/** In a before hook: skips the suite when Debian's Chromium is not installed (or fails, in CI). */
+export function needChromium(ctx: Context): void {
+  try {
+    chromiumPath();
+  } catch {
+    skipOrFail(ctx, "Chromium", "apt-get install -y chromium");
   }
 }
 

@@ -30,7 +30,7 @@ import {
   verifyAll,
 } from "../../web/src/verify.ts";
 import { INHERITED_SECTION_IDS } from "../support/names.ts";
-import { launch, ROOT } from "./helpers.ts";
+import { launch, needChromium, ROOT } from "./helpers.ts";
 
 const T0 = Date.parse("2026-11-29T10:00:00.000Z");
 const hex32 = (b: number): Hex => `0x${b.toString(16).padStart(2, "0").repeat(32)}` as Hex;
@@ -263,6 +263,7 @@ describe("web: receipt verification core", () => {
   describe("in headless Chromium", () => {
     before(async function () {
       this.timeout(120_000);
+      needChromium(this);
       const out = await build({
         configFile: false,
         logLevel: "warn",
