@@ -151,6 +151,8 @@ export async function rpc(url: string, method: string, params: unknown[] = []): 
 export interface Service {
   child: ChildProcess;
   base: string;
+  /** Everything the process has written so far (stdout and stderr: its logs). */
+  output(): string;
 }
 
 export async function startService(env: Record<string, string>): Promise<Service> {
@@ -179,7 +181,7 @@ export async function startService(env: Record<string, string>): Promise<Service
     });
   });
   child.removeAllListeners("exit");
-  return { child, base: `http://127.0.0.1:${port}` };
+  return { child, base: `http://127.0.0.1:${port}`, output: () => out };
 }
 
 /** SIGKILL, and wait for the exit. */

@@ -342,8 +342,7 @@ describe("hostile inputs and access control", function () {
       expect(imported.json().imported).to.equal(1000);
     });
 
-    it("never logs the subject or the token", async () => {
-      // pseudonyms only: the entry never contains the subject
+    it("the entry carries a pseudonym, never the subject (what the logs hold: logs.test.ts)", async () => {
       const r = await opinion(citizen, { section: "dieu-2", stance: "neutral" });
       expect(r.json().entry).to.not.contain("ext-citizen");
     });
