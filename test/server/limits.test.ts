@@ -3,7 +3,7 @@ import { expect } from "chai";
 import { createPublicClient, http } from "viem";
 import { consultationRegistryAbi } from "../../contracts/ConsultationRegistry.abi.ts";
 import { type PublicJwk, verifyReceipt } from "../../protocol/index.ts";
-import { OffsetClock } from "../../server/clock.ts";
+import { ManualClock, OffsetClock } from "../../server/clock.ts";
 import { DRAFT, devToken, openConsultation, testApp, testChain, testConfig } from "./helpers.ts";
 
 describe("limits and schedules", function () {
@@ -143,10 +143,21 @@ describe("limits and schedules", function () {
 
   it("anchors as soon as BATCH_MAX entries wait, long before ANCHOR_INTERVAL", async () => {
     const chain = await testChain();
-    const app = await testApp(testConfig(chain, { ANCHOR_INTERVAL: "1h", BATCH_MAX: "10" }));
+    // Whether a round anchors depends on the injected clock and the entries waiting, never on how long
+    // the test sleeps: each check runs one round of its own (after any the anchorer's timer started).
+    const clock = new ManualClock(Date.now());
+    const app = await testApp(testConfig(chain, { ANCHOR_INTERVAL: "1h", BATCH_MAX: "10" }), {
+      clock,
+      startAnchorer: false,
+    });
     try {
       const agency = await devToken(app, "officer-batch", "agency", "bo-tu-phap");
-      const id = await openConsultation(app, agency);
+      const id = await openConsultation(app, agency, 86_400);
+      clock.set(Date.now()); // not before the opensAt just chosen from the real time
+      // Tokens first: they are dated by the service's clock and checked against the real one.
+      const tokens = await Promise.all(Array.from({ length: 13 }, (_, i) => devToken(app, `batch-${i}`)));
+      const anchorer = app.gopy.anchorer!;
+      const round = () => anchorer.exclusive(() => anchorer.round(false));
       const pub = createPublicClient({ transport: http(chain.node.url) });
       const chainSize = async () =>
         Number(
@@ -164,26 +175,27 @@ describe("limits and schedules", function () {
           const r = await app.inject({
             method: "POST",
             url: `/api/consultations/${id}/opinions`,
-            headers: { authorization: `Bearer ${await devToken(app, `batch-${i}`)}` },
+            headers: { authorization: `Bearer ${tokens[i]}` },
             payload: { section: "dieu-2", stance: "neutral" },
           });
-          expect(r.statusCode).to.equal(201);
+          expect(r.statusCode, r.body).to.equal(201);
         }
-      };
-      const waitSize = async (want: number) => {
-        for (let i = 0; i < 100; i++) {
-          if ((await chainSize()) === want) return;
-          await new Promise((r) => setTimeout(r, 100));
-        }
-        throw new Error(`chain size never reached ${want} (is ${await chainSize()})`);
       };
       await give(0, 2);
-      await waitSize(2); // first anchor of a consultation goes at once
+      anchorer.start();
+      await round();
+      expect(await chainSize()).to.equal(2); // the first anchor of a consultation goes at once
       await give(2, 5);
-      await new Promise((r) => setTimeout(r, 2500));
-      expect(await chainSize()).to.equal(2); // 5 waiting < BATCH_MAX, interval 1 h: not yet
+      clock.advance(59 * 60_000);
+      await round();
+      expect(await chainSize()).to.equal(2); // 5 waiting < BATCH_MAX, 59 min < ANCHOR_INTERVAL: not yet
       await give(7, 5);
-      await waitSize(12); // 10 waiting: anchored now
+      await round();
+      expect(await chainSize()).to.equal(12); // 10 waiting: anchored now
+      await give(12, 1);
+      clock.advance(60 * 60_000);
+      await round();
+      expect(await chainSize()).to.equal(13); // the interval passed: anchored, however few wait
     } finally {
       await app.close();
     }
