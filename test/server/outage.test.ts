@@ -66,7 +66,11 @@ describe("chain outage", function () {
     expect(open.statusCode).to.equal(503);
     expect(open.json().error).to.equal("chain_unavailable");
 
-    await new Promise((r) => setTimeout(r, 1000));
+    // One anchoring round of its own while the path is cut (after any the timer started): it fails, and
+    // nothing reached the chain.
+    const anchorer = app.gopy.anchorer!;
+    await anchorer.exclusive(() => anchorer.round(false));
+    expect(anchorer.chainError).to.be.a("string");
     const pub = createPublicClient({ transport: http(chain.node.url) });
     const [sizeDuring] = await pub.readContract({
       address: chain.registry,
