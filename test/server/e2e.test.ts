@@ -7,36 +7,28 @@ import type { FastifyInstance } from "fastify";
 import { createPublicClient, http } from "viem";
 import { consultationRegistryAbi } from "../../contracts/ConsultationRegistry.abi.ts";
 import { type Receipt, type TallyDocument, tallyHash, verifyInclusion } from "../../protocol/index.ts";
-import { DRAFT, devToken, type TestChain, testApp, testChain, testConfig } from "./helpers.ts";
-
-async function waitFor<T>(
-  what: string,
-  fn: () => Promise<T | null | undefined | false>,
-  ms = 30_000,
-): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { advanceChainTime } from "../../server/chain/devnet.ts";
+import { OffsetClock } from "../../server/clock.ts";
+import { waitFor } from "../support/http.ts";
+import { DRAFT, devToken, startTestChain, type TestChain, testApp, testConfig } from "./helpers.ts";
 
 describe("end to end on a local Hardhat node (HTTP)", function () {
   this.timeout(180_000);
   let chain: TestChain;
   let app: FastifyInstance;
   let base: string;
+  // Closing time comes by moving the service's clock and the chain's together (this file's own chain).
+  const clock = new OffsetClock();
 
   before(async () => {
-    chain = await testChain();
-    app = await testApp(testConfig(chain, { ANCHOR_INTERVAL: "300ms", RATE_LIMIT_MAX: "100" }));
+    chain = await startTestChain();
+    app = await testApp(testConfig(chain, { ANCHOR_INTERVAL: "300ms", RATE_LIMIT_MAX: "100" }), { clock });
     await app.listen({ host: "127.0.0.1", port: 0 });
     base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
   });
   after(async () => {
     await app?.close();
+    await chain?.node.stop();
   });
 
   const call = async (method: string, path: string, token?: string, body?: unknown) => {
@@ -54,8 +46,8 @@ describe("end to end on a local Hardhat node (HTTP)", function () {
 
   it("anchors every opinion; each receipt verifies against the contract's head; the tally lands on chain", async () => {
     const agency = await devToken(app, "officer-e2e", "agency", "bo-tu-phap");
-    const now = Math.floor(Date.now() / 1000);
-    const closesAt = now + 12;
+    const now = Math.floor(clock.now() / 1000);
+    const closesAt = now + 3600;
     const open = await call("POST", "/api/consultations", agency, { ...DRAFT, opensAt: now - 100, closesAt });
     expect(open.status, JSON.stringify(open.body)).to.equal(201);
     const id = open.body.id as number;
@@ -131,15 +123,17 @@ describe("end to end on a local Hardhat node (HTTP)", function () {
     expect(health.body).to.include({ ok: true, overdue: 0 });
 
     // close after closesAt: final head anchored, tally published on chain
+    // Tokens are dated by the service's clock and checked against the real one: issued before it moves.
+    const other = await devToken(app, "officer-b", "agency", "bo-y-te");
     const early = await call("POST", `/api/consultations/${id}/close`, agency);
-    if (Date.now() / 1000 < closesAt) expect(early.status).to.equal(409);
-    await waitFor("closesAt", async () => Date.now() / 1000 > closesAt + 1, 30_000);
+    expect(early.status, JSON.stringify(early.body)).to.equal(409);
+    await advanceChainTime(chain.node.url, 3601);
+    clock.offset += 3601_000;
     const late = await call("POST", `/api/consultations/${id}/opinions`, tokens[0], {
       section: "dieu-1",
       stance: "agree",
     });
     expect(late.status).to.equal(409);
-    const other = await devToken(app, "officer-b", "agency", "bo-y-te");
     expect((await call("POST", `/api/consultations/${id}/close`, other)).status).to.equal(403);
     const citizenClose = await call("POST", `/api/consultations/${id}/close`, tokens[0]);
     expect(citizenClose.status).to.equal(403);

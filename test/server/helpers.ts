@@ -25,20 +25,24 @@ export interface TestChain {
 
 let shared: Promise<TestChain> | null = null;
 
-/** A real `hardhat node` (free port) with the registry deployed and two agencies, shared by the test files. */
+/**
+ * A real `hardhat node` (free port) with the registry deployed and two agencies of its own: for a test that
+ * moves the chain's clock (which would upset the others on the shared one). Stop it with `node.stop()`.
+ */
+export async function startTestChain(): Promise<TestChain> {
+  const node = await startHardhatNode({ unref: true });
+  process.once("exit", () => node.process.kill("SIGKILL"));
+  const registry = await deployRegistry(node.url);
+  const agencies = {
+    "bo-tu-phap": await makeAgency(node.url, registry, 1, 3),
+    "bo-y-te": await makeAgency(node.url, registry, 2, 4),
+  };
+  return { node, registry, agencies };
+}
+
+/** The chain of startTestChain, shared by the test files. */
 export function testChain(): Promise<TestChain> {
-  if (!shared) {
-    shared = (async () => {
-      const node = await startHardhatNode({ unref: true });
-      process.once("exit", () => node.process.kill("SIGKILL"));
-      const registry = await deployRegistry(node.url);
-      const agencies = {
-        "bo-tu-phap": await makeAgency(node.url, registry, 1, 3),
-        "bo-y-te": await makeAgency(node.url, registry, 2, 4),
-      };
-      return { node, registry, agencies };
-    })();
-  }
+  shared ??= startTestChain();
   return shared;
 }
 
