@@ -1,6 +1,7 @@
 // The real stack shared by the web and audit tests and the evidence benches: a `hardhat node` child process
 // on a free port with the registry deployed and agency bo-tu-phap (account 1, operator account 3), all through
-// the service's own devnet tooling; and, for in-process tests, the service (buildApp) listening on a free port.
+// the service's own devnet tooling; and, for in-process tests, the service (buildApp) listening on a free port,
+// on a clock the tests move together with the chain's.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,12 +10,14 @@ import type { FastifyInstance } from "fastify";
 import type { Hex } from "viem";
 import { buildApp } from "../../server/app.ts";
 import {
+  advanceChainTime,
   type DevNode,
   deployRegistry,
   deployWithIgnition,
   makeAgency,
   startHardhatNode,
 } from "../../server/chain/devnet.ts";
+import { OffsetClock } from "../../server/clock.ts";
 import { loadConfig } from "../../server/config.ts";
 import { testEnv } from "../server/helpers.ts";
 
@@ -63,6 +66,10 @@ export interface Stack extends Chain {
   /** The service's URL, e.g. http://127.0.0.1:41234 */
   readonly base: string;
   readonly agency: string;
+  /** The service's clock: the system's plus an offset that advance() moves. */
+  readonly clock: OffsetClock;
+  /** Moves the chain's clock and the service's forward together by `seconds` (closesAt without waiting). */
+  advance(seconds: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -73,13 +80,19 @@ export async function startStack(
   const chain = await startChain(opts.deploy ? { deploy: opts.deploy } : {});
   const dataDir = mkdtempSync(join(tmpdir(), "gopy-stack-"));
   try {
-    const app = await buildApp(loadConfig(stackEnv(chain, dataDir, opts.env)), { logger: false });
+    const clock = new OffsetClock();
+    const app = await buildApp(loadConfig(stackEnv(chain, dataDir, opts.env)), { logger: false, clock });
     const base = await app.listen({ host: "127.0.0.1", port: 0 });
     return {
       ...chain,
       app,
       base,
       agency: AGENCY,
+      clock,
+      async advance(seconds) {
+        await advanceChainTime(chain.node.url, seconds);
+        clock.offset += seconds * 1000;
+      },
       async stop() {
         await app.close();
         await chain.node.stop();

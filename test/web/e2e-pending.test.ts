@@ -1,6 +1,7 @@
 // A receipt that is not anchored yet, end to end: the service's anchorer is off, and it promises
-// anchoring within 8 s. Verified at once it is `pending` with the promised time; after the deadline it is
-// still `pending` but flagged overdue, says so plainly and offers the signed receipt as evidence.
+// anchoring within 8 s. Verified at once it is `pending` with the promised time; after the deadline (the
+// browser's clock moved past it) it is still `pending` but flagged overdue, says so plainly and offers the
+// signed receipt as evidence.
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -79,8 +80,8 @@ describe("web: a receipt not yet anchored, end to end", function () {
   });
 
   it("verified after the deadline: overdue, said plainly, with the receipt offered as evidence", async () => {
-    const wait = Date.parse(receipt.anchorDeadline) - Date.now() + 500;
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    // The browser's clock, not the test, goes past the deadline.
+    await page.clock.setFixedTime(Date.parse(receipt.anchorDeadline) + 1000);
     const frag = Buffer.from(JSON.stringify(receipt)).toString("base64url");
     await page.goto(`${stack.base}/verify#r=${frag}`);
     const v = page.locator("#verdict[data-verdict=pending][data-overdue=true]");

@@ -72,14 +72,12 @@ describe("web: end to end in Chromium on the real stack", function () {
   let mirror: { url: string; server: Server };
   let openId: string;
   let closingId: string;
-  let closesAt: number;
   let agencyToken: string;
   let receiptPath: string;
   let receipt: Receipt;
   const tmp = mkdtempSync(join(tmpdir(), "gopy-web-receipts-"));
   const pageErrors: string[] = [];
   const policyViolations: string[] = [];
-  const verifyMs: number[] = [];
 
   async function setSettings(s: { apiUrl?: string; proofUrl?: string; rpcUrl?: string }): Promise<void> {
     await page.goto(`${stack.base}/#/settings`);
@@ -116,8 +114,8 @@ describe("web: end to end in Chromium on the real stack", function () {
     ensureDist();
     stack = await startStack();
     agencyToken = await token(stack.base, "can-bo-1", "agency", stack.agency);
-    const now = Math.floor(Date.now() / 1000);
-    closesAt = now + 45;
+    const now = Math.floor(stack.clock.now() / 1000);
+    const closesAt = now + 3600;
     closingId = String(
       (
         await api<{ id: number }>(stack.base, "/api/consultations", {
@@ -154,17 +152,6 @@ describe("web: end to end in Chromium on the real stack", function () {
   });
 
   after(async () => {
-    if (verifyMs.length) {
-      console.log(
-        JSON.stringify({
-          metric: "web.e2e_verify_receipt_ms",
-          value: [...verifyMs].sort((a, b) => a - b)[Math.floor(verifyMs.length / 2)],
-          max: Math.max(...verifyMs),
-          unit: "ms",
-          runs: verifyMs,
-        }),
-      );
-    }
     await browser?.close();
     await new Promise((r) => (mirror ? mirror.server.close(r) : r(null)));
     await stack?.stop();
@@ -245,9 +232,7 @@ describe("web: end to end in Chromium on the real stack", function () {
   it("verifies the downloaded receipt at /verify: valid, every step green", async () => {
     const r = await verifyFile(receiptPath);
     expect(r.verdict).to.equal("valid");
-    expect(r.ms).to.be.a("number");
-    verifyMs.push(r.ms!);
-    expect(r.ms!).to.be.at.most(100);
+    expect(r.ms).to.be.a("number"); // the page says how long the check took (its budget: npm run bench)
     const steps = await page
       .locator("#steps li")
       .evaluateAll((els) => els.map((e) => [e.getAttribute("data-step"), e.getAttribute("data-ok")]));
@@ -265,10 +250,8 @@ describe("web: end to end in Chromium on the real stack", function () {
 
   it("the same receipt from a #r= link and from 'my opinions' is valid too", async () => {
     const frag = Buffer.from(JSON.stringify(receipt)).toString("base64url");
-    const ms = async () => Number(await page.locator("#verdict").getAttribute("data-verify-ms"));
     await page.goto(`${stack.base}/verify#r=${frag}`);
     await page.locator("#verdict[data-verdict=valid]").waitFor({ timeout: 30_000 });
-    verifyMs.push(await ms());
     // The English switch re-runs the check and explains it in English.
     await page.click("button.lang");
     await page.locator("#verdict[data-verdict=valid]", { hasText: "VALID" }).waitFor({ timeout: 30_000 });
@@ -279,14 +262,11 @@ describe("web: end to end in Chromium on the real stack", function () {
     await page.goto(`${stack.base}/#/verify`);
     await page.locator("#my-receipts button").first().click();
     await page.locator("#verdict[data-verdict=valid]").waitFor({ timeout: 30_000 });
-    verifyMs.push(await ms());
     // The signed-in citizen's receipts, as the service keeps them (GET /api/me/opinions).
     await page.goto(`${stack.base}/#/verify`);
     await page.locator("#load-my-receipts").click();
     await page.locator("#service-receipts button").first().click();
     await page.locator("#verdict[data-verdict=valid]").waitFor({ timeout: 30_000 });
-    verifyMs.push(await ms());
-    expect(Math.max(...verifyMs)).to.be.at.most(100);
   });
 
   it("the receipt with one character of its text changed fails at the contentHash step", async () => {
@@ -333,25 +313,13 @@ describe("web: end to end in Chromium on the real stack", function () {
   });
 
   it("after closing: the tally matches the chain, and the audit recomputes everything in a worker", async () => {
-    await waitFor("closesAt", async () => Date.now() / 1000 > closesAt + 1, 120_000, 250);
-    await waitFor(
-      "close",
-      async () => {
-        const res = await fetch(`${stack.base}/api/consultations/${closingId}/close`, {
-          method: "POST",
-          headers: { authorization: `Bearer ${agencyToken}` },
-        });
-        return res.ok;
-      },
-      60_000,
-      250,
-    );
-    await waitFor(
-      "tally",
-      async () => (await fetch(`${stack.base}/api/consultations/${closingId}/tally`)).ok,
-      60_000,
-      250,
-    );
+    await stack.advance(3601); // past closesAt, on the service's clock and the chain's
+    const closed = await fetch(`${stack.base}/api/consultations/${closingId}/close`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${agencyToken}` },
+    });
+    expect(closed.status, await closed.text()).to.equal(200);
+    expect((await fetch(`${stack.base}/api/consultations/${closingId}/tally`)).status).to.equal(200);
     await page.goto(`${stack.base}/#/c/${closingId}`);
     await page.locator("#tally-check[data-tally=match]").waitFor({ timeout: 30_000 });
     await page.locator("#draft-badge[data-badge=match]").waitFor({ timeout: 30_000 });
