@@ -6,6 +6,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Context } from "mocha";
 import { type Browser, chromium, type Page } from "playwright-core";
+import { build } from "vite";
 import { skipOrFail } from "../support/requires.ts";
 
 export { freePort } from "../../server/chain/devnet.ts";
@@ -42,6 +43,32 @@ export function needChromium(ctx: Context): void {
 
 export function launch(): Promise<Browser> {
   return chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_FLAGS, headless: true });
+}
+
+/**
+ * A page of `browser` with the browser build of the verification code (test/web/fixtures/harness.ts, bundled
+ * by Vite: protocol/ with its browser #sha256/#ed25519) on `globalThis.gopy`.
+ */
+export async function openHarness(browser: Browser): Promise<Page> {
+  const out = await build({
+    configFile: false,
+    logLevel: "warn",
+    root: ROOT,
+    build: {
+      write: false,
+      minify: false,
+      lib: { entry: join(ROOT, "test/web/fixtures/harness.ts"), formats: ["es"], fileName: "harness" },
+    },
+  });
+  const outputs = Array.isArray(out) ? out : [out];
+  const chunk = (outputs[0] as { output: { type: string; code?: string }[] }).output.find(
+    (o) => o.type === "chunk",
+  );
+  const page = await browser.newPage();
+  await page.setContent("<!doctype html><title>harness</title>");
+  await page.addScriptTag({ type: "module", content: chunk!.code! });
+  await page.waitForFunction(() => "gopy" in globalThis);
+  return page;
 }
 
 export function ensureDist(): void {
