@@ -36,6 +36,32 @@ export {
 export { ProtocolError, type ProtocolErrorCode } from "./errors.ts";
 export { EMPTY_ROOT, leafHash, leafHashBytes, nodeHash, nodeHashBytes, sha256 } from "./hash.ts";
 export { canonicalJson, parseJson } from "./jcs.ts";
+export {
+  type CountedAddress,
+  CountedMap,
+  type CountedNode,
+  type CountedStore,
+  type CountedUpdate,
+  countedUpdate,
+} from "./map/counted.ts";
+export { MemoryCountedStore, type MemoryCountedStoreOptions } from "./map/memory-store.ts";
+export {
+  COUNTED_KEY_BITS,
+  COUNTED_ZERO,
+  type CountedEntry,
+  type CountedEntryCheck,
+  type CountedHead,
+  type CountedLeaf,
+  type CountedProof,
+  type CountedProofCheck,
+  type CountedQuery,
+  type CountedStatus,
+  checkCountedProof,
+  checkEntryCounted,
+  countedKey,
+  countedLeafNode,
+  verifyCountedProof,
+} from "./map/verify.ts";
 export { MemoryTreeStore, MerkleLog, type NodeId, type StoredNode, type TreeStore } from "./merkle/log.ts";
 export {
   checkConsistency,

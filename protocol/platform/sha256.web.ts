@@ -8,6 +8,11 @@ export function sha256(data: Uint8Array): Uint8Array {
   return nobleSha256(data);
 }
 
+/** Writes SHA-256(data) into out[offset, offset + 32). */
+export function sha256Into(data: Uint8Array, out: Uint8Array, offset: number): void {
+  out.set(nobleSha256(data), offset);
+}
+
 /** HMAC-SHA-256 of `data` under `key`. */
 export function hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
   return hmac(nobleSha256, key, data);

@@ -1,0 +1,266 @@
+// The counted map of a consultation: for every (author, section), the log position of the author's
+// latest opinion on it, as a sparse Merkle tree (verify.ts has the hashing and the proof check).
+//
+// Storage: one record per non-empty subtree, at its address (depth, path = the first `depth` bits of
+// its keys). A subtree holding one leaf stores the leaf (key || uint64 leafIndex || leafHash, 72 bytes:
+// its node is SHA-256(0x02 || record)); one holding more stores its two children's hashes (left ||
+// right, 64 bytes: its node is SHA-256(0x01 || record)). Reading the records along a key's path gives
+// both the way down and every sibling, so a proof reads about log2(keys) records; an update reads and
+// rewrites only the subtrees above the changed keys.
+//
+// Versions: records are written under the tree size the update brings the map to, and read as "the
+// record written at the greatest tree size <= N". That is exact because keys are never removed: a
+// subtree, once non-empty, stays non-empty, and only goes from one leaf to a branch, never back, so
+// an address that has no record at or below N was empty at N. A database keeps a row per (address,
+// tree size) and serves every earlier size from the same table: the cost is one row per rewritten
+// node per update (about 2 + log2(keys / batch) per changed key), which is why the service should
+// update the map once per anchored head rather than once per opinion. A store that only ever serves
+// the latest size (an auditor) may overwrite records in place.
+import { bytesToHex, type Hex, hashToBytes, isHash } from "../encoding.ts";
+import type { Entry } from "../entry.ts";
+import { ProtocolError } from "../errors.ts";
+import { MemoryCountedStore } from "./memory-store.ts";
+import { pathOf, Rewrite, readRecords, recordNode } from "./rewrite.ts";
+import {
+  COUNTED_KEY_BITS,
+  type CountedLeaf,
+  type CountedProof,
+  type CountedQuery,
+  countedKeyBytes,
+  keyBit,
+  LEAF_RECORD_BYTES,
+  recordLeafIndex,
+  writeLeafRecord,
+} from "./verify.ts";
+
+/** A subtree: the keys whose first `depth` bits are `path` (ceil(depth / 8) bytes, later bits zero). */
+export interface CountedAddress {
+  readonly depth: number;
+  readonly path: Uint8Array;
+}
+
+/** A subtree's record: 72 bytes for a single leaf, 64 (left || right child hash) for more. */
+export interface CountedNode extends CountedAddress {
+  readonly record: Uint8Array;
+}
+
+/**
+ * Where a CountedMap keeps its records. Both methods may be synchronous.
+ * - getNodes answers, for each address, the record put at the greatest `treeSize` <= the one asked
+ *   (null if none). The bytes may be views into the store, valid until the next putNodes.
+ * - putNodes is called one or more times per CountedMap.update, all with the update's new treeSize,
+ *   never with a smaller treeSize than before. A database store buffers them and commits once update
+ *   resolves (in the transaction that records the map's new tree size); CountedMap.open(store, size)
+ *   then resumes from it.
+ */
+export interface CountedStore {
+  getNodes(
+    addresses: readonly CountedAddress[],
+    treeSize: number,
+  ): readonly (Uint8Array | null)[] | Promise<readonly (Uint8Array | null)[]>;
+  putNodes(nodes: readonly CountedNode[], treeSize: number): void | Promise<void>;
+}
+
+/** One change to the map: `key` now points to the log entry at `leafIndex`. */
+export type CountedUpdate = CountedLeaf;
+
+/**
+ * The map update for log entry `leafIndex` with leaf hash `leafHash`: opinions set their key
+ * (author, section), replacing an earlier opinion; moderation leaves the map alone (null).
+ */
+export function countedUpdate(leafIndex: number, entry: Entry, leafHash: Hex): CountedUpdate | null {
+  if (
+    typeof entry !== "object" ||
+    entry === null ||
+    (entry.type !== "opinion" && entry.type !== "moderation")
+  ) {
+    throw new ProtocolError("invalid_entry", "entry must be a decoded opinion or moderation entry");
+  }
+  if (entry.type === "moderation") return null;
+  return { key: bytesToHex(countedKeyBytes(entry.author, entry.section)), leafIndex, leafHash };
+}
+
+const ZERO_BYTES = new Uint8Array(32);
+
+function assertSize(value: unknown, what: string): asserts value is number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+    throw new ProtocolError(
+      "invalid_size",
+      `${what} must be a non-negative safe integer, got ${String(value)}`,
+    );
+  }
+}
+
+/** The key a query names, as bytes; throws a ProtocolError when it names none. */
+function queryKey(query: CountedQuery): Uint8Array {
+  if (typeof query === "string") return hashToBytes(query, "key");
+  if (typeof query !== "object" || query === null) {
+    throw new ProtocolError("invalid_argument", "a query is a key or {author, section}");
+  }
+  return countedKeyBytes(query.author, query.section);
+}
+
+/** Records read per getNodes call while walking a key's path. */
+const PATH_WINDOW = 16;
+
+/** A consultation's counted map over a CountedStore, at one tree size of its log. */
+export class CountedMap {
+  readonly #store: CountedStore;
+  #treeSize = 0;
+  #root: Uint8Array = ZERO_BYTES;
+  #updating = false;
+
+  /** An empty map (tree size 0) whose records go to `store` (in memory by default). */
+  constructor(store: CountedStore = new MemoryCountedStore()) {
+    this.#store = store;
+  }
+
+  /** Reopens the map that `store` holds at `treeSize`, reading one record. */
+  static async open(store: CountedStore, treeSize: number): Promise<CountedMap> {
+    assertSize(treeSize, "treeSize");
+    const map = new CountedMap(store);
+    map.#treeSize = treeSize;
+    map.#root = await map.#rootAt(treeSize);
+    return map;
+  }
+
+  /** The log size the map reflects: entries [0, treeSize) have been applied. */
+  get treeSize(): number {
+    return this.#treeSize;
+  }
+
+  /**
+   * The map root at `treeSize` (default: the current one). An earlier size must be one the map was
+   * updated to (the service: an anchored size); the map cannot tell the others apart.
+   */
+  async root(treeSize: number = this.#treeSize): Promise<Hex> {
+    this.#assertWithin(treeSize);
+    return bytesToHex(treeSize === this.#treeSize ? this.#root : await this.#rootAt(treeSize));
+  }
+
+  /**
+   * Applies the opinions of log entries [this.treeSize, treeSize), in log order (leafIndex strictly
+   * increasing; a key set twice keeps the later), and resolves to the new root. When the store fails,
+   * the map stays at its previous tree size.
+   */
+  async update(updates: readonly CountedUpdate[], treeSize: number): Promise<Hex> {
+    const { records, count } = this.#checkUpdates(updates, treeSize);
+    if (this.#updating)
+      throw new ProtocolError("invalid_argument", "another update of this map has not finished");
+    this.#updating = true;
+    try {
+      const root =
+        count === 0
+          ? this.#root
+          : await new Rewrite(this.#store, this.#treeSize, treeSize, records, count).run();
+      this.#treeSize = treeSize;
+      this.#root = root;
+    } finally {
+      this.#updating = false;
+    }
+    return bytesToHex(this.#root);
+  }
+
+  /** The proof of what the map holds for `query` at `treeSize` (default: the current size). */
+  async proof(query: CountedQuery, treeSize: number = this.#treeSize): Promise<CountedProof> {
+    const key = queryKey(query);
+    this.#assertWithin(treeSize);
+    const siblings: Hex[] = [];
+    let window: readonly (Uint8Array | null)[] = [];
+    let windowStart = 0;
+    let leaf: CountedLeaf | null = null;
+    let root: Uint8Array | undefined;
+    for (let depth = 0; ; depth++) {
+      if (depth >= windowStart + window.length) {
+        windowStart = depth;
+        const addresses: CountedAddress[] = [];
+        for (let d = depth; d < Math.min(depth + PATH_WINDOW, COUNTED_KEY_BITS + 1); d++) {
+          addresses.push({ depth: d, path: pathOf(key, 0, d) });
+        }
+        window = await readRecords(this.#store, addresses, treeSize);
+      }
+      const record = window[depth - windowStart]!;
+      if (depth === 0) root = record === null ? ZERO_BYTES : recordNode(record, 0, record.length);
+      if (record === null) {
+        if (depth > 0) throw this.#missing(depth);
+        break; // the empty map
+      }
+      if (record.length === LEAF_RECORD_BYTES) {
+        leaf = {
+          key: bytesToHex(record.subarray(0, 32)),
+          leafIndex: recordLeafIndex(record),
+          leafHash: bytesToHex(record.subarray(40, 72)),
+        };
+        break;
+      }
+      if (depth === COUNTED_KEY_BITS) throw this.#missing(depth);
+      const side = keyBit(key, depth);
+      siblings.push(bytesToHex(record.subarray(32 - side * 32, 64 - side * 32)));
+      if (record.subarray(side * 32, side * 32 + 32).every((b) => b === 0)) break; // the key's side is empty: absent
+    }
+    return { treeSize, root: bytesToHex(root!), key: bytesToHex(key), siblings, leaf };
+  }
+
+  /** The updates as leaf records, checked, one per key (the later wins), packed in one buffer. */
+  #checkUpdates(updates: readonly CountedUpdate[], treeSize: number): { records: Uint8Array; count: number } {
+    assertSize(treeSize, "treeSize");
+    if (treeSize < this.#treeSize) {
+      throw new ProtocolError("invalid_size", `treeSize ${treeSize} is below the map's ${this.#treeSize}`);
+    }
+    if (!Array.isArray(updates)) throw new ProtocolError("invalid_argument", "updates must be an array");
+    // One buffer for every record: a separate 72-byte array each would live off V8's heap, and
+    // allocating those costs more than hashing them.
+    const records = new Uint8Array(updates.length * LEAF_RECORD_BYTES);
+    const slotOf = new Map<Hex, number>();
+    let previous = this.#treeSize - 1;
+    for (let i = 0; i < updates.length; i++) {
+      const u = updates[i] as Partial<CountedUpdate> | null;
+      if (typeof u !== "object" || u === null || !isHash(u.key) || !isHash(u.leafHash)) {
+        throw new ProtocolError(
+          "invalid_argument",
+          `update ${i} is not {key, leafIndex, leafHash} with 0x-hex hashes`,
+        );
+      }
+      const index = u.leafIndex;
+      if (
+        typeof index !== "number" ||
+        !Number.isSafeInteger(index) ||
+        index <= previous ||
+        index >= treeSize
+      ) {
+        throw new ProtocolError(
+          "invalid_index",
+          `update ${i}: leafIndex ${String(index)} must be above ${previous} (log order) and below treeSize ${treeSize}`,
+        );
+      }
+      previous = index;
+      let slot = slotOf.get(u.key);
+      if (slot === undefined) {
+        slot = slotOf.size;
+        slotOf.set(u.key, slot);
+      }
+      const record = records.subarray(slot * LEAF_RECORD_BYTES, (slot + 1) * LEAF_RECORD_BYTES);
+      writeLeafRecord(record, hashToBytes(u.key), index, hashToBytes(u.leafHash));
+    }
+    return { records, count: slotOf.size };
+  }
+
+  async #rootAt(treeSize: number): Promise<Uint8Array> {
+    const [record] = await readRecords(this.#store, [{ depth: 0, path: new Uint8Array(0) }], treeSize);
+    return record ? recordNode(record, 0, record.length) : ZERO_BYTES;
+  }
+
+  #missing(depth: number): ProtocolError {
+    return new ProtocolError(
+      "invalid_argument",
+      `counted store has no record at depth ${depth} below a branch`,
+    );
+  }
+
+  #assertWithin(treeSize: unknown): asserts treeSize is number {
+    assertSize(treeSize, "treeSize");
+    if (treeSize > this.#treeSize) {
+      throw new ProtocolError("invalid_size", `treeSize ${treeSize} is beyond the map's ${this.#treeSize}`);
+    }
+  }
+}
