@@ -52,19 +52,33 @@ export function hexToBytes(hex: unknown, byteLength?: number, what = "hex value"
     );
   }
   const out = new Uint8Array(digits / 2);
-  for (let i = 0; i < out.length; i++) {
+  decodeDigits(hex, out, 0, out.length, what);
+  return out;
+}
+
+/** Writes the bytes of hex digits 2.. of `hex` into out[offset, offset + length). */
+function decodeDigits(hex: string, out: Uint8Array, offset: number, length: number, what: string): void {
+  for (let i = 0; i < length; i++) {
     const hi = HEX_VALUE[hex.charCodeAt(2 + 2 * i)]!;
     const lo = HEX_VALUE[hex.charCodeAt(3 + 2 * i)]!;
     if ((hi | lo) === 255)
       throw new ProtocolError("invalid_hex", `${what} must be lowercase hex digits after 0x`);
-    out[i] = (hi << 4) | lo;
+    out[offset + i] = (hi << 4) | lo;
   }
-  return out;
 }
 
 /** Bytes of a 32-byte hash written as 0x-hex; throws a ProtocolError naming `what` otherwise. */
 export function hashToBytes(hash: unknown, what = "hash"): Uint8Array {
   return hexToBytes(hash, 32, what);
+}
+
+/**
+ * Writes the 32 bytes of a 0x-hex hash into out[offset, offset + 32), without allocating (for hot
+ * loops that pack many hashes in one buffer); throws a ProtocolError naming `what` like hashToBytes.
+ */
+export function writeHashBytes(hash: unknown, out: Uint8Array, offset: number, what = "hash"): void {
+  if (typeof hash !== "string" || hash.length !== 66 || !hash.startsWith("0x")) hashToBytes(hash, what);
+  decodeDigits(hash as string, out, offset, 32, what);
 }
 
 /** True when `value` is a 0x-prefixed lowercase hex string of 32 bytes. */

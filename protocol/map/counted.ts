@@ -239,8 +239,7 @@ export class CountedMap {
         slot = slotOf.size;
         slotOf.set(u.key, slot);
       }
-      const record = records.subarray(slot * LEAF_RECORD_BYTES, (slot + 1) * LEAF_RECORD_BYTES);
-      writeLeafRecord(record, hashToBytes(u.key), index, hashToBytes(u.leafHash));
+      writeLeafRecord(records, slot * LEAF_RECORD_BYTES, u.key, index, u.leafHash);
     }
     return { records, count: slotOf.size };
   }

@@ -1,17 +1,23 @@
 // CountedStore in memory. Records live in fixed-size cells of a few large buffers, found through an
 // open-addressing table of cell numbers: millions of small objects would make the garbage collector,
-// not hashing, the cost of a large map (see MemoryTreeStore). With `history`, a rewritten address
-// gets a new cell linked to its older one, so every earlier tree size stays readable; without it
-// (what an auditor needs) a rewrite overwrites the cell, and reading an older size of a node that
-// changed since is refused.
+// not hashing, the cost of a large map (see MemoryTreeStore). A cell also holds what a lookup compares
+// (depth, first path bytes) and its tree size, so that finding and rewriting a record touches the table
+// and one cell. With `history`, a rewritten address gets a new cell linked to its older one, so every
+// earlier tree size stays readable; without it (what an auditor needs) a rewrite overwrites the cell,
+// and reading a record at a tree size older than its last rewrite is refused.
 import { bytesToHex } from "../encoding.ts";
 import { ProtocolError } from "../errors.ts";
 import type { CountedAddress, CountedNode, CountedStore } from "./counted.ts";
 
-/** Bytes per cell: the record (64 or 72 bytes), then the first 8 bytes of its path. */
-const CELL = 80;
-const CELLS_PER_CHUNK = 1 << 15;
-const LEAF_FLAG = 1 << 9;
+// A cell: [0, 72) the record (a branch uses 64), [72, 80) the path's first 8 bytes (zero-padded),
+// 80 the depth's low byte, 81 its high bit | LEAF_FLAG, [84, 88) the tree size (little-endian).
+const CELL = 88;
+const PATH_AT = 72;
+const DEPTH_AT = 80;
+const SIZE_AT = 84;
+const LEAF_FLAG = 2;
+const CHUNK_BITS = 15;
+const CELLS_PER_CHUNK = 1 << CHUNK_BITS;
 /** Addresses deeper than this are looked up by their full path in a Map (rare: keys are hashes). */
 const TABLE_DEPTH = 64;
 const MAX_TREE_SIZE = 2 ** 32 - 1;
@@ -24,16 +30,13 @@ export interface MemoryCountedStoreOptions {
 export class MemoryCountedStore implements CountedStore {
   readonly #history: boolean;
   readonly #chunks: Uint8Array[] = [];
-  /** Per cell: depth | LEAF_FLAG. */
-  #meta = new Uint16Array(1024);
-  /** Per cell: the tree size it was written at. */
-  #version = new Uint32Array(1024);
-  /** Per cell, with history: the cell of the same address's previous record, or -1. */
+  /** With history: per cell, the cell of the same address's previous record, or -1. */
   #previous = new Int32Array(0);
   #cells = 0;
   /** Open addressing: cell + 1 of an address's newest record, 0 when free. */
   #table = new Int32Array(1 << 12);
   #used = 0;
+  /** Set by #find: the slot of the address found, or the free slot to insert it at. */
   #slot = 0;
   readonly #deep = new Map<string, number>();
 
@@ -42,28 +45,33 @@ export class MemoryCountedStore implements CountedStore {
     if (this.#history) this.#previous = new Int32Array(1024);
   }
 
-  /** Number of records held (all versions, with history). */
+  /** Number of records held (every tree size's, with history). */
   get size(): number {
     return this.#cells;
   }
 
   getNodes(addresses: readonly CountedAddress[], treeSize: number): (Uint8Array | null)[] {
-    return addresses.map((address) => {
+    const out: (Uint8Array | null)[] = [];
+    for (const address of addresses) {
       let cell = this.#find(address);
-      while (cell >= 0 && this.#version[cell]! > treeSize) {
+      while (cell >= 0 && this.#sizeOf(cell) > treeSize) {
         if (!this.#history) {
           throw new ProtocolError(
             "invalid_size",
-            `this counted store keeps only the latest records: the one at depth ${address.depth} was rewritten at tree size ${this.#version[cell]}, after ${treeSize}`,
+            `this counted store keeps only the latest records: the one at depth ${address.depth} was rewritten at tree size ${this.#sizeOf(cell)}, after ${treeSize}`,
           );
         }
         cell = this.#previous[cell]!;
       }
-      if (cell < 0) return null;
-      const chunk = this.#chunks[cell >>> 15]!;
-      const offset = (cell & (CELLS_PER_CHUNK - 1)) * CELL;
-      return chunk.subarray(offset, offset + (this.#meta[cell]! & LEAF_FLAG ? 72 : 64));
-    });
+      if (cell < 0) {
+        out.push(null);
+        continue;
+      }
+      const chunk = this.#chunks[cell >>> CHUNK_BITS]!;
+      const at = (cell & (CELLS_PER_CHUNK - 1)) * CELL;
+      out.push(chunk.subarray(at, at + (chunk[at + DEPTH_AT + 1]! & LEAF_FLAG ? 72 : 64)));
+    }
+    return out;
   }
 
   putNodes(nodes: readonly CountedNode[], treeSize: number): void {
@@ -76,13 +84,13 @@ export class MemoryCountedStore implements CountedStore {
     for (const node of nodes) {
       let cell = this.#find(node);
       const slot = this.#slot;
-      if (cell >= 0 && this.#version[cell]! > treeSize) {
+      if (cell >= 0 && this.#sizeOf(cell) > treeSize) {
         throw new ProtocolError(
           "invalid_size",
           `a record was already written at a tree size above ${treeSize}`,
         );
       }
-      if (cell >= 0 && !(this.#history && this.#version[cell] !== treeSize)) {
+      if (cell >= 0 && !(this.#history && this.#sizeOf(cell) !== treeSize)) {
         this.#write(cell, node, treeSize);
         continue;
       }
@@ -97,32 +105,36 @@ export class MemoryCountedStore implements CountedStore {
     }
   }
 
+  #sizeOf(cell: number): number {
+    const chunk = this.#chunks[cell >>> CHUNK_BITS]!;
+    const at = (cell & (CELLS_PER_CHUNK - 1)) * CELL + SIZE_AT;
+    return (chunk[at]! | (chunk[at + 1]! << 8) | (chunk[at + 2]! << 16) | (chunk[at + 3]! << 24)) >>> 0;
+  }
+
   #write(cell: number, node: CountedNode, treeSize: number): void {
-    const chunk = this.#chunks[cell >>> 15]!;
-    const offset = (cell & (CELLS_PER_CHUNK - 1)) * CELL;
-    // Byte loops: TypedArray.set and fill cost more than copying 80 bytes.
-    const { record, path } = node;
-    for (let i = 0; i < record.length; i++) chunk[offset + i] = record[i]!;
-    for (let i = 0; i < 8; i++) chunk[offset + 72 + i] = i < path.length ? path[i]! : 0;
-    this.#meta[cell] = node.depth | (record.length === 72 ? LEAF_FLAG : 0);
-    this.#version[cell] = treeSize;
+    const chunk = this.#chunks[cell >>> CHUNK_BITS]!;
+    const at = (cell & (CELLS_PER_CHUNK - 1)) * CELL;
+    // Byte loops: TypedArray.set and fill cost more than copying 88 bytes.
+    const { record, path, depth } = node;
+    for (let i = 0; i < record.length; i++) chunk[at + i] = record[i]!;
+    for (let i = 0; i < 8; i++) chunk[at + PATH_AT + i] = i < path.length ? path[i]! : 0;
+    chunk[at + DEPTH_AT] = depth & 0xff;
+    chunk[at + DEPTH_AT + 1] = (depth >> 8) | (record.length === 72 ? LEAF_FLAG : 0);
+    for (let i = 0; i < 4; i++) chunk[at + SIZE_AT + i] = (treeSize >>> (8 * i)) & 0xff;
   }
 
   #newCell(): number {
     const cell = this.#cells++;
-    if (cell % CELLS_PER_CHUNK === 0) this.#chunks.push(new Uint8Array(CELLS_PER_CHUNK * CELL));
-    if (cell >= this.#meta.length) {
-      this.#meta = grow(this.#meta, new Uint16Array(this.#meta.length * 2));
-      this.#version = grow(this.#version, new Uint32Array(this.#version.length * 2));
-      if (this.#history) this.#previous = grow(this.#previous, new Int32Array(this.#previous.length * 2));
+    if ((cell & (CELLS_PER_CHUNK - 1)) === 0) this.#chunks.push(new Uint8Array(CELLS_PER_CHUNK * CELL));
+    if (this.#history && cell >= this.#previous.length) {
+      const grown = new Int32Array(this.#previous.length * 2);
+      grown.set(this.#previous);
+      this.#previous = grown;
     }
     return cell;
   }
 
-  /**
-   * The newest cell of `address`, or -1. For a table address it leaves in #slot the slot holding it
-   * or, when absent, the free slot to insert it at (a field, not a returned pair: this is the hot path).
-   */
+  /** The newest cell of `address`, or -1; for a table address, #slot is left at its slot (or a free one). */
   #find(address: CountedAddress): number {
     if (address.depth > TABLE_DEPTH) return this.#deep.get(deepKey(address)) ?? -1;
     const mask = this.#table.length - 1;
@@ -133,19 +145,19 @@ export class MemoryCountedStore implements CountedStore {
       slot = (slot + 1) & mask
     ) {
       const entry = this.#table[slot]!;
-      if (entry === 0 || this.#matches(entry - 1, address)) {
+      if (entry === 0 || this.#matches(entry - 1, depth, path)) {
         this.#slot = slot;
         return entry - 1;
       }
     }
   }
 
-  #matches(cell: number, address: CountedAddress): boolean {
-    if ((this.#meta[cell]! & (LEAF_FLAG - 1)) !== address.depth) return false;
-    const chunk = this.#chunks[cell >>> 15]!;
-    const offset = (cell & (CELLS_PER_CHUNK - 1)) * CELL + 72;
-    const path = address.path;
-    for (let i = 0; i < 8; i++) if (chunk[offset + i] !== (i < path.length ? path[i] : 0)) return false;
+  #matches(cell: number, depth: number, path: Uint8Array): boolean {
+    const chunk = this.#chunks[cell >>> CHUNK_BITS]!;
+    const at = (cell & (CELLS_PER_CHUNK - 1)) * CELL;
+    if (chunk[at + DEPTH_AT] !== (depth & 0xff) || (chunk[at + DEPTH_AT + 1]! & 1) !== depth >> 8)
+      return false;
+    for (let i = 0; i < 8; i++) if (chunk[at + PATH_AT + i] !== (i < path.length ? path[i] : 0)) return false;
     return true;
   }
 
@@ -159,17 +171,14 @@ export class MemoryCountedStore implements CountedStore {
     for (const entry of old) {
       if (entry === 0) continue;
       const c = entry - 1;
-      const depth = this.#meta[c]! & (LEAF_FLAG - 1);
-      let s = hashAddress(depth, this.#chunks[c >>> 15]!, (c & (CELLS_PER_CHUNK - 1)) * CELL + 72, 8) & mask;
+      const chunk = this.#chunks[c >>> CHUNK_BITS]!;
+      const at = (c & (CELLS_PER_CHUNK - 1)) * CELL;
+      const depth = chunk[at + DEPTH_AT]! | ((chunk[at + DEPTH_AT + 1]! & 1) << 8);
+      let s = hashAddress(depth, chunk, at + PATH_AT, 8) & mask;
       while (this.#table[s] !== 0) s = (s + 1) & mask;
       this.#table[s] = entry;
     }
   }
-}
-
-function grow<T extends Uint16Array | Uint32Array | Int32Array>(from: T, to: T): T {
-  to.set(from);
-  return to;
 }
 
 function deepKey(address: CountedAddress): string {

@@ -4,7 +4,7 @@
 // unique prefix (about log2 of the number of keys). Pure and synchronous: the browser, the auditor
 // and the service run this same code.
 import { sha256 } from "#sha256";
-import { bytesToHex, type Hex, hashToBytes, isHash, utf8Encode } from "../encoding.ts";
+import { bytesToHex, type Hex, hashToBytes, isHash, utf8Encode, writeHashBytes } from "../encoding.ts";
 import { SECTION_ID_PATTERN } from "../entry.ts";
 import { ProtocolError } from "../errors.ts";
 import { nodeHashBytes } from "../hash.ts";
@@ -92,31 +92,38 @@ export function countedKey(author: Hex, section: string): Hex {
 /** Length of a stored leaf: key || uint64 big-endian leafIndex || leafHash. */
 export const LEAF_RECORD_BYTES = 72;
 
-/** Writes key || uint64 big-endian leafIndex || leafHash (the leaf node's preimage after 0x02) into `record`. */
+/**
+ * Writes the leaf record key || uint64 big-endian leafIndex || leafHash (the leaf node's preimage after
+ * its 0x02 byte) at out[offset, offset + 72).
+ */
 export function writeLeafRecord(
-  record: Uint8Array,
-  key: Uint8Array,
+  out: Uint8Array,
+  offset: number,
+  key: Hex,
   leafIndex: number,
-  leafHash: Uint8Array,
+  leafHash: Hex,
 ): void {
-  record.set(key, 0);
-  // A safe integer's high 21 bits and low 32 bits: DataView has no 53-bit setter.
-  const view = new DataView(record.buffer, record.byteOffset, LEAF_RECORD_BYTES);
-  view.setUint32(32, Math.floor(leafIndex / 2 ** 32));
-  view.setUint32(36, leafIndex >>> 0);
-  record.set(leafHash, 40);
+  writeHashBytes(key, out, offset, "leaf key");
+  // Big-endian, a byte at a time: a safe integer has 53 bits, more than the bitwise operators take.
+  let rest = leafIndex;
+  for (let i = 7; i >= 0; i--) {
+    out[offset + 32 + i] = rest % 256;
+    rest = Math.floor(rest / 256);
+  }
+  writeHashBytes(leafHash, out, offset + 40, "leaf hash");
 }
 
-function leafRecord(key: Uint8Array, leafIndex: number, leafHash: Uint8Array): Uint8Array {
+function leafRecord(key: Hex, leafIndex: number, leafHash: Hex): Uint8Array {
   const record = new Uint8Array(LEAF_RECORD_BYTES);
-  writeLeafRecord(record, key, leafIndex, leafHash);
+  writeLeafRecord(record, 0, key, leafIndex, leafHash);
   return record;
 }
 
 /** The leafIndex written in a leaf record. */
 export function recordLeafIndex(record: Uint8Array): number {
-  const view = new DataView(record.buffer, record.byteOffset, LEAF_RECORD_BYTES);
-  return view.getUint32(32) * 2 ** 32 + view.getUint32(36);
+  let index = 0;
+  for (let i = 32; i < 40; i++) index = index * 256 + record[i]!;
+  return index;
 }
 
 // Scratch for 0x02 || record (hashing is synchronous, so one buffer is enough; see hash.ts).
@@ -137,12 +144,7 @@ export function countedLeafNode(leaf: CountedLeaf): Hex {
   if (!isSize(leaf.leafIndex)) {
     throw new ProtocolError("invalid_index", "leafIndex must be a non-negative safe integer");
   }
-  const record = leafRecord(
-    hashToBytes(leaf.key, "leaf key"),
-    leaf.leafIndex,
-    hashToBytes(leaf.leafHash, "leaf hash"),
-  );
-  return bytesToHex(leafNodeBytes(record));
+  return bytesToHex(leafNodeBytes(leafRecord(leaf.key, leaf.leafIndex, leaf.leafHash)));
 }
 
 const PROOF_FIELDS = ["treeSize", "root", "key", "siblings", "leaf"];
@@ -228,7 +230,7 @@ export function checkCountedProof(proof: unknown, query: CountedQuery, head: Cou
         `the proof's leaf has another key, which does not share the queried key's first ${depth} bits`,
       );
     }
-    node = leafNodeBytes(leafRecord(leafKey, p.leaf.leafIndex, hashToBytes(p.leaf.leafHash)));
+    node = leafNodeBytes(leafRecord(p.leaf.key, p.leaf.leafIndex, p.leaf.leafHash));
   }
   // A terminal whose sibling is empty is not where the canonical path ends: its parent holds at most
   // one leaf, so the parent is the terminal. (Such a proof can never match the root either.)
