@@ -77,6 +77,8 @@ export function countedUpdate(leafIndex: number, entry: Entry, leafHash: Hex): C
     throw new ProtocolError("invalid_entry", "entry must be a decoded opinion or moderation entry");
   }
   if (entry.type === "moderation") return null;
+  assertSize(leafIndex, "leafIndex");
+  if (!isHash(leafHash)) throw new ProtocolError("invalid_hex", "leafHash must be a 32-byte 0x-hex hash");
   return { key: bytesToHex(countedKeyBytes(entry.author, entry.section)), leafIndex, leafHash };
 }
 

@@ -27,6 +27,10 @@ const junk: unknown[] = [
 type Call = [name: string, (x: unknown) => unknown];
 
 const log = new protocol.MerkleLog();
+const counted = new protocol.CountedMap();
+const opinion = protocol.decodeEntry(
+  `{"author":"${"0x" + "11".repeat(32)}","channel":"online","consultation":"1","contentHash":"${"0x" + "22".repeat(32)}","draftVersion":1,"replaces":null,"section":"dieu-1","stance":"agree","submittedAt":"2026-05-06T08:00:00.000Z","type":"opinion","v":1}`,
+);
 const key = protocol.receiptKeyFromSeed(new Uint8Array(32));
 const hash = `0x${"00".repeat(32)}` as protocol.Hex;
 
@@ -62,6 +66,16 @@ const calls: Call[] = [
   ["formatTime", (x) => protocol.formatTime(x as number)],
   ["parseTime", (x) => protocol.parseTime(x)],
   ["base64UrlDecode", (x) => protocol.base64UrlDecode(x)],
+  ["countedKey(author)", (x) => protocol.countedKey(x as protocol.Hex, "dieu-1")],
+  ["countedKey(section)", (x) => protocol.countedKey(hash, x as string)],
+  ["countedLeafNode", (x) => protocol.countedLeafNode(x as protocol.CountedLeaf)],
+  ["countedUpdate(entry)", (x) => protocol.countedUpdate(0, x as protocol.Entry, hash)],
+  ["countedUpdate(leafHash)", (x) => protocol.countedUpdate(0, opinion, x as protocol.Hex)],
+  ["CountedMap.update(updates)", (x) => new protocol.CountedMap().update(x as protocol.CountedUpdate[], 5)],
+  ["CountedMap.update(treeSize)", (x) => new protocol.CountedMap().update([], x as number)],
+  ["CountedMap.proof", (x) => counted.proof(x as protocol.Hex)],
+  ["CountedMap.root", (x) => counted.root(x as number)],
+  ["CountedMap.open", (x) => protocol.CountedMap.open(new protocol.MemoryCountedStore(), x as number)],
 ];
 
 describe("protocol/ on malformed input", () => {
@@ -98,6 +112,27 @@ describe("protocol/ on malformed input", () => {
       expect(protocol.verifyConsistency(1, 2, [hash], v, hash)).to.equal(false);
       const check = protocol.checkConsistency(1, 2, v, hash, hash);
       expect(check.ok === false && check.reason.length > 5).to.equal(true);
+      // The counted map: a junk proof, query, head or entry is a refusal with a reason.
+      const head = { treeSize: 0, countedRoot: protocol.COUNTED_ZERO };
+      const proof = { treeSize: 0, root: protocol.COUNTED_ZERO, key: hash, siblings: [], leaf: null };
+      expect(protocol.verifyCountedProof(proof, hash, head), "the empty map's proof").to.equal(true);
+      for (const counted of [
+        protocol.checkCountedProof(v, hash, head),
+        protocol.checkCountedProof(proof, v, head),
+        protocol.checkCountedProof(proof, hash, v),
+        protocol.checkCountedProof({ ...proof, siblings: v }, hash, head),
+        protocol.checkCountedProof({ ...proof, leaf: v }, hash, head),
+        protocol.checkEntryCounted(proof, v, head),
+        protocol.checkEntryCounted(
+          proof,
+          { author: v, section: "dieu-1", leafIndex: 0, leafHash: hash },
+          head,
+        ),
+      ]) {
+        // (siblings [] and leaf null are the empty map's valid proof, not junk)
+        if ((value === null || (Array.isArray(value) && value.length === 0)) && counted.ok) continue;
+        expect(counted.ok === false && counted.reason.length > 5, String(typeof value)).to.equal(true);
+      }
     }
   });
 });

@@ -236,7 +236,6 @@ describe(`counted proofs under alteration (seed ${TEST_SEED})`, () => {
     await map.update(model.batch(900, false), model.treeSize);
     await map.update(model.batch(30, true), model.treeSize);
     const leaves = model.snapshots.at(-1)!.leaves;
-    const head = { treeSize: map.treeSize, countedRoot: await map.root() };
     const proofs: CountedProof[] = [];
     for (const key of model.queries(leaves, 4)) proofs.push(await map.proof(bytesToHex(key)));
     // Kinds of terminal: a present leaf, an empty subtree, another key's leaf (absence).
