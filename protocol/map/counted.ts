@@ -48,10 +48,13 @@ export interface CountedNode extends CountedAddress {
  * Where a CountedMap keeps its records. Both methods may be synchronous.
  * - getNodes answers, for each address, the record put at the greatest `treeSize` <= the one asked
  *   (null if none). The bytes may be views into the store, valid until the next putNodes.
- * - putNodes is called one or more times per CountedMap.update, all with the update's new treeSize,
- *   never with a smaller treeSize than before. A database store buffers them and commits once update
- *   resolves (in the transaction that records the map's new tree size); CountedMap.open(store, size)
- *   then resumes from it.
+ * - putNodes is called one or more times per CountedMap.update (about once per level of the tree),
+ *   all with the update's new treeSize, never with a smaller treeSize than before. Its `path` arrays
+ *   are the store's to keep, but its `record` bytes are views into the map's working memory, reused
+ *   once the call returns: a store that keeps them (a buffer for a later transaction) must copy them.
+ *   A database store buffers the rows and commits them once update() resolves, in the transaction that
+ *   records the map's new tree size; CountedMap.open(store, size) then resumes from it. Reads during an
+ *   update are at the old tree size and never of an address already put in that update.
  */
 export interface CountedStore {
   getNodes(

@@ -33,11 +33,15 @@ export class MemoryCountedStore implements CountedStore {
   /** With history: per cell, the cell of the same address's previous record, or -1. */
   #previous = new Int32Array(0);
   #cells = 0;
-  /** Open addressing: cell + 1 of an address's newest record, 0 when free. */
-  #table = new Int32Array(1 << 12);
+  /**
+   * Open addressing, two numbers a slot: cell + 1 of an address's newest record (0 when free), then the
+   * address's 32-bit hash, compared before the cell so that a probe rarely touches a cell that is not it.
+   */
+  #table = new Int32Array(2 << 12);
   #used = 0;
-  /** Set by #find: the slot of the address found, or the free slot to insert it at. */
+  /** Set by #find: the slot of the address found (or the free one to insert it at), and its hash. */
   #slot = 0;
+  #hash = 0;
   readonly #deep = new Map<string, number>();
 
   constructor(options: MemoryCountedStoreOptions = {}) {
@@ -84,6 +88,7 @@ export class MemoryCountedStore implements CountedStore {
     for (const node of nodes) {
       let cell = this.#find(node);
       const slot = this.#slot;
+      const hash = this.#hash;
       if (cell >= 0 && this.#sizeOf(cell) > treeSize) {
         throw new ProtocolError(
           "invalid_size",
@@ -100,8 +105,8 @@ export class MemoryCountedStore implements CountedStore {
       // Written before it is indexed: a rehash reads the depth and path from the cell.
       this.#write(cell, node, treeSize);
       if (node.depth > TABLE_DEPTH) this.#deep.set(deepKey(node), cell);
-      else if (older >= 0) this.#table[slot] = cell + 1;
-      else this.#insert(slot, cell);
+      else if (older >= 0) this.#table[2 * slot] = cell + 1;
+      else this.#insert(slot, cell, hash);
     }
   }
 
@@ -137,16 +142,15 @@ export class MemoryCountedStore implements CountedStore {
   /** The newest cell of `address`, or -1; for a table address, #slot is left at its slot (or a free one). */
   #find(address: CountedAddress): number {
     if (address.depth > TABLE_DEPTH) return this.#deep.get(deepKey(address)) ?? -1;
-    const mask = this.#table.length - 1;
+    const table = this.#table;
+    const mask = (table.length >> 1) - 1;
     const { depth, path } = address;
-    for (
-      let slot = hashAddress(depth, path, 0, Math.min(8, path.length)) & mask;
-      ;
-      slot = (slot + 1) & mask
-    ) {
-      const entry = this.#table[slot]!;
-      if (entry === 0 || this.#matches(entry - 1, depth, path)) {
+    const hash = hashAddress(depth, path, 0, Math.min(8, path.length)) | 0;
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+      const entry = table[2 * slot]!;
+      if (entry === 0 || (table[2 * slot + 1] === hash && this.#matches(entry - 1, depth, path))) {
         this.#slot = slot;
+        this.#hash = hash;
         return entry - 1;
       }
     }
@@ -161,23 +165,22 @@ export class MemoryCountedStore implements CountedStore {
     return true;
   }
 
-  #insert(slot: number, cell: number): void {
-    this.#table[slot] = cell + 1;
-    if (++this.#used * 2 <= this.#table.length) return;
-    // Rehash every newest cell into a table twice the size.
+  #insert(slot: number, cell: number, hash: number): void {
+    this.#table[2 * slot] = cell + 1;
+    this.#table[2 * slot + 1] = hash;
+    if (++this.#used * 4 <= this.#table.length) return;
+    // Rehash into a table twice the size, by the hashes kept in the table.
     const old = this.#table;
-    this.#table = new Int32Array(old.length * 2);
-    const mask = this.#table.length - 1;
-    for (const entry of old) {
-      if (entry === 0) continue;
-      const c = entry - 1;
-      const chunk = this.#chunks[c >>> CHUNK_BITS]!;
-      const at = (c & (CELLS_PER_CHUNK - 1)) * CELL;
-      const depth = chunk[at + DEPTH_AT]! | ((chunk[at + DEPTH_AT + 1]! & 1) << 8);
-      let s = hashAddress(depth, chunk, at + PATH_AT, 8) & mask;
-      while (this.#table[s] !== 0) s = (s + 1) & mask;
-      this.#table[s] = entry;
+    const table = new Int32Array(old.length * 2);
+    const mask = (table.length >> 1) - 1;
+    for (let i = 0; i < old.length; i += 2) {
+      if (old[i] === 0) continue;
+      let s = old[i + 1]! & mask;
+      while (table[2 * s] !== 0) s = (s + 1) & mask;
+      table[2 * s] = old[i]!;
+      table[2 * s + 1] = old[i + 1]!;
     }
+    this.#table = table;
   }
 }
 
