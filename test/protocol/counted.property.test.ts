@@ -14,12 +14,12 @@ import {
   ProtocolError,
   verifyCountedProof,
 } from "../../protocol/index.ts";
+import { randomBytesFrom, TEST_SEED, testRandom } from "../support/random.ts";
 import { type RefLeaf, refHash, refProof } from "./counted-reference.ts";
-import { seededRandom, TEST_SEED } from "./random.ts";
 
-const rand = seededRandom(TEST_SEED);
+const rand = testRandom("counted.property");
 const randInt = (max: number) => Math.floor(rand() * max);
-const randomBytes = (n: number) => Uint8Array.from({ length: n }, () => randInt(256));
+const randomBytes = (n: number) => randomBytesFrom(rand, n);
 const flipBit = (bytes: Uint8Array, i: number) => {
   const out = bytes.slice();
   out[i >> 3]! ^= 1 << (7 - (i & 7));
