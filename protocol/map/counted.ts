@@ -19,6 +19,7 @@
 import { bytesToHex, type Hex, hashToBytes, isHash } from "../encoding.ts";
 import type { Entry } from "../entry.ts";
 import { ProtocolError } from "../errors.ts";
+import { assertSize } from "../merkle/log.ts";
 import { MemoryCountedStore } from "./memory-store.ts";
 import { pathOf, Rewrite, readRecords, recordNode } from "./rewrite.ts";
 import {
@@ -86,15 +87,6 @@ export function countedUpdate(leafIndex: number, entry: Entry, leafHash: Hex): C
 }
 
 const ZERO_BYTES = new Uint8Array(32);
-
-function assertSize(value: unknown, what: string): asserts value is number {
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
-    throw new ProtocolError(
-      "invalid_size",
-      `${what} must be a non-negative safe integer, got ${String(value)}`,
-    );
-  }
-}
 
 /** The key a query names, as bytes; throws a ProtocolError when it names none. */
 function queryKey(query: CountedQuery): Uint8Array {

@@ -63,7 +63,8 @@ export class MemoryTreeStore implements TreeStore {
   }
 }
 
-function assertSize(value: unknown, what: string): asserts value is number {
+/** Throws an invalid_size ProtocolError unless `value` is a non-negative safe integer. */
+export function assertSize(value: unknown, what: string): asserts value is number {
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
     throw new ProtocolError(
       "invalid_size",

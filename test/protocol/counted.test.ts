@@ -22,6 +22,7 @@ import {
   sha256,
   utf8Encode,
 } from "../../protocol/index.ts";
+import { EXAMPLE_ENTRIES } from "./counted-example.ts";
 
 const pseudonym = (n: number) => bytesToHex(sha256(utf8Encode(`author ${n}`)));
 const leafHashOf = (n: number) => bytesToHex(sha256(utf8Encode(`entry ${n}`)));
@@ -59,19 +60,7 @@ describe("counted map: keys and leaf nodes", () => {
   });
 
   it("countedUpdate turns an opinion into its key's update and leaves moderation out", () => {
-    const opinion: OpinionEntry = {
-      v: 1,
-      type: "opinion",
-      consultation: "1",
-      draftVersion: 1,
-      section: "dieu-1",
-      stance: "agree",
-      contentHash: leafHashOf(0),
-      author: A,
-      channel: "online",
-      submittedAt: "2026-05-06T08:00:00.000Z",
-      replaces: null,
-    };
+    const opinion: OpinionEntry = { ...EXAMPLE_ENTRIES[0]!, author: A };
     expect(countedUpdate(4, opinion, leafHashOf(4))).to.deep.equal({
       key: countedKey(A, "dieu-1"),
       leafIndex: 4,
