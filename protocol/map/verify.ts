@@ -243,7 +243,9 @@ export function checkCountedProof(proof: unknown, query: CountedQuery, head: Cou
     node = keyBit(key, d - 1) === 0 ? nodeHashBytes(node, sibling) : nodeHashBytes(sibling, node);
   }
   if (bytesToHex(node) !== head.countedRoot) return refused("the proof leads to a different root");
-  return { ok: true, leaf: present ? p.leaf : null };
+  if (!present || p.leaf === null) return { ok: true, leaf: null };
+  // A copy of the three fields: the caller's proof object stays the caller's.
+  return { ok: true, leaf: { key: p.leaf.key, leafIndex: p.leaf.leafIndex, leafHash: p.leaf.leafHash } };
 }
 
 /** True when `proof` proves, against the anchored head, what the map holds for `query`. */
