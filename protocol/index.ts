@@ -73,6 +73,7 @@ export {
 } from "./merkle/verify.ts";
 export {
   generateReceiptKey,
+  isTextWithheld,
   jwkThumbprint,
   type PublicJwk,
   type Receipt,
@@ -85,6 +86,8 @@ export {
   receiptSigningInput,
   signReceipt,
   verifyReceipt,
+  WITHHELD_SALT,
+  withholdReceiptText,
 } from "./receipt.ts";
 export {
   type ChannelCounts,
