@@ -47,6 +47,7 @@ export {
 } from "./merkle/verify.ts";
 export {
   generateReceiptKey,
+  isTextWithheld,
   jwkThumbprint,
   type PublicJwk,
   type Receipt,
@@ -59,6 +60,8 @@ export {
   receiptSigningInput,
   signReceipt,
   verifyReceipt,
+  WITHHELD_SALT,
+  withholdReceiptText,
 } from "./receipt.ts";
 export {
   type ChannelCounts,

@@ -134,11 +134,13 @@ export type ReceiptStep = "format" | "signature" | "contentHash" | "leafHash";
 
 export interface ReceiptStepResult {
   readonly step: ReceiptStep;
-  readonly ok: boolean;
+  /** null: the step cannot be checked (contentHash of a receipt whose text was withheld); later steps still run. */
+  readonly ok: boolean | null;
   readonly message: string;
 }
 
 export interface ReceiptCheck {
+  /** No step failed (a withheld text is not a failure: the receipt still proves the leaf). */
   readonly valid: boolean;
   /** The receipt, when its format was valid. */
   readonly receipt?: Receipt;
@@ -187,29 +189,55 @@ export function verifyReceipt(receipt: unknown, keys: readonly PublicJwk[]): Rec
     return stop("signature", "the signature does not match the receipt", { receipt: r, entry });
   steps.push({ step: "signature", ok: true, message: "The service signed this receipt." });
 
-  let computedContent: Hex | undefined;
-  try {
-    computedContent = contentHash(r.salt, r.text);
-  } catch {
-    computedContent = undefined;
-  }
-  if (computedContent !== entry.contentHash) {
+  if (isTextWithheld(r)) {
+    steps.push({
+      step: "contentHash",
+      ok: null,
+      message:
+        "The text was withheld by moderation: the receipt no longer carries it, so it cannot be checked.",
+    });
+  } else if (contentHashOrUndefined(r) !== entry.contentHash) {
     return stop("contentHash", "the text and salt do not hash to the entry's contentHash", {
       receipt: r,
       entry,
     });
+  } else {
+    steps.push({
+      step: "contentHash",
+      ok: true,
+      message: "The text is exactly the one committed in the entry.",
+    });
   }
-  steps.push({
-    step: "contentHash",
-    ok: true,
-    message: "The text is exactly the one committed in the entry.",
-  });
 
   if (leafHash(utf8Encode(r.entry)) !== r.leafHash) {
     return stop("leafHash", "the entry does not hash to the receipt's leafHash", { receipt: r, entry });
   }
   steps.push({ step: "leafHash", ok: true, message: "The entry hashes to the leaf in the log." });
   return { valid: true, receipt: r, entry, steps };
+}
+
+function contentHashOrUndefined(r: Receipt): Hex | undefined {
+  try {
+    return contentHash(r.salt, r.text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The salt a receipt carries once its text is withheld by moderation: 32 zero bytes (a random salt is never that).
+ * Such a receipt keeps its signature and every signed field; only `text` ("") and `salt` are redacted.
+ */
+export const WITHHELD_SALT: Hex = `0x${"00".repeat(32)}`;
+
+/** The receipt as the service keeps it after withholding its text: text "" and salt WITHHELD_SALT. */
+export function withholdReceiptText(receipt: Receipt): Receipt {
+  return { ...receipt, text: "", salt: WITHHELD_SALT };
+}
+
+/** True for a receipt redacted by withholdReceiptText. */
+export function isTextWithheld(receipt: Pick<Receipt, "text" | "salt">): boolean {
+  return receipt.text === "" && receipt.salt === WITHHELD_SALT;
 }
 
 function safeThumbprint(jwk: PublicJwk): string | undefined {

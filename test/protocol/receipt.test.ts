@@ -13,6 +13,8 @@ import {
   signReceipt,
   utf8Encode,
   verifyReceipt,
+  WITHHELD_SALT,
+  withholdReceiptText,
 } from "../../protocol/index.ts";
 import {
   ed25519Signer as webSigner,
@@ -80,6 +82,25 @@ describe("receipts", () => {
       ["contentHash", true],
       ["leafHash", true],
     ]);
+  });
+
+  it("a receipt whose text was withheld keeps its signature and says so at the contentHash step", () => {
+    const original = issue();
+    const withheld = withholdReceiptText(original);
+    expect(withheld).to.deep.equal({ ...original, text: "", salt: WITHHELD_SALT });
+    const check = verifyReceipt(withheld, [key.publicJwk]);
+    expect(check.valid).to.equal(true);
+    expect(check.steps.map((s) => [s.step, s.ok])).to.deep.equal([
+      ["format", true],
+      ["signature", true],
+      ["contentHash", null],
+      ["leafHash", true],
+    ]);
+    expect(check.steps[2]!.message).to.match(/withheld/);
+    // only both redactions together mean withheld: a zeroed salt beside a text is a tampered receipt
+    const tampered = verifyReceipt({ ...original, salt: WITHHELD_SALT }, [key.publicJwk]);
+    expect(tampered.valid).to.equal(false);
+    expect(tampered.steps.at(-1)).to.include({ step: "contentHash", ok: false });
   });
 
   it("the browser and Node Ed25519 implementations agree", () => {

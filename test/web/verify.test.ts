@@ -49,6 +49,14 @@ describe("web: receipt verification core", () => {
     }
   });
 
+  it("says a withheld text was withheld, not tampered with", () => {
+    const withheld = cases.find((c) => c.name.startsWith("a receipt whose text was withheld"))!;
+    const step = verifyAll(withheld.input as Parameters<typeof verifyAll>[0]).steps.find(
+      (s) => s.step === "contentHash",
+    );
+    expect(step).to.include({ ok: null, code: "step.contentHash.withheld" });
+  });
+
   it("carries receipts in #r= fragments and verify links", () => {
     const receipt = cases[0]!.input.receipt;
     const frag = receiptToFragment(receipt);

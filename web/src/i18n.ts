@@ -97,6 +97,7 @@ const vi = {
   "r.section": "Điều",
   "r.stance": "Ý kiến",
   "r.text": "Nội dung",
+  "r.textWithheld": "(đã ẩn do kiểm duyệt)",
   "r.index": "Vị trí trong nhật ký",
   "r.issuedAt": "Thời điểm ghi nhận",
   "r.deadline": "Hạn neo lên chuỗi khối",
@@ -167,6 +168,8 @@ const vi = {
   "step.signature.bad": "Chữ ký không khớp: biên nhận không do dịch vụ cấp, hoặc đã bị sửa.",
   "step.contentHash.ok": "Nội dung và muối khớp với mã băm trong mục nhật ký.",
   "step.contentHash.bad": "Nội dung trong biên nhận khác với nội dung đã ghi vào nhật ký.",
+  "step.contentHash.withheld":
+    "Nội dung đã bị ẩn do kiểm duyệt: biên nhận không còn giữ nội dung nên không thể đối chiếu. Ý kiến vẫn được ghi và được đếm.",
   "step.leafHash.ok": "Mục nhật ký khớp với mã băm lá.",
   "step.leafHash.bad": "Mục nhật ký không khớp với mã băm lá.",
   "step.head.ok":
@@ -326,6 +329,7 @@ const en: Record<MessageKey, string> = {
   "r.section": "Article",
   "r.stance": "Position",
   "r.text": "Comment",
+  "r.textWithheld": "(withheld by moderation)",
   "r.index": "Position in the log",
   "r.issuedAt": "Recorded at",
   "r.deadline": "To be anchored on chain by",
@@ -397,6 +401,8 @@ const en: Record<MessageKey, string> = {
     "The signature does not match: the service did not issue this receipt, or it was altered.",
   "step.contentHash.ok": "The text and salt match the hash in the log entry.",
   "step.contentHash.bad": "The text in this receipt is not the text recorded in the log.",
+  "step.contentHash.withheld":
+    "The text was withheld by moderation: the receipt no longer carries it, so it cannot be compared. The opinion is still recorded and counted.",
   "step.leafHash.ok": "The log entry matches the leaf hash.",
   "step.leafHash.bad": "The log entry does not match the leaf hash.",
   "step.head.ok":

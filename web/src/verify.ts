@@ -99,14 +99,15 @@ export function checkLocal(receipt: unknown, keys: readonly PublicJwk[]): LocalC
       steps.push({ step: name, ok: false, code: `step.${name}.bad`, params: {}, detail: "not checked" });
       continue;
     }
+    // ok null: the text was withheld by moderation, so contentHash cannot be checked; not a failure
     steps.push({
       step: name,
       ok: s.ok,
-      code: `step.${name}.${s.ok ? "ok" : "bad"}`,
+      code: `step.${name}.${s.ok === null ? "withheld" : s.ok ? "ok" : "bad"}`,
       params: {},
       detail: s.message,
     });
-    if (!s.ok) failedStep = name;
+    if (s.ok === false) failedStep = name;
   }
   if (!failedStep && !check.valid) failedStep = steps.find((s) => s.ok === false)?.step ?? "format";
   const sig = steps.find((s) => s.step === "signature");

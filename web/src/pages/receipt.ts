@@ -1,5 +1,5 @@
 import QRCode from "qrcode";
-import { decodeEntry, type Entry, type Receipt } from "../../../protocol/index.ts";
+import { decodeEntry, type Entry, isTextWithheld, type Receipt } from "../../../protocol/index.ts";
 import { getConsultation } from "../api.ts";
 import { connect, readHead } from "../chain.ts";
 import { h, replace, shortHex } from "../dom.ts";
@@ -79,7 +79,7 @@ export async function renderReceipt(
           ]
         : null,
       h("dt", null, t("r.text")),
-      h("dd", { class: "text" }, r.text || "—"),
+      h("dd", { class: "text" }, isTextWithheld(r) ? t("r.textWithheld") : r.text || "—"),
       h("dt", null, t("r.index")),
       h("dd", null, String(r.leafIndex)),
       h("dt", null, t("r.issuedAt")),
