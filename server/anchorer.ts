@@ -254,13 +254,14 @@ export class Anchorer {
   }
 
   /**
-   * Closing: anchors the final head (every committed entry), then publishes the tally computed from exactly that
-   * head. Idempotent: a published tally is returned as is.
+   * Closing: marks the consultation closing (nothing is appended after), anchors the final head (every committed
+   * entry), then publishes the tally computed from exactly that head. Idempotent: a published tally is returned as is.
    */
   close(consultationId: number): Promise<{ document: string; tallyHash: Hex; txHash: Hex | null }> {
     return this.exclusive(async () => {
       const { store, chain, clock } = this.o;
-      let c = await store.getConsultation(consultationId);
+      // first: from here on the store refuses every append, so the head anchored below is the final one
+      let c = await store.markClosing(consultationId, clock.now());
       if (!c) throw notFound(`consultation ${consultationId} does not exist`);
       if (c.tally) return { document: c.tally.document, tallyHash: c.tally.hash, txHash: c.tally.txHash };
       if (!(await this.reconcile(c)))

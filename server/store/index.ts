@@ -9,11 +9,11 @@ export * from "./types.ts";
 
 /** The store the configuration asks for (PostgreSQL when DATABASE_URL is set, else SQLite), migrated. */
 export async function openStore(
-  config: Pick<Config, "databaseUrl" | "databaseSchema" | "sqlitePath">,
+  config: Pick<Config, "databaseUrl" | "databaseSchema" | "sqlitePath" | "sqliteWriterThread">,
 ): Promise<Store> {
   const store: Store = config.databaseUrl
     ? new PostgresStore(config.databaseUrl, config.databaseSchema)
-    : new SqliteStore(config.sqlitePath);
+    : new SqliteStore(config.sqlitePath, { writerThread: config.sqliteWriterThread });
   await store.migrate();
   return store;
 }

@@ -1,346 +1,184 @@
-/** PostgreSQL store through pg. Several service instances may share one database; one of them anchors (advisory lock). */
+/**
+ * PostgreSQL dialect of the SQL store, through pg. Several service instances may share one database (one schema per
+ * deployment): appends serialize on the consultation's row lock, one instance anchors (advisory lock), and operator
+ * keys serialize on advisory locks.
+ */
 import pg from "pg";
+import type { Row } from "./rows.ts";
+import type { ColumnTypes, ForeignKeys } from "./schema.ts";
 import {
-  backlogFrom,
-  checkLogSize,
-  consultationFrom,
-  draftFrom,
-  draftIntentFrom,
-  entryFrom,
-  intentFrom,
-  recordsOfDraftIntent,
-} from "./rows.ts";
-import {
-  type AnchorIntent,
-  type BacklogInfo,
-  type ConsultationRecord,
-  type DraftIntent,
-  type DraftOutcome,
-  type DraftRecord,
-  type EntryRecord,
-  type Hex,
-  type NewDraftIntent,
-  type NewEntry,
-  type NewIntent,
-  type NodeId,
-  type Store,
-  StoreConflictError,
-  type TallyRecord,
-  type TreeNode,
-  type TreeStoreLike,
-} from "./types.ts";
+  type BulkColumn,
+  type SqlDialect,
+  type SqlParam,
+  type SqlPort,
+  SqlStore,
+  type SqlValue,
+} from "./sql.ts";
+import type { NodeId } from "./types.ts";
 
-const MIGRATIONS: string[] = [
-  `CREATE TABLE consultations (
-     id BIGINT PRIMARY KEY,
-     agency TEXT NOT NULL,
-     title TEXT NOT NULL,
-     summary TEXT NOT NULL,
-     opens_at BIGINT NOT NULL,
-     closes_at BIGINT NOT NULL,
-     created_at BIGINT NOT NULL,
-     draft_version INTEGER NOT NULL,
-     tree_size BIGINT NOT NULL DEFAULT 0,
-     anchored_size BIGINT NOT NULL DEFAULT 0,
-     tally_document TEXT,
-     tally_hash TEXT,
-     tally_tx TEXT
-   );
-   CREATE TABLE drafts (
-     consultation_id BIGINT NOT NULL REFERENCES consultations (id),
-     version INTEGER NOT NULL,
-     hash TEXT NOT NULL,
-     title TEXT NOT NULL,
-     summary TEXT NOT NULL,
-     sections JSONB NOT NULL,
-     tx_hash TEXT,
-     created_at BIGINT NOT NULL,
-     PRIMARY KEY (consultation_id, version)
-   );
-   CREATE INDEX drafts_hash ON drafts (hash);
-   CREATE TABLE entries (
-     consultation_id BIGINT NOT NULL,
-     idx BIGINT NOT NULL,
-     leaf TEXT NOT NULL,
-     leaf_hash TEXT NOT NULL,
-     kind TEXT NOT NULL,
-     author TEXT,
-     section TEXT,
-     text TEXT,
-     salt TEXT,
-     withheld BOOLEAN NOT NULL DEFAULT FALSE,
-     created_at BIGINT NOT NULL,
-     PRIMARY KEY (consultation_id, idx)
-   );
-   CREATE INDEX entries_leaf_hash ON entries (consultation_id, leaf_hash);
-   CREATE INDEX entries_author ON entries (consultation_id, author, section, idx) WHERE kind = 'opinion';
-   CREATE TABLE nodes (
-     consultation_id BIGINT NOT NULL,
-     level INTEGER NOT NULL,
-     idx BIGINT NOT NULL,
-     hash BYTEA NOT NULL,
-     PRIMARY KEY (consultation_id, level, idx)
-   );
-   CREATE TABLE receipts (
-     consultation_id BIGINT NOT NULL,
-     idx BIGINT NOT NULL,
-     subject_key TEXT NOT NULL,
-     idempotency_key TEXT UNIQUE,
-     receipt TEXT NOT NULL,
-     PRIMARY KEY (consultation_id, idx)
-   );
-   CREATE INDEX receipts_subject ON receipts (subject_key);
-   CREATE TABLE intents (
-     id BIGSERIAL PRIMARY KEY,
-     consultation_id BIGINT NOT NULL,
-     kind TEXT NOT NULL,
-     tree_size BIGINT NOT NULL,
-     root_hash TEXT NOT NULL,
-     tx_hash TEXT NOT NULL,
-     raw_tx TEXT NOT NULL,
-     status TEXT NOT NULL DEFAULT 'pending',
-     block_number BIGINT,
-     anchored_at BIGINT,
-     gas_used BIGINT,
-     created_at BIGINT NOT NULL
-   );
-   CREATE INDEX intents_consultation ON intents (consultation_id, status);`,
-  `CREATE TABLE draft_intents (
-     id BIGSERIAL PRIMARY KEY,
-     kind TEXT NOT NULL,
-     consultation_id BIGINT,
-     agency TEXT NOT NULL,
-     draft_hash TEXT NOT NULL,
-     title TEXT NOT NULL,
-     summary TEXT NOT NULL,
-     sections JSONB NOT NULL,
-     opens_at BIGINT,
-     closes_at BIGINT,
-     tx_hash TEXT NOT NULL,
-     raw_tx TEXT NOT NULL,
-     status TEXT NOT NULL DEFAULT 'pending',
-     created_at BIGINT NOT NULL
-   );
-   CREATE INDEX draft_intents_status ON draft_intents (status);`,
-];
+const TYPES: ColumnTypes = {
+  bigint: "BIGINT",
+  bytes: "BYTEA",
+  json: "JSONB",
+  boolean: "BOOLEAN",
+  false: "FALSE",
+  serialKey: "BIGSERIAL PRIMARY KEY",
+  table: "",
+  keyedTable: "",
+};
 
-export class PostgresStore implements Store {
+const ARRAY_TYPES: Record<BulkColumn[1], string> = {
+  bigint: "bigint[]",
+  integer: "int[]",
+  text: "text[]",
+  bytes: "bytea[]",
+};
+
+/** Rows per bulk statement: bounds one message, not a parameter count (each column is one array parameter). */
+const BULK_ROWS = 2000;
+
+/** Key of the migration lock (any constant: it only has to be the same in every instance). */
+const MIGRATION_LOCK = 1735356537;
+
+const numberedCache = new Map<string, string>();
+
+/** `?` placeholders as PostgreSQL's $1, $2, … (the core's SQL has no `?` inside literals). */
+function numbered(sql: string): string {
+  let out = numberedCache.get(sql);
+  if (out === undefined) {
+    let n = 0;
+    out = sql.replace(/\?/g, () => `$${++n}`);
+    numberedCache.set(sql, out);
+  }
+  return out;
+}
+
+/** pg sends Buffers as bytea; a Uint8Array becomes one. */
+function pgValue(v: SqlParam): unknown {
+  if (Array.isArray(v)) return v.map(pgValue);
+  if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  return v;
+}
+
+function portOf(q: pg.Pool | pg.PoolClient): SqlPort {
+  const query = (sql: string, params: readonly SqlParam[] = []) =>
+    q.query(numbered(sql), params.map(pgValue));
+  return {
+    get: async (sql, params) => (await query(sql, params)).rows[0] as Row | undefined,
+    all: async (sql, params) => (await query(sql, params)).rows as Row[],
+    run: async (sql, params) => (await query(sql, params)).rowCount ?? 0,
+    exec: async (script) => {
+      await q.query(script);
+    },
+  };
+}
+
+class PostgresDialect implements SqlDialect {
   readonly kind = "postgres" as const;
+  readonly types = TYPES;
+  readonly forUpdate = " FOR UPDATE";
   private readonly pool: pg.Pool;
+  /** Connections that hold operator locks, apart so waiting for a lock never starves fn of a connection. */
+  private readonly lockPool: pg.Pool;
   private readonly schema: string;
-  private lockClient: pg.PoolClient | null = null;
-  private lockHeld = false;
+  private readonly port: SqlPort;
+  private anchorClient: pg.PoolClient | null = null;
+  private anchorHeld = false;
 
-  constructor(url: string, schema = "public") {
+  constructor(url: string, schema: string) {
     if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`bad schema name ${schema}`);
     this.schema = schema;
-    this.pool = new pg.Pool({ connectionString: url, max: 10, options: `-c search_path=${schema}` });
-    this.pool.on("error", () => {
-      /* a broken idle client is dropped by the pool; the next query reconnects */
-    });
+    const options = `-c search_path=${schema}`;
+    this.pool = new pg.Pool({ connectionString: url, max: 10, options });
+    this.lockPool = new pg.Pool({ connectionString: url, max: 10, options });
+    for (const p of [this.pool, this.lockPool]) {
+      p.on("error", () => {
+        /* a broken idle client is dropped by the pool; the next query reconnects */
+      });
+    }
+    this.port = portOf(this.pool);
   }
 
-  private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    const c = await this.pool.connect();
+  get(sql: string, params?: readonly SqlParam[]): Promise<Row | undefined> {
+    return this.port.get(sql, params);
+  }
+
+  all(sql: string, params?: readonly SqlParam[]): Promise<Row[]> {
+    return this.port.all(sql, params);
+  }
+
+  run(sql: string, params?: readonly SqlParam[]): Promise<number> {
+    return this.port.run(sql, params);
+  }
+
+  exec(script: string): Promise<void> {
+    return this.port.exec(script);
+  }
+
+  async transaction<T>(fn: (tx: SqlPort) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
     try {
-      await c.query("BEGIN");
-      const out = await fn(c);
-      await c.query("COMMIT");
+      await client.query("BEGIN");
+      const out = await fn(portOf(client));
+      await client.query("COMMIT");
       return out;
     } catch (e) {
-      await c.query("ROLLBACK").catch(() => {});
+      await client.query("ROLLBACK").catch(() => {});
       throw e;
     } finally {
-      c.release();
+      client.release();
     }
   }
 
-  async migrate(): Promise<void> {
-    await this.pool.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
-    await this.tx(async (c) => {
-      // serialize concurrent migrations of several instances
-      await c.query("SELECT pg_advisory_xact_lock(1735356537)");
-      await c.query("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
-      const r = await c.query("SELECT max(version) AS v FROM schema_version");
-      const current = r.rows[0]?.v == null ? 0 : Number(r.rows[0].v);
-      for (let v = current; v < MIGRATIONS.length; v++) {
-        await c.query(MIGRATIONS[v]!);
-        await c.query("INSERT INTO schema_version (version) VALUES ($1)", [v + 1]);
-      }
+  migration(fn: (tx: SqlPort) => Promise<void>): Promise<void> {
+    return this.transaction(async (tx) => {
+      // serialize concurrent migrations of several instances, the schema's creation included
+      await tx.get("SELECT pg_advisory_xact_lock(?)", [MIGRATION_LOCK]);
+      await tx.exec(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
+      await fn(tx);
     });
   }
 
-  async close(): Promise<void> {
-    if (this.lockClient) {
-      this.lockClient.release(true);
-      this.lockClient = null;
+  /** The table's foreign keys become exactly these (version 1 gave drafts one of its own). */
+  async addForeignKeys(tx: SqlPort, { table, keys }: ForeignKeys): Promise<void> {
+    const existing = await tx.all(
+      "SELECT conname FROM pg_constraint WHERE conrelid = ?::regclass AND contype = 'f'",
+      [table],
+    );
+    for (const c of existing) await tx.exec(`ALTER TABLE ${table} DROP CONSTRAINT "${String(c.conname)}"`);
+    for (const k of keys) await tx.exec(`ALTER TABLE ${table} ADD FOREIGN KEY ${k}`);
+  }
+
+  async insertMany(
+    tx: SqlPort,
+    table: string,
+    columns: readonly BulkColumn[],
+    rows: readonly (readonly SqlValue[])[],
+    suffix = "",
+  ): Promise<number> {
+    const sql = `INSERT INTO ${table} (${columns.map(([name]) => name).join(", ")})
+                 SELECT * FROM unnest(${columns.map(([, type]) => `?::${ARRAY_TYPES[type]}`).join(", ")}) ${suffix}`;
+    let inserted = 0;
+    for (let off = 0; off < rows.length; off += BULK_ROWS) {
+      const chunk = rows.slice(off, off + BULK_ROWS);
+      inserted += await tx.run(
+        sql,
+        columns.map((_, c) => chunk.map((row) => row[c] ?? null)),
+      );
     }
-    await this.pool.end();
+    return inserted;
   }
 
-  async ping(): Promise<boolean> {
-    try {
-      await this.pool.query("SELECT 1");
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  async createConsultation(
-    c: Omit<ConsultationRecord, "treeSize" | "anchoredSize" | "tally">,
-    draft: DraftRecord,
-  ): Promise<void> {
-    await this.tx((cl) => this.insertConsultation(cl, c, draft));
-  }
-
-  private async insertConsultation(
-    cl: pg.PoolClient,
-    c: Omit<ConsultationRecord, "treeSize" | "anchoredSize" | "tally">,
-    draft: DraftRecord,
-  ): Promise<void> {
-    await cl.query(
-      `INSERT INTO consultations (id, agency, title, summary, opens_at, closes_at, created_at, draft_version)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [c.id, c.agency, c.title, c.summary, c.opensAt, c.closesAt, c.createdAt, c.draftVersion],
-    );
-    await this.insertDraft(cl, draft);
-  }
-
-  private async insertDraft(c: pg.PoolClient, d: DraftRecord): Promise<void> {
-    await c.query(
-      `INSERT INTO drafts (consultation_id, version, hash, title, summary, sections, tx_hash, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [
-        d.consultationId,
-        d.version,
-        d.hash,
-        d.title,
-        d.summary,
-        JSON.stringify(d.sections),
-        d.txHash,
-        d.createdAt,
-      ],
-    );
-  }
-
-  async getConsultation(id: number): Promise<ConsultationRecord | null> {
-    const r = await this.pool.query("SELECT * FROM consultations WHERE id = $1", [id]);
-    return r.rows[0] ? consultationFrom(r.rows[0]) : null;
-  }
-
-  async listConsultations(): Promise<ConsultationRecord[]> {
-    const r = await this.pool.query("SELECT * FROM consultations ORDER BY created_at DESC, id DESC");
-    return r.rows.map(consultationFrom);
-  }
-
-  async addDraft(draft: DraftRecord): Promise<void> {
-    await this.tx((c) => this.insertDraftVersion(c, draft));
-  }
-
-  private async insertDraftVersion(c: pg.PoolClient, draft: DraftRecord): Promise<void> {
-    await this.insertDraft(c, draft);
-    await c.query("UPDATE consultations SET draft_version = $1, title = $2, summary = $3 WHERE id = $4", [
-      draft.version,
-      draft.title,
-      draft.summary,
-      draft.consultationId,
-    ]);
-  }
-
-  async addDraftIntent(i: NewDraftIntent): Promise<number> {
-    const r = await this.pool.query(
-      `INSERT INTO draft_intents (kind, consultation_id, agency, draft_hash, title, summary, sections, opens_at,
-                                  closes_at, tx_hash, raw_tx, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
-      [
-        i.kind,
-        i.consultationId,
-        i.agency,
-        i.hash,
-        i.title,
-        i.summary,
-        JSON.stringify(i.sections),
-        i.opensAt,
-        i.closesAt,
-        i.txHash,
-        i.rawTx,
-        i.createdAt,
-      ],
-    );
-    return Number(r.rows[0].id);
-  }
-
-  async pendingDraftIntents(): Promise<DraftIntent[]> {
-    const r = await this.pool.query("SELECT * FROM draft_intents WHERE status = 'pending' ORDER BY id");
-    return r.rows.map(draftIntentFrom);
-  }
-
-  async completeDraftIntent(id: number, outcome: DraftOutcome): Promise<boolean> {
-    return this.tx(async (c) => {
-      // the row lock makes completion idempotent across instances (a request and a reconciler may race)
-      const r = await c.query("SELECT * FROM draft_intents WHERE id = $1 FOR UPDATE", [id]);
-      if (!r.rows[0]) throw new Error(`draft intent ${id} does not exist`);
-      const intent = draftIntentFrom(r.rows[0]);
-      if (intent.status === "done") return false;
-      const { consultation, draft } = recordsOfDraftIntent(intent, outcome);
-      if (consultation) await this.insertConsultation(c, consultation, draft);
-      else await this.insertDraftVersion(c, draft);
-      await c.query("UPDATE draft_intents SET status = 'done', consultation_id = $1 WHERE id = $2", [
-        outcome.consultationId,
-        id,
-      ]);
-      return true;
-    });
-  }
-
-  async failDraftIntent(id: number): Promise<void> {
-    await this.pool.query("UPDATE draft_intents SET status = 'failed' WHERE id = $1 AND status = 'pending'", [
-      id,
-    ]);
-  }
-
-  async getDraft(consultationId: number, version?: number): Promise<DraftRecord | null> {
-    const r =
-      version === undefined
-        ? await this.pool.query(
-            "SELECT * FROM drafts WHERE consultation_id = $1 ORDER BY version DESC LIMIT 1",
-            [consultationId],
-          )
-        : await this.pool.query("SELECT * FROM drafts WHERE consultation_id = $1 AND version = $2", [
-            consultationId,
-            version,
-          ]);
-    return r.rows[0] ? draftFrom(r.rows[0]) : null;
-  }
-
-  async findDraftsByHash(hash: Hex): Promise<DraftRecord[]> {
-    const result = await this.pool.query(
-      "SELECT * FROM drafts WHERE hash = $1 ORDER BY consultation_id, version",
-      [hash],
-    );
-    return result.rows.map(draftFrom);
-  }
-
-  treeStore(consultationId: number): TreeStoreLike {
-    return {
-      getNodes: (ids: readonly NodeId[]) => this.getNodes(consultationId, ids),
-      putNodes: async (nodes: readonly TreeNode[]) => {
-        await this.putNodes(this.pool, consultationId, nodes);
-      },
-    };
-  }
-
-  private async getNodes(consultationId: number, ids: readonly NodeId[]): Promise<Uint8Array[]> {
+  async getNodes(port: SqlPort, consultationId: number, ids: readonly NodeId[]): Promise<Uint8Array[]> {
     if (ids.length === 0) return [];
-    const r = await this.pool.query(
+    const rows = await port.all(
       `SELECT n.level, n.idx, n.hash FROM nodes n
-       JOIN unnest($2::int[], $3::bigint[]) AS q(level, idx) ON n.level = q.level AND n.idx = q.idx
-       WHERE n.consultation_id = $1`,
-      [consultationId, ids.map((i) => i.level), ids.map((i) => i.index)],
+       JOIN unnest(?::int[], ?::bigint[]) AS q(level, idx) ON n.level = q.level AND n.idx = q.idx
+       WHERE n.consultation_id = ?`,
+      [ids.map((i) => i.level), ids.map((i) => i.index), consultationId],
     );
     const found = new Map<string, Uint8Array>();
-    for (const row of r.rows) {
+    for (const row of rows) {
       const b = row.hash as Buffer;
       found.set(`${row.level}:${row.idx}`, new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
     }
@@ -352,223 +190,57 @@ export class PostgresStore implements Store {
     });
   }
 
-  private async putNodes(
-    c: pg.Pool | pg.PoolClient,
-    consultationId: number,
-    nodes: readonly TreeNode[],
-  ): Promise<void> {
-    for (let off = 0; off < nodes.length; off += 5000) {
-      const chunk = nodes.slice(off, off + 5000);
-      await c.query(
-        `INSERT INTO nodes (consultation_id, level, idx, hash)
-         SELECT $1, * FROM unnest($2::int[], $3::bigint[], $4::bytea[])
-         ON CONFLICT (consultation_id, level, idx) DO UPDATE SET hash = excluded.hash`,
-        [
-          consultationId,
-          chunk.map((n) => n.level),
-          chunk.map((n) => n.index),
-          chunk.map((n) => Buffer.from(n.hash)),
-        ],
-      );
-    }
-  }
-
-  async appendEntries(
-    consultationId: number,
-    expectedSize: number,
-    entries: readonly NewEntry[],
-    nodes: readonly TreeNode[],
-  ): Promise<void> {
-    await this.tx(async (c) => {
-      // the row lock serializes appends to one log across service instances
-      const r = await c.query("SELECT tree_size FROM consultations WHERE id = $1 FOR UPDATE", [
-        consultationId,
-      ]);
-      checkLogSize(consultationId, r.rows[0], expectedSize);
-      for (let off = 0; off < entries.length; off += 2000) {
-        const chunk = entries.slice(off, off + 2000);
-        const idx = chunk.map((_, k) => expectedSize + off + k);
-        await c.query(
-          `INSERT INTO entries (consultation_id, idx, leaf, leaf_hash, kind, author, section, text, salt, created_at)
-           SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                                    $8::text[], $9::text[], $10::bigint[])`,
-          [
-            consultationId,
-            idx,
-            chunk.map((e) => e.leaf),
-            chunk.map((e) => e.leafHash),
-            chunk.map((e) => e.kind),
-            chunk.map((e) => e.author),
-            chunk.map((e) => e.section),
-            chunk.map((e) => e.text),
-            chunk.map((e) => e.salt),
-            chunk.map((e) => e.createdAt),
-          ],
-        );
-        const withReceipt = chunk.map((e, k) => ({ e, i: idx[k]! })).filter((x) => x.e.receipt !== null);
-        if (withReceipt.length > 0) {
-          const ins = await c.query(
-            `INSERT INTO receipts (consultation_id, idx, subject_key, idempotency_key, receipt)
-             SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[])
-             ON CONFLICT (idempotency_key) DO NOTHING`,
-            [
-              consultationId,
-              withReceipt.map((x) => x.i),
-              withReceipt.map((x) => x.e.subjectKey),
-              withReceipt.map((x) => x.e.idempotencyKey),
-              withReceipt.map((x) => x.e.receipt),
-            ],
-          );
-          if (ins.rowCount !== withReceipt.length)
-            throw new StoreConflictError("idempotency key already used");
-        }
-        for (const e of chunk) {
-          if (e.withholdTarget !== null) {
-            await c.query(
-              "UPDATE entries SET withheld = TRUE, text = NULL, salt = NULL WHERE consultation_id = $1 AND idx = $2",
-              [consultationId, e.withholdTarget],
-            );
-          }
-        }
-      }
-      await this.putNodes(c, consultationId, nodes);
-      await c.query("UPDATE consultations SET tree_size = $1 WHERE id = $2", [
-        expectedSize + entries.length,
-        consultationId,
-      ]);
-    });
-  }
-
-  async getEntries(consultationId: number, start: number, end: number): Promise<EntryRecord[]> {
-    const r = await this.pool.query(
-      "SELECT * FROM entries WHERE consultation_id = $1 AND idx >= $2 AND idx < $3 ORDER BY idx",
-      [consultationId, start, end],
-    );
-    return r.rows.map(entryFrom);
-  }
-
-  async findLeaf(consultationId: number, leafHash: Hex): Promise<number | null> {
-    const r = await this.pool.query(
-      "SELECT min(idx) AS i FROM entries WHERE consultation_id = $1 AND leaf_hash = $2",
-      [consultationId, leafHash],
-    );
-    return r.rows[0]?.i == null ? null : Number(r.rows[0].i);
-  }
-
-  async latestOpinion(consultationId: number, author: Hex, section: string): Promise<number | null> {
-    const r = await this.pool.query(
-      "SELECT max(idx) AS i FROM entries WHERE consultation_id = $1 AND author = $2 AND section = $3 AND kind = 'opinion'",
-      [consultationId, author, section],
-    );
-    return r.rows[0]?.i == null ? null : Number(r.rows[0].i);
-  }
-
-  async getIdempotent(idempotencyKey: string): Promise<string | null> {
-    const r = await this.pool.query("SELECT receipt FROM receipts WHERE idempotency_key = $1", [
-      idempotencyKey,
-    ]);
-    return r.rows[0] ? String(r.rows[0].receipt) : null;
-  }
-
-  async receiptsFor(subjectKey: string): Promise<string[]> {
-    const r = await this.pool.query(
-      "SELECT receipt FROM receipts WHERE subject_key = $1 ORDER BY consultation_id, idx",
-      [subjectKey],
-    );
-    return r.rows.map((x) => String(x.receipt));
-  }
-
-  async addIntent(i: NewIntent): Promise<number> {
-    const r = await this.pool.query(
-      `INSERT INTO intents (consultation_id, kind, tree_size, root_hash, tx_hash, raw_tx, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-      [i.consultationId, i.kind, i.treeSize, i.rootHash, i.txHash, i.rawTx, i.createdAt],
-    );
-    return Number(r.rows[0].id);
-  }
-
-  async pendingIntents(consultationId?: number): Promise<AnchorIntent[]> {
-    const r =
-      consultationId === undefined
-        ? await this.pool.query("SELECT * FROM intents WHERE status = 'pending' ORDER BY id")
-        : await this.pool.query(
-            "SELECT * FROM intents WHERE status = 'pending' AND consultation_id = $1 ORDER BY id",
-            [consultationId],
-          );
-    return r.rows.map(intentFrom);
-  }
-
-  async resolveIntent(
-    id: number,
-    outcome:
-      | { status: "mined"; blockNumber: number; anchoredAt: number; gasUsed: number }
-      | { status: "failed" },
-  ): Promise<void> {
-    await this.tx(async (c) => {
-      if (outcome.status === "failed") {
-        await c.query("UPDATE intents SET status = 'failed' WHERE id = $1", [id]);
-        return;
-      }
-      const r = await c.query(
-        `UPDATE intents SET status = 'mined', block_number = $1, anchored_at = $2, gas_used = $3 WHERE id = $4
-         RETURNING consultation_id, kind, tree_size`,
-        [outcome.blockNumber, outcome.anchoredAt, outcome.gasUsed, id],
-      );
-      const row = r.rows[0];
-      if (row && row.kind === "anchor") {
-        await c.query("UPDATE consultations SET anchored_size = GREATEST(anchored_size, $1) WHERE id = $2", [
-          Number(row.tree_size),
-          Number(row.consultation_id),
-        ]);
-      }
-    });
-  }
-
-  async lastAnchor(consultationId: number): Promise<AnchorIntent | null> {
-    const r = await this.pool.query(
-      `SELECT * FROM intents WHERE consultation_id = $1 AND kind = 'anchor' AND status = 'mined'
-       ORDER BY tree_size DESC, id DESC LIMIT 1`,
-      [consultationId],
-    );
-    return r.rows[0] ? intentFrom(r.rows[0]) : null;
-  }
-
-  async setTally(consultationId: number, t: TallyRecord): Promise<void> {
-    await this.pool.query(
-      "UPDATE consultations SET tally_document = $1, tally_hash = $2, tally_tx = $3 WHERE id = $4",
-      [t.document, t.hash, t.txHash, consultationId],
-    );
-  }
-
-  async backlog(cutoff: number): Promise<BacklogInfo> {
-    const r = await this.pool.query(
-      `SELECT count(*) AS backlog,
-              coalesce(sum(CASE WHEN e.created_at < $1 THEN 1 ELSE 0 END), 0) AS overdue,
-              min(e.created_at) AS oldest
-       FROM consultations c JOIN entries e ON e.consultation_id = c.id AND e.idx >= c.anchored_size`,
-      [cutoff],
-    );
-    return backlogFrom(r.rows[0]);
-  }
-
   async tryAnchorLock(): Promise<boolean> {
     try {
-      if (this.lockClient && this.lockHeld) {
-        await this.lockClient.query("SELECT 1"); // still connected, so still held
+      if (this.anchorClient && this.anchorHeld) {
+        await this.anchorClient.query("SELECT 1"); // still connected, so still held
         return true;
       }
-      if (!this.lockClient) this.lockClient = await this.pool.connect();
+      if (!this.anchorClient) this.anchorClient = await this.pool.connect();
       // one anchorer per schema (one deployment), whatever else shares the database
-      const r = await this.lockClient.query("SELECT pg_try_advisory_lock(hashtext($1)) AS ok", [
+      const r = await this.anchorClient.query("SELECT pg_try_advisory_lock(hashtext($1)) AS ok", [
         `gopy-anchor:${this.schema}`,
       ]);
-      this.lockHeld = r.rows[0]?.ok === true;
-      return this.lockHeld;
+      this.anchorHeld = r.rows[0]?.ok === true;
+      return this.anchorHeld;
     } catch {
-      if (this.lockClient) this.lockClient.release(true);
-      this.lockClient = null;
-      this.lockHeld = false;
+      if (this.anchorClient) this.anchorClient.release(true);
+      this.anchorClient = null;
+      this.anchorHeld = false;
       return false;
     }
+  }
+
+  async lockOperator<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const client = await this.lockPool.connect();
+    const lock = `gopy-operator:${this.schema}:${key}`;
+    let broken: Error | undefined;
+    try {
+      await client.query("SELECT pg_advisory_lock(hashtextextended($1, 0))", [lock]);
+      return await fn();
+    } finally {
+      try {
+        await client.query("SELECT pg_advisory_unlock(hashtextextended($1, 0))", [lock]);
+      } catch (e) {
+        broken = e instanceof Error ? e : new Error(String(e));
+      }
+      // a connection in doubt is closed, and its session's locks with it
+      client.release(broken);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.anchorClient) {
+      this.anchorClient.release(true);
+      this.anchorClient = null;
+    }
+    await Promise.all([this.pool.end(), this.lockPool.end()]);
+  }
+}
+
+/** The SQL store on a PostgreSQL schema. */
+export class PostgresStore extends SqlStore {
+  constructor(url: string, schema = "public") {
+    super(new PostgresDialect(url, schema));
   }
 }

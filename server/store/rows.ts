@@ -1,9 +1,9 @@
 /**
- * Row mapping shared by both backends: a database row (snake_case columns, as the SQL of sqlite.ts and postgres.ts
- * returns them) to the store's records. The backends differ only in how a few column types come back (SQLite:
- * integers for booleans, JSON text for sections; PostgreSQL: booleans, jsonb objects, bigint as strings), which the
- * mappers accept both ways. SQL stays in each backend.
+ * Row mapping of the SQL core (sql.ts): a database row (snake_case columns) to the store's records. The dialects
+ * differ only in how a few column types come back (SQLite: integers for booleans, JSON text for sections;
+ * PostgreSQL: booleans, jsonb objects, bigint as strings), which the mappers accept both ways.
  */
+import { type Receipt, withholdReceiptText } from "../../protocol/index.ts";
 import type {
   AnchorIntent,
   BacklogInfo,
@@ -13,13 +13,17 @@ import type {
   DraftRecord,
   EntryRecord,
   Hex,
+  NewConsultation,
 } from "./types.ts";
-import { StoreConflictError } from "./types.ts";
 
 export type Row = Record<string, unknown>;
 
 const hexOrNull = (v: unknown): Hex | null => (v == null ? null : (String(v) as Hex));
 const numOrNull = (v: unknown): number | null => (v == null ? null : Number(v));
+
+// SQLite: JSON text; PostgreSQL: jsonb, already parsed by pg
+const sectionsFrom = (v: unknown): DraftRecord["sections"] =>
+  (typeof v === "string" ? JSON.parse(v) : v) as DraftRecord["sections"];
 
 export function consultationFrom(r: Row): ConsultationRecord {
   return {
@@ -33,6 +37,7 @@ export function consultationFrom(r: Row): ConsultationRecord {
     draftVersion: Number(r.draft_version),
     treeSize: Number(r.tree_size),
     anchoredSize: Number(r.anchored_size),
+    closingAt: numOrNull(r.closing_at),
     tally:
       r.tally_document == null
         ? null
@@ -51,10 +56,7 @@ export function draftFrom(r: Row): DraftRecord {
     hash: String(r.hash) as Hex,
     title: String(r.title),
     summary: String(r.summary),
-    // SQLite: JSON text; PostgreSQL: jsonb, already parsed by pg
-    sections: (typeof r.sections === "string"
-      ? JSON.parse(r.sections)
-      : r.sections) as DraftRecord["sections"],
+    sections: sectionsFrom(r.sections),
     txHash: hexOrNull(r.tx_hash),
     createdAt: Number(r.created_at),
   };
@@ -99,14 +101,6 @@ export function backlogFrom(r: Row): BacklogInfo {
   };
 }
 
-/** The append precondition of both backends: the consultation exists and its stored log size is the expected one. */
-export function checkLogSize(consultationId: number, row: Row | undefined, expectedSize: number): void {
-  if (!row) throw new StoreConflictError(`consultation ${consultationId} does not exist`);
-  if (Number(row.tree_size) !== expectedSize) {
-    throw new StoreConflictError(`log size is ${row.tree_size}, expected ${expectedSize}`);
-  }
-}
-
 export function draftIntentFrom(r: Row): DraftIntent {
   return {
     id: Number(r.id),
@@ -116,9 +110,7 @@ export function draftIntentFrom(r: Row): DraftIntent {
     hash: String(r.draft_hash) as Hex,
     title: String(r.title),
     summary: String(r.summary),
-    sections: (typeof r.sections === "string"
-      ? JSON.parse(r.sections)
-      : r.sections) as DraftRecord["sections"],
+    sections: sectionsFrom(r.sections),
     opensAt: numOrNull(r.opens_at),
     closesAt: numOrNull(r.closes_at),
     txHash: String(r.tx_hash) as Hex,
@@ -133,7 +125,7 @@ export function recordsOfDraftIntent(
   i: DraftIntent,
   o: DraftOutcome,
 ): {
-  consultation: Omit<ConsultationRecord, "treeSize" | "anchoredSize" | "tally"> | null;
+  consultation: NewConsultation | null;
   draft: DraftRecord;
 } {
   const draft: DraftRecord = {
@@ -161,4 +153,9 @@ export function recordsOfDraftIntent(
     },
     draft,
   };
+}
+
+/** A stored receipt (JSON) as kept once its text is withheld: protocol's withholdReceiptText. */
+export function withheldReceiptJson(json: string): string {
+  return JSON.stringify(withholdReceiptText(JSON.parse(json) as Receipt));
 }

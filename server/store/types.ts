@@ -1,6 +1,20 @@
 /**
- * The service's storage interface. Two implementations (SQLite through node:sqlite, PostgreSQL through pg) pass one
- * conformance suite (test/server/store.conformance.test.ts). SQL lives only under server/store/.
+ * The service's storage interface: one SQL core (server/store/sql.ts) over two dialects (SQLite through node:sqlite,
+ * PostgreSQL through pg) that pass one conformance suite (test/server/store.conformance.test.ts). SQL lives only under
+ * server/store/.
+ *
+ * Both backends behave the same in every respect below:
+ * - Integrity: foreign keys are declared and enforced (drafts, entries, nodes, intents and draft intents belong to a
+ *   stored consultation; a receipt to a stored entry). A write that would leave an orphan fails and writes nothing.
+ * - Receipts: every opinion entry is appended with its signed receipt and subject key, in the append transaction;
+ *   a moderation entry has neither. There is no receipt row without its entry, nor an opinion without its receipt.
+ * - Idempotency: an idempotency key is stored once, globally. appendEntries refuses the whole batch with
+ *   StoreConflictError when one of its keys is already stored or repeats within the batch; the caller rebuilds the
+ *   batch and replays the stored receipt (getIdempotent).
+ * - The final head: once a consultation is closing (markClosing) or tallied, and for online opinions accepted at or
+ *   after closesAt, appendEntries refuses the batch inside its transaction with ServiceError 409 `closed`.
+ * - Withholding: the target's text and salt are cleared from its entry, and its stored receipt is redacted
+ *   (protocol's withholdReceiptText: text "", salt zeroed; signature and signed fields kept), in the same transaction.
  */
 
 export type Hex = `0x${string}`;
@@ -28,8 +42,13 @@ export interface ConsultationRecord {
   treeSize: number;
   /** Size of the last head known mined on chain. */
   anchoredSize: number;
+  /** Milliseconds: when the close procedure started (markClosing); from then on nothing is appended. */
+  closingAt: number | null;
   tally: TallyRecord | null;
 }
+
+/** What createConsultation stores; the log, anchoring and closing state start empty. */
+export type NewConsultation = Omit<ConsultationRecord, "treeSize" | "anchoredSize" | "closingAt" | "tally">;
 
 export interface TallyRecord {
   document: string;
@@ -60,26 +79,51 @@ export interface EntryRecord {
   createdAt: number;
 }
 
-/** An entry to append. */
-export interface NewEntry {
+interface NewEntryFields {
   leaf: string;
   leafHash: Hex;
-  kind: "opinion" | "moderation";
-  /** Author pseudonym (opinions) — public in the entry anyway; indexed for `replaces`. */
-  author: Hex | null;
-  section: string | null;
+  /**
+   * Milliseconds, when the service accepted it (the batch's time). An online opinion is refused when this is at or
+   * after the consultation's closesAt.
+   */
+  createdAt: number;
+}
+
+/** An opinion to append, with the receipt signed for it. */
+export interface NewOpinionEntry extends NewEntryFields {
+  kind: "opinion";
+  channel: "online" | "offline";
+  /** Author pseudonym: public in the entry anyway; indexed for `replaces`. */
+  author: Hex;
+  section: string;
+  /** null when the opinion is withheld in its own batch. */
   text: string | null;
   salt: Hex | null;
-  createdAt: number;
-  /** Private: keyed hash of the subject, for GET /api/me/opinions. */
-  subjectKey: string | null;
-  /** Private: keyed hash of (subject, consultation, Idempotency-Key). Unique. */
+  /** Private: keyed hash of the subject (the citizen, or the importing officer), for GET /api/me/opinions. */
+  subjectKey: string;
+  /** Private: keyed hash of (subject, consultation, Idempotency-Key), or of an import line. Unique. */
   idempotencyKey: string | null;
   /** Signed receipt (JSON) returned to the citizen. */
-  receipt: string | null;
-  /** For moderation entries: index whose text and salt are withheld. */
-  withholdTarget: number | null;
+  receipt: string;
+  withholdTarget: null;
 }
+
+/** A moderation entry to append: withholds the text and salt of the opinion at withholdTarget. */
+export interface NewModerationEntry extends NewEntryFields {
+  kind: "moderation";
+  channel: null;
+  author: null;
+  section: null;
+  text: null;
+  salt: null;
+  subjectKey: null;
+  idempotencyKey: null;
+  receipt: null;
+  withholdTarget: number;
+}
+
+/** An entry to append. */
+export type NewEntry = NewOpinionEntry | NewModerationEntry;
 
 export interface TreeNode {
   level: number;
@@ -176,13 +220,12 @@ export interface Store {
   close(): Promise<void>;
   ping(): Promise<boolean>;
 
-  createConsultation(
-    c: Omit<ConsultationRecord, "treeSize" | "anchoredSize" | "tally">,
-    draft: DraftRecord,
-  ): Promise<void>;
+  /** The consultation and its first draft, in one transaction. */
+  createConsultation(c: NewConsultation, draft: DraftRecord): Promise<void>;
   getConsultation(id: number): Promise<ConsultationRecord | null>;
   /** Newest first. */
   listConsultations(): Promise<ConsultationRecord[]>;
+  /** A new draft version of a stored consultation, which it becomes the current draft of. */
   addDraft(draft: DraftRecord): Promise<void>;
   /** The given version, or the current one. */
   getDraft(consultationId: number, version?: number): Promise<DraftRecord | null>;
@@ -193,8 +236,10 @@ export interface Store {
   treeStore(consultationId: number): TreeStoreLike;
   /**
    * Atomically (one transaction, one fsync): appends entries at indices expectedSize.., their tree nodes, receipts,
-   * idempotency keys and withholdings, and sets the tree size. Throws StoreConflictError when the stored size is not
-   * expectedSize, or when an idempotency key already exists (nothing is written then).
+   * idempotency keys and withholdings (entry text and salt cleared, receipt redacted), and sets the tree size.
+   * Nothing is written when it throws: StoreConflictError when the consultation is missing, the stored size is not
+   * expectedSize, or an idempotency key is already stored or repeated; ServiceError 409 `closed` when the
+   * consultation is closing or tallied, or an online opinion's createdAt is at or after closesAt.
    */
   appendEntries(
     consultationId: number,
@@ -207,9 +252,15 @@ export interface Store {
   findLeaf(consultationId: number, leafHash: Hex): Promise<number | null>;
   /** Index of the author's latest opinion on that section, or null. */
   latestOpinion(consultationId: number, author: Hex, section: string): Promise<number | null>;
-  /** Receipt stored under an idempotency key. */
+  /**
+   * Marks the consultation closing (once: a later call keeps the first time) under the append lock, so an append
+   * racing it either committed before (and is in the returned treeSize) or is refused after. Returns the
+   * consultation as marked, or null when it does not exist.
+   */
+  markClosing(consultationId: number, at: number): Promise<ConsultationRecord | null>;
+  /** Receipt stored under an idempotency key (redacted when its text was withheld). */
   getIdempotent(idempotencyKey: string): Promise<string | null>;
-  /** Receipts of one subject key, oldest first. */
+  /** Receipts of one subject key, in log order per consultation (redacted when their text was withheld). */
   receiptsFor(subjectKey: string): Promise<string[]>;
 
   addDraftIntent(intent: NewDraftIntent): Promise<number>;
@@ -242,4 +293,11 @@ export interface Store {
    * Returns true while held; keep calling each round.
    */
   tryAnchorLock(): Promise<boolean>;
+  /**
+   * Runs fn exclusively, for that key, across every service instance sharing this database (and schema): callers
+   * of one key run one after the other, in call order within an instance. PostgreSQL: an in-process queue, then a
+   * session advisory lock on a dedicated pooled connection held for fn's duration (the lock is released when fn
+   * settles, or when that connection dies). SQLite: one process serves a file, so the in-process queue alone.
+   */
+  withOperatorLock<T>(key: string, fn: () => Promise<T>): Promise<T>;
 }

@@ -1,13 +1,33 @@
-/** One conformance suite, run against both store implementations (real SQLite file, real PostgreSQL). */
+/**
+ * One conformance suite, run against every store backend (a real SQLite file, with and without the writer thread,
+ * and a real PostgreSQL schema). Every test opens a fresh, migrated store of its own and sets up its own state.
+ */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { expect } from "chai";
-import { leafHash, MerkleLog, verifyInclusion } from "../../protocol/index.ts";
+import pg from "pg";
+import {
+  contentHash,
+  entryString,
+  formatTime,
+  leafHash,
+  MerkleLog,
+  receiptKeyFromSeed,
+  signReceipt,
+  utf8Encode,
+  verifyInclusion,
+  verifyReceipt,
+  WITHHELD_SALT,
+} from "../../protocol/index.ts";
+import { ServiceError } from "../../server/errors.ts";
 import {
   type DraftRecord,
   type Hex,
-  type NewEntry,
+  type NewDraftIntent,
+  type NewModerationEntry,
+  type NewOpinionEntry,
   PostgresStore,
   SqliteStore,
   type Store,
@@ -17,31 +37,96 @@ import { missing, POSTGRES_HOW } from "../support/requires.ts";
 import { dropSchema } from "./helpers.ts";
 
 const h = (n: number): Hex => `0x${n.toString(16).padStart(64, "0")}`;
+const receiptKey = receiptKeyFromSeed(new Uint8Array(32).fill(5));
+/** closesAt of the consultations below (Unix seconds), and a time before it (ms). */
+const CLOSES_AT = 2_000_000_000;
+const BEFORE_CLOSE = CLOSES_AT * 1000 - 60_000;
 
-function entry(i: number, over: Partial<NewEntry> = {}): NewEntry {
-  const leaf = JSON.stringify({ n: i, t: "x" });
+/** An opinion at `index` of consultation `id`, with a really signed receipt. */
+function opinion(id: number, index: number, over: Partial<NewOpinionEntry> = {}): NewOpinionEntry {
+  const text = over.text ?? `ý kiến ${index} '; DROP TABLE entries; -- <script>`;
+  const salt = over.salt ?? h(index + 1);
+  const author = over.author ?? h(1000 + (index % 3));
+  const section = over.section ?? `s${index % 2}`;
+  const leaf = entryString({
+    v: 1,
+    type: "opinion",
+    consultation: String(id),
+    draftVersion: 1,
+    section,
+    stance: "agree",
+    contentHash: contentHash(salt, text),
+    author,
+    channel: over.channel ?? "online",
+    submittedAt: formatTime(BEFORE_CLOSE),
+    replaces: null,
+  });
+  const lh = leafHash(utf8Encode(leaf));
+  const receipt = signReceipt(
+    {
+      consultation: String(id),
+      leafIndex: index,
+      leafHash: lh,
+      entry: leaf,
+      text,
+      salt,
+      issuedAt: formatTime(BEFORE_CLOSE),
+      anchorDeadline: formatTime(BEFORE_CLOSE + 300_000),
+    },
+    receiptKey,
+  );
   return {
     leaf,
-    leafHash: leafHash(new TextEncoder().encode(leaf)),
+    leafHash: lh,
     kind: "opinion",
-    author: h(1000 + (i % 3)),
-    section: `s${i % 2}`,
-    text: `text ${i} '; DROP TABLE entries; -- <script>`,
-    salt: h(i),
-    createdAt: 1_000 + i,
-    subjectKey: `subj-${i % 3}`,
+    channel: "online",
+    author,
+    section,
+    text,
+    salt,
+    createdAt: BEFORE_CLOSE + index,
+    subjectKey: `subj-${index % 3}`,
     idempotencyKey: null,
-    receipt: JSON.stringify({ i }),
+    receipt: JSON.stringify(receipt),
     withholdTarget: null,
     ...over,
   };
 }
 
-function draft(id: number, version: number): DraftRecord {
+function withholding(id: number, target: number, over: Partial<NewModerationEntry> = {}): NewModerationEntry {
+  const leaf = entryString({
+    v: 1,
+    type: "moderation",
+    consultation: String(id),
+    target,
+    action: "withhold-text",
+    reason: "personal-data",
+    by: h(77),
+    at: formatTime(BEFORE_CLOSE),
+  });
+  return {
+    leaf,
+    leafHash: leafHash(utf8Encode(leaf)),
+    kind: "moderation",
+    channel: null,
+    author: null,
+    section: null,
+    text: null,
+    salt: null,
+    createdAt: BEFORE_CLOSE,
+    subjectKey: null,
+    idempotencyKey: null,
+    receipt: null,
+    withholdTarget: target,
+    ...over,
+  };
+}
+
+function draft(id: number, version: number, hash = h(version)): DraftRecord {
   return {
     consultationId: id,
     version,
-    hash: h(version),
+    hash,
     title: `Dự thảo ${version}`,
     summary: "Tóm tắt",
     sections: [
@@ -53,7 +138,7 @@ function draft(id: number, version: number): DraftRecord {
   };
 }
 
-async function newConsultation(store: Store, id: number): Promise<void> {
+async function newConsultation(store: Store, id: number, createdAt = 10 + id): Promise<void> {
   await store.createConsultation(
     {
       id,
@@ -61,56 +146,264 @@ async function newConsultation(store: Store, id: number): Promise<void> {
       title: "Dự thảo 1",
       summary: "Tóm tắt",
       opensAt: 100,
-      closesAt: 200,
-      createdAt: 10 + id,
+      closesAt: CLOSES_AT,
+      createdAt,
       draftVersion: 1,
     },
     draft(id, 1),
   );
 }
 
-function conformance(name: string, open: () => Promise<Store>, cleanup: () => Promise<void>): void {
-  describe(`store conformance: ${name}`, () => {
-    let store: Store;
-    before(async () => {
-      store = await open();
-    });
-    after(async () => {
-      await store.close();
-      await cleanup();
-    });
+function draftIntent(over: Partial<NewDraftIntent> = {}): NewDraftIntent {
+  return {
+    kind: "open",
+    consultationId: null,
+    agency: "bo-tu-phap",
+    hash: h(500),
+    title: "Dự thảo mở",
+    summary: "Tóm tắt",
+    sections: [{ id: "d1", title: "Điều 1", text: "Nội dung" }],
+    opensAt: 100,
+    closesAt: CLOSES_AT,
+    txHash: h(501),
+    rawTx: "0x02ab",
+    createdAt: 40,
+    ...over,
+  };
+}
 
-    it("migrates idempotently and answers ping", async () => {
+/** The error a promise (or a call, sync or async) rejects with; fails the test when it resolves. */
+async function refusal(p: Promise<unknown> | (() => unknown)): Promise<unknown> {
+  try {
+    await (typeof p === "function" ? p() : p);
+  } catch (e) {
+    return e;
+  }
+  throw new Error("expected a refusal");
+}
+
+async function expectClosed(p: Promise<unknown>): Promise<void> {
+  const e = await refusal(p);
+  expect(e, String(e)).to.be.instanceOf(ServiceError);
+  expect(e).to.include({ statusCode: 409, code: "closed" });
+}
+
+/** Yields to the event loop until the condition holds. */
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setImmediate(resolve));
+}
+
+/** A promise with its resolver, to hold a callback open until the test lets it go. */
+function gate(): { promise: Promise<void>; open: () => void } {
+  let open = (): void => {};
+  const promise = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { promise, open };
+}
+
+interface Opened {
+  store: Store;
+  /** PostgreSQL: the schema. */
+  schema?: string;
+  /** Another instance on the same database (not migrated again). */
+  another(): Store;
+  /** Runs raw SQL on the database (upgrade tests), with `?` placeholders. */
+  raw(sql: string, params?: (string | number | null)[]): Promise<void>;
+  drop(): Promise<void>;
+}
+
+interface Backend {
+  name: string;
+  /** A fresh database, migrated to `version` (default: the latest). */
+  open(version?: number): Promise<Opened>;
+  /** What the former per-backend migrations made beyond the shared versions 1 and 2, if anything. */
+  former?: string;
+}
+
+function conformance(backend: Backend): void {
+  describe(`store conformance: ${backend.name}`, () => {
+    let db: Opened;
+    let store: Store;
+    const others: Store[] = [];
+    beforeEach(async () => {
+      db = await backend.open();
+      store = db.store;
+    });
+    afterEach(async () => {
+      for (const o of others.splice(0)) await o.close();
+      await store.close();
+      await db.drop();
+    });
+    const another = (): Store => {
+      const s = db.another();
+      others.push(s);
+      return s;
+    };
+
+    it("migrates idempotently, answers ping, and not once closed", async () => {
       await store.migrate();
       expect(await store.ping()).to.equal(true);
+      const second = another();
+      await second.migrate();
+      expect(await second.ping()).to.equal(true);
+      await second.close();
+      others.splice(0);
+      expect(await second.ping()).to.equal(false);
     });
 
-    it("creates, lists (newest first) and reads consultations and drafts", async () => {
+    it("upgrades a database of the former migrations (version 2): rows kept, withheld receipts redacted, keys enforced", async () => {
+      const old = await backend.open(2);
+      try {
+        await newConsultation(old.store, 1);
+        const kept = opinion(1, 0, { idempotencyKey: "kept" });
+        const withheld = opinion(1, 1, { idempotencyKey: "withheld" });
+        for (const [index, e, isWithheld] of [
+          [0, kept, false],
+          [1, withheld, true],
+        ] as const) {
+          await old.raw(
+            `INSERT INTO entries (consultation_id, idx, leaf, leaf_hash, kind, author, section, text, salt, withheld,
+                                  created_at)
+             VALUES (1, ?, ?, ?, 'opinion', ?, ?, ?, ?, ${isWithheld ? "TRUE" : "FALSE"}, ?)`,
+            [
+              index,
+              e.leaf,
+              e.leafHash,
+              e.author,
+              e.section,
+              isWithheld ? null : e.text,
+              isWithheld ? null : e.salt,
+              e.createdAt,
+            ],
+          );
+          // the former stores kept the withheld opinion's text and salt in its receipt
+          await old.raw(
+            "INSERT INTO receipts (consultation_id, idx, subject_key, idempotency_key, receipt) VALUES (1, ?, ?, ?, ?)",
+            [index, e.subjectKey, e.idempotencyKey, e.receipt],
+          );
+        }
+        await old.raw("UPDATE consultations SET tree_size = 2 WHERE id = 1");
+        const intentBefore = await old.store.addIntent({
+          consultationId: 1,
+          kind: "anchor",
+          treeSize: 2,
+          rootHash: h(2),
+          txHash: h(3),
+          rawTx: "0x01",
+          createdAt: 1,
+        });
+        const draftIntentBefore = await old.store.addDraftIntent(draftIntent());
+        if (backend.former) await old.raw(backend.former);
+
+        await old.store.migrate();
+        expect(await old.store.getConsultation(1)).to.include({ treeSize: 2, closingAt: null });
+        expect(await old.store.getIdempotent("kept")).to.equal(kept.receipt);
+        expect(JSON.parse((await old.store.getIdempotent("withheld"))!)).to.deep.equal({
+          ...JSON.parse(withheld.receipt),
+          text: "",
+          salt: WITHHELD_SALT,
+        });
+        expect((await old.store.getEntries(1, 0, 2)).map((e) => e.withheld)).to.deep.equal([false, true]);
+        expect((await old.store.pendingIntents()).map((i) => i.id)).to.deep.equal([intentBefore]);
+        // ids keep counting from where they were
+        const intentAfter = await old.store.addIntent({
+          consultationId: 1,
+          kind: "anchor",
+          treeSize: 2,
+          rootHash: h(2),
+          txHash: h(4),
+          rawTx: "0x01",
+          createdAt: 2,
+        });
+        expect(intentAfter).to.be.greaterThan(intentBefore);
+        expect(await old.store.addDraftIntent(draftIntent())).to.be.greaterThan(draftIntentBefore);
+        await refusal(old.store.addDraft(draft(404, 2)));
+        await old.store.appendEntries(1, 2, [opinion(1, 2)], []);
+        await old.store.markClosing(1, 3);
+        await expectClosed(old.store.appendEntries(1, 3, [opinion(1, 3)], []));
+        await old.store.migrate();
+      } finally {
+        await old.store.close();
+        await old.drop();
+      }
+    });
+
+    it("creates, lists (newest first) and reads consultations", async () => {
+      await newConsultation(store, 1, 20);
+      await newConsultation(store, 2, 30);
+      await newConsultation(store, 3, 30);
+      expect((await store.listConsultations()).map((c) => c.id)).to.deep.equal([3, 2, 1]);
+      expect(await store.getConsultation(1)).to.deep.equal({
+        id: 1,
+        agency: "bo-tu-phap",
+        title: "Dự thảo 1",
+        summary: "Tóm tắt",
+        opensAt: 100,
+        closesAt: CLOSES_AT,
+        createdAt: 20,
+        draftVersion: 1,
+        treeSize: 0,
+        anchoredSize: 0,
+        closingAt: null,
+        tally: null,
+      });
+      expect(await store.getConsultation(404)).to.equal(null);
+    });
+
+    it("adds draft versions and finds drafts by version and by hash", async () => {
       await newConsultation(store, 1);
       await newConsultation(store, 2);
-      const list = await store.listConsultations();
-      expect(list.map((c) => c.id)).to.deep.equal([2, 1]);
-      const c = await store.getConsultation(1);
-      expect(c).to.include({ id: 1, agency: "bo-tu-phap", treeSize: 0, anchoredSize: 0, draftVersion: 1 });
-      expect(c?.tally).to.equal(null);
-      expect(await store.getConsultation(404)).to.equal(null);
-      await store.addDraft({ ...draft(1, 2), title: "Dự thảo 2" });
-      expect((await store.getConsultation(1))?.draftVersion).to.equal(2);
-      expect((await store.getDraft(1))?.version).to.equal(2);
-      expect((await store.getDraft(1, 1))?.sections[0]).to.deep.equal({
-        id: "d1",
-        title: "Điều 1",
-        text: "Nội dung",
+      await store.addDraft({ ...draft(1, 2), title: "Dự thảo 2", summary: "Mới" });
+      await store.addDraft(draft(2, 2, h(1))); // the same text as both first drafts
+      expect(await store.getConsultation(1)).to.include({
+        draftVersion: 2,
+        title: "Dự thảo 2",
+        summary: "Mới",
       });
+      expect((await store.getDraft(1))?.version).to.equal(2);
+      expect(await store.getDraft(1, 1)).to.deep.equal(draft(1, 1));
       expect(await store.getDraft(1, 7)).to.equal(null);
-      expect(await store.getConsultation(1)).to.include({ title: "Dự thảo 2" });
+      expect(await store.getDraft(404)).to.equal(null);
+      expect((await store.findDraftsByHash(h(1))).map((d) => [d.consultationId, d.version])).to.deep.equal([
+        [1, 1],
+        [2, 1],
+        [2, 2],
+      ]);
       expect((await store.findDraftsByHash(h(2))).map((d) => [d.consultationId, d.version])).to.deep.equal([
         [1, 2],
       ]);
       expect(await store.findDraftsByHash(h(77))).to.deep.equal([]);
     });
 
-    it("backs a MerkleLog through treeStore and reopens it", async () => {
+    it("refuses orphans (foreign keys) and writes nothing of a refused transaction", async () => {
+      await newConsultation(store, 1);
+      await refusal(store.addDraft(draft(404, 2)));
+      expect(await store.findDraftsByHash(h(2))).to.deep.equal([]);
+      // the consultation row is written first, then its draft is refused: nothing stays
+      await refusal(
+        store.createConsultation({ ...(await store.getConsultation(1))!, id: 5 }, draft(404, 1, h(55))),
+      );
+      expect(await store.getConsultation(5)).to.equal(null);
+      await refusal(
+        store.addIntent({
+          consultationId: 404,
+          kind: "anchor",
+          treeSize: 1,
+          rootHash: h(1),
+          txHash: h(2),
+          rawTx: "0x01",
+          createdAt: 1,
+        }),
+      );
+      await refusal(() => store.treeStore(404).putNodes([{ level: 0, index: 0, hash: new Uint8Array(32) }]));
+      await refusal(store.addDraftIntent(draftIntent({ kind: "revise", consultationId: 404 })));
+      expect(await store.pendingIntents()).to.deep.equal([]);
+      expect(await store.pendingDraftIntents()).to.deep.equal([]);
+    });
+
+    it("backs a MerkleLog through treeStore, reopens it, and names a missing node", async () => {
+      await newConsultation(store, 2);
       const log = new MerkleLog(store.treeStore(2));
       const leaves = Array.from({ length: 37 }, (_, i) => leafHash(new Uint8Array([i])));
       await log.appendBatch(leaves);
@@ -119,26 +412,34 @@ function conformance(name: string, open: () => Promise<Store>, cleanup: () => Pr
       expect(await reopened.root()).to.equal(root);
       const proof = await reopened.inclusionProof(11);
       expect(verifyInclusion(leaves[11]!, 11, 37, proof, root)).to.equal(true);
+      const e = await refusal(() => store.treeStore(2).getNodes([{ level: 0, index: 999 }]));
+      expect(String(e)).to.match(/\(0, 999\).*missing/);
     });
 
     it("appends entries atomically with nodes, receipts and idempotency keys", async () => {
-      const es = [0, 1, 2, 3].map((i) => entry(i, { idempotencyKey: i === 0 ? "idem-0" : null }));
+      await newConsultation(store, 1);
+      const es = [0, 1, 2, 3].map((i) => opinion(1, i, { idempotencyKey: i === 0 ? "idem-0" : null }));
       await store.appendEntries(1, 0, es, [{ level: 0, index: 0, hash: new Uint8Array(32).fill(7) }]);
-      const c = await store.getConsultation(1);
-      expect(c?.treeSize).to.equal(4);
+      expect((await store.getConsultation(1))?.treeSize).to.equal(4);
       const got = await store.getEntries(1, 1, 3);
-      expect(got.map((e) => e.index)).to.deep.equal([1, 2]);
-      expect(got[0]).to.include({
-        leaf: es[1]!.leaf,
-        leafHash: es[1]!.leafHash,
-        text: es[1]!.text,
-        withheld: false,
-      });
+      expect(got).to.deep.equal(
+        [1, 2].map((i) => ({
+          index: i,
+          leaf: es[i]!.leaf,
+          leafHash: es[i]!.leafHash,
+          text: es[i]!.text,
+          salt: es[i]!.salt,
+          withheld: false,
+          createdAt: es[i]!.createdAt,
+        })),
+      );
+      expect(await store.getEntries(1, 4, 10)).to.deep.equal([]);
       expect(await store.findLeaf(1, es[3]!.leafHash)).to.equal(3);
       expect(await store.findLeaf(1, h(12345))).to.equal(null);
       expect(await store.getIdempotent("idem-0")).to.equal(es[0]!.receipt);
       expect(await store.getIdempotent("nope")).to.equal(null);
       expect(await store.receiptsFor("subj-0")).to.deep.equal([es[0]!.receipt, es[3]!.receipt]);
+      expect(await store.receiptsFor("nobody")).to.deep.equal([]);
       expect(await store.latestOpinion(1, h(1000), "s0")).to.equal(0);
       expect(await store.latestOpinion(1, h(1000), "s1")).to.equal(3);
       expect(await store.latestOpinion(1, h(1001), "s0")).to.equal(null);
@@ -146,167 +447,464 @@ function conformance(name: string, open: () => Promise<Store>, cleanup: () => Pr
       expect(Buffer.from(nodes[0]!).equals(Buffer.alloc(32, 7))).to.equal(true);
     });
 
-    it("refuses a stale size or a reused idempotency key, writing nothing", async () => {
-      let err: unknown;
-      try {
-        await store.appendEntries(1, 3, [entry(9)], []);
-      } catch (e) {
-        err = e;
-      }
-      expect(err).to.be.instanceOf(StoreConflictError);
-      err = undefined;
-      try {
-        await store.appendEntries(1, 4, [entry(4), entry(5, { idempotencyKey: "idem-0" })], []);
-      } catch (e) {
-        err = e;
-      }
-      expect(err).to.be.instanceOf(StoreConflictError);
-      expect((await store.getConsultation(1))?.treeSize).to.equal(4);
-      expect(await store.getEntries(1, 4, 10)).to.deep.equal([]);
+    it("lists a subject's receipts in log order per consultation", async () => {
+      await newConsultation(store, 1);
+      await newConsultation(store, 2);
+      const a = opinion(2, 0, { subjectKey: "me" });
+      const b = opinion(1, 0, { subjectKey: "me" });
+      const c = opinion(2, 1, { subjectKey: "me" });
+      await store.appendEntries(2, 0, [a], []);
+      await store.appendEntries(1, 0, [b], []);
+      await store.appendEntries(2, 1, [c], []);
+      expect(await store.receiptsFor("me")).to.deep.equal([b.receipt, a.receipt, c.receipt]);
     });
 
-    it("withholds a target's text and salt with a moderation entry", async () => {
-      await store.appendEntries(
-        1,
-        4,
-        [
-          entry(4, {
-            kind: "moderation",
-            author: null,
-            section: null,
-            text: null,
-            salt: null,
-            receipt: null,
-            subjectKey: null,
-            withholdTarget: 2,
-          }),
-        ],
-        [],
+    it("refuses a stale size or a missing consultation, writing nothing", async () => {
+      await newConsultation(store, 1);
+      await store.appendEntries(1, 0, [opinion(1, 0), opinion(1, 1)], []);
+      for (const stale of [1, 3]) {
+        expect(await refusal(store.appendEntries(1, stale, [opinion(1, stale)], []))).to.be.instanceOf(
+          StoreConflictError,
+        );
+      }
+      expect(await refusal(store.appendEntries(404, 0, [opinion(404, 0)], []))).to.be.instanceOf(
+        StoreConflictError,
       );
-      const [e2] = await store.getEntries(1, 2, 3);
-      expect(e2).to.include({ withheld: true, text: null, salt: null });
+      expect((await store.getConsultation(1))?.treeSize).to.equal(2);
+      expect(await store.getEntries(1, 0, 10)).to.have.length(2);
     });
 
-    it("records anchoring intents and their outcome; reports the backlog", async () => {
-      const cutoff = 1_002;
-      let b = await store.backlog(cutoff);
-      expect(b.backlog).to.equal(5);
-      expect(b.overdue).to.equal(2); // created 1000, 1001
-      expect(b.oldestPending).to.equal(1000);
-      const id = await store.addIntent({
-        consultationId: 1,
-        kind: "anchor",
-        treeSize: 3,
-        rootHash: h(3),
-        txHash: h(33),
-        rawTx: "0x01",
-        createdAt: 50,
-      });
-      const pending = await store.pendingIntents(1);
-      expect(pending.map((p) => p.id)).to.deep.equal([id]);
-      expect(pending[0]).to.include({
-        status: "pending",
-        treeSize: 3,
-        rootHash: h(3),
-        txHash: h(33),
-        rawTx: "0x01",
-      });
-      expect(await store.pendingIntents(2)).to.deep.equal([]);
-      expect(await store.lastAnchor(1)).to.equal(null);
-      await store.resolveIntent(id, { status: "mined", blockNumber: 7, anchoredAt: 1234, gasUsed: 50_000 });
-      expect(await store.pendingIntents()).to.deep.equal([]);
-      expect(await store.lastAnchor(1)).to.include({
-        treeSize: 3,
-        blockNumber: 7,
-        anchoredAt: 1234,
-        status: "mined",
-      });
-      expect((await store.getConsultation(1))?.anchoredSize).to.equal(3);
-      b = await store.backlog(cutoff);
-      expect(b.backlog).to.equal(2);
-      const failed = await store.addIntent({
-        consultationId: 1,
-        kind: "anchor",
-        treeSize: 5,
-        rootHash: h(5),
-        txHash: h(55),
-        rawTx: "0x02",
-        createdAt: 60,
-      });
-      await store.resolveIntent(failed, { status: "failed" });
-      expect((await store.lastAnchor(1))?.treeSize).to.equal(3);
+    it("refuses an idempotency key already stored or repeated in the batch, writing nothing", async () => {
+      await newConsultation(store, 1);
+      await newConsultation(store, 2);
+      await store.appendEntries(1, 0, [opinion(1, 0, { idempotencyKey: "k" })], []);
+      const node = { level: 0, index: 1, hash: new Uint8Array(32).fill(3) };
+      // keys are global: another consultation cannot reuse it either
+      for (const [id, size, batch] of [
+        [1, 1, [opinion(1, 1), opinion(1, 2, { idempotencyKey: "k" })]],
+        [2, 0, [opinion(2, 0, { idempotencyKey: "k" })]],
+        [2, 0, [opinion(2, 0, { idempotencyKey: "twice" }), opinion(2, 1, { idempotencyKey: "twice" })]],
+      ] as const) {
+        expect(await refusal(store.appendEntries(id, size, batch, [node]))).to.be.instanceOf(
+          StoreConflictError,
+        );
+      }
+      expect((await store.getConsultation(1))?.treeSize).to.equal(1);
+      expect((await store.getConsultation(2))?.treeSize).to.equal(0);
+      expect(await store.getEntries(2, 0, 10)).to.deep.equal([]);
+      expect(await store.getIdempotent("twice")).to.equal(null);
+      expect(await refusal(() => store.treeStore(1).getNodes([{ level: 0, index: 1 }]))).to.be.an("error");
     });
 
-    it("stores the tally", async () => {
+    it("withholds a target's text and salt and redacts its stored receipt, keeping the signature", async () => {
+      await newConsultation(store, 1);
+      const target = opinion(1, 0, { idempotencyKey: "idem-w", subjectKey: "citizen" });
+      await store.appendEntries(1, 0, [target, opinion(1, 1, { subjectKey: "citizen" })], []);
+      await store.appendEntries(1, 2, [withholding(1, 0)], []);
+      const [entry, kept] = await store.getEntries(1, 0, 2);
+      expect(entry).to.include({ withheld: true, text: null, salt: null, leaf: target.leaf });
+      expect(kept).to.include({ withheld: false });
+      const original = JSON.parse(target.receipt);
+      const replayed = JSON.parse((await store.getIdempotent("idem-w"))!);
+      expect(replayed).to.deep.equal({ ...original, text: "", salt: WITHHELD_SALT });
+      const mine = (await store.receiptsFor("citizen")).map((r) => JSON.parse(r));
+      expect(mine[0]).to.deep.equal(replayed);
+      expect(mine[1].text).to.equal(kept!.text);
+      const check = verifyReceipt(replayed, [receiptKey.publicJwk]);
+      expect(check.valid).to.equal(true);
+      expect(check.steps.find((s) => s.step === "contentHash")?.ok).to.equal(null);
+    });
+
+    it("redacts the receipt of an opinion withheld in its own batch", async () => {
+      await newConsultation(store, 1);
+      const target = opinion(1, 0, { idempotencyKey: "same-batch", text: null, salt: null });
+      await store.appendEntries(1, 0, [target, withholding(1, 0)], []);
+      expect((await store.getEntries(1, 0, 1))[0]).to.include({ withheld: true, text: null, salt: null });
+      expect(JSON.parse((await store.getIdempotent("same-batch"))!)).to.include({
+        text: "",
+        salt: WITHHELD_SALT,
+      });
+    });
+
+    it("refuses every entry once the consultation is closing, and marks closing once", async () => {
+      await newConsultation(store, 1);
+      await store.appendEntries(1, 0, [opinion(1, 0)], []);
+      const marked = await store.markClosing(1, 1_234);
+      expect(marked).to.include({ id: 1, treeSize: 1, closingAt: 1_234 });
+      expect(await store.markClosing(1, 9_999)).to.include({ closingAt: 1_234 });
+      expect(await store.getConsultation(1)).to.include({ closingAt: 1_234 });
+      expect(await store.markClosing(404, 1)).to.equal(null);
+      await expectClosed(store.appendEntries(1, 1, [opinion(1, 1)], []));
+      await expectClosed(store.appendEntries(1, 1, [opinion(1, 1, { channel: "offline" })], []));
+      await expectClosed(store.appendEntries(1, 1, [withholding(1, 0)], []));
+      expect((await store.getConsultation(1))?.treeSize).to.equal(1);
+      expect(await store.getEntries(1, 0, 5)).to.have.length(1);
+      expect((await store.getEntries(1, 0, 1))[0]?.withheld).to.equal(false);
+    });
+
+    it("refuses every entry once the tally is stored", async () => {
+      await newConsultation(store, 1);
       await store.setTally(1, { document: '{"v":1}', hash: h(8), txHash: h(9) });
       expect((await store.getConsultation(1))?.tally).to.deep.equal({
         document: '{"v":1}',
         hash: h(8),
         txHash: h(9),
       });
+      await expectClosed(store.appendEntries(1, 0, [opinion(1, 0, { channel: "offline" })], []));
+      expect((await store.getConsultation(1))?.treeSize).to.equal(0);
     });
 
-    it("grants the anchoring lock", async () => {
+    it("refuses an online opinion accepted at or after closesAt; offline ones still import until closing", async () => {
+      await newConsultation(store, 1);
+      const closesAtMs = CLOSES_AT * 1000;
+      await store.appendEntries(1, 0, [opinion(1, 0, { createdAt: closesAtMs - 1 })], []);
+      await expectClosed(store.appendEntries(1, 1, [opinion(1, 1, { createdAt: closesAtMs })], []));
+      // one late online opinion refuses its whole batch
+      await expectClosed(
+        store.appendEntries(
+          1,
+          1,
+          [opinion(1, 1, { channel: "offline" }), opinion(1, 2, { createdAt: closesAtMs + 5 })],
+          [],
+        ),
+      );
+      expect((await store.getConsultation(1))?.treeSize).to.equal(1);
+      await store.appendEntries(
+        1,
+        1,
+        [opinion(1, 1, { channel: "offline", createdAt: closesAtMs + 60_000 }), withholding(1, 0)],
+        [],
+      );
+      expect((await store.getConsultation(1))?.treeSize).to.equal(3);
+    });
+
+    it("orders an append racing the closing mark: committed before it, or refused after", async () => {
+      for (let id = 1; id <= 6; id++) {
+        await newConsultation(store, id);
+        await store.appendEntries(id, 0, [opinion(id, 0)], []);
+        // half the rounds start the mark first
+        const markFirst = id % 2 === 1;
+        const early = markFirst ? store.markClosing(id, 5) : null;
+        const append = store.appendEntries(id, 1, [opinion(id, 1)], []);
+        const closing = early ?? store.markClosing(id, 5);
+        const [appended, marked] = await Promise.allSettled([append, closing]);
+        if (marked.status !== "fulfilled") throw new Error(`markClosing failed: ${String(marked.reason)}`);
+        const size = (await store.getConsultation(id))!.treeSize;
+        expect(marked.value?.treeSize, `round ${id}`).to.equal(size);
+        if (appended.status === "fulfilled") expect(size).to.equal(2);
+        else {
+          expect(appended.reason).to.include({ statusCode: 409, code: "closed" });
+          expect(size).to.equal(1);
+        }
+      }
+    });
+
+    it("records anchoring intents and their outcome; anchoredSize only grows", async () => {
+      await newConsultation(store, 1);
+      await newConsultation(store, 2);
+      await store.appendEntries(
+        1,
+        0,
+        [0, 1, 2, 3, 4].map((i) => opinion(1, i)),
+        [],
+      );
+      const intent = (treeSize: number, kind: "anchor" | "tally" = "anchor") => ({
+        consultationId: 1,
+        kind,
+        treeSize,
+        rootHash: h(treeSize),
+        txHash: h(30 + treeSize),
+        rawTx: "0x01" as Hex,
+        createdAt: 50 + treeSize,
+      });
+      const three = await store.addIntent(intent(3));
+      const five = await store.addIntent(intent(5));
+      const other = await store.addIntent({ ...intent(1), consultationId: 2 });
+      expect((await store.pendingIntents()).map((p) => p.id)).to.deep.equal([three, five, other]);
+      const pending = await store.pendingIntents(1);
+      expect(pending).to.deep.equal([
+        {
+          id: three,
+          ...intent(3),
+          status: "pending",
+          blockNumber: null,
+          anchoredAt: null,
+          gasUsed: null,
+        },
+        { id: five, ...intent(5), status: "pending", blockNumber: null, anchoredAt: null, gasUsed: null },
+      ]);
+      expect(await store.lastAnchor(1)).to.equal(null);
+      await store.resolveIntent(five, { status: "mined", blockNumber: 9, anchoredAt: 1300, gasUsed: 60_000 });
+      await store.resolveIntent(three, {
+        status: "mined",
+        blockNumber: 7,
+        anchoredAt: 1234,
+        gasUsed: 50_000,
+      });
+      expect((await store.getConsultation(1))?.anchoredSize).to.equal(5);
+      expect(await store.lastAnchor(1)).to.include({
+        id: five,
+        treeSize: 5,
+        blockNumber: 9,
+        anchoredAt: 1300,
+      });
+      await store.resolveIntent(other, { status: "failed" });
+      expect(await store.pendingIntents()).to.deep.equal([]);
+      expect(await store.lastAnchor(2)).to.equal(null);
+      expect((await store.getConsultation(2))?.anchoredSize).to.equal(0);
+      // a tally intent is not an anchor: it moves neither lastAnchor nor anchoredSize
+      const tally = await store.addIntent({ ...intent(6, "tally") });
+      await store.resolveIntent(tally, { status: "mined", blockNumber: 11, anchoredAt: 1400, gasUsed: 1 });
+      expect((await store.lastAnchor(1))?.id).to.equal(five);
+      expect((await store.getConsultation(1))?.anchoredSize).to.equal(5);
+    });
+
+    it("reports the backlog of unanchored entries over all consultations", async () => {
+      expect(await store.backlog(0)).to.deep.equal({ backlog: 0, overdue: 0, oldestPending: null });
+      await newConsultation(store, 1);
+      await newConsultation(store, 2);
+      await store.appendEntries(
+        1,
+        0,
+        [0, 1, 2].map((i) => opinion(1, i, { createdAt: 1_000 + i })),
+        [],
+      );
+      await store.appendEntries(2, 0, [opinion(2, 0, { createdAt: 900 })], []);
+      expect(await store.backlog(1_001)).to.deep.equal({ backlog: 4, overdue: 2, oldestPending: 900 });
+      const id = await store.addIntent({
+        consultationId: 2,
+        kind: "anchor",
+        treeSize: 1,
+        rootHash: h(1),
+        txHash: h(2),
+        rawTx: "0x01",
+        createdAt: 5,
+      });
+      await store.resolveIntent(id, { status: "mined", blockNumber: 1, anchoredAt: 1, gasUsed: 1 });
+      expect(await store.backlog(1_001)).to.deep.equal({ backlog: 3, overdue: 1, oldestPending: 1_000 });
+    });
+
+    it("completes an opening draft intent once: the consultation and its first draft", async () => {
+      const id = await store.addDraftIntent(draftIntent());
+      const [pending] = await store.pendingDraftIntents();
+      expect(pending).to.deep.equal({ id, ...draftIntent(), status: "pending" });
+      expect(await store.completeDraftIntent(id, { consultationId: 42, version: 1, at: 77 })).to.equal(true);
+      expect(await store.completeDraftIntent(id, { consultationId: 42, version: 1, at: 78 })).to.equal(false);
+      expect(await store.pendingDraftIntents()).to.deep.equal([]);
+      expect(await store.getConsultation(42)).to.include({
+        agency: "bo-tu-phap",
+        title: "Dự thảo mở",
+        opensAt: 100,
+        closesAt: CLOSES_AT,
+        createdAt: 77,
+        draftVersion: 1,
+      });
+      expect(await store.getDraft(42)).to.deep.equal({
+        consultationId: 42,
+        version: 1,
+        hash: h(500),
+        title: "Dự thảo mở",
+        summary: "Tóm tắt",
+        sections: draftIntent().sections,
+        txHash: h(501),
+        createdAt: 77,
+      });
+      expect(
+        await refusal(store.completeDraftIntent(404, { consultationId: 1, version: 1, at: 1 })),
+      ).to.be.an("error");
+    });
+
+    it("completes a revision intent as a new draft version; a failed intent is completed when mined after all", async () => {
+      await newConsultation(store, 1);
+      const revise = await store.addDraftIntent(
+        draftIntent({ kind: "revise", consultationId: 1, hash: h(600), opensAt: null, closesAt: null }),
+      );
+      const dropped = await store.addDraftIntent(draftIntent({ hash: h(700), txHash: h(701) }));
+      await store.failDraftIntent(dropped);
+      expect((await store.pendingDraftIntents()).map((i) => i.id)).to.deep.equal([revise]);
+      expect(await store.completeDraftIntent(revise, { consultationId: 1, version: 2, at: 90 })).to.equal(
+        true,
+      );
+      expect(await store.getConsultation(1)).to.include({ draftVersion: 2, title: "Dự thảo mở" });
+      expect(await store.getDraft(1)).to.include({ version: 2, hash: h(600), createdAt: 90 });
+      // failing a done intent changes nothing; a failed one the chain mined after all is stored
+      await store.failDraftIntent(revise);
+      expect(await store.completeDraftIntent(revise, { consultationId: 1, version: 2, at: 91 })).to.equal(
+        false,
+      );
+      expect(await store.completeDraftIntent(dropped, { consultationId: 8, version: 1, at: 95 })).to.equal(
+        true,
+      );
+      expect((await store.getDraft(8))?.hash).to.equal(h(700));
+    });
+
+    it("grants the anchoring lock to its one instance, round after round", async () => {
       expect(await store.tryAnchorLock()).to.equal(true);
       expect(await store.tryAnchorLock()).to.equal(true);
+    });
+
+    it("runs operator-locked work of one key one at a time, in call order; other keys are not held up", async () => {
+      const order: string[] = [];
+      let active = 0;
+      const held = gate();
+      const work = (name: string, wait?: Promise<void>) => async () => {
+        active++;
+        expect(active, "two holders of one key").to.equal(1);
+        order.push(`${name}+`);
+        await wait;
+        order.push(`${name}-`);
+        active--;
+        return name;
+      };
+      const first = store.withOperatorLock("agency-a", work("first", held.promise));
+      const failing = store.withOperatorLock("agency-a", async () => {
+        order.push("failing");
+        throw new Error("boom");
+      });
+      const third = store.withOperatorLock("agency-a", work("third"));
+      try {
+        await until(() => order.length > 0);
+        // another key runs while agency-a is held
+        expect(await store.withOperatorLock("agency-b", async () => "b")).to.equal("b");
+        expect(order).to.deep.equal(["first+"]);
+      } finally {
+        held.open();
+      }
+      expect(await first).to.equal("first");
+      expect(String(await refusal(failing))).to.match(/boom/);
+      expect(await third).to.equal("third");
+      expect(order).to.deep.equal(["first+", "first-", "failing", "third+", "third-"]);
     });
   });
 }
 
-const dir = mkdtempSync(join(tmpdir(), "gopy-store-"));
-conformance(
-  "SQLite",
-  async () => {
-    const s = new SqliteStore(join(dir, "test.sqlite"));
-    await s.migrate();
-    return s;
-  },
-  async () => rmSync(dir, { recursive: true, force: true }),
-);
+conformance({
+  name: "SQLite",
+  open: (version) => openSqlite({}, version),
+});
+conformance({
+  name: "SQLite (writer thread)",
+  open: (version) => openSqlite({ writerThread: true }, version),
+});
 
-const dir2 = mkdtempSync(join(tmpdir(), "gopy-store-w-"));
-conformance(
-  "SQLite (writer thread)",
-  async () => {
-    const s = new SqliteStore(join(dir2, "test.sqlite"), { writerThread: true });
-    await s.migrate();
-    return s;
-  },
-  async () => rmSync(dir2, { recursive: true, force: true }),
-);
+async function openSqlite(options: { writerThread?: boolean }, version?: number): Promise<Opened> {
+  const dir = mkdtempSync(join(tmpdir(), "gopy-store-"));
+  const path = join(dir, "test.sqlite");
+  const store = new SqliteStore(path, options);
+  await store.migrate(version);
+  return {
+    store,
+    another: () => new SqliteStore(path, options),
+    raw: async (sql, params = []) => {
+      const raw = new DatabaseSync(path);
+      try {
+        raw.prepare(sql).run(...params);
+      } finally {
+        raw.close();
+      }
+    },
+    drop: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
 
 const pgUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
+let schemas = 0;
+
+async function openPostgres(url: string, version?: number): Promise<Opened> {
+  const schema = `gopy_conf_${process.pid}_${Date.now() % 1_000_000}_${schemas++}`;
+  const store = new PostgresStore(url, schema);
+  await store.migrate(version);
+  return {
+    store,
+    schema,
+    another: () => new PostgresStore(url, schema),
+    raw: async (sql, params = []) => {
+      const client = new pg.Client({ connectionString: url, options: `-c search_path=${schema}` });
+      await client.connect();
+      try {
+        let n = 0;
+        await client.query(
+          sql.replace(/\?/g, () => `$${++n}`),
+          params,
+        );
+      } finally {
+        await client.end();
+      }
+    },
+    drop: () => dropSchema(url, schema),
+  };
+}
+
 if (!pgUrl) {
   describe("store conformance: PostgreSQL", () => missing("PostgreSQL", POSTGRES_HOW));
 } else {
-  const schema = `gopy_test_${process.pid}_${Date.now()}`;
-  conformance(
-    "PostgreSQL",
-    async () => {
-      const s = new PostgresStore(pgUrl, schema);
-      await s.migrate();
-      return s;
-    },
-    async () => {
-      await dropSchema(pgUrl, schema);
-    },
-  );
+  const url = pgUrl;
+  conformance({
+    name: "PostgreSQL",
+    open: (version) => openPostgres(url, version),
+    former: "ALTER TABLE drafts ADD FOREIGN KEY (consultation_id) REFERENCES consultations (id)",
+  });
 
-  describe("store: PostgreSQL anchoring lock", () => {
-    it("is held by exactly one of two instances", async () => {
-      const s2 = `gopy_lock_${process.pid}_${Date.now()}`;
-      const a = new PostgresStore(pgUrl, s2);
-      const b = new PostgresStore(pgUrl, s2);
+  describe("store: PostgreSQL, two instances on one schema", () => {
+    let db: Opened;
+    let other: Store;
+    beforeEach(async () => {
+      db = await openPostgres(url);
+      other = db.another();
+    });
+    afterEach(async () => {
+      await other.close();
+      await db.store.close();
+      await db.drop();
+    });
+
+    it("grants the anchoring lock to exactly one of them", async () => {
+      const held = [await db.store.tryAnchorLock(), await other.tryAnchorLock()];
+      expect(held.filter(Boolean)).to.have.length(1);
+    });
+
+    it("runs operator-locked work of one key in one instance at a time", async () => {
+      const release = gate();
+      const order: string[] = [];
+      const first = db.store.withOperatorLock("agency-a", async () => {
+        order.push("a+");
+        await release.promise;
+        order.push("a-");
+      });
       try {
-        await a.migrate();
-        const gotA = await a.tryAnchorLock();
-        const gotB = await b.tryAnchorLock();
-        expect([gotA, gotB].filter(Boolean)).to.have.length(1);
+        await until(() => order.length > 0);
+        const second = other.withOperatorLock("agency-a", async () => {
+          order.push("b");
+        });
+        // the other instance is blocked on the database's lock: wait until PostgreSQL shows it waiting
+        const lockName = `gopy-operator:${db.schema}:agency-a`;
+        const probe = new pg.Client({ connectionString: url });
+        await probe.connect();
+        try {
+          for (;;) {
+            const r = await probe.query(
+              `SELECT count(*)::int AS n FROM pg_locks
+               WHERE locktype = 'advisory' AND NOT granted AND objsubid = 1
+                 AND classid = ((hashtextextended($1, 0) >> 32) & 4294967295)::oid
+                 AND objid = (hashtextextended($1, 0) & 4294967295)::oid`,
+              [lockName],
+            );
+            if (r.rows[0].n > 0 || order.includes("b")) break;
+          }
+        } finally {
+          await probe.end();
+        }
+        expect(order).to.deep.equal(["a+"]);
+        // another key is not held up by it
+        await other.withOperatorLock("agency-b", async () => {
+          order.push("other key");
+        });
+        release.open();
+        await Promise.all([first, second]);
       } finally {
-        await a.close();
-        await b.close();
-        await dropSchema(pgUrl, s2);
+        release.open();
       }
+      expect(order).to.deep.equal(["a+", "other key", "a-", "b"]);
     });
   });
 }

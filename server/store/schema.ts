@@ -1,0 +1,166 @@
+/**
+ * The one migration list of both dialects. Versions 1 and 2 are the schemas the former per-backend migrations
+ * created (same version numbers, same tables, columns and indexes), so existing SQLite files and PostgreSQL schemas
+ * open and continue at version 3.
+ */
+import { withheldReceiptJson } from "./rows.ts";
+import type { SqlPort } from "./sql.ts";
+
+/** A dialect's column types and table options, so one statement text creates the same schema on both. */
+export interface ColumnTypes {
+  /** 64-bit integer. */
+  bigint: string;
+  bytes: string;
+  json: string;
+  boolean: string;
+  /** The false literal of `boolean` in a DEFAULT clause. */
+  false: string;
+  /** An auto-incrementing 64-bit integer primary key. */
+  serialKey: string;
+  /** Options after a table's closing parenthesis. */
+  table: string;
+  /** Options of a table only ever read by its primary key (SQLite: no rowid). */
+  keyedTable: string;
+}
+
+/** A foreign key clause of a table: `(columns) REFERENCES parent (columns)`. */
+export interface ForeignKeys {
+  table: string;
+  keys: readonly string[];
+}
+
+export interface Migration {
+  /** Statements run as one script. */
+  schema?: (t: ColumnTypes) => string;
+  /** Foreign keys the listed tables get (parents before children). */
+  foreignKeys?: readonly ForeignKeys[];
+  /** Rows rewritten, after the schema changes of the same version. */
+  data?: (tx: SqlPort) => Promise<void>;
+}
+
+const ofConsultation = "(consultation_id) REFERENCES consultations (id)";
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    schema: (t) => `CREATE TABLE consultations (
+     id ${t.bigint} PRIMARY KEY,
+     agency TEXT NOT NULL,
+     title TEXT NOT NULL,
+     summary TEXT NOT NULL,
+     opens_at ${t.bigint} NOT NULL,
+     closes_at ${t.bigint} NOT NULL,
+     created_at ${t.bigint} NOT NULL,
+     draft_version INTEGER NOT NULL,
+     tree_size ${t.bigint} NOT NULL DEFAULT 0,
+     anchored_size ${t.bigint} NOT NULL DEFAULT 0,
+     tally_document TEXT,
+     tally_hash TEXT,
+     tally_tx TEXT
+   )${t.table};
+   CREATE TABLE drafts (
+     consultation_id ${t.bigint} NOT NULL,
+     version INTEGER NOT NULL,
+     hash TEXT NOT NULL,
+     title TEXT NOT NULL,
+     summary TEXT NOT NULL,
+     sections ${t.json} NOT NULL,
+     tx_hash TEXT,
+     created_at ${t.bigint} NOT NULL,
+     PRIMARY KEY (consultation_id, version)
+   )${t.table};
+   CREATE INDEX drafts_hash ON drafts (hash);
+   CREATE TABLE entries (
+     consultation_id ${t.bigint} NOT NULL,
+     idx ${t.bigint} NOT NULL,
+     leaf TEXT NOT NULL,
+     leaf_hash TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     author TEXT,
+     section TEXT,
+     text TEXT,
+     salt TEXT,
+     withheld ${t.boolean} NOT NULL DEFAULT ${t.false},
+     created_at ${t.bigint} NOT NULL,
+     PRIMARY KEY (consultation_id, idx)
+   )${t.keyedTable};
+   CREATE INDEX entries_leaf_hash ON entries (consultation_id, leaf_hash);
+   CREATE INDEX entries_author ON entries (consultation_id, author, section, idx) WHERE kind = 'opinion';
+   CREATE TABLE nodes (
+     consultation_id ${t.bigint} NOT NULL,
+     level INTEGER NOT NULL,
+     idx ${t.bigint} NOT NULL,
+     hash ${t.bytes} NOT NULL,
+     PRIMARY KEY (consultation_id, level, idx)
+   )${t.keyedTable};
+   CREATE TABLE receipts (
+     consultation_id ${t.bigint} NOT NULL,
+     idx ${t.bigint} NOT NULL,
+     subject_key TEXT NOT NULL,
+     idempotency_key TEXT UNIQUE,
+     receipt TEXT NOT NULL,
+     PRIMARY KEY (consultation_id, idx)
+   )${t.table};
+   CREATE INDEX receipts_subject ON receipts (subject_key);
+   CREATE TABLE intents (
+     id ${t.serialKey},
+     consultation_id ${t.bigint} NOT NULL,
+     kind TEXT NOT NULL,
+     tree_size ${t.bigint} NOT NULL,
+     root_hash TEXT NOT NULL,
+     tx_hash TEXT NOT NULL,
+     raw_tx TEXT NOT NULL,
+     status TEXT NOT NULL DEFAULT 'pending',
+     block_number ${t.bigint},
+     anchored_at ${t.bigint},
+     gas_used ${t.bigint},
+     created_at ${t.bigint} NOT NULL
+   )${t.table};
+   CREATE INDEX intents_consultation ON intents (consultation_id, status);`,
+  },
+  {
+    schema: (t) => `CREATE TABLE draft_intents (
+     id ${t.serialKey},
+     kind TEXT NOT NULL,
+     consultation_id ${t.bigint},
+     agency TEXT NOT NULL,
+     draft_hash TEXT NOT NULL,
+     title TEXT NOT NULL,
+     summary TEXT NOT NULL,
+     sections ${t.json} NOT NULL,
+     opens_at ${t.bigint},
+     closes_at ${t.bigint},
+     tx_hash TEXT NOT NULL,
+     raw_tx TEXT NOT NULL,
+     status TEXT NOT NULL DEFAULT 'pending',
+     created_at ${t.bigint} NOT NULL
+   )${t.table};
+   CREATE INDEX draft_intents_status ON draft_intents (status);`,
+  },
+  {
+    // the close procedure's mark; the foreign keys both dialects now enforce; receipts of entries withheld before
+    // receipts were redacted with them
+    schema: (t) => `ALTER TABLE consultations ADD COLUMN closing_at ${t.bigint};`,
+    foreignKeys: [
+      { table: "drafts", keys: [ofConsultation] },
+      { table: "entries", keys: [ofConsultation] },
+      { table: "nodes", keys: [ofConsultation] },
+      { table: "receipts", keys: ["(consultation_id, idx) REFERENCES entries (consultation_id, idx)"] },
+      { table: "intents", keys: [ofConsultation] },
+      { table: "draft_intents", keys: [ofConsultation] },
+    ],
+    data: async (tx) => {
+      const rows = await tx.all(
+        `SELECT r.consultation_id, r.idx, r.receipt FROM receipts r
+         JOIN entries e ON e.consultation_id = r.consultation_id AND e.idx = r.idx
+         WHERE e.withheld = TRUE`,
+      );
+      for (const r of rows) {
+        await tx.run("UPDATE receipts SET receipt = ? WHERE consultation_id = ? AND idx = ?", [
+          withheldReceiptJson(String(r.receipt)),
+          Number(r.consultation_id),
+          Number(r.idx),
+        ]);
+      }
+    },
+  },
+];

@@ -1,0 +1,541 @@
+/**
+ * The SQL store, written once: every statement of the Store interface, against a small port (get / all / run /
+ * exec, and transactions) with `?` placeholders. A dialect (sqlite.ts, postgres.ts) provides the port and the few
+ * things that really differ: binding many rows at once, reading tree nodes, the row lock of the append transaction,
+ * the anchoring and operator locks, the migration lock and the column types of the one migration list (schema.ts).
+ */
+import { ServiceError } from "../errors.ts";
+import {
+  backlogFrom,
+  consultationFrom,
+  draftFrom,
+  draftIntentFrom,
+  entryFrom,
+  intentFrom,
+  type Row,
+  recordsOfDraftIntent,
+  withheldReceiptJson,
+} from "./rows.ts";
+import { type ColumnTypes, type ForeignKeys, MIGRATIONS } from "./schema.ts";
+import {
+  type AnchorIntent,
+  type BacklogInfo,
+  type ConsultationRecord,
+  type DraftIntent,
+  type DraftOutcome,
+  type DraftRecord,
+  type EntryRecord,
+  type Hex,
+  type NewConsultation,
+  type NewDraftIntent,
+  type NewEntry,
+  type NewIntent,
+  type NodeId,
+  type Store,
+  StoreConflictError,
+  type TallyRecord,
+  type TreeNode,
+  type TreeStoreLike,
+} from "./types.ts";
+
+export type SqlValue = string | number | Uint8Array | null;
+/** A statement parameter: a value, or (PostgreSQL's unnest) an array of values. */
+export type SqlParam = SqlValue | readonly SqlValue[];
+
+/** One connection's statements, or one transaction's. `?` marks a parameter. */
+export interface SqlPort {
+  get(sql: string, params?: readonly SqlParam[]): Promise<Row | undefined>;
+  all(sql: string, params?: readonly SqlParam[]): Promise<Row[]>;
+  /** Returns the number of rows the statement changed. */
+  run(sql: string, params?: readonly SqlParam[]): Promise<number>;
+  /** Several statements, no parameters (migrations). */
+  exec(script: string): Promise<void>;
+}
+
+/** A column of a bulk insert, with its type (PostgreSQL binds each column as one typed array). */
+export type BulkColumn = readonly [name: string, type: "bigint" | "integer" | "text" | "bytes"];
+
+export interface SqlDialect extends SqlPort {
+  readonly kind: Store["kind"];
+  readonly types: ColumnTypes;
+  /** Appended to a SELECT whose rows stay locked until the transaction ends (SQLite: the write lock does it). */
+  readonly forUpdate: string;
+  /** Runs fn in one transaction on one connection: committed when it resolves, rolled back when it throws. */
+  transaction<T>(fn: (tx: SqlPort) => Promise<T>): Promise<T>;
+  /** Runs the migration transaction, one instance at a time. */
+  migration(fn: (tx: SqlPort) => Promise<void>): Promise<void>;
+  /** Gives an existing table these foreign keys, checking its rows. */
+  addForeignKeys(tx: SqlPort, fks: ForeignKeys): Promise<void>;
+  /** `INSERT INTO table (columns) <rows> <suffix>`; returns the rows inserted (an ON CONFLICT suffix may skip some). */
+  insertMany(
+    tx: SqlPort,
+    table: string,
+    columns: readonly BulkColumn[],
+    rows: readonly (readonly SqlValue[])[],
+    suffix?: string,
+  ): Promise<number>;
+  /** Hashes of one log's tree nodes, in the order asked; throws when one is missing. */
+  getNodes(port: SqlPort, consultationId: number, ids: readonly NodeId[]): Promise<Uint8Array[]>;
+  tryAnchorLock(): Promise<boolean>;
+  /** Runs fn holding the cross-instance lock of an operator key (the in-process queue is the core's). */
+  lockOperator<T>(key: string, fn: () => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+const ENTRY_COLUMNS: readonly BulkColumn[] = [
+  ["consultation_id", "bigint"],
+  ["idx", "bigint"],
+  ["leaf", "text"],
+  ["leaf_hash", "text"],
+  ["kind", "text"],
+  ["author", "text"],
+  ["section", "text"],
+  ["text", "text"],
+  ["salt", "text"],
+  ["created_at", "bigint"],
+];
+const RECEIPT_COLUMNS: readonly BulkColumn[] = [
+  ["consultation_id", "bigint"],
+  ["idx", "bigint"],
+  ["subject_key", "text"],
+  ["idempotency_key", "text"],
+  ["receipt", "text"],
+];
+const NODE_COLUMNS: readonly BulkColumn[] = [
+  ["consultation_id", "bigint"],
+  ["level", "integer"],
+  ["idx", "bigint"],
+  ["hash", "bytes"],
+];
+
+/** Runs callers of one key one after the other, in call order. */
+class KeyedQueue {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    const result = previous.then(fn);
+    const tail = result.catch(() => undefined);
+    this.tails.set(key, tail);
+    // forget an idle key so the map does not keep settled promises
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return result;
+  }
+}
+
+/** Why nothing may be appended to a consultation now (its row read under the append lock), or null. */
+function finalHeadRefusal(id: number, row: Row, entries: readonly NewEntry[]): ServiceError | null {
+  if (row.closing_at != null || row.tally_hash != null) {
+    return new ServiceError(409, "closed", `consultation ${id} is closed: its final head is frozen`);
+  }
+  const closesAtMs = Number(row.closes_at) * 1000;
+  if (entries.some((e) => e.channel === "online" && e.createdAt >= closesAtMs)) {
+    return new ServiceError(409, "closed", `consultation ${id} closed before the opinion was accepted`);
+  }
+  return null;
+}
+
+export class SqlStore implements Store {
+  readonly kind: Store["kind"];
+  protected readonly dialect: SqlDialect;
+  private readonly operatorQueue = new KeyedQueue();
+
+  constructor(dialect: SqlDialect) {
+    this.dialect = dialect;
+    this.kind = dialect.kind;
+  }
+
+  /** Migrates to the latest version (or, for tests of an upgrade, to `upTo`). */
+  async migrate(upTo = MIGRATIONS.length): Promise<void> {
+    const d = this.dialect;
+    await d.migration(async (tx) => {
+      await tx.exec(`CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)${d.types.table}`);
+      const row = await tx.get("SELECT max(version) AS v FROM schema_version");
+      const current = row?.v == null ? 0 : Number(row.v);
+      for (let v = current; v < upTo; v++) {
+        const m = MIGRATIONS[v]!;
+        if (m.schema) await tx.exec(m.schema(d.types));
+        for (const fks of m.foreignKeys ?? []) await d.addForeignKeys(tx, fks);
+        await m.data?.(tx);
+        await tx.run("INSERT INTO schema_version (version) VALUES (?)", [v + 1]);
+      }
+    });
+  }
+
+  close(): Promise<void> {
+    return this.dialect.close();
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      await this.dialect.get("SELECT 1");
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async createConsultation(c: NewConsultation, draft: DraftRecord): Promise<void> {
+    await this.dialect.transaction((tx) => this.insertConsultation(tx, c, draft));
+  }
+
+  private async insertConsultation(tx: SqlPort, c: NewConsultation, draft: DraftRecord): Promise<void> {
+    await tx.run(
+      `INSERT INTO consultations (id, agency, title, summary, opens_at, closes_at, created_at, draft_version)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      [c.id, c.agency, c.title, c.summary, c.opensAt, c.closesAt, c.createdAt, c.draftVersion],
+    );
+    await this.insertDraft(tx, draft);
+  }
+
+  private async insertDraft(tx: SqlPort, d: DraftRecord): Promise<void> {
+    await tx.run(
+      `INSERT INTO drafts (consultation_id, version, hash, title, summary, sections, tx_hash, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        d.consultationId,
+        d.version,
+        d.hash,
+        d.title,
+        d.summary,
+        JSON.stringify(d.sections),
+        d.txHash,
+        d.createdAt,
+      ],
+    );
+  }
+
+  async getConsultation(id: number): Promise<ConsultationRecord | null> {
+    const r = await this.dialect.get("SELECT * FROM consultations WHERE id = ?", [id]);
+    return r ? consultationFrom(r) : null;
+  }
+
+  async listConsultations(): Promise<ConsultationRecord[]> {
+    const rows = await this.dialect.all("SELECT * FROM consultations ORDER BY created_at DESC, id DESC");
+    return rows.map(consultationFrom);
+  }
+
+  async addDraft(draft: DraftRecord): Promise<void> {
+    await this.dialect.transaction((tx) => this.insertDraftVersion(tx, draft));
+  }
+
+  private async insertDraftVersion(tx: SqlPort, draft: DraftRecord): Promise<void> {
+    await this.insertDraft(tx, draft);
+    await tx.run("UPDATE consultations SET draft_version = ?, title = ?, summary = ? WHERE id = ?", [
+      draft.version,
+      draft.title,
+      draft.summary,
+      draft.consultationId,
+    ]);
+  }
+
+  async getDraft(consultationId: number, version?: number): Promise<DraftRecord | null> {
+    const r =
+      version === undefined
+        ? await this.dialect.get(
+            "SELECT * FROM drafts WHERE consultation_id = ? ORDER BY version DESC LIMIT 1",
+            [consultationId],
+          )
+        : await this.dialect.get("SELECT * FROM drafts WHERE consultation_id = ? AND version = ?", [
+            consultationId,
+            version,
+          ]);
+    return r ? draftFrom(r) : null;
+  }
+
+  async findDraftsByHash(hash: Hex): Promise<DraftRecord[]> {
+    const rows = await this.dialect.all(
+      "SELECT * FROM drafts WHERE hash = ? ORDER BY consultation_id, version",
+      [hash],
+    );
+    return rows.map(draftFrom);
+  }
+
+  async addDraftIntent(i: NewDraftIntent): Promise<number> {
+    const r = await this.dialect.get(
+      `INSERT INTO draft_intents (kind, consultation_id, agency, draft_hash, title, summary, sections, opens_at,
+                                  closes_at, tx_hash, raw_tx, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+      [
+        i.kind,
+        i.consultationId,
+        i.agency,
+        i.hash,
+        i.title,
+        i.summary,
+        JSON.stringify(i.sections),
+        i.opensAt,
+        i.closesAt,
+        i.txHash,
+        i.rawTx,
+        i.createdAt,
+      ],
+    );
+    return Number(r!.id);
+  }
+
+  async pendingDraftIntents(): Promise<DraftIntent[]> {
+    const rows = await this.dialect.all("SELECT * FROM draft_intents WHERE status = 'pending' ORDER BY id");
+    return rows.map(draftIntentFrom);
+  }
+
+  async completeDraftIntent(id: number, outcome: DraftOutcome): Promise<boolean> {
+    return this.dialect.transaction(async (tx) => {
+      // the row lock makes completion idempotent across instances (a request and a reconciler may race)
+      const r = await tx.get(`SELECT * FROM draft_intents WHERE id = ?${this.dialect.forUpdate}`, [id]);
+      if (!r) throw new Error(`draft intent ${id} does not exist`);
+      const intent = draftIntentFrom(r);
+      if (intent.status === "done") return false;
+      const { consultation, draft } = recordsOfDraftIntent(intent, outcome);
+      if (consultation) await this.insertConsultation(tx, consultation, draft);
+      else await this.insertDraftVersion(tx, draft);
+      await tx.run("UPDATE draft_intents SET status = 'done', consultation_id = ? WHERE id = ?", [
+        outcome.consultationId,
+        id,
+      ]);
+      return true;
+    });
+  }
+
+  async failDraftIntent(id: number): Promise<void> {
+    await this.dialect.run("UPDATE draft_intents SET status = 'failed' WHERE id = ? AND status = 'pending'", [
+      id,
+    ]);
+  }
+
+  treeStore(consultationId: number): TreeStoreLike {
+    return {
+      getNodes: (ids: readonly NodeId[]) => this.dialect.getNodes(this.dialect, consultationId, ids),
+      putNodes: async (nodes: readonly TreeNode[]) => {
+        await this.dialect.transaction((tx) => this.putNodes(tx, consultationId, nodes));
+      },
+    };
+  }
+
+  private async putNodes(tx: SqlPort, consultationId: number, nodes: readonly TreeNode[]): Promise<void> {
+    await this.dialect.insertMany(
+      tx,
+      "nodes",
+      NODE_COLUMNS,
+      nodes.map((n) => [consultationId, n.level, n.index, n.hash]),
+      "ON CONFLICT (consultation_id, level, idx) DO UPDATE SET hash = excluded.hash",
+    );
+  }
+
+  async appendEntries(
+    consultationId: number,
+    expectedSize: number,
+    entries: readonly NewEntry[],
+    nodes: readonly TreeNode[],
+  ): Promise<void> {
+    const d = this.dialect;
+    await d.transaction(async (tx) => {
+      // the append lock: one append (or closing mark) per log at a time, across instances
+      const row = await tx.get(
+        `SELECT tree_size, closes_at, closing_at, tally_hash FROM consultations WHERE id = ?${d.forUpdate}`,
+        [consultationId],
+      );
+      if (!row) throw new StoreConflictError(`consultation ${consultationId} does not exist`);
+      const refusal = finalHeadRefusal(consultationId, row, entries);
+      if (refusal) throw refusal;
+      if (Number(row.tree_size) !== expectedSize) {
+        throw new StoreConflictError(`log size is ${row.tree_size}, expected ${expectedSize}`);
+      }
+      await d.insertMany(
+        tx,
+        "entries",
+        ENTRY_COLUMNS,
+        entries.map((e, k) => [
+          consultationId,
+          expectedSize + k,
+          e.leaf,
+          e.leafHash,
+          e.kind,
+          e.author,
+          e.section,
+          e.text,
+          e.salt,
+          e.createdAt,
+        ]),
+      );
+      const receipts: SqlValue[][] = [];
+      entries.forEach((e, k) => {
+        if (e.kind === "opinion") {
+          receipts.push([consultationId, expectedSize + k, e.subjectKey, e.idempotencyKey, e.receipt]);
+        }
+      });
+      const stored = await d.insertMany(
+        tx,
+        "receipts",
+        RECEIPT_COLUMNS,
+        receipts,
+        "ON CONFLICT (idempotency_key) DO NOTHING",
+      );
+      if (stored !== receipts.length) throw new StoreConflictError("idempotency key already used");
+      // after the receipts: an opinion withheld in its own batch has its receipt redacted too
+      for (const e of entries) {
+        if (e.kind === "moderation") await this.withhold(tx, consultationId, e.withholdTarget);
+      }
+      await this.putNodes(tx, consultationId, nodes);
+      await tx.run("UPDATE consultations SET tree_size = ? WHERE id = ?", [
+        expectedSize + entries.length,
+        consultationId,
+      ]);
+    });
+  }
+
+  private async withhold(tx: SqlPort, consultationId: number, index: number): Promise<void> {
+    await tx.run(
+      "UPDATE entries SET withheld = TRUE, text = NULL, salt = NULL WHERE consultation_id = ? AND idx = ?",
+      [consultationId, index],
+    );
+    const r = await tx.get("SELECT receipt FROM receipts WHERE consultation_id = ? AND idx = ?", [
+      consultationId,
+      index,
+    ]);
+    if (!r) return;
+    await tx.run("UPDATE receipts SET receipt = ? WHERE consultation_id = ? AND idx = ?", [
+      withheldReceiptJson(String(r.receipt)),
+      consultationId,
+      index,
+    ]);
+  }
+
+  async markClosing(consultationId: number, at: number): Promise<ConsultationRecord | null> {
+    return this.dialect.transaction(async (tx) => {
+      const row = await tx.get(`SELECT * FROM consultations WHERE id = ?${this.dialect.forUpdate}`, [
+        consultationId,
+      ]);
+      if (!row) return null;
+      if (row.closing_at == null) {
+        await tx.run("UPDATE consultations SET closing_at = ? WHERE id = ?", [at, consultationId]);
+        return consultationFrom({ ...row, closing_at: at });
+      }
+      return consultationFrom(row);
+    });
+  }
+
+  async getEntries(consultationId: number, start: number, end: number): Promise<EntryRecord[]> {
+    const rows = await this.dialect.all(
+      "SELECT * FROM entries WHERE consultation_id = ? AND idx >= ? AND idx < ? ORDER BY idx",
+      [consultationId, start, end],
+    );
+    return rows.map(entryFrom);
+  }
+
+  async findLeaf(consultationId: number, leafHash: Hex): Promise<number | null> {
+    const r = await this.dialect.get(
+      "SELECT min(idx) AS i FROM entries WHERE consultation_id = ? AND leaf_hash = ?",
+      [consultationId, leafHash],
+    );
+    return r?.i == null ? null : Number(r.i);
+  }
+
+  async latestOpinion(consultationId: number, author: Hex, section: string): Promise<number | null> {
+    const r = await this.dialect.get(
+      "SELECT max(idx) AS i FROM entries WHERE consultation_id = ? AND author = ? AND section = ? AND kind = 'opinion'",
+      [consultationId, author, section],
+    );
+    return r?.i == null ? null : Number(r.i);
+  }
+
+  async getIdempotent(idempotencyKey: string): Promise<string | null> {
+    const r = await this.dialect.get("SELECT receipt FROM receipts WHERE idempotency_key = ?", [
+      idempotencyKey,
+    ]);
+    return r ? String(r.receipt) : null;
+  }
+
+  async receiptsFor(subjectKey: string): Promise<string[]> {
+    const rows = await this.dialect.all(
+      "SELECT receipt FROM receipts WHERE subject_key = ? ORDER BY consultation_id, idx",
+      [subjectKey],
+    );
+    return rows.map((r) => String(r.receipt));
+  }
+
+  async addIntent(i: NewIntent): Promise<number> {
+    const r = await this.dialect.get(
+      `INSERT INTO intents (consultation_id, kind, tree_size, root_hash, tx_hash, raw_tx, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+      [i.consultationId, i.kind, i.treeSize, i.rootHash, i.txHash, i.rawTx, i.createdAt],
+    );
+    return Number(r!.id);
+  }
+
+  async pendingIntents(consultationId?: number): Promise<AnchorIntent[]> {
+    const rows =
+      consultationId === undefined
+        ? await this.dialect.all("SELECT * FROM intents WHERE status = 'pending' ORDER BY id")
+        : await this.dialect.all(
+            "SELECT * FROM intents WHERE status = 'pending' AND consultation_id = ? ORDER BY id",
+            [consultationId],
+          );
+    return rows.map(intentFrom);
+  }
+
+  async resolveIntent(
+    id: number,
+    outcome:
+      | { status: "mined"; blockNumber: number; anchoredAt: number; gasUsed: number }
+      | { status: "failed" },
+  ): Promise<void> {
+    await this.dialect.transaction(async (tx) => {
+      if (outcome.status === "failed") {
+        await tx.run("UPDATE intents SET status = 'failed' WHERE id = ?", [id]);
+        return;
+      }
+      const r = await tx.get(
+        `UPDATE intents SET status = 'mined', block_number = ?, anchored_at = ?, gas_used = ? WHERE id = ?
+         RETURNING consultation_id, kind, tree_size`,
+        [outcome.blockNumber, outcome.anchoredAt, outcome.gasUsed, id],
+      );
+      if (r?.kind === "anchor") {
+        const size = Number(r.tree_size);
+        await tx.run("UPDATE consultations SET anchored_size = ? WHERE id = ? AND anchored_size < ?", [
+          size,
+          Number(r.consultation_id),
+          size,
+        ]);
+      }
+    });
+  }
+
+  async lastAnchor(consultationId: number): Promise<AnchorIntent | null> {
+    const r = await this.dialect.get(
+      `SELECT * FROM intents WHERE consultation_id = ? AND kind = 'anchor' AND status = 'mined'
+       ORDER BY tree_size DESC, id DESC LIMIT 1`,
+      [consultationId],
+    );
+    return r ? intentFrom(r) : null;
+  }
+
+  async setTally(consultationId: number, t: TallyRecord): Promise<void> {
+    await this.dialect.run(
+      "UPDATE consultations SET tally_document = ?, tally_hash = ?, tally_tx = ? WHERE id = ?",
+      [t.document, t.hash, t.txHash, consultationId],
+    );
+  }
+
+  async backlog(cutoff: number): Promise<BacklogInfo> {
+    const r = await this.dialect.get(
+      `SELECT count(*) AS backlog,
+              coalesce(sum(CASE WHEN e.created_at < ? THEN 1 ELSE 0 END), 0) AS overdue,
+              min(e.created_at) AS oldest
+       FROM consultations c JOIN entries e ON e.consultation_id = c.id AND e.idx >= c.anchored_size`,
+      [cutoff],
+    );
+    return backlogFrom(r!);
+  }
+
+  tryAnchorLock(): Promise<boolean> {
+    return this.dialect.tryAnchorLock();
+  }
+
+  withOperatorLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    // queue here first, so one instance holds at most one lock connection per key
+    return this.operatorQueue.run(key, () => this.dialect.lockOperator(key, fn));
+  }
+}
