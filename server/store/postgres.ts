@@ -81,7 +81,7 @@ class PostgresDialect implements SqlDialect {
   /** Connections that hold operator locks, apart so waiting for a lock never starves fn of a connection. */
   private readonly lockPool: pg.Pool;
   private readonly schema: string;
-  private readonly port: SqlPort;
+  readonly db: SqlPort;
   private anchorClient: pg.PoolClient | null = null;
   private anchorHeld = false;
 
@@ -96,23 +96,7 @@ class PostgresDialect implements SqlDialect {
         /* a broken idle client is dropped by the pool; the next query reconnects */
       });
     }
-    this.port = portOf(this.pool);
-  }
-
-  get(sql: string, params?: readonly SqlParam[]): Promise<Row | undefined> {
-    return this.port.get(sql, params);
-  }
-
-  all(sql: string, params?: readonly SqlParam[]): Promise<Row[]> {
-    return this.port.all(sql, params);
-  }
-
-  run(sql: string, params?: readonly SqlParam[]): Promise<number> {
-    return this.port.run(sql, params);
-  }
-
-  exec(script: string): Promise<void> {
-    return this.port.exec(script);
+    this.db = portOf(this.pool);
   }
 
   async transaction<T>(fn: (tx: SqlPort) => Promise<T>): Promise<T> {

@@ -55,8 +55,10 @@ export interface SqlPort {
 /** A column of a bulk insert, with its type (PostgreSQL binds each column as one typed array). */
 export type BulkColumn = readonly [name: string, type: "bigint" | "integer" | "text" | "bytes"];
 
-export interface SqlDialect extends SqlPort {
+export interface SqlDialect {
   readonly kind: Store["kind"];
+  /** Statements outside any transaction. */
+  readonly db: SqlPort;
   readonly types: ColumnTypes;
   /** Appended to a SELECT whose rows stay locked until the transaction ends (SQLite: the write lock does it). */
   readonly forUpdate: string;
@@ -170,7 +172,7 @@ export class SqlStore implements Store {
 
   async ping(): Promise<boolean> {
     try {
-      await this.dialect.get("SELECT 1");
+      await this.dialect.db.get("SELECT 1");
       return true;
     } catch {
       return false;
@@ -208,12 +210,12 @@ export class SqlStore implements Store {
   }
 
   async getConsultation(id: number): Promise<ConsultationRecord | null> {
-    const r = await this.dialect.get("SELECT * FROM consultations WHERE id = ?", [id]);
+    const r = await this.dialect.db.get("SELECT * FROM consultations WHERE id = ?", [id]);
     return r ? consultationFrom(r) : null;
   }
 
   async listConsultations(): Promise<ConsultationRecord[]> {
-    const rows = await this.dialect.all("SELECT * FROM consultations ORDER BY created_at DESC, id DESC");
+    const rows = await this.dialect.db.all("SELECT * FROM consultations ORDER BY created_at DESC, id DESC");
     return rows.map(consultationFrom);
   }
 
@@ -234,11 +236,11 @@ export class SqlStore implements Store {
   async getDraft(consultationId: number, version?: number): Promise<DraftRecord | null> {
     const r =
       version === undefined
-        ? await this.dialect.get(
+        ? await this.dialect.db.get(
             "SELECT * FROM drafts WHERE consultation_id = ? ORDER BY version DESC LIMIT 1",
             [consultationId],
           )
-        : await this.dialect.get("SELECT * FROM drafts WHERE consultation_id = ? AND version = ?", [
+        : await this.dialect.db.get("SELECT * FROM drafts WHERE consultation_id = ? AND version = ?", [
             consultationId,
             version,
           ]);
@@ -246,7 +248,7 @@ export class SqlStore implements Store {
   }
 
   async findDraftsByHash(hash: Hex): Promise<DraftRecord[]> {
-    const rows = await this.dialect.all(
+    const rows = await this.dialect.db.all(
       "SELECT * FROM drafts WHERE hash = ? ORDER BY consultation_id, version",
       [hash],
     );
@@ -254,7 +256,7 @@ export class SqlStore implements Store {
   }
 
   async addDraftIntent(i: NewDraftIntent): Promise<number> {
-    const r = await this.dialect.get(
+    const r = await this.dialect.db.get(
       `INSERT INTO draft_intents (kind, consultation_id, agency, draft_hash, title, summary, sections, opens_at,
                                   closes_at, tx_hash, raw_tx, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
@@ -277,7 +279,9 @@ export class SqlStore implements Store {
   }
 
   async pendingDraftIntents(): Promise<DraftIntent[]> {
-    const rows = await this.dialect.all("SELECT * FROM draft_intents WHERE status = 'pending' ORDER BY id");
+    const rows = await this.dialect.db.all(
+      "SELECT * FROM draft_intents WHERE status = 'pending' ORDER BY id",
+    );
     return rows.map(draftIntentFrom);
   }
 
@@ -300,14 +304,15 @@ export class SqlStore implements Store {
   }
 
   async failDraftIntent(id: number): Promise<void> {
-    await this.dialect.run("UPDATE draft_intents SET status = 'failed' WHERE id = ? AND status = 'pending'", [
-      id,
-    ]);
+    await this.dialect.db.run(
+      "UPDATE draft_intents SET status = 'failed' WHERE id = ? AND status = 'pending'",
+      [id],
+    );
   }
 
   treeStore(consultationId: number): TreeStoreLike {
     return {
-      getNodes: (ids: readonly NodeId[]) => this.dialect.getNodes(this.dialect, consultationId, ids),
+      getNodes: (ids: readonly NodeId[]) => this.dialect.getNodes(this.dialect.db, consultationId, ids),
       putNodes: async (nodes: readonly TreeNode[]) => {
         await this.dialect.transaction((tx) => this.putNodes(tx, consultationId, nodes));
       },
@@ -418,7 +423,7 @@ export class SqlStore implements Store {
   }
 
   async getEntries(consultationId: number, start: number, end: number): Promise<EntryRecord[]> {
-    const rows = await this.dialect.all(
+    const rows = await this.dialect.db.all(
       "SELECT * FROM entries WHERE consultation_id = ? AND idx >= ? AND idx < ? ORDER BY idx",
       [consultationId, start, end],
     );
@@ -426,7 +431,7 @@ export class SqlStore implements Store {
   }
 
   async findLeaf(consultationId: number, leafHash: Hex): Promise<number | null> {
-    const r = await this.dialect.get(
+    const r = await this.dialect.db.get(
       "SELECT min(idx) AS i FROM entries WHERE consultation_id = ? AND leaf_hash = ?",
       [consultationId, leafHash],
     );
@@ -434,7 +439,7 @@ export class SqlStore implements Store {
   }
 
   async latestOpinion(consultationId: number, author: Hex, section: string): Promise<number | null> {
-    const r = await this.dialect.get(
+    const r = await this.dialect.db.get(
       "SELECT max(idx) AS i FROM entries WHERE consultation_id = ? AND author = ? AND section = ? AND kind = 'opinion'",
       [consultationId, author, section],
     );
@@ -442,14 +447,14 @@ export class SqlStore implements Store {
   }
 
   async getIdempotent(idempotencyKey: string): Promise<string | null> {
-    const r = await this.dialect.get("SELECT receipt FROM receipts WHERE idempotency_key = ?", [
+    const r = await this.dialect.db.get("SELECT receipt FROM receipts WHERE idempotency_key = ?", [
       idempotencyKey,
     ]);
     return r ? String(r.receipt) : null;
   }
 
   async receiptsFor(subjectKey: string): Promise<string[]> {
-    const rows = await this.dialect.all(
+    const rows = await this.dialect.db.all(
       "SELECT receipt FROM receipts WHERE subject_key = ? ORDER BY consultation_id, idx",
       [subjectKey],
     );
@@ -457,7 +462,7 @@ export class SqlStore implements Store {
   }
 
   async addIntent(i: NewIntent): Promise<number> {
-    const r = await this.dialect.get(
+    const r = await this.dialect.db.get(
       `INSERT INTO intents (consultation_id, kind, tree_size, root_hash, tx_hash, raw_tx, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
       [i.consultationId, i.kind, i.treeSize, i.rootHash, i.txHash, i.rawTx, i.createdAt],
@@ -468,8 +473,8 @@ export class SqlStore implements Store {
   async pendingIntents(consultationId?: number): Promise<AnchorIntent[]> {
     const rows =
       consultationId === undefined
-        ? await this.dialect.all("SELECT * FROM intents WHERE status = 'pending' ORDER BY id")
-        : await this.dialect.all(
+        ? await this.dialect.db.all("SELECT * FROM intents WHERE status = 'pending' ORDER BY id")
+        : await this.dialect.db.all(
             "SELECT * FROM intents WHERE status = 'pending' AND consultation_id = ? ORDER BY id",
             [consultationId],
           );
@@ -504,7 +509,7 @@ export class SqlStore implements Store {
   }
 
   async lastAnchor(consultationId: number): Promise<AnchorIntent | null> {
-    const r = await this.dialect.get(
+    const r = await this.dialect.db.get(
       `SELECT * FROM intents WHERE consultation_id = ? AND kind = 'anchor' AND status = 'mined'
        ORDER BY tree_size DESC, id DESC LIMIT 1`,
       [consultationId],
@@ -513,14 +518,14 @@ export class SqlStore implements Store {
   }
 
   async setTally(consultationId: number, t: TallyRecord): Promise<void> {
-    await this.dialect.run(
+    await this.dialect.db.run(
       "UPDATE consultations SET tally_document = ?, tally_hash = ?, tally_tx = ? WHERE id = ?",
       [t.document, t.hash, t.txHash, consultationId],
     );
   }
 
   async backlog(cutoff: number): Promise<BacklogInfo> {
-    const r = await this.dialect.get(
+    const r = await this.dialect.db.get(
       `SELECT count(*) AS backlog,
               coalesce(sum(CASE WHEN e.created_at < ? THEN 1 ELSE 0 END), 0) AS overdue,
               min(e.created_at) AS oldest

@@ -40,7 +40,7 @@ class SqliteDialect implements SqlDialect {
   readonly kind = "sqlite" as const;
   readonly types = TYPES;
   readonly forUpdate = "";
-  private readonly db: DatabaseSync;
+  private readonly connection: DatabaseSync;
   private readonly statements = new Map<string, StatementSync>();
   /** Settles when the open transaction ends; null while none is open. */
   private open: Promise<void> | null = null;
@@ -51,67 +51,55 @@ class SqliteDialect implements SqlDialect {
     get: async (sql, params = []) => this.statement(sql).get(...values(params)) as Row | undefined,
     all: async (sql, params = []) => this.statement(sql).all(...values(params)) as Row[],
     run: async (sql, params = []) => Number(this.statement(sql).run(...values(params)).changes),
-    exec: async (script) => this.db.exec(script),
+    exec: async (script) => this.connection.exec(script),
+  };
+  /** Outside transactions: each statement first waits for the open one to end. */
+  readonly db: SqlPort = {
+    get: (sql, params) => this.outside(() => this.inTransaction.get(sql, params)),
+    all: (sql, params) => this.outside(() => this.inTransaction.all(sql, params)),
+    run: (sql, params) => this.outside(() => this.inTransaction.run(sql, params)),
+    exec: (script) => this.outside(() => this.inTransaction.exec(script)),
   };
 
   constructor(path: string) {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-    this.db = new DatabaseSync(path);
-    this.db.exec("PRAGMA journal_mode = WAL");
+    this.connection = new DatabaseSync(path);
+    this.connection.exec("PRAGMA journal_mode = WAL");
     // FULL: the WAL is fsynced at every commit, so an acknowledged opinion survives a power cut.
-    this.db.exec("PRAGMA synchronous = FULL");
-    this.db.exec("PRAGMA busy_timeout = 5000");
-    this.db.exec("PRAGMA foreign_keys = ON");
+    this.connection.exec("PRAGMA synchronous = FULL");
+    this.connection.exec("PRAGMA busy_timeout = 5000");
+    this.connection.exec("PRAGMA foreign_keys = ON");
   }
 
   private statement(sql: string): StatementSync {
     let s = this.statements.get(sql);
     if (!s) {
-      s = this.db.prepare(sql);
+      s = this.connection.prepare(sql);
       this.statements.set(sql, s);
     }
     return s;
   }
 
-  private async idle(): Promise<void> {
+  private async outside<T>(statement: () => Promise<T>): Promise<T> {
     while (this.open) await this.open;
-  }
-
-  async get(sql: string, params?: readonly SqlParam[]): Promise<Row | undefined> {
-    await this.idle();
-    return this.inTransaction.get(sql, params);
-  }
-
-  async all(sql: string, params?: readonly SqlParam[]): Promise<Row[]> {
-    await this.idle();
-    return this.inTransaction.all(sql, params);
-  }
-
-  async run(sql: string, params?: readonly SqlParam[]): Promise<number> {
-    await this.idle();
-    return this.inTransaction.run(sql, params);
-  }
-
-  async exec(script: string): Promise<void> {
-    await this.idle();
-    this.db.exec(script);
+    return statement();
   }
 
   transaction<T>(fn: (tx: SqlPort) => Promise<T>): Promise<T> {
+    // queued: one transaction at a time on this connection
     const run = async (): Promise<T> => {
-      await this.idle();
       let ended = (): void => {};
       this.open = new Promise((resolve) => {
         ended = resolve;
       });
       try {
-        this.db.exec("BEGIN IMMEDIATE");
+        this.connection.exec("BEGIN IMMEDIATE");
         try {
           const out = await fn(this.inTransaction);
-          this.db.exec("COMMIT");
+          this.connection.exec("COMMIT");
           return out;
         } catch (e) {
-          if (this.db.isTransaction) this.db.exec("ROLLBACK");
+          if (this.connection.isTransaction) this.connection.exec("ROLLBACK");
           throw e;
         }
       } finally {
@@ -193,7 +181,7 @@ class SqliteDialect implements SqlDialect {
   async close(): Promise<void> {
     await this.queue;
     this.statements.clear();
-    if (this.db.isOpen) this.db.close();
+    if (this.connection.isOpen) this.connection.close();
   }
 }
 
