@@ -2,7 +2,7 @@
 // RFC 8785 canonical JSON, so any implementation that re-encodes a decoded entry gets the same leaf.
 
 import { randomBytes } from "#random";
-import { hmacSha256, sha256 } from "#sha256";
+import { sha256 } from "#sha256";
 import { bytesToHex, type Hex, hashToBytes, isHash, utf8Decode, utf8Encode } from "./encoding.ts";
 import { ProtocolError } from "./errors.ts";
 import { parseJson } from "./jcs.ts";
@@ -24,7 +24,7 @@ export interface OpinionEntry {
   readonly stance: Stance;
   /** SHA-256(salt || UTF-8 text): commits to the text without publishing it in the leaf. */
   readonly contentHash: Hex;
-  /** Per-consultation pseudonym of the author: HMAC-SHA-256(secret, consultation ":" subject). */
+  /** Per-consultation pseudonym of the author (protocol/pseudonym.ts: a citizen, or an offline row). */
   readonly author: Hex;
   readonly channel: Channel;
   readonly submittedAt: string;
@@ -40,7 +40,7 @@ export interface ModerationEntry {
   readonly target: number;
   readonly action: "withhold-text";
   readonly reason: string;
-  /** Pseudonym of the officer who decided. */
+  /** Per-consultation pseudonym of the officer who decided (kind `officer`). */
   readonly by: Hex;
   readonly at: string;
 }
@@ -199,21 +199,4 @@ let contentInput = new Uint8Array(4096);
 /** 32 fresh random bytes as 0x-hex: the salt that keeps a short text from being guessed from its hash. */
 export function randomSalt(): Hex {
   return bytesToHex(randomBytes(32));
-}
-
-/**
- * The author's pseudonym in one consultation: HMAC-SHA-256(secret, UTF-8(consultation ":" subject)).
- * The consultation id is digits only, so the message is unambiguous; a different consultation gives
- * an unlinkable pseudonym.
- */
-export function authorPseudonym(secret: Uint8Array, consultation: string, subject: string): Hex {
-  if (!(secret instanceof Uint8Array) || secret.length < 32) {
-    throw new ProtocolError("invalid_key", "the pseudonym secret must be at least 32 bytes");
-  }
-  const problem = consultationId(consultation);
-  if (problem) throw new ProtocolError("invalid_argument", `consultation ${problem}`);
-  if (typeof subject !== "string" || subject.length === 0) {
-    throw new ProtocolError("invalid_argument", "subject must be a non-empty string");
-  }
-  return bytesToHex(hmacSha256(secret, utf8Encode(`${consultation}:${subject}`, "subject")));
 }

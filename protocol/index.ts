@@ -16,7 +16,6 @@ export {
 } from "./encoding.ts";
 export {
   assertEntry,
-  authorPseudonym,
   CHANNELS,
   type Channel,
   CONSULTATION_ID_PATTERN,
@@ -71,6 +70,7 @@ export {
   verifyConsistency,
   verifyInclusion,
 } from "./merkle/verify.ts";
+export { keyedHash, PSEUDONYM_KINDS, type PseudonymKind, pseudonym } from "./pseudonym.ts";
 export {
   generateReceiptKey,
   isTextWithheld,

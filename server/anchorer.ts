@@ -1,9 +1,10 @@
 /**
  * The anchorer: every interval (or once BATCH_MAX entries wait), for each consultation with new entries, sends its
- * log head and the consistency proof from the head anchored on chain. Crash-safe: the signed transaction (size,
- * root, hash, raw bytes) is written as an intent before it is broadcast; after a restart pending intents are
- * reconciled with the chain first (mined: recorded; dropped: the same signed bytes are sent again, after checking
- * they still carry the log's own head). With PostgreSQL, one instance anchors (advisory lock).
+ * log head and the consistency proof from the head anchored on chain; closing anchors the final head and publishes
+ * the tally. Every transaction takes the intent pipeline (server/intents.ts): written as an intent before it is
+ * broadcast, under the operator key's lock; pending intents are settled first in every round (mined: recorded;
+ * dropped: the same signed bytes are sent again, after checking they still carry the log's own head). With
+ * PostgreSQL, one instance runs the rounds (advisory lock); a close may run on any.
  */
 import type { FastifyBaseLogger } from "fastify";
 import {
@@ -16,19 +17,21 @@ import {
   tallyHash,
   tallyString,
 } from "../protocol/index.ts";
-import { chainErrorMessage, type RegistryClient } from "./chain/registry.ts";
+import { chainErrorMessage, type RegistryClient, type TxOutcome } from "./chain/registry.ts";
 import type { Clock } from "./clock.ts";
 import { chainUnavailable, notFound, ServiceError } from "./errors.ts";
-import type { AnchorIntent, ConsultationRecord, Store } from "./store/index.ts";
+import { type IntentKind, IntentPipeline } from "./intents.ts";
+import type { AnchorIntent, ConsultationRecord, NewIntent, Store } from "./store/index.ts";
 
 export interface AnchorerOptions {
   store: Store;
   chain: RegistryClient;
   clock: Clock;
   log: FastifyBaseLogger;
+  /** How long a transaction is waited for before it is left to reconciliation. */
+  txTimeoutMs: number;
   intervalMs: number;
   batchMax: number;
-  txTimeoutMs: number;
   publicUrl: string;
   onAnchored?: (consultationId: number, treeSize: number, gasUsed: number) => void;
   /** Runs first in every round, by the instance holding the anchoring lock (draft reconciliation). */
@@ -36,23 +39,63 @@ export interface AnchorerOptions {
 }
 
 export class Anchorer {
-  private readonly o: AnchorerOptions;
+  private readonly options: AnchorerOptions;
+  /** Signs, records, broadcasts and settles this part's transactions (server/intents.ts). */
+  private readonly intents: IntentPipeline;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> = Promise.resolve();
   private readonly lastRound = new Map<number, number>();
   private stopped = true;
+  /** anchorLog intents: mined → the anchored size is recorded. */
+  private readonly anchorKind: IntentKind<AnchorIntent>;
+  /** publishTally intents: mined → the tally of the intent's head is stored. */
+  private readonly tallyKind: IntentKind<AnchorIntent>;
   /** Last chain error, for /api/health. */
   chainError: string | null = null;
   lastSuccess: number | null = null;
 
-  constructor(o: AnchorerOptions) {
-    this.o = o;
+  constructor(options: AnchorerOptions) {
+    this.options = options;
+    this.intents = new IntentPipeline(options);
+    const { store, chain, log } = options;
+    const describe = (intent: AnchorIntent) => ({
+      consultation: intent.consultationId,
+      kind: intent.kind,
+      treeSize: intent.treeSize,
+      tx: intent.txHash,
+    });
+    this.anchorKind = {
+      describe,
+      mined: async (intent, outcome) => {
+        await store.resolveIntent(intent.id, minedIntent(outcome));
+        this.options.onAnchored?.(intent.consultationId, intent.treeSize, outcome.gasUsed);
+        log.info({ ...describe(intent), gas: outcome.gasUsed }, "log anchored");
+      },
+      failed: (intent) => store.resolveIntent(intent.id, { status: "failed" }),
+      // dropped bytes are sent again only while they carry this log's own head and the chain still needs it
+      stillNeeded: async (intent) => {
+        const c = await store.getConsultation(intent.consultationId);
+        if (!c || intent.treeSize > c.treeSize) return false;
+        const logAt = await MerkleLog.open(store.treeStore(c.id), c.treeSize);
+        if ((await logAt.root(intent.treeSize)) !== intent.rootHash) return false;
+        return (await chain.logHead(c.id)).treeSize < intent.treeSize;
+      },
+    };
+    this.tallyKind = {
+      describe,
+      mined: async (intent, outcome) => {
+        await store.resolveIntent(intent.id, minedIntent(outcome));
+        const c = await store.getConsultation(intent.consultationId);
+        if (c) await this.recordTally(c, intent, await this.computeTallyDoc(c, intent.treeSize));
+      },
+      failed: (intent) => store.resolveIntent(intent.id, { status: "failed" }),
+    };
   }
 
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
-    const tick = Math.max(50, Math.min(this.o.intervalMs, 1000));
+    const tick = Math.max(50, Math.min(this.options.intervalMs, 1000));
     const loop = () => {
       if (this.stopped) return;
       void this.exclusive(() => this.round(false)).finally(() => {
@@ -69,24 +112,25 @@ export class Anchorer {
     await this.running.catch(() => {});
   }
 
-  /** Runs fn after anything already running (one operator nonce sequence at a time). */
+  /** Runs fn after anything already running here (a round or a close: one consultation is anchored once at a time). */
   exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const p = this.running.then(fn, fn);
-    this.running = p.then(
+    const result = this.running.then(fn, fn);
+    this.running = result.then(
       () => {},
       () => {},
     );
-    return p;
+    return result;
   }
 
   /** One round over all consultations; force anchors every consultation with new entries now. */
   async round(force: boolean): Promise<void> {
+    const { store, clock, log } = this.options;
     try {
-      if (!(await this.o.store.tryAnchorLock())) return;
-      await this.o.beforeRound?.();
-      const list = await this.o.store.listConsultations();
-      const pending = await this.o.store.pendingIntents();
-      const withIntents = new Set(pending.map((p) => p.consultationId));
+      if (!(await store.tryAnchorLock())) return;
+      await this.options.beforeRound?.();
+      const list = await store.listConsultations();
+      const pending = await store.pendingIntents();
+      const withIntents = new Set(pending.map((intent) => intent.consultationId));
       for (const c of list) {
         if (this.stopped && !force) return;
         if (c.tally && !withIntents.has(c.id)) continue;
@@ -94,63 +138,28 @@ export class Anchorer {
         await this.anchorOne(c, force);
       }
       this.chainError = null;
-      this.lastSuccess = this.o.clock.now();
+      this.lastSuccess = clock.now();
     } catch (e) {
       this.chainError = chainErrorMessage(e);
-      this.o.log.warn({ err: this.chainError }, "anchoring round failed; will retry");
+      log.warn({ err: this.chainError }, "anchoring round failed; will retry");
     }
   }
 
-  /** Reconciles pending intents of one consultation. Returns true when none is left pending. */
+  private kindOf(intent: AnchorIntent): IntentKind<AnchorIntent> {
+    return intent.kind === "tally" ? this.tallyKind : this.anchorKind;
+  }
+
+  /** Settles pending intents of one consultation. Returns true when none is left pending. */
   private async reconcile(c: ConsultationRecord): Promise<boolean> {
-    const { store, chain } = this.o;
+    const { store } = this.options;
     for (const intent of await store.pendingIntents(c.id)) {
-      const outcome = await chain.outcome(intent.txHash);
-      if (outcome) {
-        if (outcome.status === "success") {
-          await store.resolveIntent(intent.id, {
-            status: "mined",
-            blockNumber: outcome.blockNumber,
-            anchoredAt: outcome.blockTime,
-            gasUsed: outcome.gasUsed,
-          });
-          if (intent.kind === "anchor") this.o.onAnchored?.(c.id, intent.treeSize, outcome.gasUsed);
-          if (intent.kind === "tally") await this.recordTally(c, intent);
-        } else {
-          this.o.log.warn({ consultation: c.id, tx: intent.txHash }, "anchoring transaction reverted");
-          await store.resolveIntent(intent.id, { status: "failed" });
-        }
-        continue;
-      }
-      if (await chain.known(intent.txHash)) return false; // still in the pool: wait
-      // dropped: send the same bytes again if they still carry our log's head and the chain still needs them
-      if (intent.kind === "anchor") {
-        const head = await chain.logHead(c.id);
-        const log = await MerkleLog.open(store.treeStore(c.id), c.treeSize);
-        const ours = intent.treeSize <= c.treeSize && (await log.root(intent.treeSize)) === intent.rootHash;
-        if (!ours || head.treeSize >= intent.treeSize) {
-          await store.resolveIntent(intent.id, { status: "failed" });
-          continue;
-        }
-      }
-      try {
-        await chain.broadcast(intent.rawTx);
-        this.o.log.info({ consultation: c.id, tx: intent.txHash }, "re-sent dropped transaction");
-        const o = await chain.waitOutcome(intent.txHash, this.o.txTimeoutMs);
-        if (!o) return false;
-        // recorded on the next pass
-        return this.reconcile(c);
-      } catch (e) {
-        // typically "nonce too low": the nonce was used by another transaction; sign afresh
-        this.o.log.warn({ consultation: c.id, err: chainErrorMessage(e) }, "dropped transaction not re-sent");
-        await store.resolveIntent(intent.id, { status: "failed" });
-      }
+      if ((await this.intents.settle(this.kindOf(intent), intent)) === "pending") return false;
     }
     return true;
   }
 
   private async anchorOne(c: ConsultationRecord, force: boolean): Promise<void> {
-    const { store, chain, clock } = this.o;
+    const { store, chain, clock, log } = this.options;
     if (!(await this.reconcile(c))) return;
     const fresh = (await store.getConsultation(c.id)) ?? c;
     if (fresh.tally) return;
@@ -158,77 +167,61 @@ export class Anchorer {
     const now = clock.now();
     const due =
       force ||
-      size - fresh.anchoredSize >= this.o.batchMax ||
-      now - (this.lastRound.get(c.id) ?? 0) >= this.o.intervalMs;
+      size - fresh.anchoredSize >= this.options.batchMax ||
+      now - (this.lastRound.get(c.id) ?? 0) >= this.options.intervalMs;
     if (!due) return;
-    const head = await chain.logHead(c.id);
-    if (size <= head.treeSize) {
-      if (size < head.treeSize) {
-        this.o.log.error(
-          { consultation: c.id, chain: head.treeSize, log: size },
-          "chain head is ahead of the log",
-        );
-      }
-      return;
-    }
-    const log = await MerkleLog.open(store.treeStore(c.id), size);
-    if (head.treeSize > 0 && (await log.root(head.treeSize)) !== head.rootHash) {
-      this.o.log.error(
-        { consultation: c.id, size: head.treeSize },
-        "anchored head is not this log's: not anchoring",
-      );
-      return;
-    }
     this.lastRound.set(c.id, now);
-    const root = await log.root(size);
-    const proof = await log.consistencyProof(head.treeSize, size);
-    // sign, record and broadcast without another transaction of this operator key in between (nonces)
-    const { signed, id } = await chain.withOperator(c.agency, async () => {
+    // decided under the operator lock: another instance closing this consultation may be anchoring it right now
+    const sign = async () => {
+      if ((await store.pendingIntents(c.id)).length > 0) return null;
+      const head = await chain.logHead(c.id);
+      if (size <= head.treeSize) {
+        if (size < head.treeSize) {
+          log.error(
+            { consultation: c.id, chain: head.treeSize, log: size },
+            "chain head is ahead of the log",
+          );
+        }
+        return null;
+      }
+      const logAt = await MerkleLog.open(store.treeStore(c.id), size);
+      if (head.treeSize > 0 && (await logAt.root(head.treeSize)) !== head.rootHash) {
+        log.error(
+          { consultation: c.id, size: head.treeSize },
+          "anchored head is not this log's: not anchoring",
+        );
+        return null;
+      }
+      const root = await logAt.root(size);
+      const proof = await logAt.consistencyProof(head.treeSize, size);
       const signed = await chain.signAnchor(c.agency, c.id, size, root, proof);
-      const id = await store.addIntent({
+      return { ...signed, rootHash: root };
+    };
+    await this.intents.send(this.anchorKind, c.agency, sign, (signed) =>
+      this.recordIntent({
         consultationId: c.id,
         kind: "anchor",
         treeSize: size,
-        rootHash: root,
+        rootHash: signed.rootHash,
         txHash: signed.txHash,
         rawTx: signed.rawTx,
-        createdAt: now,
-      });
-      try {
-        await chain.broadcast(signed.rawTx);
-      } catch (e) {
-        this.o.log.warn(
-          { consultation: c.id, err: chainErrorMessage(e) },
-          "broadcast failed; will reconcile",
-        );
-        throw e;
-      }
-      return { signed, id };
-    });
-    const outcome = await chain.waitOutcome(signed.txHash, this.o.txTimeoutMs);
-    if (!outcome) return; // reconciled next round
-    if (outcome.status === "success") {
-      await store.resolveIntent(id, {
-        status: "mined",
-        blockNumber: outcome.blockNumber,
-        anchoredAt: outcome.blockTime,
-        gasUsed: outcome.gasUsed,
-      });
-      this.o.onAnchored?.(c.id, size, outcome.gasUsed);
-      this.o.log.info({ consultation: c.id, treeSize: size, gas: outcome.gasUsed }, "log anchored");
-    } else {
-      await store.resolveIntent(id, { status: "failed" });
-      this.o.log.warn({ consultation: c.id, tx: signed.txHash }, "anchoring transaction reverted");
-    }
+        createdAt: clock.now(),
+      }),
+    );
+  }
+
+  private async recordIntent(intent: NewIntent): Promise<AnchorIntent> {
+    const id = await this.options.store.addIntent(intent);
+    return { ...intent, id, status: "pending", blockNumber: null, anchoredAt: null, gasUsed: null };
   }
 
   /** The tally of a log at `size` (counting every entry up to it). */
   async computeTallyDoc(c: ConsultationRecord, size: number): Promise<TallyDocument> {
-    const { store } = this.o;
+    const { store } = this.options;
     const draft = await store.getDraft(c.id);
     if (!draft) throw new ServiceError(500, "internal", `the draft of consultation ${c.id} is missing`);
-    const log = await MerkleLog.open(store.treeStore(c.id), size);
-    const root = await log.root(size);
+    const logAt = await MerkleLog.open(store.treeStore(c.id), size);
+    const root = await logAt.root(size);
     const entries: { index: number; entry: Entry }[] = [];
     for (let at = 0; at < size; at += 5000) {
       for (const e of await store.getEntries(c.id, at, Math.min(size, at + 5000))) {
@@ -237,16 +230,15 @@ export class Anchorer {
     }
     return computeTally(
       String(c.id),
-      draft.sections.map((s) => s.id),
+      draft.sections.map((section) => section.id),
       entries,
       size,
       root,
     );
   }
 
-  private async recordTally(c: ConsultationRecord, intent: AnchorIntent): Promise<void> {
-    const doc = await this.computeTallyDoc(c, intent.treeSize);
-    await this.o.store.setTally(c.id, {
+  private async recordTally(c: ConsultationRecord, intent: AnchorIntent, doc: TallyDocument): Promise<void> {
+    await this.options.store.setTally(c.id, {
       document: tallyString(doc),
       hash: tallyHash(doc),
       txHash: intent.txHash,
@@ -259,15 +251,17 @@ export class Anchorer {
    */
   close(consultationId: number): Promise<{ document: string; tallyHash: Hex; txHash: Hex | null }> {
     return this.exclusive(async () => {
-      const { store, chain, clock } = this.o;
+      const { store, chain, clock } = this.options;
+      const published = (c: ConsultationRecord | null) =>
+        c?.tally ? { document: c.tally.document, tallyHash: c.tally.hash, txHash: c.tally.txHash } : null;
       // first: from here on the store refuses every append, so the head anchored below is the final one
       let c = await store.markClosing(consultationId, clock.now());
       if (!c) throw notFound(`consultation ${consultationId} does not exist`);
-      if (c.tally) return { document: c.tally.document, tallyHash: c.tally.hash, txHash: c.tally.txHash };
+      if (c.tally) return published(c)!;
       if (!(await this.reconcile(c)))
         throw chainUnavailable("a transaction is still pending; try again shortly");
       c = (await store.getConsultation(consultationId))!;
-      if (c.tally) return { document: c.tally.document, tallyHash: c.tally.hash, txHash: c.tally.txHash };
+      if (c.tally) return published(c)!;
       // the final head
       await this.anchorOne(c, true);
       c = (await store.getConsultation(consultationId))!;
@@ -277,36 +271,46 @@ export class Anchorer {
       }
       const doc = await this.computeTallyDoc(c, head.treeSize);
       const hash = tallyHash(doc);
-      const uri = `${this.o.publicUrl}/api/consultations/${consultationId}/tally`;
-      const { signed, intentId } = await chain.withOperator(c.agency, async () => {
-        const signed = await chain.signPublishTally(c.agency, consultationId, hash, uri);
-        const intentId = await store.addIntent({
-          consultationId,
-          kind: "tally",
-          treeSize: head.treeSize,
-          rootHash: head.rootHash,
-          txHash: signed.txHash,
-          rawTx: signed.rawTx,
-          createdAt: clock.now(),
-        });
-        await chain.broadcast(signed.rawTx);
-        return { signed, intentId };
-      });
-      const o = await chain.waitOutcome(signed.txHash, this.o.txTimeoutMs);
-      if (!o) throw chainUnavailable("tally transaction not mined yet; try again shortly");
-      if (o.status !== "success") {
-        await store.resolveIntent(intentId, { status: "failed" });
+      const uri = `${this.options.publicUrl}/api/consultations/${consultationId}/tally`;
+      const closing = c;
+      // the tally just computed is the one recorded (no second count of the log)
+      const kind: IntentKind<AnchorIntent> = {
+        ...this.tallyKind,
+        mined: async (intent, outcome) => {
+          await store.resolveIntent(intent.id, minedIntent(outcome));
+          await this.recordTally(closing, intent, doc);
+        },
+      };
+      const sent = await this.intents.send(
+        kind,
+        c.agency,
+        () => chain.signPublishTally(closing.agency, consultationId, hash, uri),
+        (signed) =>
+          this.recordIntent({
+            consultationId,
+            kind: "tally",
+            treeSize: head.treeSize,
+            rootHash: head.rootHash,
+            txHash: signed.txHash,
+            rawTx: signed.rawTx,
+            createdAt: clock.now(),
+          }),
+      );
+      if (sent.settlement === "pending")
+        throw chainUnavailable("tally transaction not mined yet; try again shortly");
+      if (sent.settlement !== "mined")
         throw new ServiceError(502, "chain_reverted", "tally transaction reverted");
-      }
-      await store.resolveIntent(intentId, {
-        status: "mined",
-        blockNumber: o.blockNumber,
-        anchoredAt: o.blockTime,
-        gasUsed: o.gasUsed,
-      });
-      const document = tallyString(doc);
-      await store.setTally(consultationId, { document, hash, txHash: signed.txHash });
-      return { document, tallyHash: hash, txHash: signed.txHash };
+      return { document: tallyString(doc), tallyHash: hash, txHash: sent.intent.txHash };
     });
   }
+}
+
+/** The store's record of a mined intent. */
+function minedIntent(outcome: TxOutcome) {
+  return {
+    status: "mined" as const,
+    blockNumber: outcome.blockNumber,
+    anchoredAt: outcome.blockTime,
+    gasUsed: outcome.gasUsed,
+  };
 }

@@ -2,15 +2,23 @@
  * Publishing drafts on chain (openConsultation, reviseDraft) without orphans: the intent (draft, schedule, agency,
  * signed raw transaction and its hash) is written BEFORE the broadcast, the records after the transaction is mined.
  * A crash in between leaves a pending intent, which `reconcile` (at start-up and every anchoring round) settles with
- * the chain: mined → the consultation id (ConsultationOpened) or draft version (DraftRevised) is read from the
- * receipt and the records are stored; reverted → failed; still in the pool → wait; dropped → the same signed bytes
- * are sent again (the same transaction: it can never open a second consultation), or failed when the node refuses
- * them. Completion is idempotent, so a request and a reconciler (another instance, say) may race.
+ * the chain (server/intents.ts): mined → the consultation id (ConsultationOpened) or draft version (DraftRevised) is
+ * read from the receipt's events and the records are stored; reverted → failed; still in the pool → wait; dropped →
+ * the same signed bytes are sent again (the same transaction: it can never open a second consultation), failed once
+ * their nonce is used by another transaction. Completion is idempotent, so a request and a reconciler (another
+ * instance, say) may race.
  */
 import type { FastifyBaseLogger } from "fastify";
-import { chainErrorMessage, type RegistryClient, type SignedTx } from "./chain/registry.ts";
+import {
+  chainErrorMessage,
+  publishedDraft,
+  type RegistryClient,
+  type SignedTx,
+  type TxOutcome,
+} from "./chain/registry.ts";
 import type { Clock } from "./clock.ts";
 import { chainUnavailable, ServiceError } from "./errors.ts";
+import { type IntentKind, IntentPipeline } from "./intents.ts";
 import type { DraftIntent, DraftRecord, Hex, NewDraftIntent, Store } from "./store/index.ts";
 
 export interface DraftPublisherOptions {
@@ -18,7 +26,7 @@ export interface DraftPublisherOptions {
   chain: RegistryClient;
   clock: Clock;
   log: FastifyBaseLogger;
-  /** How long a request waits for its transaction to be mined. */
+  /** How long a transaction is waited for before it is left to reconciliation. */
   txTimeoutMs: number;
   /** URI written on chain for a draft hash. */
   draftUri: (hash: Hex) => string;
@@ -32,36 +40,66 @@ export interface DraftContent {
 }
 
 export class DraftPublisher {
-  private readonly o: DraftPublisherOptions;
+  private readonly options: DraftPublisherOptions;
+  /** Signs, records, broadcasts and settles this part's transactions (server/intents.ts). */
+  private readonly intents: IntentPipeline;
+  /** Opening and revision intents: mined → the consultation or the draft version is stored. */
+  private readonly kind: IntentKind<DraftIntent>;
+  /** The same, found mined by reconciliation: a record a crash had prevented. */
+  private readonly recovered: IntentKind<DraftIntent>;
 
-  constructor(o: DraftPublisherOptions) {
-    this.o = o;
+  constructor(options: DraftPublisherOptions) {
+    this.options = options;
+    this.intents = new IntentPipeline(options);
+    const { store, clock, log } = options;
+    const complete = (intent: DraftIntent, outcome: TxOutcome) =>
+      store.completeDraftIntent(intent.id, { ...publishedDraft(intent.txHash, outcome), at: clock.now() });
+    this.kind = {
+      describe: (intent) => ({ kind: intent.kind, consultation: intent.consultationId, tx: intent.txHash }),
+      mined: async (intent, outcome) => {
+        await complete(intent, outcome);
+      },
+      failed: (intent) => store.failDraftIntent(intent.id),
+    };
+    this.recovered = {
+      ...this.kind,
+      mined: async (intent, outcome) => {
+        if (await complete(intent, outcome)) {
+          log.warn(
+            { ...this.kind.describe(intent), ...publishedDraft(intent.txHash, outcome) },
+            "recovered a draft transaction mined without its record",
+          );
+        }
+      },
+    };
   }
 
   /** Opens a consultation on chain and stores it; returns the id the chain assigned. */
   async open(
     agency: string,
-    d: DraftContent,
+    draft: DraftContent,
     opensAt: number,
     closesAt: number,
   ): Promise<{ id: number; version: number; txHash: Hex }> {
+    const { chain, draftUri } = this.options;
     const sign = () =>
-      this.o.chain.signOpenConsultation(agency, d.hash, this.o.draftUri(d.hash), opensAt, closesAt);
-    return this.publish(sign, { kind: "open", consultationId: null, agency, ...d, opensAt, closesAt });
+      chain.signOpenConsultation(agency, draft.hash, draftUri(draft.hash), opensAt, closesAt);
+    return this.publish(sign, { kind: "open", consultationId: null, agency, ...draft, opensAt, closesAt });
   }
 
   /** Publishes a new draft version on chain and stores it; returns the version the chain assigned. */
   async revise(
     agency: string,
     id: number,
-    d: DraftContent,
+    draft: DraftContent,
   ): Promise<{ id: number; version: number; txHash: Hex }> {
-    const sign = () => this.o.chain.signReviseDraft(agency, id, d.hash, this.o.draftUri(d.hash));
+    const { chain, draftUri } = this.options;
+    const sign = () => chain.signReviseDraft(agency, id, draft.hash, draftUri(draft.hash));
     return this.publish(sign, {
       kind: "revise",
       consultationId: id,
       agency,
-      ...d,
+      ...draft,
       opensAt: null,
       closesAt: null,
     });
@@ -71,95 +109,36 @@ export class DraftPublisher {
     sign: () => Promise<SignedTx>,
     what: Omit<NewDraftIntent, "txHash" | "rawTx" | "createdAt">,
   ): Promise<{ id: number; version: number; txHash: Hex }> {
-    const { store, chain, clock } = this.o;
-    // sign, record and broadcast without another transaction of this operator key in between (nonces)
-    const { signed, intentId } = await chain.withOperator(what.agency, async () => {
-      const signed = await sign();
-      const intentId = await store.addDraftIntent({
-        ...what,
-        txHash: signed.txHash,
-        rawTx: signed.rawTx,
-        createdAt: clock.now(),
-      });
-      try {
-        await chain.broadcast(signed.rawTx);
-      } catch (e) {
-        // a reconciler may have sent these very bytes already. Otherwise the intent stays pending: the bytes may have
-        // reached the node after all, and reconciliation (mined: stored; refused: failed) has the chain's word on it
-        if (!(await chain.known(signed.txHash).catch(() => false))) throw e;
-      }
-      return { signed, intentId };
+    const { store, clock } = this.options;
+    const sent = await this.intents.send(this.kind, what.agency, sign, async (signed) => {
+      const intent: NewDraftIntent = { ...what, ...signed, createdAt: clock.now() };
+      return { ...intent, id: await store.addDraftIntent(intent), status: "pending" };
     });
-    const until = Date.now() + this.o.txTimeoutMs;
-    for (;;) {
-      const o = await chain.draftOutcome(signed.txHash);
-      if (o?.status === "reverted") {
-        await store.failDraftIntent(intentId);
-        throw new ServiceError(502, "chain_reverted", `transaction ${signed.txHash} reverted`);
-      }
-      if (o) {
-        await store.completeDraftIntent(intentId, {
-          consultationId: o.id,
-          version: o.version,
-          at: clock.now(),
-        });
-        return { id: o.id, version: o.version, txHash: signed.txHash };
-      }
-      if (Date.now() >= until) {
-        throw chainUnavailable(
-          `transaction ${signed.txHash} is not mined yet; the service records it when it is (do not send it again)`,
-        );
-      }
-      await new Promise((r) => setTimeout(r, 200));
+    const txHash = sent.intent.txHash;
+    if (sent.settlement === "mined") {
+      const { consultationId, version } = publishedDraft(txHash, sent.outcome);
+      return { id: consultationId, version, txHash };
     }
+    if (sent.settlement === "pending") {
+      throw chainUnavailable(
+        `transaction ${txHash} is not mined yet; the service records it when it is (do not send it again)`,
+      );
+    }
+    throw new ServiceError(502, "chain_reverted", `transaction ${txHash} reverted`);
   }
 
   /** Settles every pending intent with the chain (see the module comment). */
   async reconcile(): Promise<void> {
-    const { store, log } = this.o;
+    const { store, log } = this.options;
     for (const intent of await store.pendingDraftIntents()) {
       try {
-        await this.settle(intent);
+        await this.intents.settle(this.recovered, intent);
       } catch (e) {
         log.warn(
-          { kind: intent.kind, tx: intent.txHash, err: chainErrorMessage(e) },
+          { ...this.kind.describe(intent), err: chainErrorMessage(e) },
           "draft intent not settled yet",
         );
       }
     }
   }
-
-  private async settle(intent: DraftIntent): Promise<void> {
-    const { store, chain, clock, log } = this.o;
-    const o = await chain.draftOutcome(intent.txHash);
-    if (o?.status === "success") {
-      const stored = await store.completeDraftIntent(intent.id, {
-        consultationId: o.id,
-        version: o.version,
-        at: clock.now(),
-      });
-      if (stored)
-        log.warn(describe(intent, o.id, o.version), "recovered a draft transaction mined without its record");
-      return;
-    }
-    if (o?.status === "reverted") {
-      await store.failDraftIntent(intent.id);
-      return;
-    }
-    if (await chain.known(intent.txHash)) return; // in the pool: wait
-    try {
-      await chain.broadcast(intent.rawTx);
-      log.warn({ kind: intent.kind, tx: intent.txHash }, "re-sent a dropped draft transaction");
-    } catch (e) {
-      log.warn(
-        { kind: intent.kind, tx: intent.txHash, err: chainErrorMessage(e) },
-        "draft transaction refused: failed",
-      );
-      await store.failDraftIntent(intent.id);
-    }
-  }
-}
-
-function describe(i: DraftIntent, id: number, version: number) {
-  return { kind: i.kind, consultation: id, version, tx: i.txHash };
 }

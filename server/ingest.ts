@@ -4,9 +4,9 @@
  * receipts, and writes everything in ONE store transaction (one fsync). Each submitter is answered only after that
  * commit: an acknowledged entry is durable.
  */
-import { createHmac } from "node:crypto";
 import {
   contentHash,
+  decodeEntry,
   type Entry,
   entryString,
   formatTime,
@@ -39,8 +39,11 @@ export interface OpinionSubmission {
   text: string;
   author: Hex;
   channel: "online" | "offline";
-  /** ms; for offline opinions the time they were collected. */
-  submittedAt: number;
+  /**
+   * Offline opinions: when they were collected (ms). Null for online ones, whose entry carries the second their
+   * batch commits.
+   */
+  collectedAt: number | null;
   subjectKey: string;
   idempotencyKey: string | null;
 }
@@ -62,7 +65,7 @@ export interface Accepted {
 }
 
 interface Pending {
-  sub: Submission;
+  submission: Submission;
   resolve: (a: Accepted) => void;
   reject: (e: unknown) => void;
 }
@@ -84,6 +87,8 @@ class BufferedTreeStore {
 
 interface LogState {
   log: MerkleLog | null;
+  /** The consultation's closesAt in ms (read with the log). */
+  closesAtMs: number;
   tree: BufferedTreeStore;
   queue: Pending[];
   flushing: boolean;
@@ -100,13 +105,6 @@ export interface IngestOptions {
   onCommit?: (consultationId: number, count: number, online: number, offline: number) => void;
 }
 
-/** Keyed hash of a subject or of an idempotency key: what the database stores instead of the identity. */
-export function keyedHash(secret: Uint8Array, purpose: string, ...parts: string[]): string {
-  const h = createHmac("sha256", secret).update(purpose);
-  for (const p of parts) h.update("\u0000").update(p);
-  return h.digest("base64url");
-}
-
 export class Ingest {
   private readonly opts: IngestOptions;
   private readonly logs = new Map<number, LogState>();
@@ -118,102 +116,103 @@ export class Ingest {
   }
 
   private state(consultationId: number): LogState {
-    let s = this.logs.get(consultationId);
-    if (!s) {
-      s = {
+    let state = this.logs.get(consultationId);
+    if (!state) {
+      state = {
         log: null,
+        closesAtMs: 0,
         tree: new BufferedTreeStore(this.opts.store.treeStore(consultationId)),
         queue: [],
         flushing: false,
         scheduled: false,
       };
-      this.logs.set(consultationId, s);
+      this.logs.set(consultationId, state);
     }
-    return s;
+    return state;
   }
 
   /** The consultation's log as committed (opened from the store on first use). */
   async log(consultationId: number): Promise<MerkleLog> {
-    const s = this.state(consultationId);
-    if (!s.log) {
+    const state = this.state(consultationId);
+    if (!state.log) {
       const c = await this.opts.store.getConsultation(consultationId);
       if (!c) throw new ServiceError(404, "not_found", `consultation ${consultationId} does not exist`);
-      s.log = await MerkleLog.open(s.tree, c.treeSize);
+      state.closesAtMs = c.closesAt * 1000;
+      state.log = await MerkleLog.open(state.tree, c.treeSize);
     }
-    return s.log;
+    return state.log;
   }
 
   /** Forget the cached log (another instance may have appended; it is reopened from the store). */
   invalidate(consultationId: number): void {
-    const s = this.logs.get(consultationId);
-    if (s && !s.flushing) s.log = null;
+    const state = this.logs.get(consultationId);
+    if (state && !state.flushing) state.log = null;
   }
 
-  submit(consultationId: number, sub: Submission): Promise<Accepted> {
-    const key = sub.kind === "opinion" ? sub.idempotencyKey : null;
+  submit(consultationId: number, submission: Submission): Promise<Accepted> {
+    const key = submission.kind === "opinion" ? submission.idempotencyKey : null;
     if (key !== null) {
       const running = this.inflight.get(key);
       if (running) return running;
     }
-    const p = new Promise<Accepted>((resolve, reject) => {
-      const s = this.state(consultationId);
-      s.queue.push({ sub, resolve, reject });
-      this.schedule(consultationId, s);
+    const accepted = new Promise<Accepted>((resolve, reject) => {
+      const state = this.state(consultationId);
+      state.queue.push({ submission, resolve, reject });
+      this.schedule(consultationId, state);
     });
     if (key !== null) {
-      this.inflight.set(key, p);
+      this.inflight.set(key, accepted);
       const clear = () => this.inflight.delete(key);
-      p.then(clear, clear);
+      accepted.then(clear, clear);
     }
-    return p;
+    return accepted;
   }
 
-  private schedule(consultationId: number, s: LogState): void {
-    if (s.scheduled || s.flushing) return;
-    s.scheduled = true;
+  private schedule(consultationId: number, state: LogState): void {
+    if (state.scheduled || state.flushing) return;
+    state.scheduled = true;
     // let every request already read from the sockets join this batch
     setImmediate(() => {
-      s.scheduled = false;
-      void this.flush(consultationId, s);
+      state.scheduled = false;
+      void this.flush(consultationId, state);
     });
   }
 
-  private async flush(consultationId: number, s: LogState): Promise<void> {
-    if (s.flushing) return;
-    s.flushing = true;
+  private async flush(consultationId: number, state: LogState): Promise<void> {
+    if (state.flushing) return;
+    state.flushing = true;
     try {
-      while (s.queue.length > 0) {
-        const batch = s.queue.splice(0, this.opts.groupCommitMax);
-        await this.commitBatch(consultationId, s, batch);
+      while (state.queue.length > 0) {
+        const pending = state.queue.splice(0, this.opts.groupCommitMax);
+        await this.commitBatch(consultationId, state, pending);
       }
     } finally {
-      s.flushing = false;
+      state.flushing = false;
     }
   }
 
-  private async commitBatch(consultationId: number, s: LogState, batch: Pending[]): Promise<void> {
+  private async commitBatch(consultationId: number, state: LogState, pending: Pending[]): Promise<void> {
     let attempt = 0;
     for (;;) {
       try {
-        const accepted = await this.tryBatch(consultationId, s, batch);
-        for (let i = 0; i < batch.length; i++) {
-          const a = accepted[i];
-          if (a instanceof Error) batch[i]!.reject(a);
-          else batch[i]!.resolve(a!);
-        }
+        const results = await this.tryBatch(consultationId, state, pending);
+        results.forEach((result, i) => {
+          if (result instanceof Error) pending[i]!.reject(result);
+          else pending[i]!.resolve(result);
+        });
         return;
       } catch (e) {
-        s.log = null; // the in-memory log may be ahead of the store: reopen it
-        s.tree.buffer = [];
+        state.log = null; // the in-memory log may be ahead of the store: reopen it
+        state.tree.buffer = [];
         if (e instanceof StoreConflictError && attempt < 50) {
           attempt++;
           continue; // another instance appended, or a key was reused concurrently: rebuild the batch
         }
-        const err =
+        const error =
           e instanceof StoreConflictError
             ? new ServiceError(503, "busy", "the log is busy; retry shortly")
             : e;
-        for (const p of batch) p.reject(err);
+        for (const item of pending) item.reject(error);
         return;
       }
     }
@@ -222,161 +221,214 @@ export class Ingest {
   /** Builds, appends and commits one batch. Items refused individually get a ServiceError in their slot. */
   private async tryBatch(
     consultationId: number,
-    s: LogState,
-    batch: Pending[],
+    state: LogState,
+    pending: Pending[],
   ): Promise<(Accepted | Error)[]> {
-    const { store, clock, receiptKey } = this.opts;
+    const { store, clock } = this.opts;
     const log = await this.log(consultationId);
-    const first = log.size;
     const now = clock.now();
-    const cid = String(consultationId);
-    const deadline = formatTime(now + this.opts.maxAnchorDelayMs);
-    const issuedAt = formatTime(now);
-
-    // replaced opinions: latest (author, section) in the store, then within the batch
-    const latest = new Map<string, number | null>();
-    const withheldInBatch = new Set<number>();
+    const batch: Batch = {
+      consultationId,
+      consultation: String(consultationId),
+      closesAtMs: state.closesAtMs,
+      first: log.size,
+      now,
+      publishedAt: formatTime(floorToSecond(now)),
+      issuedAt: formatTime(now),
+      anchorDeadline: formatTime(now + this.opts.maxAnchorDelayMs),
+      latest: new Map(),
+      withheld: new Set(),
+      replies: new Map(),
+      entries: [],
+      leaves: [],
+      online: 0,
+      offline: 0,
+    };
     const results: (Accepted | Error)[] = [];
-    const entries: NewEntry[] = [];
-    const leaves: Hex[] = [];
-    const usedKeys = new Map<string, Accepted>();
-    let online = 0;
-    let offline = 0;
-    for (const p of batch) {
-      const sub = p.sub;
-      const index = first + entries.length;
-      if (sub.kind === "opinion") {
-        if (sub.idempotencyKey !== null) {
-          // a retry (even one racing the first request): the same receipt, never a second entry
-          const sameBatch = usedKeys.get(sub.idempotencyKey);
-          if (sameBatch !== undefined) {
-            results.push(sameBatch);
-            continue;
-          }
-          const prior = await store.getIdempotent(sub.idempotencyKey);
-          if (prior !== null) {
-            const receipt = JSON.parse(prior) as Receipt;
-            results.push({ index: receipt.leafIndex, leafHash: receipt.leafHash, receipt });
-            continue;
-          }
-        }
-        const lk = `${sub.author}\u0000${sub.section}`;
-        let replaces = latest.get(lk);
-        if (replaces === undefined)
-          replaces = await store.latestOpinion(consultationId, sub.author, sub.section);
-        const salt = randomSalt();
-        const entry: Entry = {
-          v: 1,
-          type: "opinion",
-          consultation: cid,
-          draftVersion: sub.draftVersion,
-          section: sub.section,
-          stance: sub.stance,
-          contentHash: contentHash(salt, sub.text),
-          author: sub.author,
-          channel: sub.channel,
-          submittedAt: formatTime(sub.submittedAt),
-          replaces,
-        };
-        const leaf = entryString(entry);
-        const lh = leafHash(utf8Encode(leaf));
-        const receipt = signReceipt(
-          {
-            consultation: cid,
-            leafIndex: index,
-            leafHash: lh,
-            entry: leaf,
-            text: sub.text,
-            salt,
-            issuedAt,
-            anchorDeadline: deadline,
-          },
-          receiptKey,
-        );
-        latest.set(lk, index);
-        if (sub.channel === "online") online++;
-        else offline++;
-        if (sub.idempotencyKey !== null) usedKeys.set(sub.idempotencyKey, { index, leafHash: lh, receipt });
-        entries.push({
-          leaf,
-          leafHash: lh,
-          kind: "opinion",
-          channel: sub.channel,
-          author: sub.author,
-          section: sub.section,
-          text: sub.text,
-          salt,
-          createdAt: now,
-          subjectKey: sub.subjectKey,
-          idempotencyKey: sub.idempotencyKey,
-          receipt: JSON.stringify(receipt),
-          withholdTarget: null,
-        });
-        leaves.push(lh);
-        results.push({ index, leafHash: lh, receipt });
-      } else {
-        if (sub.target >= index) {
-          results.push(new ServiceError(404, "not_found", `entry ${sub.target} does not exist`));
-          continue;
-        }
-        const [target] =
-          sub.target < first ? await store.getEntries(consultationId, sub.target, sub.target + 1) : [];
-        const targetIsOpinion =
-          sub.target >= first
-            ? entries[sub.target - first]?.kind === "opinion"
-            : target?.leaf.includes('"type":"opinion"');
-        if (!targetIsOpinion) {
-          results.push(new ServiceError(409, "not_an_opinion", `entry ${sub.target} is not an opinion`));
-          continue;
-        }
-        if (target?.withheld || withheldInBatch.has(sub.target)) {
-          results.push(new ServiceError(409, "already_withheld", `entry ${sub.target} is already withheld`));
-          continue;
-        }
-        withheldInBatch.add(sub.target);
-        const entry: Entry = {
-          v: 1,
-          type: "moderation",
-          consultation: cid,
-          target: sub.target,
-          action: "withhold-text",
-          reason: sub.reason,
-          by: sub.by,
-          at: issuedAt,
-        };
-        const leaf = entryString(entry);
-        const lh = leafHash(utf8Encode(leaf));
-        const inBatch = sub.target >= first ? entries[sub.target - first] : undefined;
-        if (inBatch) {
-          inBatch.text = null;
-          inBatch.salt = null;
-        }
-        entries.push({
-          leaf,
-          leafHash: lh,
-          kind: "moderation",
-          channel: null,
-          author: null,
-          section: null,
-          text: null,
-          salt: null,
-          createdAt: now,
-          subjectKey: null,
-          idempotencyKey: null,
-          receipt: null,
-          withholdTarget: sub.target,
-        });
-        leaves.push(lh);
-        results.push({ index, leafHash: lh, receipt: null });
-      }
+    for (const { submission } of pending) {
+      results.push(
+        submission.kind === "opinion"
+          ? await this.buildOpinion(batch, submission)
+          : await this.buildModeration(batch, submission),
+      );
     }
-    if (entries.length === 0) return results;
-    s.tree.buffer = [];
-    await log.appendBatch(leaves);
-    const nodes = s.tree.buffer;
-    s.tree.buffer = [];
-    await store.appendEntries(consultationId, first, entries, nodes);
-    this.opts.onCommit?.(consultationId, entries.length, online, offline);
+    if (batch.entries.length === 0) return results;
+    state.tree.buffer = [];
+    await log.appendBatch(batch.leaves);
+    const nodes = state.tree.buffer;
+    state.tree.buffer = [];
+    await store.appendEntries(consultationId, batch.first, batch.entries, nodes);
+    this.opts.onCommit?.(consultationId, batch.entries.length, batch.online, batch.offline);
     return results;
   }
+
+  /** An opinion entry and its signed receipt; a retry with a known idempotency key gets the first receipt. */
+  private async buildOpinion(batch: Batch, sub: OpinionSubmission): Promise<Accepted | Error> {
+    const { store, receiptKey } = this.opts;
+    if (sub.idempotencyKey !== null) {
+      // a retry (even one racing the first request): the same receipt, never a second entry
+      const sameBatch = batch.replies.get(sub.idempotencyKey);
+      if (sameBatch !== undefined) return sameBatch;
+      const prior = await store.getIdempotent(sub.idempotencyKey);
+      if (prior !== null) {
+        const receipt = JSON.parse(prior) as Receipt;
+        return { index: receipt.leafIndex, leafHash: receipt.leafHash, receipt };
+      }
+    }
+    if (sub.channel === "online" && batch.now >= batch.closesAtMs) {
+      // the route saw the consultation open, but this batch commits after closing: its time would be outside the
+      // window every auditor checks
+      return new ServiceError(409, "closed", "the consultation is closed");
+    }
+    const authorSection = `${sub.author}\u0000${sub.section}`;
+    let replaces = batch.latest.get(authorSection);
+    if (replaces === undefined)
+      replaces = await store.latestOpinion(batch.consultationId, sub.author, sub.section);
+    const salt = randomSalt();
+    const index = nextIndex(batch);
+    const { leaf, hash } = encodeLeaf({
+      v: 1,
+      type: "opinion",
+      consultation: batch.consultation,
+      draftVersion: sub.draftVersion,
+      section: sub.section,
+      stance: sub.stance,
+      contentHash: contentHash(salt, sub.text),
+      author: sub.author,
+      channel: sub.channel,
+      submittedAt: sub.collectedAt === null ? batch.publishedAt : formatTime(floorToSecond(sub.collectedAt)),
+      replaces,
+    });
+    const receipt = signReceipt(
+      {
+        consultation: batch.consultation,
+        leafIndex: index,
+        leafHash: hash,
+        entry: leaf,
+        text: sub.text,
+        salt,
+        issuedAt: batch.issuedAt,
+        anchorDeadline: batch.anchorDeadline,
+      },
+      receiptKey,
+    );
+    push(batch, {
+      leaf,
+      leafHash: hash,
+      kind: "opinion",
+      channel: sub.channel,
+      author: sub.author,
+      section: sub.section,
+      text: sub.text,
+      salt,
+      createdAt: batch.now,
+      subjectKey: sub.subjectKey,
+      idempotencyKey: sub.idempotencyKey,
+      receipt: JSON.stringify(receipt),
+      withholdTarget: null,
+    });
+    batch.latest.set(authorSection, index);
+    if (sub.channel === "online") batch.online++;
+    else batch.offline++;
+    const accepted = { index, leafHash: hash, receipt };
+    if (sub.idempotencyKey !== null) batch.replies.set(sub.idempotencyKey, accepted);
+    return accepted;
+  }
+
+  /** A moderation entry withholding an earlier opinion's text (committed or earlier in this batch). */
+  private async buildModeration(batch: Batch, sub: ModerationSubmission): Promise<Accepted | Error> {
+    const { store } = this.opts;
+    if (sub.target >= nextIndex(batch))
+      return new ServiceError(404, "not_found", `entry ${sub.target} does not exist`);
+    const inBatch = sub.target >= batch.first ? batch.entries[sub.target - batch.first]! : null;
+    let isOpinion: boolean;
+    let withheld: boolean;
+    if (inBatch) {
+      isOpinion = inBatch.kind === "opinion";
+      withheld = batch.withheld.has(sub.target);
+    } else {
+      const [stored] = await store.getEntries(batch.consultationId, sub.target, sub.target + 1);
+      if (!stored) return new ServiceError(404, "not_found", `entry ${sub.target} does not exist`);
+      isOpinion = decodeEntry(stored.leaf).type === "opinion";
+      withheld = stored.withheld || batch.withheld.has(sub.target);
+    }
+    if (!isOpinion) return new ServiceError(409, "not_an_opinion", `entry ${sub.target} is not an opinion`);
+    if (withheld) return new ServiceError(409, "already_withheld", `entry ${sub.target} is already withheld`);
+    batch.withheld.add(sub.target);
+    if (inBatch) {
+      inBatch.text = null;
+      inBatch.salt = null;
+    }
+    const index = nextIndex(batch);
+    const { leaf, hash } = encodeLeaf({
+      v: 1,
+      type: "moderation",
+      consultation: batch.consultation,
+      target: sub.target,
+      action: "withhold-text",
+      reason: sub.reason,
+      by: sub.by,
+      at: batch.publishedAt,
+    });
+    push(batch, {
+      leaf,
+      leafHash: hash,
+      kind: "moderation",
+      channel: null,
+      author: null,
+      section: null,
+      text: null,
+      salt: null,
+      createdAt: batch.now,
+      subjectKey: null,
+      idempotencyKey: null,
+      receipt: null,
+      withholdTarget: sub.target,
+    });
+    return { index, leafHash: hash, receipt: null };
+  }
+}
+
+/**
+ * Entries publish times to the second: a millisecond time would let anyone watching the network match a request to
+ * its leaf. Opening and closing times are whole seconds, so a time inside [opensAt, closesAt) stays inside.
+ */
+const floorToSecond = (ms: number): number => ms - (ms % 1000);
+
+/** The entries of one batch being built, and what its items need to know of each other. */
+interface Batch {
+  consultationId: number;
+  /** The consultation id as entries write it. */
+  consultation: string;
+  closesAtMs: number;
+  /** Log size before the batch: the index of its first entry. */
+  first: number;
+  /** When the batch is built (ms): stored privately as each entry's createdAt. */
+  now: number;
+  /** The batch's second, the time its online opinions and moderation entries publish. */
+  publishedAt: string;
+  issuedAt: string;
+  anchorDeadline: string;
+  /** Latest opinion index per author and section, for `replaces`, once looked up or added in this batch. */
+  latest: Map<string, number | null>;
+  /** Targets withheld by this batch. */
+  withheld: Set<number>;
+  /** Accepted opinions by idempotency key: a retry inside the batch gets the same reply. */
+  replies: Map<string, Accepted>;
+  entries: NewEntry[];
+  leaves: Hex[];
+  online: number;
+  offline: number;
+}
+
+const nextIndex = (batch: Batch): number => batch.first + batch.entries.length;
+
+function push(batch: Batch, entry: NewEntry): void {
+  batch.entries.push(entry);
+  batch.leaves.push(entry.leafHash);
+}
+
+function encodeLeaf(entry: Entry): { leaf: string; hash: Hex } {
+  const leaf = entryString(entry);
+  return { leaf, hash: leafHash(utf8Encode(leaf)) };
 }

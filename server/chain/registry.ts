@@ -8,27 +8,45 @@ import {
   ContractFunctionRevertedError,
   createPublicClient,
   createWalletClient,
+  decodeErrorResult,
   defineChain,
+  ExecutionRevertedError,
   encodeFunctionData,
   type Hex,
   http,
+  isHex,
   keccak256,
+  NonceTooLowError,
+  type ParseEventLogsReturnType,
   type PublicClient,
   parseEventLogs,
+  RpcRequestError,
+  TransactionNotFoundError,
+  type TransactionReceipt,
+  TransactionReceiptNotFoundError,
   type Transport,
+  UnknownNodeError,
   BaseError as ViemError,
+  WaitForTransactionReceiptTimeoutError,
   type WalletClient,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
+import { getNodeError } from "viem/utils";
 import { ServiceError } from "../errors.ts";
 import { consultationRegistryAbi } from "./abi.ts";
 
+/** An event of the registry contract, decoded. */
+export type RegistryEvent = ParseEventLogsReturnType<typeof consultationRegistryAbi>[number];
+
+/** What a mined transaction did. */
 export interface TxOutcome {
   status: "success" | "reverted";
   blockNumber: number;
   /** Unix seconds of the block. */
   blockTime: number;
   gasUsed: number;
+  /** The registry's events it emitted, in log order (none when it reverted). */
+  events: RegistryEvent[];
 }
 
 export interface SignedTx {
@@ -36,7 +54,8 @@ export interface SignedTx {
   rawTx: Hex;
 }
 
-export interface ChainHead {
+/** A consultation's log head as the registry holds it. */
+export interface AnchoredLogHead {
   treeSize: number;
   rootHash: Hex;
   anchoredAt: number;
@@ -50,6 +69,11 @@ export interface RegistryClient {
   blockTime(): Promise<number>;
   /** True when the agency id has an operator key configured. */
   hasAgency(agencyId: string): boolean;
+  /**
+   * Address of the agency's operator key. Signing takes the node's pending nonce, so each key's transactions are
+   * signed, recorded and broadcast one at a time under this address (Store.withOperatorLock).
+   */
+  operatorAddress(agencyId: string): Hex;
   /** Signs (does not send) openConsultation; fails when the call would revert. */
   signOpenConsultation(
     agencyId: string,
@@ -60,13 +84,6 @@ export interface RegistryClient {
   ): Promise<SignedTx>;
   /** Signs (does not send) reviseDraft; fails when the call would revert. */
   signReviseDraft(agencyId: string, id: number, draftHash: Hex, draftURI: string): Promise<SignedTx>;
-  /**
-   * What a mined openConsultation or reviseDraft transaction did, from its ConsultationOpened / DraftRevised event
-   * (version 1 for an opening); null while it is not mined.
-   */
-  draftOutcome(
-    txHash: Hex,
-  ): Promise<{ status: "success"; id: number; version: number } | { status: "reverted" } | null>;
   /** Signs (does not send) anchorLog; fails when the call would revert. */
   signAnchor(
     agencyId: string,
@@ -77,20 +94,15 @@ export interface RegistryClient {
   ): Promise<SignedTx>;
   /** Signs (does not send) publishTally; fails when the call would revert. */
   signPublishTally(agencyId: string, id: number, tallyHash: Hex, tallyURI: string): Promise<SignedTx>;
+  /** Sends signed bytes. A node's refusal is thrown as viem's typed node error (NonceTooLowError, ...). */
   broadcast(rawTx: Hex): Promise<void>;
-  /**
-   * Runs `send` alone among this process's transactions by the agency's operator key. Signing takes the
-   * node's pending nonce, so sign, record and broadcast must not interleave with another transaction of the
-   * same key (an anchor and an opening at once would otherwise take the same nonce and one would be lost).
-   */
-  withOperator<T>(agencyId: string, send: () => Promise<T>): Promise<T>;
   /** Outcome of a mined transaction, or null when not mined. */
   outcome(txHash: Hex): Promise<TxOutcome | null>;
   /** True when the node knows the transaction (mined or in its pool). */
   known(txHash: Hex): Promise<boolean>;
-  /** Waits up to timeoutMs for the transaction; null on timeout. */
+  /** Waits up to timeoutMs for the transaction to be mined (viem's waitForTransactionReceipt); null on timeout. */
   waitOutcome(txHash: Hex, timeoutMs: number): Promise<TxOutcome | null>;
-  logHead(id: number): Promise<ChainHead>;
+  logHead(id: number): Promise<AnchoredLogHead>;
   tallyHash(id: number): Promise<Hex>;
 }
 
@@ -100,31 +112,96 @@ export interface ViemRegistryOptions {
   agencies: Record<string, { address: Hex; operatorKey: Hex }>;
   /** ms per RPC request */
   timeoutMs?: number;
+  /** ms between polls for new blocks while waiting for a transaction */
+  pollingIntervalMs?: number;
 }
 
-/** Short, key-free description of a viem error. */
-export function chainErrorMessage(e: unknown): string {
-  if (e && typeof e === "object") {
-    const o = e as { shortMessage?: string; message?: string };
-    return (o.shortMessage ?? o.message ?? String(e)).split("\n")[0]!;
+/** The consultation a mined openConsultation or reviseDraft made, from its ConsultationOpened / DraftRevised event. */
+export function publishedDraft(txHash: Hex, outcome: TxOutcome): { consultationId: number; version: number } {
+  for (const event of outcome.events) {
+    if (event.eventName === "ConsultationOpened")
+      return { consultationId: Number(event.args.id), version: 1 };
+    if (event.eventName === "DraftRevised") {
+      return { consultationId: Number(event.args.id), version: Number(event.args.version) };
+    }
   }
-  return String(e);
+  throw new ServiceError(
+    502,
+    "chain_unexpected",
+    `transaction ${txHash} opened no consultation and revised no draft`,
+  );
+}
+
+/** True when the node refused a transaction because its nonce is used: by another transaction, or by this one. */
+export function isNonceUsed(e: unknown): boolean {
+  return e instanceof ViemError && e.walk((x) => x instanceof NonceTooLowError) instanceof NonceTooLowError;
 }
 
 /**
- * The service error for a failed chain call, by viem's error type: a call the contract refuses (a revert, typically
- * found while estimating a transaction) is 409 chain_refused with the contract's error name; anything else (no
- * answer, a timeout, an RPC error) is 503 chain_unavailable.
+ * What a failed chain call means, by viem's error type: `reverted`, the contract refused it (found while estimating
+ * or reading); `refused`, the node answered with an error (a nonce, a fee, funds: its typed node error); otherwise
+ * `unreachable` (no answer, a timeout). The reason is short and key-free.
+ */
+function describeChainError(e: ViemError): { kind: "reverted" | "refused" | "unreachable"; reason: string } {
+  const revert = e.walk(
+    (x) => x instanceof ContractFunctionRevertedError || x instanceof ExecutionRevertedError,
+  );
+  if (revert instanceof ContractFunctionRevertedError) {
+    return { kind: "reverted", reason: revert.data?.errorName ?? revert.reason ?? "reverted" };
+  }
+  if (revert instanceof ExecutionRevertedError) return { kind: "reverted", reason: revertName(e) };
+  const answered = e.walk((x) => x instanceof RpcRequestError);
+  if (answered) return { kind: "refused", reason: firstLine(getNodeError(e, {}).shortMessage) };
+  return { kind: "unreachable", reason: firstLine(e.shortMessage) };
+}
+
+/** The registry's custom error name in a node's revert data, when it has one. */
+function revertName(e: ViemError): string {
+  const answered = e.walk((x) => x instanceof RpcRequestError);
+  const data = answered instanceof RpcRequestError ? answered.data : undefined;
+  const bytes = isHex(data)
+    ? data
+    : isHex((data as { data?: unknown } | undefined)?.data)
+      ? (data as { data: Hex }).data
+      : null;
+  if (bytes) {
+    try {
+      return decodeErrorResult({ abi: consultationRegistryAbi, data: bytes }).errorName;
+    } catch {
+      // not one of the registry's errors
+    }
+  }
+  return "reverted";
+}
+
+const firstLine = (text: string): string => text.split("\n")[0]!;
+
+/**
+ * The service error for a failed chain call (see describeChainError): a revert is 409 chain_refused with the
+ * contract's error name; anything else is 503 chain_unavailable (try again later).
  */
 export function chainFailure(e: unknown): ServiceError {
-  const revert = e instanceof ViemError ? e.walk((x) => x instanceof ContractFunctionRevertedError) : null;
-  if (revert instanceof ContractFunctionRevertedError) {
-    const name = revert.data?.errorName ?? revert.reason ?? "reverted";
-    return new ServiceError(409, "chain_refused", `the registry refused the call: ${name}`, { cause: e });
+  if (e instanceof ServiceError) return e;
+  if (!(e instanceof ViemError)) {
+    return new ServiceError(503, "chain_unavailable", "the chain is unreachable; try again later", {
+      cause: e,
+    });
   }
-  return new ServiceError(503, "chain_unavailable", "the chain is unreachable; try again later", {
-    cause: e,
-  });
+  const { kind, reason } = describeChainError(e);
+  if (kind === "reverted") {
+    return new ServiceError(409, "chain_refused", `the registry refused the call: ${reason}`, { cause: e });
+  }
+  const what = kind === "refused" ? "the chain node refused the transaction" : "the chain is unreachable";
+  return new ServiceError(503, "chain_unavailable", `${what} (${reason}); try again later`, { cause: e });
+}
+
+/**
+ * Short, key-free description of an error met while using the chain, for logs and /api/health: a chain error's is
+ * the message of its service error (chainFailure); anything else keeps its own first line.
+ */
+export function chainErrorMessage(e: unknown): string {
+  if (e instanceof ViemError || e instanceof ServiceError) return chainFailure(e).message;
+  return e instanceof Error ? firstLine(e.message) : String(e);
 }
 
 export class ViemRegistry implements RegistryClient {
@@ -135,8 +212,6 @@ export class ViemRegistry implements RegistryClient {
   private readonly timeoutMs: number;
   private chain: Chain | null = null;
   private wallets = new Map<string, WalletClient<Transport, Chain, Account>>();
-  /** Per agency: the tail of the queue of transactions its operator key is signing and sending. */
-  private readonly operatorQueues = new Map<string, Promise<unknown>>();
 
   constructor(opts: ViemRegistryOptions) {
     this.address = opts.address;
@@ -144,6 +219,7 @@ export class ViemRegistry implements RegistryClient {
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.pub = createPublicClient({
       transport: http(opts.rpcUrl, { timeout: this.timeoutMs, retryCount: 0 }),
+      pollingInterval: opts.pollingIntervalMs ?? 250,
     });
     for (const [id, a] of Object.entries(opts.agencies)) {
       this.agencies.set(id, { agency: a.address, account: privateKeyToAccount(a.operatorKey) });
@@ -152,6 +228,22 @@ export class ViemRegistry implements RegistryClient {
 
   hasAgency(agencyId: string): boolean {
     return this.agencies.has(agencyId);
+  }
+
+  private agency(agencyId: string): { agency: Hex; account: Account } {
+    const configured = this.agencies.get(agencyId);
+    if (!configured) {
+      throw new ServiceError(
+        403,
+        "forbidden",
+        `no operator key configured for agency ${JSON.stringify(agencyId)}`,
+      );
+    }
+    return configured;
+  }
+
+  operatorAddress(agencyId: string): Hex {
+    return this.agency(agencyId).account.address;
   }
 
   private async getChain(): Promise<Chain> {
@@ -167,26 +259,18 @@ export class ViemRegistry implements RegistryClient {
     return this.chain;
   }
 
-  private async wallet(
-    agencyId: string,
-  ): Promise<{ wallet: WalletClient<Transport, Chain, Account>; agency: Hex }> {
-    const a = this.agencies.get(agencyId);
-    if (!a)
-      throw new ServiceError(
-        403,
-        "forbidden",
-        `no operator key configured for agency ${JSON.stringify(agencyId)}`,
-      );
-    let w = this.wallets.get(agencyId);
-    if (!w) {
-      w = createWalletClient({
-        account: a.account,
+  private async wallet(agencyId: string): Promise<WalletClient<Transport, Chain, Account>> {
+    const { account } = this.agency(agencyId);
+    let wallet = this.wallets.get(agencyId);
+    if (!wallet) {
+      wallet = createWalletClient({
+        account,
         chain: await this.getChain(),
         transport: http(this.rpcUrl, { timeout: this.timeoutMs, retryCount: 0 }),
       });
-      this.wallets.set(agencyId, w);
+      this.wallets.set(agencyId, wallet);
     }
-    return { wallet: w, agency: a.agency };
+    return wallet;
   }
 
   async chainId(): Promise<number> {
@@ -202,20 +286,8 @@ export class ViemRegistry implements RegistryClient {
     return Number(b.timestamp);
   }
 
-  withOperator<T>(agencyId: string, send: () => Promise<T>): Promise<T> {
-    const previous = this.operatorQueues.get(agencyId) ?? Promise.resolve();
-    const run = previous.then(send, send);
-    const tail = run.catch(() => undefined);
-    this.operatorQueues.set(agencyId, tail);
-    // forget an idle queue so the map does not keep settled promises
-    void tail.then(() => {
-      if (this.operatorQueues.get(agencyId) === tail) this.operatorQueues.delete(agencyId);
-    });
-    return run;
-  }
-
   private async sign(agencyId: string, data: Hex): Promise<SignedTx> {
-    const { wallet } = await this.wallet(agencyId);
+    const wallet = await this.wallet(agencyId);
     const request = await wallet.prepareTransactionRequest({ to: this.address, data, chain: wallet.chain });
     // keep a margin: the consistency proof check costs a little more than the estimate in a changing state
     const gas = request.gas ? (request.gas * 12n) / 10n : undefined;
@@ -232,17 +304,10 @@ export class ViemRegistry implements RegistryClient {
     opensAt: number,
     closesAt: number,
   ): Promise<SignedTx> {
-    const a = this.agencies.get(agencyId);
-    if (!a)
-      throw new ServiceError(
-        403,
-        "forbidden",
-        `no operator key configured for agency ${JSON.stringify(agencyId)}`,
-      );
     const data = encodeFunctionData({
       abi: consultationRegistryAbi,
       functionName: "openConsultation",
-      args: [a.agency, draftHash, draftURI, BigInt(opensAt), BigInt(closesAt)],
+      args: [this.agency(agencyId).agency, draftHash, draftURI, BigInt(opensAt), BigInt(closesAt)],
     });
     return this.sign(agencyId, data);
   }
@@ -254,32 +319,6 @@ export class ViemRegistry implements RegistryClient {
       args: [BigInt(id), draftHash, draftURI],
     });
     return this.sign(agencyId, data);
-  }
-
-  async draftOutcome(
-    txHash: Hex,
-  ): Promise<{ status: "success"; id: number; version: number } | { status: "reverted" } | null> {
-    const receipt = await this.receipt(txHash);
-    if (!receipt) return null;
-    if (receipt.status !== "success") return { status: "reverted" };
-    const [opened] = parseEventLogs({
-      abi: consultationRegistryAbi,
-      eventName: "ConsultationOpened",
-      logs: receipt.logs,
-    });
-    if (opened) return { status: "success", id: Number(opened.args.id), version: 1 };
-    const [revised] = parseEventLogs({
-      abi: consultationRegistryAbi,
-      eventName: "DraftRevised",
-      logs: receipt.logs,
-    });
-    if (revised)
-      return { status: "success", id: Number(revised.args.id), version: Number(revised.args.version) };
-    throw new ServiceError(
-      502,
-      "chain_unexpected",
-      `transaction ${txHash} opened no consultation and revised no draft`,
-    );
   }
 
   signAnchor(
@@ -307,31 +346,25 @@ export class ViemRegistry implements RegistryClient {
   }
 
   async broadcast(rawTx: Hex): Promise<void> {
-    await this.pub.sendRawTransaction({ serializedTransaction: rawTx });
-  }
-
-  /** The receipt of a mined transaction; null when not mined. */
-  private async receipt(
-    txHash: Hex,
-  ): Promise<Awaited<ReturnType<PublicClient["getTransactionReceipt"]>> | null> {
     try {
-      return await this.pub.getTransactionReceipt({ hash: txHash });
+      await this.pub.sendRawTransaction({ serializedTransaction: rawTx });
     } catch (e) {
-      if ((e as { name?: string }).name === "TransactionReceiptNotFoundError") return null;
+      // viem types a node's answer only for the transactions it sends itself: type this one the same way
+      if (e instanceof ViemError && e.walk((x) => x instanceof RpcRequestError)) {
+        const typed = getNodeError(e, {});
+        if (!(typed instanceof UnknownNodeError)) throw typed;
+      }
       throw e;
     }
   }
 
   async outcome(txHash: Hex): Promise<TxOutcome | null> {
-    const receipt = await this.receipt(txHash);
-    if (!receipt) return null;
-    const block = await this.pub.getBlock({ blockNumber: receipt.blockNumber });
-    return {
-      status: receipt.status,
-      blockNumber: Number(receipt.blockNumber),
-      blockTime: Number(block.timestamp),
-      gasUsed: Number(receipt.gasUsed),
-    };
+    try {
+      return await this.describe(await this.pub.getTransactionReceipt({ hash: txHash }));
+    } catch (e) {
+      if (e instanceof TransactionReceiptNotFoundError) return null;
+      throw e;
+    }
   }
 
   async known(txHash: Hex): Promise<boolean> {
@@ -339,22 +372,39 @@ export class ViemRegistry implements RegistryClient {
       await this.pub.getTransaction({ hash: txHash });
       return true;
     } catch (e) {
-      if ((e as { name?: string }).name === "TransactionNotFoundError") return false;
+      if (e instanceof TransactionNotFoundError) return false;
       throw e;
     }
   }
 
   async waitOutcome(txHash: Hex, timeoutMs: number): Promise<TxOutcome | null> {
-    const until = Date.now() + timeoutMs;
-    for (;;) {
-      const o = await this.outcome(txHash);
-      if (o) return o;
-      if (Date.now() >= until) return null;
-      await new Promise((r) => setTimeout(r, 200));
+    try {
+      // exactly this transaction: another one taking its nonce is not its outcome (the caller reconciles that)
+      const receipt = await this.pub.waitForTransactionReceipt({
+        hash: txHash,
+        timeout: timeoutMs,
+        checkReplacement: false,
+      });
+      return await this.describe(receipt);
+    } catch (e) {
+      if (e instanceof WaitForTransactionReceiptTimeoutError) return null;
+      throw e;
     }
   }
 
-  async logHead(id: number): Promise<ChainHead> {
+  private async describe(receipt: TransactionReceipt): Promise<TxOutcome> {
+    const block = await this.pub.getBlock({ blockNumber: receipt.blockNumber });
+    const ours = receipt.logs.filter((l) => l.address.toLowerCase() === this.address.toLowerCase());
+    return {
+      status: receipt.status,
+      blockNumber: Number(receipt.blockNumber),
+      blockTime: Number(block.timestamp),
+      gasUsed: Number(receipt.gasUsed),
+      events: parseEventLogs({ abi: consultationRegistryAbi, logs: ours }),
+    };
+  }
+
+  async logHead(id: number): Promise<AnchoredLogHead> {
     const [treeSize, rootHash, anchoredAt] = await this.pub.readContract({
       address: this.address,
       abi: consultationRegistryAbi,

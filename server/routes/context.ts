@@ -5,7 +5,7 @@
  */
 import type { FastifyRequest } from "fastify";
 import type client from "prom-client";
-import { MerkleLog, type ReceiptSigningKey } from "../../protocol/index.ts";
+import { keyedHash, MerkleLog, type ReceiptSigningKey } from "../../protocol/index.ts";
 import type { Anchorer } from "../anchorer.ts";
 import { type DevIdp, type Identity, requireRole } from "../auth.ts";
 import type { RegistryClient } from "../chain/registry.ts";
@@ -14,7 +14,7 @@ import type { Clock } from "../clock.ts";
 import type { Config } from "../config.ts";
 import type { DraftPublisher } from "../drafts.ts";
 import { chainUnavailable, notFound, ServiceError } from "../errors.ts";
-import { type Ingest, keyedHash } from "../ingest.ts";
+import type { Ingest } from "../ingest.ts";
 import type { ConsultationRecord, DraftRecord, Hex, Store } from "../store/index.ts";
 
 export interface Gopy {

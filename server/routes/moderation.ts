@@ -1,7 +1,7 @@
 /** POST /api/consultations/:id/entries/:index/withhold: the owning agency withholds an opinion's text. */
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance } from "fastify";
-import { authorPseudonym } from "../../protocol/index.ts";
+import { pseudonym } from "../../protocol/index.ts";
 import { ServiceError } from "../errors.ts";
 import * as schemas from "../schemas.ts";
 
@@ -27,7 +27,7 @@ export async function moderationRoutes(fastify: FastifyInstance): Promise<void> 
         kind: "moderation",
         target: Number(req.params.index),
         reason: req.body.reason,
-        by: authorPseudonym(config.pseudonymSecret, String(id), `officer:${staff.sub}`),
+        by: pseudonym(config.pseudonymSecret, "officer", String(id), staff.sub),
       });
       return reply.status(201).send({ index: appended.index, leafHash: appended.leafHash });
     },

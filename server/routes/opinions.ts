@@ -3,10 +3,9 @@ import { createHash } from "node:crypto";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { parse as parseCsv } from "csv-parse/sync";
 import type { FastifyInstance } from "fastify";
-import { authorPseudonym, type Stance } from "../../protocol/index.ts";
+import { keyedHash, pseudonym, type Stance } from "../../protocol/index.ts";
 import { requireRole } from "../auth.ts";
 import { badRequest, ServiceError } from "../errors.ts";
-import { keyedHash } from "../ingest.ts";
 import * as schemas from "../schemas.ts";
 import type { ConsultationRecord } from "../store/index.ts";
 import { LONE_SURROGATE, statusOf, subjectKey } from "./context.ts";
@@ -124,9 +123,9 @@ export async function opinionRoutes(fastify: FastifyInstance): Promise<void> {
         section,
         stance: stance as Stance,
         text,
-        author: authorPseudonym(config.pseudonymSecret, String(id), citizen.sub),
+        author: pseudonym(config.pseudonymSecret, "citizen", String(id), citizen.sub),
         channel: "online",
-        submittedAt: clock.now(),
+        collectedAt: null,
         subjectKey: subjectKey(config, citizen.sub),
         idempotencyKey,
       });
@@ -182,9 +181,9 @@ export async function opinionRoutes(fastify: FastifyInstance): Promise<void> {
               section: row.section,
               stance: row.stance,
               text: row.text,
-              author: authorPseudonym(config.pseudonymSecret, String(id), `offline:${csvHash}:${row.line}`),
+              author: pseudonym(config.pseudonymSecret, "offline", String(id), `${csvHash}:${row.line}`),
               channel: "offline",
-              submittedAt: row.collectedAt,
+              collectedAt: row.collectedAt,
               subjectKey: staffKey,
               idempotencyKey,
             })

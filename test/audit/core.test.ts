@@ -2,7 +2,6 @@
 // the auditor, so that only the rule under test can fail. (The CLI tests run them against a real chain.)
 import { expect } from "chai";
 import {
-  authorPseudonym,
   computeTally,
   contentHash,
   type Draft,
@@ -14,6 +13,7 @@ import {
   leafHash,
   MerkleLog,
   type OpinionEntry,
+  pseudonym,
   tallyHash,
   utf8Encode,
 } from "../../protocol/index.ts";
@@ -27,8 +27,8 @@ const OPENS = Date.parse("2026-05-01T00:00:00.000Z");
 const CLOSES = Date.parse("2026-06-01T00:00:00.000Z");
 const SALT = `0x${"11".repeat(32)}` as Hex;
 const secret = new Uint8Array(32).fill(7);
-const alice = authorPseudonym(secret, "1", "alice");
-const bob = authorPseudonym(secret, "1", "bob");
+const alice = pseudonym(secret, "citizen", "1", "alice");
+const bob = pseudonym(secret, "citizen", "1", "bob");
 
 function opinion(over: Partial<OpinionEntry>): OpinionEntry {
   return {
@@ -140,13 +140,13 @@ describe("audit rules", () => {
   it("fails an opinion on a draft version the chain never had, or of another consultation: entry-invalid", async () => {
     expect(kinds(await audit([opinion({ draftVersion: 2 })]))).to.deep.equal(["entry-invalid"]);
     const other = await audit([
-      opinion({ consultation: "2", author: authorPseudonym(secret, "2", "alice") }),
+      opinion({ consultation: "2", author: pseudonym(secret, "citizen", "2", "alice") }),
     ]);
     expect(kinds(other)).to.include("entry-invalid");
   });
 
   it("lists withheld texts with their moderation entries; fails moderation of a non-opinion", async () => {
-    const by = authorPseudonym(secret, "1", "officer");
+    const by = pseudonym(secret, "officer", "1", "officer");
     const mod = (target: number): Entry => ({
       v: 1,
       type: "moderation",

@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto";
 import { expect } from "chai";
 import {
-  authorPseudonym,
   canonicalJson,
   contentHash,
   decodeEntry,
@@ -193,7 +192,7 @@ describe("entries", () => {
   });
 });
 
-describe("contentHash and pseudonyms", () => {
+describe("contentHash", () => {
   it("contentHash = SHA-256(salt || UTF-8 text)", () => {
     // SHA-256 of 32 bytes of 0x11 followed by "abc", computed independently with node:crypto.
     const expected = nodeSha256Hex(Buffer.concat([Buffer.alloc(32, 0x11), Buffer.from("abc")]));
@@ -203,14 +202,5 @@ describe("contentHash and pseudonyms", () => {
   it("refuses a salt that is not 32 bytes and text with lone surrogates", () => {
     expectProtocolError(() => contentHash("0x11" as Hex, "abc"), /salt must be 32 bytes/);
     expectProtocolError(() => contentHash(SALT, "\ud800"), /lone UTF-16 surrogate/);
-  });
-  it("pseudonyms differ per consultation and per person, and are stable", () => {
-    const secret = new Uint8Array(32).fill(7);
-    const a1 = authorPseudonym(secret, "1", "citizen-1");
-    expect(authorPseudonym(secret, "1", "citizen-1")).to.equal(a1);
-    expect(authorPseudonym(secret, "2", "citizen-1")).to.not.equal(a1);
-    expect(authorPseudonym(secret, "1", "citizen-2")).to.not.equal(a1);
-    expectProtocolError(() => authorPseudonym(new Uint8Array(8), "1", "x"), /at least 32 bytes/);
-    expectProtocolError(() => authorPseudonym(secret, "x", "y"), /consultation must be a decimal/);
   });
 });

@@ -10,6 +10,8 @@ describe("docs/PROTOCOL.md worked example", () => {
     const ex = await workedExample();
     const values = [
       ex.author,
+      ex.offlineAuthor,
+      ex.officer,
       ex.contentHash,
       ex.entryText,
       ex.leafHash,

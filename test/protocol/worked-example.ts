@@ -1,7 +1,6 @@
 // The worked example of docs/PROTOCOL.md, computed by protocol/. worked-example.test.ts pins every
 // value the document prints, so the document cannot drift from the code.
 import {
-  authorPseudonym,
   computeTally,
   contentHash,
   decodeEntry,
@@ -12,6 +11,7 @@ import {
   leafHash,
   MerkleLog,
   type OpinionEntry,
+  pseudonym,
   receiptKeyFromSeed,
   signReceipt,
   tallyHash,
@@ -30,7 +30,10 @@ export async function workedExample() {
       { id: "dieu-2", title: "Điều 2. Đối tượng áp dụng", text: "Luật này áp dụng đối với..." },
     ],
   };
-  const author = authorPseudonym(secret, "1", "citizen-42");
+  const author = pseudonym(secret, "citizen", "1", "citizen-42");
+  // line 2 of an imported CSV file whose SHA-256 is 32 bytes 0x22
+  const offlineAuthor = pseudonym(secret, "offline", "1", `${"22".repeat(32)}:2`);
+  const officer = pseudonym(secret, "officer", "1", "can-bo-7");
   const entry: OpinionEntry = {
     v: 1,
     type: "opinion",
@@ -47,8 +50,14 @@ export async function workedExample() {
   const entryText = entryString(entry);
   const leaf = leafHash(utf8Encode(entryText));
   const others = [
-    { ...entry, author: authorPseudonym(secret, "1", "citizen-43"), stance: "disagree" as const },
-    { ...entry, section: "dieu-2", stance: "neutral" as const, channel: "offline" as const },
+    { ...entry, author: pseudonym(secret, "citizen", "1", "citizen-43"), stance: "disagree" as const },
+    {
+      ...entry,
+      author: offlineAuthor,
+      section: "dieu-2",
+      stance: "neutral" as const,
+      channel: "offline" as const,
+    },
   ];
   const log = new MerkleLog();
   await log.append(leaf);
@@ -74,6 +83,8 @@ export async function workedExample() {
   const tally = computeTally("1", ["dieu-1", "dieu-2"], entries, 3, await log.root());
   return {
     author,
+    offlineAuthor,
+    officer,
     contentHash: entry.contentHash,
     entryText,
     leafHash: leaf,

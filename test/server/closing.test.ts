@@ -72,7 +72,8 @@ describe("closing: the ingest queue", () => {
     await store.close();
   });
 
-  const opinion = (channel: "online" | "offline", submittedAt: number) => ({
+  /** `at`: when an offline opinion was collected (an online one carries its batch's time). */
+  const opinion = (channel: "online" | "offline", at: number) => ({
     kind: "opinion" as const,
     draftVersion: 1,
     section: "dieu-1",
@@ -80,7 +81,7 @@ describe("closing: the ingest queue", () => {
     text: "ý kiến",
     author: `0x${"ab".repeat(32)}` as const,
     channel,
-    submittedAt,
+    collectedAt: channel === "offline" ? at : null,
     subjectKey: "subject",
     idempotencyKey: null,
   });

@@ -5,7 +5,16 @@
  * draft version) the chain has is served, with the id and version the chain assigned, and nothing is opened twice.
  */
 import { expect } from "chai";
-import { createPublicClient, type Hex, http, parseEventLogs } from "viem";
+import {
+  createPublicClient,
+  createWalletClient,
+  type Hex,
+  http,
+  parseEventLogs,
+  parseTransaction,
+} from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { hardhat } from "viem/chains";
 import { consultationRegistryAbi } from "../../contracts/ConsultationRegistry.abi.ts";
 import { draftHash } from "../../protocol/index.ts";
 import { type DevNode, deployRegistry, makeAgency, startHardhatNode } from "../../server/chain/devnet.ts";
@@ -26,6 +35,7 @@ for (const backend of backends) {
     let env: Record<string, string>;
     let registry: Hex;
     let sqlite: string;
+    let operatorKey: Hex;
     let svc: Service | null = null;
     const schema = `gopy_orphan_${process.pid}_${Date.now() % 1_000_000}`;
     const openStore = (): Store =>
@@ -46,6 +56,7 @@ for (const backend of backends) {
       registry = await deployRegistry(node.url);
       sqlite = tmpSqlite();
       const agencies = { "bo-tu-phap": await makeAgency(node.url, registry, 1, 3) };
+      operatorKey = agencies["bo-tu-phap"].operatorKey;
       env = childEnv({
         chain: { url: node.url, registry, agencies },
         sqlite,
@@ -216,6 +227,71 @@ for (const backend of backends) {
         args: [BigInt(id)],
       });
       expect(onChain.draftHash).to.equal(c.draft.hash);
+      await kill(svc);
+    });
+
+    /** Resolves once the service's output mentions `text` (what it logs about a transaction, say). */
+    const said = (service: Service, text: string) =>
+      new Promise<void>((resolve) => {
+        let out = "";
+        const listen = (chunk: Buffer) => {
+          out += chunk.toString();
+          if (out.includes(text)) {
+            service.child.stdout?.off("data", listen);
+            service.child.stderr?.off("data", listen);
+            resolve();
+          }
+        };
+        service.child.stdout?.on("data", listen);
+        service.child.stderr?.on("data", listen);
+      });
+
+    it("keeps a dropped opening pending while the node refuses it (operator out of funds), then opens it once", async () => {
+      const before = await count();
+      const intent = await crashAfterBroadcast(open("Refused for a while"), "drop");
+      const operator = privateKeyToAccount(operatorKey).address;
+      const balance = await rpc(node.url, "eth_getBalance", [operator, "latest"]);
+      await rpc(node.url, "hardhat_setBalance", [operator, "0x0"]);
+      try {
+        svc = await startService(env);
+        // reconciliation re-sends the very bytes, and the node refuses them: not a verdict on the transaction
+        await said(svc, intent.txHash);
+        const pending = await withStore((s) => s.pendingDraftIntents());
+        expect(pending.map((i) => i.txHash)).to.deep.equal([intent.txHash]);
+      } finally {
+        await rpc(node.url, "hardhat_setBalance", [operator, balance]);
+      }
+      const c = await detail(svc.base, before + 1);
+      expect(c.title).to.equal("Refused for a while");
+      expect((await withStore((s) => s.getDraft(before + 1)))?.txHash).to.equal(intent.txHash);
+      expect(await count()).to.equal(before + 1);
+      await kill(svc);
+    });
+
+    it("fails a dropped opening whose nonce another transaction took, and opens nothing", async () => {
+      const before = await count();
+      const intent = await crashAfterBroadcast(open("Nonce taken"), "drop");
+      // the operator key sends something else with that nonce (mined at once)
+      const account = privateKeyToAccount(operatorKey);
+      const wallet = createWalletClient({ account, chain: hardhat, transport: http(node.url) });
+      await wallet.sendTransaction({
+        to: account.address,
+        value: 0n,
+        nonce: parseTransaction(intent.rawTx).nonce,
+      });
+      svc = await startService(env);
+      await waitFor(async () =>
+        (await withStore((s) => s.pendingDraftIntents())).length === 0 ? true : null,
+      );
+      expect(await count()).to.equal(before);
+      const list = (await (await fetch(`${svc.base}/api/consultations`)).json()) as {
+        consultations: { title: string }[];
+      };
+      expect(list.consultations.map((c) => c.title)).to.not.include("Nonce taken");
+      // the next opening signs afresh and succeeds
+      const next = await open("After the taken nonce")(svc.base, await agencyToken(svc.base));
+      expect(next.status).to.equal(201);
+      expect(await count()).to.equal(before + 1);
       await kill(svc);
     });
   });

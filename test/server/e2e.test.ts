@@ -7,10 +7,18 @@ import type { FastifyInstance } from "fastify";
 import { createPublicClient, http } from "viem";
 import { consultationRegistryAbi } from "../../contracts/ConsultationRegistry.abi.ts";
 import { type Receipt, type TallyDocument, tallyHash, verifyInclusion } from "../../protocol/index.ts";
-import { advanceChainTime } from "../../server/chain/devnet.ts";
+import { advanceChainTime, devAddress, devKey } from "../../server/chain/devnet.ts";
 import { OffsetClock } from "../../server/clock.ts";
 import { waitFor } from "../support/http.ts";
-import { DRAFT, devToken, startTestChain, type TestChain, testApp, testConfig } from "./helpers.ts";
+import {
+  DRAFT,
+  devToken,
+  startTestChain,
+  type TestChain,
+  testApp,
+  testChain,
+  testConfig,
+} from "./helpers.ts";
 
 describe("end to end on a local Hardhat node (HTTP)", function () {
   this.timeout(180_000);
@@ -159,5 +167,39 @@ describe("end to end on a local Hardhat node (HTTP)", function () {
     expect(again.body).to.deep.equal(closed.body);
     const list = await call("GET", "/api/consultations");
     expect(list.body.consultations.find((c: { id: number }) => c.id === id).status).to.equal("tallied");
+  });
+});
+
+describe("a call the registry refuses (HTTP)", function () {
+  this.timeout(60_000);
+  let app: FastifyInstance;
+
+  before(async () => {
+    const chain = await testChain();
+    // an agency configured in the service whose key the registry never made an operator of it
+    const agencies = {
+      ...chain.agencies,
+      "bo-khong-dang-ky": { address: devAddress(5), operatorKey: devKey(6) },
+    };
+    app = await testApp(testConfig(chain, { AGENCIES: JSON.stringify(agencies) }));
+  });
+  after(async () => {
+    await app?.close();
+  });
+
+  it("answers 409 chain_refused with the contract's error name, not 503 (the chain answered)", async () => {
+    const token = await devToken(app, "officer-unregistered", "agency", "bo-khong-dang-ky");
+    const now = Math.floor(Date.now() / 1000);
+    const r = await app.inject({
+      method: "POST",
+      url: "/api/consultations",
+      headers: { authorization: `Bearer ${token}` },
+      payload: { ...DRAFT, opensAt: now, closesAt: now + 3600 },
+    });
+    expect(r.statusCode, r.body).to.equal(409);
+    expect(r.json()).to.deep.equal({
+      error: "chain_refused",
+      message: "the registry refused the call: NotAgencyOrOperator",
+    });
   });
 });
