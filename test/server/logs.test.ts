@@ -2,7 +2,7 @@
 // and refused requests from a citizen whose token carries a subject, a name and an e-mail, and everything it
 // printed is searched for them and for the tokens.
 import { expect } from "chai";
-import { call } from "../support/http.ts";
+import { call, waitFor } from "../support/http.ts";
 import { type Idp, startIdp } from "../support/idp.ts";
 import { childEnv, DRAFT, kill, type Service, startService, testChain, tmpSqlite } from "./helpers.ts";
 
@@ -69,10 +69,14 @@ describe("service logs (the service as a child process, LOG_LEVEL=trace)", funct
       ).to.equal(401);
     }
 
-    const output = service.output();
-    // The capture holds the service's request log, so a planted line would be found.
+    // The capture holds the service's request log, so a planted line would be found. The reply reaches us before
+    // its "request completed" line reaches the pipe: wait for the last one.
+    const refusals = (text: string) => text.split('"statusCode":401').length - 1;
+    const output = await waitFor("the request log of every refused token", async () => {
+      const text = service.output();
+      return refusals(text) >= refused.length && text;
+    });
     expect(output).to.include(`"url":"${opinions}"`);
-    expect(output).to.include('"statusCode":401');
     const tokens = [token, agency, ...refused];
     const needles = [
       citizen.sub,
