@@ -102,12 +102,18 @@ export interface RegistryReaderOptions {
   readonly retryCount?: number;
   /** First block searched for events (default 0). */
   readonly fromBlock?: bigint;
+  /**
+   * How errors name each RPC (default: its URL). The service names its RPC "RPC_URL": a URL that may carry an
+   * access token never reaches a reply or a log.
+   */
+  readonly rpcNames?: readonly string[];
 }
 
 /** What may identify a consultation: its registry id as a number, a bigint or decimal text. */
 export type ConsultationId = number | bigint | string;
 
 interface Rpc {
+  /** The RPC as errors name it. */
   readonly url: string;
   readonly client: PublicClient<Transport, Chain | undefined>;
 }
@@ -145,8 +151,8 @@ export class RegistryReader {
     this.registry = opts.registry.toLowerCase() as Hex;
     this.rpcUrls = [...opts.rpcUrls];
     this.#fromBlock = opts.fromBlock ?? 0n;
-    this.#rpcs = opts.rpcUrls.map((url) => ({
-      url,
+    this.#rpcs = opts.rpcUrls.map((url, i) => ({
+      url: opts.rpcNames?.[i] ?? url,
       client: createPublicClient({
         transport: http(url, { timeout: opts.timeoutMs ?? 10_000, retryCount: opts.retryCount ?? 1 }),
       }),
@@ -200,10 +206,10 @@ export class RegistryReader {
     return { blockNumber, blockHash };
   }
 
-  /** The registry's record of consultation `id` at `at` (default: a fresh pin). */
+  /** The registry's record of consultation `id` at `at` (default: the latest block every RPC has). */
   async consultation(id: ConsultationId, at?: Pin): Promise<ConsultationRecord> {
     const key = BigInt(id);
-    const blockNumber = (at ?? (await this.pin())).blockNumber;
+    const blockNumber = await this.#block(at);
     return this.#agree(
       `record of consultation ${key}`,
       async (rpc) => {
@@ -235,10 +241,10 @@ export class RegistryReader {
     );
   }
 
-  /** The latest anchored head of consultation `id` at `at` (default: a fresh pin). */
+  /** The latest anchored head of consultation `id` at `at` (default: the latest block every RPC has). */
   async logHead(id: ConsultationId, at?: Pin): Promise<LogHead> {
     const key = BigInt(id);
-    const blockNumber = (at ?? (await this.pin())).blockNumber;
+    const blockNumber = await this.#block(at);
     return this.#agree(
       `log head of consultation ${key}`,
       async (rpc) => {
@@ -262,7 +268,7 @@ export class RegistryReader {
   /** The counted map's root anchored with the latest head, or "not checkable" on a registry without one. */
   async countedRoot(id: ConsultationId, at?: Pin): Promise<CountedRootReading> {
     const key = BigInt(id);
-    const blockNumber = (at ?? (await this.pin())).blockNumber;
+    const blockNumber = await this.#block(at);
     return this.#agree(
       `counted root of consultation ${key}`,
       async (rpc): Promise<CountedRootReading> => {
@@ -293,7 +299,7 @@ export class RegistryReader {
   /** Every LogAnchored event of consultation `id` up to `at`, oldest first. */
   async anchors(id: ConsultationId, at?: Pin): Promise<AnchoredHead[]> {
     const key = BigInt(id);
-    const toBlock = (at ?? (await this.pin())).blockNumber;
+    const toBlock = (await this.#block(at)) ?? "latest";
     return this.#agree(
       `anchored heads of consultation ${key}`,
       async (rpc) => {
@@ -329,7 +335,7 @@ export class RegistryReader {
   /** Every published draft version of consultation `id` up to `at`, in order (version 1 first). */
   async draftVersions(id: ConsultationId, at?: Pin): Promise<DraftVersion[]> {
     const key = BigInt(id);
-    const toBlock = (at ?? (await this.pin())).blockNumber;
+    const toBlock = (await this.#block(at)) ?? "latest";
     return this.#agree(
       `draft versions of consultation ${key}`,
       async (rpc) => {
@@ -370,7 +376,7 @@ export class RegistryReader {
   /** The tally publication of consultation `id` up to `at`, or null before it. */
   async tally(id: ConsultationId, at?: Pin): Promise<TallyPublication | null> {
     const key = BigInt(id);
-    const toBlock = (at ?? (await this.pin())).blockNumber;
+    const toBlock = (await this.#block(at)) ?? "latest";
     return this.#agree(
       `tally of consultation ${key}`,
       async (rpc) => {
@@ -396,6 +402,16 @@ export class RegistryReader {
       },
       (t) => (t ? `${t.tallyHash}@${t.txHash}` : "no tally"),
     );
+  }
+
+  /**
+   * The block to read at: the pin given, else with one RPC its latest block (one request per fact), else a
+   * fresh pin (every RPC has it and agrees on its hash).
+   */
+  async #block(at: Pin | undefined): Promise<bigint | undefined> {
+    if (at) return at.blockNumber;
+    if (this.#rpcs.length === 1) return undefined;
+    return (await this.pin()).blockNumber;
   }
 
   /** Runs `read` against one RPC, turning whatever it throws into a ChainReadError naming that RPC. */

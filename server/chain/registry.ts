@@ -5,16 +5,12 @@
 import {
   type Account,
   type Chain,
-  ContractFunctionRevertedError,
   createPublicClient,
   createWalletClient,
-  decodeErrorResult,
   defineChain,
-  ExecutionRevertedError,
   encodeFunctionData,
   type Hex,
   http,
-  isHex,
   keccak256,
   NonceTooLowError,
   type ParseEventLogsReturnType,
@@ -32,6 +28,8 @@ import {
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { getNodeError } from "viem/utils";
+import { ChainReadError, chainErrorMessage, classifyViemError } from "../../chain/errors.ts";
+import { RegistryReader } from "../../chain/reader.ts";
 import { ServiceError } from "../errors.ts";
 import { consultationRegistryAbi } from "./abi.ts";
 
@@ -54,15 +52,10 @@ export interface SignedTx {
   rawTx: Hex;
 }
 
-/** A consultation's log head as the registry holds it. */
-export interface AnchoredLogHead {
-  treeSize: number;
-  rootHash: Hex;
-  anchoredAt: number;
-}
-
 export interface RegistryClient {
   readonly address: Hex;
+  /** The registry's reads (log heads, records, events) through the one chain reader, on RPC_URL. */
+  readonly reader: RegistryReader;
   chainId(): Promise<number>;
   blockNumber(): Promise<number>;
   /** Unix seconds of the latest block. */
@@ -102,8 +95,6 @@ export interface RegistryClient {
   known(txHash: Hex): Promise<boolean>;
   /** Waits up to timeoutMs for the transaction to be mined (viem's waitForTransactionReceipt); null on timeout. */
   waitOutcome(txHash: Hex, timeoutMs: number): Promise<TxOutcome | null>;
-  logHead(id: number): Promise<AnchoredLogHead>;
-  tallyHash(id: number): Promise<Hex>;
 }
 
 export interface ViemRegistryOptions {
@@ -138,74 +129,27 @@ export function isNonceUsed(e: unknown): boolean {
 }
 
 /**
- * What a failed chain call means, by viem's error type: `reverted`, the contract refused it (found while estimating
- * or reading); `refused`, the node answered with an error (a nonce, a fee, funds: its typed node error); otherwise
- * `unreachable` (no answer, a timeout). The reason is short and key-free.
- */
-function describeChainError(e: ViemError): { kind: "reverted" | "refused" | "unreachable"; reason: string } {
-  const revert = e.walk(
-    (x) => x instanceof ContractFunctionRevertedError || x instanceof ExecutionRevertedError,
-  );
-  if (revert instanceof ContractFunctionRevertedError) {
-    return { kind: "reverted", reason: revert.data?.errorName ?? revert.reason ?? "reverted" };
-  }
-  if (revert instanceof ExecutionRevertedError) return { kind: "reverted", reason: revertName(e) };
-  const answered = e.walk((x) => x instanceof RpcRequestError);
-  if (answered) return { kind: "refused", reason: firstLine(getNodeError(e, {}).shortMessage) };
-  return { kind: "unreachable", reason: firstLine(e.shortMessage) };
-}
-
-/** The registry's custom error name in a node's revert data, when it has one. */
-function revertName(e: ViemError): string {
-  const answered = e.walk((x) => x instanceof RpcRequestError);
-  const data = answered instanceof RpcRequestError ? answered.data : undefined;
-  const bytes = isHex(data)
-    ? data
-    : isHex((data as { data?: unknown } | undefined)?.data)
-      ? (data as { data: Hex }).data
-      : null;
-  if (bytes) {
-    try {
-      return decodeErrorResult({ abi: consultationRegistryAbi, data: bytes }).errorName;
-    } catch {
-      // not one of the registry's errors
-    }
-  }
-  return "reverted";
-}
-
-const firstLine = (text: string): string => text.split("\n")[0]!;
-
-/**
- * The service error for a failed chain call (see describeChainError): a revert is 409 chain_refused with the
- * contract's error name; anything else is 503 chain_unavailable (try again later).
+ * The service error for a failed chain call, classified once (chain/errors.ts): a revert is 409 chain_refused with
+ * the contract's error name; anything else (the node refused it, no answer, RPCs that disagree) is 503
+ * chain_unavailable (try again later).
  */
 export function chainFailure(e: unknown): ServiceError {
   if (e instanceof ServiceError) return e;
-  if (!(e instanceof ViemError)) {
-    return new ServiceError(503, "chain_unavailable", "the chain is unreachable; try again later", {
-      cause: e,
-    });
-  }
-  const { kind, reason } = describeChainError(e);
-  if (kind === "reverted") {
-    return new ServiceError(409, "chain_refused", `the registry refused the call: ${reason}`, { cause: e });
-  }
-  const what = kind === "refused" ? "the chain node refused the transaction" : "the chain is unreachable";
-  return new ServiceError(503, "chain_unavailable", `${what} (${reason}); try again later`, { cause: e });
+  const reverted =
+    e instanceof ChainReadError
+      ? e.kind === "reverted"
+      : e instanceof ViemError && classifyViemError(e).kind === "reverted";
+  if (reverted) return new ServiceError(409, "chain_refused", chainErrorMessage(e), { cause: e });
+  const what =
+    e instanceof ChainReadError || e instanceof ViemError ? chainErrorMessage(e) : "the chain is unreachable";
+  return new ServiceError(503, "chain_unavailable", `${what}; try again later`, { cause: e });
 }
 
-/**
- * Short, key-free description of an error met while using the chain, for logs and /api/health: a chain error's is
- * the message of its service error (chainFailure); anything else keeps its own first line.
- */
-export function chainErrorMessage(e: unknown): string {
-  if (e instanceof ViemError || e instanceof ServiceError) return chainFailure(e).message;
-  return e instanceof Error ? firstLine(e.message) : String(e);
-}
+export { chainErrorMessage };
 
 export class ViemRegistry implements RegistryClient {
   readonly address: Hex;
+  readonly reader: RegistryReader;
   private readonly rpcUrl: string;
   private readonly pub: PublicClient<Transport, Chain | undefined>;
   private readonly agencies = new Map<string, { agency: Hex; account: Account }>();
@@ -220,6 +164,13 @@ export class ViemRegistry implements RegistryClient {
     this.pub = createPublicClient({
       transport: http(opts.rpcUrl, { timeout: this.timeoutMs, retryCount: 0 }),
       pollingInterval: opts.pollingIntervalMs ?? 250,
+    });
+    this.reader = new RegistryReader({
+      registry: opts.address,
+      rpcUrls: [opts.rpcUrl],
+      rpcNames: ["RPC_URL"],
+      timeoutMs: this.timeoutMs,
+      retryCount: 0,
     });
     for (const [id, a] of Object.entries(opts.agencies)) {
       this.agencies.set(id, { agency: a.address, account: privateKeyToAccount(a.operatorKey) });
@@ -402,25 +353,5 @@ export class ViemRegistry implements RegistryClient {
       gasUsed: Number(receipt.gasUsed),
       events: parseEventLogs({ abi: consultationRegistryAbi, logs: ours }),
     };
-  }
-
-  async logHead(id: number): Promise<AnchoredLogHead> {
-    const [treeSize, rootHash, anchoredAt] = await this.pub.readContract({
-      address: this.address,
-      abi: consultationRegistryAbi,
-      functionName: "logHead",
-      args: [BigInt(id)],
-    });
-    return { treeSize: Number(treeSize), rootHash, anchoredAt: Number(anchoredAt) };
-  }
-
-  async tallyHash(id: number): Promise<Hex> {
-    const c = await this.pub.readContract({
-      address: this.address,
-      abi: consultationRegistryAbi,
-      functionName: "consultation",
-      args: [BigInt(id)],
-    });
-    return c.tallyHash;
   }
 }
