@@ -10,15 +10,9 @@ import { type Receipt, type TallyDocument, tallyHash, verifyInclusion } from "..
 import { advanceChainTime, devAddress, devKey } from "../../server/chain/devnet.ts";
 import { OffsetClock } from "../../server/clock.ts";
 import { waitFor } from "../support/http.ts";
-import {
-  DRAFT,
-  devToken,
-  startTestChain,
-  type TestChain,
-  testApp,
-  testChain,
-  testConfig,
-} from "./helpers.ts";
+import type { TestChain } from "./helpers.ts";
+import { devToken, startTestChain, testApp, testChain, testConfig } from "./helpers.ts";
+import { DRAFT, postConsultation } from "./requests.ts";
 
 describe("end to end on a local Hardhat node (HTTP)", function () {
   this.timeout(180_000);
@@ -190,12 +184,7 @@ describe("a call the registry refuses (HTTP)", function () {
   it("answers 409 chain_refused with the contract's error name, not 503 (the chain answered)", async () => {
     const token = await devToken(app, "officer-unregistered", "agency", "bo-khong-dang-ky");
     const now = Math.floor(Date.now() / 1000);
-    const r = await app.inject({
-      method: "POST",
-      url: "/api/consultations",
-      headers: { authorization: `Bearer ${token}` },
-      payload: { ...DRAFT, opensAt: now, closesAt: now + 3600 },
-    });
+    const r = await postConsultation(app, token, { ...DRAFT, opensAt: now, closesAt: now + 3600 });
     expect(r.statusCode, r.body).to.equal(409);
     expect(r.json()).to.deep.equal({
       error: "chain_refused",
