@@ -84,12 +84,13 @@ export interface RegistryClient {
   ): Promise<SignedTx>;
   /** Signs (does not send) reviseDraft; fails when the call would revert. */
   signReviseDraft(agencyId: string, id: number, draftHash: Hex, draftURI: string): Promise<SignedTx>;
-  /** Signs (does not send) anchorLog; fails when the call would revert. */
+  /** Signs (does not send) anchorLog: the log head, its counted map's root and the proof; fails when it would revert. */
   signAnchor(
     agencyId: string,
     id: number,
     treeSize: number,
     rootHash: Hex,
+    countedRoot: Hex,
     proof: readonly Hex[],
   ): Promise<SignedTx>;
   /** Signs (does not send) publishTally; fails when the call would revert. */
@@ -326,12 +327,13 @@ export class ViemRegistry implements RegistryClient {
     id: number,
     treeSize: number,
     rootHash: Hex,
+    countedRoot: Hex,
     proof: readonly Hex[],
   ): Promise<SignedTx> {
     const data = encodeFunctionData({
       abi: consultationRegistryAbi,
       functionName: "anchorLog",
-      args: [BigInt(id), BigInt(treeSize), rootHash, [...proof]],
+      args: [BigInt(id), BigInt(treeSize), rootHash, countedRoot, [...proof]],
     });
     return this.sign(agencyId, data);
   }
