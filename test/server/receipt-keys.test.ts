@@ -4,6 +4,7 @@
  * next start, and a retired key never added back.
  */
 import { randomBytes } from "node:crypto";
+import { join } from "node:path";
 import { expect } from "chai";
 import type { FastifyInstance } from "fastify";
 import { createPublicClient, type Hex, http } from "viem";
@@ -13,7 +14,9 @@ import { type Config, loadConfig } from "../../server/config.ts";
 import { ReceiptKeyRegistrar, receiptKeyBytes32 } from "../../server/receipt-keys.ts";
 import { openStore } from "../../server/store/index.ts";
 import { waitFor } from "../support/http.ts";
+import { run } from "../support/process.ts";
 import { missing, POSTGRES_HOW } from "../support/requires.ts";
+import { ROOT } from "../support/stack.ts";
 import { dropSchema, type TestChain, testApp, testChain, testConfig, testEnv } from "./helpers.ts";
 
 const pgUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
@@ -129,32 +132,37 @@ describe("receipt key on chain", function () {
     );
   });
 
-  it("never adds a retired key back: the restarted service leaves the chain's record as it is", async () => {
-    const config = testConfig(chain);
+  it("retires a key with the documented command, and never adds a retired key back", async () => {
+    const env = testEnv(chain);
+    const config = loadConfig(env);
     const app = await start(config);
     const key = await servedKey(app);
+    const x = ((await app.inject({ method: "GET", url: "/api/keys" })).json() as { keys: { x: string }[] })
+      .keys[0]!.x;
     await waitFor("the receipt key on chain", async () => ((await record(key)).addedBlock > 0 ? true : null));
-    // retired, as the documented command does it (scripts/receipt-key.ts)
-    const registrar = new ReceiptKeyRegistrar({
-      store: app.gopy.store,
-      chain: app.gopy.chain!,
-      clock: app.gopy.clock,
-      log: app.log,
-      txTimeoutMs: 30_000,
-      agencyId: Object.keys(chain.agencies)[0]!,
-    });
-    const retired = await registrar.retire(key);
-    expect(retired.retiredBlock).to.be.greaterThan(0);
-    // retiring twice changes nothing; a key never added cannot be retired
-    expect(await registrar.retire(key)).to.deep.equal(retired);
-    const stranger = `0x${"ab".repeat(32)}` as Hex;
-    let refusal: unknown;
-    await registrar.retire(stranger).catch((e: unknown) => {
-      refusal = e;
-    });
-    expect(String((refusal as Error)?.message)).to.match(/never added/);
     await app.close();
     apps.splice(0);
+
+    // npm run receipt-key -- retire <x>, with the service's environment
+    const command = (...args: string[]) =>
+      run(process.execPath, [join(ROOT, "scripts/receipt-key.ts"), ...args], {
+        env: { ...process.env, ...env },
+      });
+    const retiring = await command("retire", x);
+    expect(retiring.code, retiring.stderr).to.equal(0);
+    const retired = await record(key);
+    expect(retired.retiredBlock).to.be.greaterThan(0);
+    expect(JSON.parse(retiring.stdout)).to.include({ publicKey: key, retiredBlock: retired.retiredBlock });
+    // retiring twice changes nothing; a key never added cannot be retired; a malformed key is refused
+    expect((await command("retire", key)).code).to.equal(0);
+    expect(await record(key)).to.deep.equal(retired);
+    const never = await command("retire", `0x${"ab".repeat(32)}`);
+    expect(never.code).to.equal(1);
+    expect(never.stderr).to.match(/never added to the registry/);
+    const malformed = await command("show", "0x1234");
+    expect(malformed.code).to.equal(64);
+    expect(malformed.stderr).to.match(/key/);
+    expect(JSON.parse((await command("show", x)).stdout).state).to.match(/retired in block/);
 
     const again = await start(config);
     await again.gopy.anchorer!.round(true);
