@@ -18,15 +18,8 @@ import { advanceChainTime, devAddress, devKey } from "../../server/chain/devnet.
 import { OffsetClock } from "../../server/clock.ts";
 import { type RefLeaf, refHash, refKey } from "../protocol/counted-reference.ts";
 import { waitFor } from "../support/http.ts";
-import {
-  DRAFT,
-  devToken,
-  startTestChain,
-  type TestChain,
-  testApp,
-  testChain,
-  testConfig,
-} from "./helpers.ts";
+import type { TestChain } from "./helpers.ts";
+import { DRAFT, devToken, startTestChain, testApp, testChain, testConfig } from "./helpers.ts";
 
 describe("end to end on a local Hardhat node (HTTP)", function () {
   this.timeout(180_000);
