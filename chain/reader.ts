@@ -17,6 +17,7 @@ import {
   parseAbiItem,
   type Transport,
   toEventSelector,
+  BaseError as ViemError,
 } from "viem";
 import { consultationRegistryAbi } from "../contracts/ConsultationRegistry.abi.ts";
 import { ChainReadError, classifyViemError, readFailure } from "./errors.ts";
@@ -67,10 +68,11 @@ export interface DraftVersion extends EventRef {
   readonly draftURI: string;
 }
 
-/** The TallyPublished event. */
+/** The TallyPublished event. `countedRoot` is null when the registry's event does not carry one. */
 export interface TallyPublication extends EventRef {
   readonly treeSize: number;
   readonly rootHash: Hex;
+  readonly countedRoot: Hex | null;
   readonly tallyHash: Hex;
   readonly tallyURI: string;
 }
@@ -84,6 +86,25 @@ export type CountedRootReading =
   | { readonly checkable: false; readonly reason: string };
 
 export const NOT_CHECKABLE = "not checkable on this registry";
+
+/** A receipt-signing key's record: addedBy is the zero address for a key never added, retiredBlock 0 while live. */
+export interface ReceiptKeyRecord {
+  readonly addedBy: Hex;
+  readonly addedBlock: number;
+  readonly retiredBlock: number;
+}
+
+/** A receipt-signing key the registry lists (bytes32: the Ed25519 public key), with its record. */
+export interface ReceiptKey extends ReceiptKeyRecord {
+  readonly publicKey: Hex;
+}
+
+/** Every key the registry ever listed, or "not checkable" on a registry deployed before receipt keys. */
+export type ReceiptKeysReading =
+  | { readonly checkable: true; readonly keys: readonly ReceiptKey[] }
+  | { readonly checkable: false; readonly reason: string };
+
+export const NO_RECEIPT_KEYS = "no receipt keys on this registry";
 
 /** A block every RPC has, and its hash (the same on each, or reading stops with a disagreement). */
 export interface Pin {
@@ -118,27 +139,31 @@ interface Rpc {
   readonly client: PublicClient<Transport, Chain | undefined>;
 }
 
-// The registry's view and event for the counted map's root; the generated ABI gains them with the contract
-// that stores the map root, and these are their exact signatures.
-const countedRootView = parseAbiItem("function countedRoot(uint256 id) view returns (bytes32)");
-const legacyLogAnchored = parseAbiItem(
-  "event LogAnchored(uint256 indexed id, uint64 treeSize, bytes32 rootHash)",
-);
-const countedLogAnchored = parseAbiItem(
-  "event LogAnchored(uint256 indexed id, uint64 treeSize, bytes32 rootHash, bytes32 countedRoot)",
-);
+// A registry deployed before the counted map emits these shorter events (and has no countedRoot view): their
+// signatures are kept here so its history still reads, with countedRoot null.
+const legacyEvents = [
+  parseAbiItem("event LogAnchored(uint256 indexed id, uint64 treeSize, bytes32 rootHash)"),
+  parseAbiItem(
+    "event TallyPublished(uint256 indexed id, uint64 treeSize, bytes32 rootHash, bytes32 tallyHash, string tallyURI)",
+  ),
+] as const;
 
-/** Every LogAnchored signature a registry may emit: the generated ABI's and the earlier one, each once. */
-const logAnchoredEvents: readonly AbiEvent[] = (() => {
-  const generated = (consultationRegistryAbi as readonly { type: string; name?: string }[]).filter(
-    (x): x is AbiEvent => x.type === "event" && x.name === "LogAnchored",
-  );
+/** Every signature of event `name` a registry may emit: the generated ABI's and the earlier one, each once. */
+function eventSignatures(name: "LogAnchored" | "TallyPublished"): readonly AbiEvent[] {
+  const all = [
+    ...(consultationRegistryAbi as readonly { type: string; name?: string }[]),
+    ...legacyEvents,
+  ].filter((x): x is AbiEvent => x.type === "event" && x.name === name);
   const bySelector = new Map<Hex, AbiEvent>();
-  for (const ev of [...generated, countedLogAnchored, legacyLogAnchored]) {
-    bySelector.set(toEventSelector(ev), bySelector.get(toEventSelector(ev)) ?? ev);
-  }
+  for (const ev of all) if (!bySelector.has(toEventSelector(ev))) bySelector.set(toEventSelector(ev), ev);
   return [...bySelector.values()];
-})();
+}
+
+const logAnchoredEvents = eventSignatures("LogAnchored");
+const tallyPublishedEvents = eventSignatures("TallyPublished");
+
+/** Keys asked per receiptKeys(offset, limit) call. */
+const RECEIPT_KEY_PAGE = 100;
 
 export class RegistryReader {
   readonly registry: Hex;
@@ -275,20 +300,14 @@ export class RegistryReader {
         try {
           const root = await rpc.client.readContract({
             address: this.registry,
-            abi: [countedRootView],
+            abi: consultationRegistryAbi,
             functionName: "countedRoot",
             args: [key],
             blockNumber,
           });
           return { checkable: true, countedRoot: root.toLowerCase() as Hex };
         } catch (e) {
-          // a function the contract lacks reverts without data; UnknownConsultation and the like carry data
-          if (e instanceof Error && "walk" in e) {
-            const failure = classifyViemError(e as Parameters<typeof classifyViemError>[0]);
-            if (failure.kind === "reverted" && failure.withData === false) {
-              return { checkable: false, reason: NOT_CHECKABLE };
-            }
-          }
+          if (lacksFunction(e)) return { checkable: false, reason: NOT_CHECKABLE };
           throw e;
         }
       },
@@ -303,20 +322,7 @@ export class RegistryReader {
     return this.#agree(
       `anchored heads of consultation ${key}`,
       async (rpc) => {
-        const batches = await Promise.all(
-          logAnchoredEvents.map((event) =>
-            rpc.client.getLogs({
-              address: this.registry,
-              event,
-              args: { id: key },
-              fromBlock: this.#fromBlock,
-              toBlock,
-              strict: true,
-            }),
-          ),
-        );
-        return batches
-          .flat()
+        return (await this.#events(rpc, logAnchoredEvents, key, toBlock))
           .sort(byChainOrder)
           .map((log): AnchoredHead => {
             const args = log.args as { treeSize: bigint; rootHash: Hex; countedRoot?: Hex };
@@ -380,28 +386,117 @@ export class RegistryReader {
     return this.#agree(
       `tally of consultation ${key}`,
       async (rpc) => {
-        const logs = await rpc.client.getContractEvents({
-          address: this.registry,
-          abi: consultationRegistryAbi,
-          eventName: "TallyPublished",
-          args: { id: key },
-          fromBlock: this.#fromBlock,
-          toBlock,
-          strict: true,
-        });
+        const logs = (await this.#events(rpc, tallyPublishedEvents, key, toBlock)).sort(byChainOrder);
         // the registry publishes a tally at most once: the first event is the publication
-        const first = [...logs].sort(byChainOrder)[0];
+        const first = logs[0];
         if (!first) return null;
+        const args = first.args as {
+          treeSize: bigint;
+          rootHash: Hex;
+          countedRoot?: Hex;
+          tallyHash: Hex;
+          tallyURI: string;
+        };
         return {
-          treeSize: Number(first.args.treeSize),
-          rootHash: first.args.rootHash.toLowerCase() as Hex,
-          tallyHash: first.args.tallyHash.toLowerCase() as Hex,
-          tallyURI: first.args.tallyURI,
+          treeSize: Number(args.treeSize),
+          rootHash: args.rootHash.toLowerCase() as Hex,
+          countedRoot: args.countedRoot === undefined ? null : (args.countedRoot.toLowerCase() as Hex),
+          tallyHash: args.tallyHash.toLowerCase() as Hex,
+          tallyURI: args.tallyURI,
           ...ref(first),
         } satisfies TallyPublication;
       },
       (t) => (t ? `${t.tallyHash}@${t.txHash}` : "no tally"),
     );
+  }
+
+  /** The registry's record of receipt-signing key `publicKey` (bytes32: the Ed25519 public key) at `at`. */
+  async receiptKey(publicKey: Hex, at?: Pin): Promise<ReceiptKeyRecord> {
+    const blockNumber = await this.#block(at);
+    return this.#agree(
+      `receipt key ${publicKey.toLowerCase()}`,
+      async (rpc) => {
+        const [addedBy, addedBlock, retiredBlock] = await rpc.client.readContract({
+          address: this.registry,
+          abi: consultationRegistryAbi,
+          functionName: "receiptKey",
+          args: [publicKey],
+          blockNumber,
+        });
+        return {
+          addedBy: addedBy.toLowerCase() as Hex,
+          addedBlock: Number(addedBlock),
+          retiredBlock: Number(retiredBlock),
+        } satisfies ReceiptKeyRecord;
+      },
+      (k) => `added by ${k.addedBy} in block ${k.addedBlock}, retired in block ${k.retiredBlock}`,
+    );
+  }
+
+  /**
+   * Every receipt-signing key ever added, retired ones included, in the order they were added; "not checkable"
+   * on a registry that records none (deployed before receipt keys).
+   */
+  async receiptKeys(at?: Pin): Promise<ReceiptKeysReading> {
+    // one block for every page, even with one RPC: a key added between two pages must not shift the list
+    const blockNumber = (at ?? (await this.pin())).blockNumber;
+    return this.#agree(
+      "receipt keys",
+      async (rpc): Promise<ReceiptKeysReading> => {
+        let count: bigint;
+        try {
+          count = await rpc.client.readContract({
+            address: this.registry,
+            abi: consultationRegistryAbi,
+            functionName: "receiptKeyCount",
+            blockNumber,
+          });
+        } catch (e) {
+          if (lacksFunction(e)) return { checkable: false, reason: NO_RECEIPT_KEYS };
+          throw e;
+        }
+        const keys: ReceiptKey[] = [];
+        for (let offset = 0n; offset < count; offset += BigInt(RECEIPT_KEY_PAGE)) {
+          const page = await rpc.client.readContract({
+            address: this.registry,
+            abi: consultationRegistryAbi,
+            functionName: "receiptKeys",
+            args: [offset, BigInt(RECEIPT_KEY_PAGE)],
+            blockNumber,
+          });
+          for (const k of page) {
+            keys.push({
+              publicKey: k.publicKey.toLowerCase() as Hex,
+              addedBy: k.addedBy.toLowerCase() as Hex,
+              addedBlock: Number(k.addedBlock),
+              retiredBlock: Number(k.retiredBlock),
+            });
+          }
+        }
+        return { checkable: true, keys };
+      },
+      (r) =>
+        r.checkable
+          ? summarize(r.keys.map((k) => `${k.publicKey}:${k.addedBlock}-${k.retiredBlock || "live"}`))
+          : r.reason,
+    );
+  }
+
+  /** The logs of every signature in `events` for consultation `id` up to `toBlock`. */
+  async #events(rpc: Rpc, events: readonly AbiEvent[], id: bigint, toBlock: bigint | "latest") {
+    const batches = await Promise.all(
+      events.map((event) =>
+        rpc.client.getLogs({
+          address: this.registry,
+          event,
+          args: { id },
+          fromBlock: this.#fromBlock,
+          toBlock,
+          strict: true,
+        }),
+      ),
+    );
+    return batches.flat();
   }
 
   /**
@@ -451,6 +546,13 @@ export async function openRegistry(
   const reader = new RegistryReader({ ...opts, registry: root.registry, rpcUrls: root.rpcUrls });
   await reader.verify(root.chainId);
   return reader;
+}
+
+/** True when a call failed because the contract has no such function: it reverted without any data. */
+function lacksFunction(e: unknown): boolean {
+  if (!(e instanceof ViemError)) return false;
+  const failure = classifyViemError(e);
+  return failure.kind === "reverted" && failure.withData === false;
 }
 
 type AnyLog = { blockNumber: bigint | null; logIndex: number | null; transactionHash: Hex | null };

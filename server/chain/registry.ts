@@ -77,16 +77,21 @@ export interface RegistryClient {
   ): Promise<SignedTx>;
   /** Signs (does not send) reviseDraft; fails when the call would revert. */
   signReviseDraft(agencyId: string, id: number, draftHash: Hex, draftURI: string): Promise<SignedTx>;
-  /** Signs (does not send) anchorLog; fails when the call would revert. */
+  /** Signs (does not send) anchorLog: the log head, its counted map's root and the proof; fails when it would revert. */
   signAnchor(
     agencyId: string,
     id: number,
     treeSize: number,
     rootHash: Hex,
+    countedRoot: Hex,
     proof: readonly Hex[],
   ): Promise<SignedTx>;
   /** Signs (does not send) publishTally; fails when the call would revert. */
   signPublishTally(agencyId: string, id: number, tallyHash: Hex, tallyURI: string): Promise<SignedTx>;
+  /** Signs (does not send) addReceiptKey of an Ed25519 public key (bytes32); fails when the call would revert. */
+  signAddReceiptKey(agencyId: string, publicKey: Hex): Promise<SignedTx>;
+  /** Signs (does not send) retireReceiptKey; fails when the call would revert. */
+  signRetireReceiptKey(agencyId: string, publicKey: Hex): Promise<SignedTx>;
   /** Sends signed bytes. A node's refusal is thrown as viem's typed node error (NonceTooLowError, ...). */
   broadcast(rawTx: Hex): Promise<void>;
   /** Outcome of a mined transaction, or null when not mined. */
@@ -277,12 +282,13 @@ export class ViemRegistry implements RegistryClient {
     id: number,
     treeSize: number,
     rootHash: Hex,
+    countedRoot: Hex,
     proof: readonly Hex[],
   ): Promise<SignedTx> {
     const data = encodeFunctionData({
       abi: consultationRegistryAbi,
       functionName: "anchorLog",
-      args: [BigInt(id), BigInt(treeSize), rootHash, [...proof]],
+      args: [BigInt(id), BigInt(treeSize), rootHash, countedRoot, [...proof]],
     });
     return this.sign(agencyId, data);
   }
@@ -292,6 +298,24 @@ export class ViemRegistry implements RegistryClient {
       abi: consultationRegistryAbi,
       functionName: "publishTally",
       args: [BigInt(id), tallyHash, tallyURI],
+    });
+    return this.sign(agencyId, data);
+  }
+
+  signAddReceiptKey(agencyId: string, publicKey: Hex): Promise<SignedTx> {
+    const data = encodeFunctionData({
+      abi: consultationRegistryAbi,
+      functionName: "addReceiptKey",
+      args: [publicKey],
+    });
+    return this.sign(agencyId, data);
+  }
+
+  signRetireReceiptKey(agencyId: string, publicKey: Hex): Promise<SignedTx> {
+    const data = encodeFunctionData({
+      abi: consultationRegistryAbi,
+      functionName: "retireReceiptKey",
+      args: [publicKey],
     });
     return this.sign(agencyId, data);
   }

@@ -5,12 +5,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
-import { encodeFunctionResult, type Hex, toFunctionSelector } from "viem";
+import { createWalletClient, encodeFunctionResult, type Hex, http, toFunctionSelector } from "viem";
 import { ChainReadError, chainErrorMessage, englishChainPhrases } from "../../chain/errors.ts";
-import { NOT_CHECKABLE, openRegistry, RegistryReader } from "../../chain/reader.ts";
+import { NO_RECEIPT_KEYS, NOT_CHECKABLE, openRegistry, RegistryReader } from "../../chain/reader.ts";
 import type { TrustRoot } from "../../chain/trust-root.ts";
 import { consultationRegistryAbi } from "../../contracts/ConsultationRegistry.abi.ts";
 import { draftHash } from "../../protocol/index.ts";
+import { devAddress } from "../../server/chain/devnet.ts";
 import { type LocalChain, startLocalChain } from "../audit/fixtures/chain.ts";
 import { buildScenario, type Scenario, testDraft } from "../audit/fixtures/generate.ts";
 import { RpcProxy } from "../support/rpc-proxy.ts";
@@ -87,12 +88,17 @@ describe("chain reader on real local chains", function () {
     for (const a of anchors) {
       expect(a.rootHash).to.equal(await log.root(a.treeSize));
       expect(a.txHash).to.match(/^0x[0-9a-f]{64}$/);
-      expect(a.countedRoot).to.equal(null); // this registry's event carries no counted root
+      expect(a.countedRoot).to.equal(tallied.generated.countedRoots.get(a.treeSize));
     }
     const tally = await reader.tally(tallied.id, at);
     expect(tally?.tallyHash).to.equal(tallied.tallyHash);
     expect(tally?.treeSize).to.equal(40);
     expect(tally?.rootHash).to.equal(await log.root(40));
+    expect(tally?.countedRoot).to.equal(tallied.generated.countedRoots.get(40));
+    expect(await reader.countedRoot(tallied.id, at)).to.deep.equal({
+      checkable: true,
+      countedRoot: tallied.generated.countedRoots.get(40),
+    });
     expect(await reader.tally(revised.id, at)).to.equal(null);
 
     const versions = await reader.draftVersions(revised.id);
@@ -119,9 +125,52 @@ describe("chain reader on real local chains", function () {
     expect((await reader.logHead(late.id)).treeSize).to.equal(3);
   });
 
-  it("a registry without countedRoot answers not checkable, never a failure", async () => {
+  it("a registry without countedRoot or receipt keys answers not checkable, never a failure", async () => {
+    // code that reverts every call without data: what an earlier registry does for a view it lacks
+    const deployTx = await chain.wallet.sendTransaction({
+      account: chain.agency,
+      chain: null,
+      data: "0x6460006000fd6000526005601bf3",
+    });
+    const earlier = (await chain.pub.waitForTransactionReceipt({ hash: deployTx })).contractAddress as Hex;
+    const reader = await openRegistry({ ...root, registry: earlier });
+    expect(await reader.countedRoot(1)).to.deep.equal({ checkable: false, reason: NOT_CHECKABLE });
+    expect(await reader.receiptKeys()).to.deep.equal({ checkable: false, reason: NO_RECEIPT_KEYS });
+    expect(await reader.anchors(1)).to.deep.equal([]);
+  });
+
+  it("lists every receipt key ever added, retired ones included, with their blocks", async () => {
+    const admin = createWalletClient({ account: devAddress(0), transport: http(chain.url) });
+    const send = async (functionName: "addReceiptKey" | "retireReceiptKey", key: Hex) => {
+      const hash = await admin.writeContract({
+        address: chain.registry,
+        abi: consultationRegistryAbi,
+        functionName,
+        args: [key],
+        chain: null,
+      });
+      return Number((await chain.pub.waitForTransactionReceipt({ hash })).blockNumber);
+    };
+    const [first, second] = [`0x${"a1".repeat(32)}`, `0x${"b2".repeat(32)}`] as Hex[];
     const reader = await openRegistry(root);
-    expect(await reader.countedRoot(tallied.id)).to.deep.equal({ checkable: false, reason: NOT_CHECKABLE });
+    const before = await reader.receiptKeys();
+    if (!before.checkable) throw new Error("this registry records receipt keys");
+    const addedFirst = await send("addReceiptKey", first!);
+    const addedSecond = await send("addReceiptKey", second!);
+    const retired = await send("retireReceiptKey", first!);
+    const after = await reader.receiptKeys();
+    if (!after.checkable) throw new Error("this registry records receipt keys");
+    const admin0 = devAddress(0).toLowerCase();
+    expect(after.keys.slice(before.keys.length)).to.deep.equal([
+      { publicKey: first, addedBy: admin0, addedBlock: addedFirst, retiredBlock: retired },
+      { publicKey: second, addedBy: admin0, addedBlock: addedSecond, retiredBlock: 0 },
+    ]);
+    expect(await reader.receiptKey(first!)).to.deep.equal({
+      addedBy: admin0,
+      addedBlock: addedFirst,
+      retiredBlock: retired,
+    });
+    expect((await reader.receiptKey(`0x${"c3".repeat(32)}`)).addedBy).to.equal(`0x${"0".repeat(40)}`);
   });
 
   it("an unknown consultation is the registry's refusal, by name", async () => {
