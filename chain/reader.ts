@@ -87,7 +87,10 @@ export type CountedRootReading =
 
 export const NOT_CHECKABLE = "not checkable on this registry";
 
-/** A receipt-signing key's record: addedBy is the zero address for a key never added, retiredBlock 0 while live. */
+/**
+ * A receipt-signing key's record: addedBy (checksummed, as every address the reader returns) is the zero address
+ * for a key never added; retiredBlock is 0 while the key is live.
+ */
 export interface ReceiptKeyRecord {
   readonly addedBy: Hex;
   readonly addedBlock: number;
@@ -247,7 +250,7 @@ export class RegistryReader {
         });
         return {
           id: key.toString(),
-          agency: r.agency.toLowerCase() as Hex,
+          agency: r.agency,
           draftHash: r.draftHash.toLowerCase() as Hex,
           draftURI: r.draftURI,
           draftVersion: Number(r.draftVersion),
@@ -424,7 +427,7 @@ export class RegistryReader {
           blockNumber,
         });
         return {
-          addedBy: addedBy.toLowerCase() as Hex,
+          addedBy,
           addedBlock: Number(addedBlock),
           retiredBlock: Number(retiredBlock),
         } satisfies ReceiptKeyRecord;
@@ -467,7 +470,7 @@ export class RegistryReader {
           for (const k of page) {
             keys.push({
               publicKey: k.publicKey.toLowerCase() as Hex,
-              addedBy: k.addedBy.toLowerCase() as Hex,
+              addedBy: k.addedBy,
               addedBlock: Number(k.addedBlock),
               retiredBlock: Number(k.retiredBlock),
             });
