@@ -8,6 +8,7 @@ import {
   createPublicClient,
   createWalletClient,
   defineChain,
+  type EncodeFunctionDataParameters,
   encodeFunctionData,
   type Hex,
   http,
@@ -34,6 +35,11 @@ import { ServiceError } from "../errors.ts";
 import { consultationRegistryAbi } from "./abi.ts";
 
 /** An event of the registry contract, decoded. */
+/** A registry function and its arguments. */
+type RegistryCall<P = EncodeFunctionDataParameters<typeof consultationRegistryAbi>> = P extends unknown
+  ? Omit<P, "abi">
+  : never;
+
 export type RegistryEvent = ParseEventLogsReturnType<typeof consultationRegistryAbi>[number];
 
 /** What a mined transaction did. */
@@ -253,6 +259,16 @@ export class ViemRegistry implements RegistryClient {
     return { rawTx, txHash: keccak256(rawTx) };
   }
 
+  /** Signs a call of the registry by the agency's operator. */
+  private signCall(agencyId: string, call: RegistryCall): Promise<SignedTx> {
+    return this.sign(
+      agencyId,
+      encodeFunctionData({ abi: consultationRegistryAbi, ...call } as EncodeFunctionDataParameters<
+        typeof consultationRegistryAbi
+      >),
+    );
+  }
+
   signOpenConsultation(
     agencyId: string,
     draftHash: Hex,
@@ -260,21 +276,14 @@ export class ViemRegistry implements RegistryClient {
     opensAt: number,
     closesAt: number,
   ): Promise<SignedTx> {
-    const data = encodeFunctionData({
-      abi: consultationRegistryAbi,
+    return this.signCall(agencyId, {
       functionName: "openConsultation",
       args: [this.agency(agencyId).agency, draftHash, draftURI, BigInt(opensAt), BigInt(closesAt)],
     });
-    return this.sign(agencyId, data);
   }
 
   signReviseDraft(agencyId: string, id: number, draftHash: Hex, draftURI: string): Promise<SignedTx> {
-    const data = encodeFunctionData({
-      abi: consultationRegistryAbi,
-      functionName: "reviseDraft",
-      args: [BigInt(id), draftHash, draftURI],
-    });
-    return this.sign(agencyId, data);
+    return this.signCall(agencyId, { functionName: "reviseDraft", args: [BigInt(id), draftHash, draftURI] });
   }
 
   signAnchor(
@@ -285,39 +294,22 @@ export class ViemRegistry implements RegistryClient {
     countedRoot: Hex,
     proof: readonly Hex[],
   ): Promise<SignedTx> {
-    const data = encodeFunctionData({
-      abi: consultationRegistryAbi,
+    return this.signCall(agencyId, {
       functionName: "anchorLog",
       args: [BigInt(id), BigInt(treeSize), rootHash, countedRoot, [...proof]],
     });
-    return this.sign(agencyId, data);
   }
 
   signPublishTally(agencyId: string, id: number, tallyHash: Hex, tallyURI: string): Promise<SignedTx> {
-    const data = encodeFunctionData({
-      abi: consultationRegistryAbi,
-      functionName: "publishTally",
-      args: [BigInt(id), tallyHash, tallyURI],
-    });
-    return this.sign(agencyId, data);
+    return this.signCall(agencyId, { functionName: "publishTally", args: [BigInt(id), tallyHash, tallyURI] });
   }
 
   signAddReceiptKey(agencyId: string, publicKey: Hex): Promise<SignedTx> {
-    const data = encodeFunctionData({
-      abi: consultationRegistryAbi,
-      functionName: "addReceiptKey",
-      args: [publicKey],
-    });
-    return this.sign(agencyId, data);
+    return this.signCall(agencyId, { functionName: "addReceiptKey", args: [publicKey] });
   }
 
   signRetireReceiptKey(agencyId: string, publicKey: Hex): Promise<SignedTx> {
-    const data = encodeFunctionData({
-      abi: consultationRegistryAbi,
-      functionName: "retireReceiptKey",
-      args: [publicKey],
-    });
-    return this.sign(agencyId, data);
+    return this.signCall(agencyId, { functionName: "retireReceiptKey", args: [publicKey] });
   }
 
   async broadcast(rawTx: Hex): Promise<void> {
