@@ -1,8 +1,8 @@
 // Reads what the registry contract says about one consultation, through any EVM JSON-RPC URL (viem):
 // the record (consultation(id)), the LogAnchored events and the TallyPublished event.
 import { createPublicClient, type Hex, http } from "viem";
+import type { AnchorEvent, ChainFacts, TallyEvent } from "../../audit/facts.ts";
 import { consultationRegistryAbi } from "../../contracts/ConsultationRegistry.abi.ts";
-import type { AnchorEvent, ChainFacts, TallyEvent } from "./core.ts";
 
 export class SourceError extends Error {}
 
@@ -61,6 +61,8 @@ export async function readChainFacts(q: ChainQuery): Promise<ChainFacts> {
   const anchors: AnchorEvent[] = [...anchoredLogs].sort(byOrder).map((log) => ({
     treeSize: Number(log.args.treeSize),
     rootHash: log.args.rootHash,
+    // A registry from before the counted map emits no countedRoot: the audit says it cannot check it.
+    countedRoot: (log.args as { countedRoot?: Hex }).countedRoot ?? null,
     blockNumber: Number(log.blockNumber ?? 0n),
     txHash: log.transactionHash ?? ZERO_HASH,
   }));

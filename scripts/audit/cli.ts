@@ -3,10 +3,10 @@ import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
 import type { Hex } from "viem";
+import { EXIT, EXIT_DESCRIPTIONS } from "../../audit/codes.ts";
+import { Auditor, type AuditResult, tallyDifferences } from "../../audit/core.ts";
 import type { Draft } from "../../protocol/index.ts";
 import { readChainFacts, SourceError } from "./chain.ts";
-import { EXIT, EXIT_DESCRIPTIONS } from "./codes.ts";
-import { Auditor, type AuditResult, tallyDifferences } from "./core.ts";
 import { checkedLines } from "./pool.ts";
 import {
   type ApiConsultation,

@@ -1,6 +1,10 @@
 // The audit's per-entry rules, fed in process: logs whose heads are "anchored" in the facts given to
 // the auditor, so that only the rule under test can fail. (The CLI tests run them against a real chain.)
 import { expect } from "chai";
+import { EXIT } from "../../audit/codes.ts";
+import { Auditor, type AuditResult, type ChainFacts, tallyDifferences } from "../../audit/core.ts";
+import { checkBlock } from "../../audit/line.ts";
+import { lineBlocks } from "../../audit/stream.ts";
 import {
   computeTally,
   contentHash,
@@ -17,9 +21,6 @@ import {
   tallyHash,
   utf8Encode,
 } from "../../protocol/index.ts";
-import { EXIT } from "../../scripts/audit/codes.ts";
-import { Auditor, type AuditResult, type ChainFacts, tallyDifferences } from "../../scripts/audit/core.ts";
-import { splitLines } from "../../scripts/audit/sources.ts";
 import { INHERITED_SECTION_IDS } from "../support/names.ts";
 import { testDraft } from "./fixtures/generate.ts";
 
@@ -66,7 +67,15 @@ function chainFacts(
     closesAt: CLOSES / 1000,
     head: { treeSize, rootHash: root, anchoredAt: o.anchoredAt },
     recordTallyHash: `0x${"00".repeat(32)}`,
-    anchors: [{ treeSize, rootHash: root, blockNumber: o.blockNumber, txHash: `0x${"22".repeat(32)}` }],
+    anchors: [
+      {
+        treeSize,
+        rootHash: root,
+        countedRoot: null,
+        blockNumber: o.blockNumber,
+        txHash: `0x${"22".repeat(32)}`,
+      },
+    ],
     tally: null,
   };
 }
@@ -221,15 +230,24 @@ describe("audit rules", () => {
     ]);
   });
 
-  it("splits a byte stream into lines across chunk boundaries, UTF-8 included, and flags invalid UTF-8", async () => {
+  it("cuts a byte stream into whole lines across chunk boundaries, UTF-8 included, and flags invalid UTF-8", async () => {
     const text = Buffer.from('{"a":"Tôi đồng ý"}\n{"b":2}\n\u00e9\n');
     const bad = Buffer.from([0x7b, 0xff, 0x7d, 0x0a, 0x31]);
     async function* chunks() {
       for (let i = 0; i < text.length; i += 3) yield text.subarray(i, i + 3);
       yield bad;
     }
-    const out: unknown[] = [];
-    for await (const line of splitLines(chunks())) out.push(typeof line === "string" ? line : "INVALID");
-    expect(out).to.deep.equal(['{"a":"Tôi đồng ý"}', '{"b":2}', "é", "INVALID", "1"]);
+    const ctx = { consultation: "1", draftVersion: 1, openMs: OPENS, closeMs: CLOSES };
+    const out: string[] = [];
+    for await (const block of lineBlocks(chunks(), 8)) {
+      for (const r of checkBlock(block, ctx)) out.push(r.problems?.[0]?.[1] ?? "");
+    }
+    expect(out).to.deep.equal([
+      '"leaf" is missing or not a string',
+      '"leaf" is missing or not a string',
+      "not a JSON object (Unexpected token 'é', \"é\" is not valid JSON)",
+      "not valid UTF-8",
+      "not a JSON object (not an object)",
+    ]);
   });
 });

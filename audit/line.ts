@@ -1,8 +1,7 @@
 // The per-line half of the audit: everything that depends on one export line alone (parse, leaf hash,
 // strict entry decode, contentHash, the opinion window, the draft version). It is a pure function, so
-// worker threads run it in parallel; the sequential half (order, tree, replaces, moderation, tally)
-// stays in the Auditor.
-import { isUtf8 } from "node:buffer";
+// worker threads (or Web Workers) run it in parallel; the sequential half (order, tree, replaces,
+// moderation, tally, counted map) stays in the Auditor. Isomorphic: no Node module.
 import {
   contentHash,
   decodeEntry,
@@ -12,7 +11,7 @@ import {
   type ModerationEntry,
   type OpinionEntry,
   utf8Encode,
-} from "../../protocol/index.ts";
+} from "../protocol/index.ts";
 import type { FailureKind } from "./codes.ts";
 
 export interface LineContext {
@@ -168,18 +167,37 @@ function iso(ms: number): string {
   return Number.isFinite(ms) ? new Date(ms).toISOString() : String(ms);
 }
 
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
 /** checkLine over a block of whole lines (UTF-8 bytes, "\n"-separated; the last newline is optional). */
 export function checkBlock(parts: readonly Uint8Array[], ctx: LineContext): LineResult[] {
-  const one = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-  const buf = Buffer.from(one.buffer, one.byteOffset, one.byteLength);
+  const buf = parts.length === 1 ? parts[0]! : concat(parts);
   const results: LineResult[] = [];
   let start = 0;
   while (start < buf.length) {
     let end = buf.indexOf(10, start);
     if (end < 0) end = buf.length;
-    const line = buf.subarray(start, end);
-    results.push(isUtf8(line) ? checkLine(line.toString("utf8"), ctx) : unreadableLine("not valid UTF-8"));
+    let text: string | null = null;
+    try {
+      text = strictUtf8.decode(buf.subarray(start, end));
+    } catch {
+      text = null;
+    }
+    results.push(text === null ? unreadableLine("not valid UTF-8") : checkLine(text, ctx));
     start = end + 1;
   }
   return results;
+}
+
+/** The bytes of `parts`, one after the other, in one array. */
+export function concat(parts: readonly Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const p of parts) length += p.length;
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }

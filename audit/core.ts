@@ -2,7 +2,8 @@
 // (protocol's strict decoder), rebuilds the RFC 9162 tree, and checks it against the chain's record:
 // the root at every anchored size, each anchored step's consistency, contentHash where the text is
 // public, moderation, the opinion window, the replaces chain, the tally and the draft hash.
-// Every hash, proof, decode and tally comes from protocol/; nothing here re-implements them.
+// Every hash, proof, decode and tally comes from protocol/; nothing here re-implements them. Isomorphic:
+// the CLI (scripts/audit/) and the browser's Web Worker (web/src/audit.worker.ts) both run it.
 import {
   type Draft,
   draftHash,
@@ -14,8 +15,9 @@ import {
   type TallyDocument,
   tallyHash,
   verifyConsistency,
-} from "../../protocol/index.ts";
+} from "../protocol/index.ts";
 import { EXIT, exitCodeFor, type FailureKind } from "./codes.ts";
+import type { ChainFacts } from "./facts.ts";
 import {
   checkLine,
   type LineContext,
@@ -25,43 +27,7 @@ import {
   unreadableLine,
 } from "./line.ts";
 
-/** One LogAnchored event. */
-export interface AnchorEvent {
-  readonly treeSize: number;
-  readonly rootHash: Hex;
-  readonly blockNumber: number;
-  readonly txHash: Hex;
-}
-
-/** The TallyPublished event. */
-export interface TallyEvent {
-  readonly treeSize: number;
-  readonly rootHash: Hex;
-  readonly tallyHash: Hex;
-  readonly tallyURI: string;
-  readonly blockNumber: number;
-  readonly txHash: Hex;
-}
-
-/** What the chain says about one consultation: the registry record and its events, in order. */
-export interface ChainFacts {
-  readonly chainId: number;
-  readonly contract: Hex;
-  readonly consultation: string;
-  readonly agency: Hex;
-  readonly draftHash: Hex;
-  readonly draftURI: string;
-  readonly draftVersion: number;
-  /** Unix seconds. */
-  readonly opensAt: number;
-  readonly closesAt: number;
-  /** logHead(id) / the record's head. */
-  readonly head: { readonly treeSize: number; readonly rootHash: Hex; readonly anchoredAt: number };
-  /** The record's tallyHash (zero before the tally). */
-  readonly recordTallyHash: Hex;
-  readonly anchors: readonly AnchorEvent[];
-  readonly tally: TallyEvent | null;
-}
+export type { AnchorEvent, ChainFacts, TallyEvent } from "./facts.ts";
 
 export interface AuditOptions {
   /** Fail (not-final) unless the tally is published and every entry is anchored. */
