@@ -4,6 +4,7 @@
 // moderation, tally, counted map) stays in the Auditor. Isomorphic: no Node module.
 import {
   contentHash,
+  countedKey,
   decodeEntry,
   type Entry,
   type Hex,
@@ -30,6 +31,8 @@ export const TEXT_WITHHELD = 2;
 export interface LineResult {
   /** SHA-256(0x00 || leaf), or null when the line has no readable leaf (it then adds no leaf). */
   leafHash: Hex | null;
+  /** An opinion's counted-map key, SHA-256(author ":" section); null for anything else. */
+  key: Hex | null;
   /** The line's "index" field, as given. */
   index: unknown;
   /** What the sequential checks and the tally read of the entry, when valid and of this consultation. */
@@ -40,11 +43,11 @@ export interface LineResult {
 }
 
 /**
- * The fields of a decoded entry that the sequential half reads (replaces, moderation, TallyBuilder.add):
+ * The fields of a decoded entry that the sequential half reads (replaces, moderation, the tally):
  * fewer fields to copy from a worker thread to the main one, where the sequential half runs.
  */
 export type CheckedEntry =
-  | Pick<OpinionEntry, "type" | "consultation" | "author" | "section" | "stance" | "channel" | "replaces">
+  | Pick<OpinionEntry, "type" | "consultation" | "section" | "stance" | "channel" | "replaces">
   | Pick<ModerationEntry, "type" | "consultation" | "target" | "reason" | "by" | "at">;
 
 function slim(e: Entry): CheckedEntry {
@@ -52,7 +55,6 @@ function slim(e: Entry): CheckedEntry {
     ? {
         type: e.type,
         consultation: e.consultation,
-        author: e.author,
         section: e.section,
         stance: e.stance,
         channel: e.channel,
@@ -66,6 +68,7 @@ const LINE_FIELDS = new Set(["index", "leaf", "leafHash", "text", "salt", "withh
 export function unreadableLine(reason: string): LineResult {
   return {
     leafHash: null,
+    key: null,
     index: undefined,
     entry: null,
     text: TEXT_NONE,
@@ -160,7 +163,14 @@ export function checkLine(raw: string, ctx: LineContext): LineResult {
       problem("export-format", "a moderation entry carries text, salt or withheld");
     }
   }
-  return { leafHash: hash, index, entry: entry === null ? null : slim(entry), text: shown, problems };
+  return {
+    leafHash: hash,
+    key: entry?.type === "opinion" ? countedKey(entry.author, entry.section) : null,
+    index,
+    entry: entry === null ? null : slim(entry),
+    text: shown,
+    problems,
+  };
 }
 
 function iso(ms: number): string {

@@ -1,6 +1,7 @@
 // Reads what the registry contract says about one consultation, through any EVM JSON-RPC URL (viem):
-// the record (consultation(id)), the LogAnchored events and the TallyPublished event.
-import { createPublicClient, type Hex, http } from "viem";
+// the record (consultation(id)), the LogAnchored events and the TallyPublished event. No Node module:
+// the browser's audit page reads its chain facts with chainFactsFrom too.
+import { createPublicClient, type Hex, http, type PublicClient } from "viem";
 import type { AnchorEvent, ChainFacts, TallyEvent } from "../../audit/facts.ts";
 import { consultationRegistryAbi } from "../../contracts/ConsultationRegistry.abi.ts";
 
@@ -18,13 +19,22 @@ export interface ChainQuery {
 
 export async function readChainFacts(q: ChainQuery): Promise<ChainFacts> {
   const client = createPublicClient({ transport: http(q.rpc, { timeout: 30_000, retryCount: 2 }) });
-  const id = BigInt(q.consultation);
   let chainId: number;
   try {
     chainId = await client.getChainId();
   } catch (error) {
     throw new SourceError(`the RPC at ${q.rpc} does not answer: ${short(error)}`);
   }
+  return chainFactsFrom(client, chainId, q);
+}
+
+/** The chain facts of one consultation, read through `client` (on chain `chainId`). */
+export async function chainFactsFrom(
+  client: PublicClient,
+  chainId: number,
+  q: Omit<ChainQuery, "rpc">,
+): Promise<ChainFacts> {
+  const id = BigInt(q.consultation);
   let record: Awaited<ReturnType<typeof readRecord>>;
   try {
     record = await readRecord(client, q.contract, id);
@@ -96,7 +106,7 @@ export async function readChainFacts(q: ChainQuery): Promise<ChainFacts> {
   };
 }
 
-function readRecord(client: ReturnType<typeof createPublicClient>, address: Hex, id: bigint) {
+function readRecord(client: PublicClient, address: Hex, id: bigint) {
   return client.readContract({
     address,
     abi: consultationRegistryAbi,

@@ -48,7 +48,9 @@ Sources:
 Checks: every leaf hash (strict entry decoding), the root at every LogAnchored size and the consistency of
 each anchored step, contentHash where text and salt are public, withheld texts and their moderation entries,
 submittedAt within the chain's opensAt..closesAt, one live opinion per author and section (replaces), the
-tally against TallyPublished, the draft hash against the chain.
+tally against TallyPublished, the draft hash against the chain, and the counted map (each author's latest
+opinion per section) against the countedRoot anchored with every head ("not checkable" on a registry
+that records none).
 
 Output:
   --json                one JSON document on stdout instead of the human summary
@@ -279,6 +281,14 @@ export function summary(r: AuditResult): string {
   out.push(`${mark(!failed.has("moderation"))}withheld texts and their moderation entries`);
   out.push(`${mark(!failed.has("time-window"))}submittedAt within opensAt..closesAt`);
   out.push(`${mark(!failed.has("replaces"))}one live opinion per author and section`);
+  out.push(
+    r.counted.checked === 0 && r.counted.note !== null
+      ? `  -- ${r.counted.note}`
+      : `${mark(!failed.has("counted"))}counted map at ${r.counted.checked}/${r.anchors.length} anchored heads` +
+          (r.counted.note !== null
+            ? ` (${r.counted.notCheckable} without countedRoot: ${r.counted.note})`
+            : ""),
+  );
   out.push(
     r.tally.published
       ? `${mark(r.tally.ok === true && !failed.has("tally"))}tally at size ${r.tally.treeSize}: ${r.tally.computedTallyHash ?? "not recomputable"} vs chain ${r.tally.chainTallyHash}`

@@ -2,12 +2,21 @@
 // the auditor, so that only the rule under test can fail. (The CLI tests run them against a real chain.)
 import { expect } from "chai";
 import { EXIT } from "../../audit/codes.ts";
-import { Auditor, type AuditResult, type ChainFacts, tallyDifferences } from "../../audit/core.ts";
+import {
+  Auditor,
+  type AuditResult,
+  type ChainFacts,
+  COUNTED_NOT_CHECKABLE,
+  tallyDifferences,
+} from "../../audit/core.ts";
 import { checkBlock } from "../../audit/line.ts";
 import { lineBlocks } from "../../audit/stream.ts";
 import {
+  COUNTED_ZERO,
+  CountedMap,
   computeTally,
   contentHash,
+  countedUpdate,
   type Draft,
   draftHash,
   type Entry,
@@ -107,6 +116,47 @@ async function audit(
   );
   const auditor = new Auditor(facts, draft);
   for (const { line } of lines) if (auditor.push(line)) await auditor.flush();
+  return auditor.finish(performance.now());
+}
+
+/**
+ * Audits `entries` against heads anchored at `sizes`, each with the countedRoot `countedRootAt` gives
+ * (default: the map the service keeps, built here with protocol's CountedMap from the same entries).
+ */
+async function auditAnchored(
+  entries: readonly Entry[],
+  sizes: readonly number[],
+  countedRootAt?: (size: number, honest: Hex) => Hex | null,
+): Promise<AuditResult> {
+  const log = new MerkleLog();
+  const map = new CountedMap();
+  const lines: string[] = [];
+  const anchors: ChainFacts["anchors"][number][] = [];
+  for (const [index, e] of entries.entries()) {
+    const leaf = entryString(e);
+    const hash = leafHash(utf8Encode(leaf));
+    lines.push(JSON.stringify({ index, leaf, leafHash: hash, text: "ý kiến", salt: SALT }));
+    await log.append(hash);
+    const update = countedUpdate(index, e, hash);
+    await map.update(update ? [update] : [], index + 1);
+    if (sizes.includes(index + 1)) {
+      const honest = await map.root();
+      anchors.push({
+        treeSize: index + 1,
+        rootHash: await log.root(),
+        countedRoot: countedRootAt ? countedRootAt(index + 1, honest) : honest,
+        blockNumber: anchors.length + 2,
+        txHash: `0x${"22".repeat(32)}`,
+      });
+    }
+  }
+  const last = anchors[anchors.length - 1]!;
+  const facts: ChainFacts = {
+    ...chainFacts(last.treeSize, last.rootHash, { chainId: 31337, anchoredAt: 0, blockNumber: 9 }),
+    anchors,
+  };
+  const auditor = new Auditor(facts, testDraft());
+  for (const line of lines) if (auditor.push(line)) await auditor.flush();
   return auditor.finish(performance.now());
 }
 
@@ -217,6 +267,44 @@ describe("audit rules", () => {
     );
     expect(r.tally.document).to.deep.equal(expected);
     expect(r.tally.computedTallyHash).to.equal(tallyHash(expected));
+  });
+
+  it("recomputes the counted map at every anchored head and compares it with the anchored countedRoot", async () => {
+    const entries = [
+      opinion({}),
+      opinion({ author: bob, stance: "disagree" }),
+      opinion({ section: "dieu-2" }),
+      opinion({ stance: "disagree", replaces: 0 }),
+      opinion({ author: bob, section: "dieu-3" }),
+    ];
+    const honest = await auditAnchored(entries, [2, 4, 5]);
+    expect(honest.failures).to.deep.equal([]);
+    expect(honest.counted).to.deep.equal({ checked: 3, notCheckable: 0, note: null });
+    expect(honest.anchors.map((a) => a.countedOk)).to.deep.equal([true, true, true]);
+
+    // A head whose countedRoot is not the map of the log it anchors (here: as if the replacement at
+    // leaf 3 had not happened, so alice's first opinion still counted).
+    let before: Hex | null = null;
+    const stale = await auditAnchored(entries, [2, 3, 4], (size, root) => {
+      if (size === 3) before = root;
+      return size === 4 ? before : root;
+    });
+    expect(kinds(stale)).to.deep.equal(["counted"]);
+    expect(stale.exitCode).to.equal(EXIT.counted);
+    expect(stale.anchors.map((a) => a.countedOk)).to.deep.equal([true, true, false]);
+    expect(stale.failures[0]!.examples[0]).to.match(
+      /size 4 .* countedRoot 0x[0-9a-f]{64}; the export's map gives/,
+    );
+    const empty = await auditAnchored(entries, [5], () => COUNTED_ZERO);
+    expect(kinds(empty)).to.deep.equal(["counted"]);
+  });
+
+  it("says the counted map is not checkable on a registry without countedRoot, and does not fail for it", async () => {
+    const r = await auditAnchored([opinion({}), opinion({ author: bob })], [1, 2], () => null);
+    expect(r.failures).to.deep.equal([]);
+    expect(r.exitCode).to.equal(0);
+    expect(r.counted).to.deep.equal({ checked: 0, notCheckable: 2, note: COUNTED_NOT_CHECKABLE });
+    expect(r.anchors.map((a) => a.countedOk)).to.deep.equal([null, null]);
   });
 
   it("explains a published tally with an extra section named like an Object.prototype member", () => {
