@@ -5,6 +5,7 @@ import cliProgress from "cli-progress";
 import type { Hex } from "viem";
 import { EXIT, EXIT_DESCRIPTIONS } from "../../audit/codes.ts";
 import { Auditor, type AuditResult, tallyDifferences } from "../../audit/core.ts";
+import { DEFAULT_SPILL_KEYS, spillingAuditState } from "../../audit/spill.node.ts";
 import type { Draft } from "../../protocol/index.ts";
 import { readChainFacts, SourceError } from "./chain.ts";
 import { checkedLines } from "./pool.ts";
@@ -58,6 +59,8 @@ Output:
   --progress / --no-progress   force or hide the progress bar on stderr (default: shown on a terminal)
   --max-examples <n>    messages kept per kind of failure (default 20)
   --workers <n>         worker threads for the per-line checks (default: the CPU count, at most 4; 0: none)
+  --memory-keys <n>     (author, section) keys kept in memory (default ${DEFAULT_SPILL_KEYS}); past that the
+                        audit's state moves to a temporary SQLite file, so memory stays bounded at any size
   -h, --help            this text
 
 Exit codes (when several kinds of failure occur, the smallest code; --json lists them all):
@@ -99,6 +102,7 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
         "no-progress": { type: "boolean" },
         "max-examples": { type: "string" },
         workers: { type: "string" },
+        "memory-keys": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -152,6 +156,9 @@ async function audit(values: Record<string, string | boolean | undefined>, io: C
   const workersOption = str("workers");
   if (workersOption !== undefined && !/^[0-9]{1,2}$/.test(workersOption))
     throw new UsageError("--workers must be a number (0: no worker threads)");
+  const memoryKeysText = str("memory-keys");
+  if (memoryKeysText !== undefined && !/^[1-9][0-9]{0,9}$/.test(memoryKeysText))
+    throw new UsageError("--memory-keys must be a positive number");
   const maxExamplesText = str("max-examples");
   if (maxExamplesText !== undefined && !/^[0-9]+$/.test(maxExamplesText))
     throw new UsageError("--max-examples must be a number");
@@ -183,6 +190,7 @@ async function audit(values: Record<string, string | boolean | undefined>, io: C
   const startedAt = performance.now();
   const auditor = new Auditor(facts, draft, {
     final: values.final === true,
+    state: spillingAuditState(memoryKeysText !== undefined ? { keys: Number(memoryKeysText) } : {}),
     ...(maxExamplesText !== undefined ? { maxExamples: Number(maxExamplesText) } : {}),
   });
   const chunks = api !== undefined ? await apiChunks(api, consultation) : fileChunks(exportFile as string);

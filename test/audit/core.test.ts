@@ -10,6 +10,8 @@ import {
   tallyDifferences,
 } from "../../audit/core.ts";
 import { checkBlock } from "../../audit/line.ts";
+import { spillingAuditState } from "../../audit/spill.node.ts";
+import type { AuditState } from "../../audit/state.ts";
 import { lineBlocks } from "../../audit/stream.ts";
 import {
   COUNTED_ZERO,
@@ -127,6 +129,7 @@ async function auditAnchored(
   entries: readonly Entry[],
   sizes: readonly number[],
   countedRootAt?: (size: number, honest: Hex) => Hex | null,
+  o: { withheld?: ReadonlySet<number>; state?: AuditState } = {},
 ): Promise<AuditResult> {
   const log = new MerkleLog();
   const map = new CountedMap();
@@ -135,7 +138,13 @@ async function auditAnchored(
   for (const [index, e] of entries.entries()) {
     const leaf = entryString(e);
     const hash = leafHash(utf8Encode(leaf));
-    lines.push(JSON.stringify({ index, leaf, leafHash: hash, text: "ý kiến", salt: SALT }));
+    const shown =
+      e.type !== "opinion"
+        ? {}
+        : o.withheld?.has(index)
+          ? { withheld: true }
+          : { text: "ý kiến", salt: SALT };
+    lines.push(JSON.stringify({ index, leaf, leafHash: hash, ...shown }));
     await log.append(hash);
     const update = countedUpdate(index, e, hash);
     await map.update(update ? [update] : [], index + 1);
@@ -155,7 +164,7 @@ async function auditAnchored(
     ...chainFacts(last.treeSize, last.rootHash, { chainId: 31337, anchoredAt: 0, blockNumber: 9 }),
     anchors,
   };
-  const auditor = new Auditor(facts, testDraft());
+  const auditor = new Auditor(facts, testDraft(), o.state ? { state: o.state } : {});
   for (const line of lines) if (auditor.push(line)) await auditor.flush();
   return auditor.finish(performance.now());
 }
@@ -297,6 +306,61 @@ describe("audit rules", () => {
     );
     const empty = await auditAnchored(entries, [5], () => COUNTED_ZERO);
     expect(kinds(empty)).to.deep.equal(["counted"]);
+  });
+
+  it("gives the same result with its state spilled to a temporary SQLite file as in memory", async () => {
+    // 600 entries: opinions of 40 authors on 5 sections (replacing their earlier ones), every 30th a
+    // moderation withholding the opinion before it; the last one moderates an early opinion (an old chunk).
+    const by = pseudonym(secret, "officer", "1", "officer");
+    const authors = Array.from({ length: 40 }, (_, i) => pseudonym(secret, "citizen", "1", `c${i}`));
+    const live = new Map<string, number>();
+    const entries: Entry[] = [];
+    const withheld = new Set<number>();
+    const moderate = (target: number): Entry => ({
+      v: 1,
+      type: "moderation",
+      consultation: "1",
+      target,
+      action: "withhold-text",
+      reason: "personal-data",
+      by,
+      at: formatTime(OPENS + 5000),
+    });
+    for (let i = 0; i < 599; i++) {
+      if (i % 30 === 29) {
+        entries.push(moderate(i - 1));
+        withheld.add(i - 1);
+        continue;
+      }
+      const author = authors[(i * 7) % 40]!;
+      const section = `dieu-${(Math.floor(i / 7) % 5) + 1}`;
+      const key = `${author}/${section}`;
+      entries.push(
+        opinion({ author, section, stance: i % 3 ? "agree" : "neutral", replaces: live.get(key) ?? null }),
+      );
+      live.set(key, i);
+    }
+    entries.push(moderate(3));
+    withheld.add(3);
+    const sizes = [100, 333, 512, 600];
+    const inMemory = await auditAnchored(entries, sizes, undefined, { withheld });
+    expect(inMemory.failures).to.deep.equal([]);
+    expect(inMemory.withheld).to.have.length(20);
+    const spilled = await auditAnchored(entries, sizes, undefined, {
+      withheld,
+      state: spillingAuditState({ keys: 16, countedRecords: 24, flagChunks: 2, flagChunkLeaves: 64 }),
+    });
+    const { seconds: _a, ...memoryResult } = inMemory;
+    const { seconds: _b, ...spilledResult } = spilled;
+    expect(spilledResult).to.deep.equal(memoryResult);
+    // And it still finds what is wrong: an opinion that replaces one no longer live.
+    const broken = [...entries];
+    broken[590] = { ...(broken[590] as OpinionEntry), replaces: 0 };
+    const spilledBroken = await auditAnchored(broken, sizes, undefined, {
+      withheld,
+      state: spillingAuditState({ keys: 16, countedRecords: 24, flagChunks: 2, flagChunkLeaves: 64 }),
+    });
+    expect(kinds(spilledBroken)).to.deep.equal(["replaces"]);
   });
 
   it("says the counted map is not checkable on a registry without countedRoot, and does not fail for it", async () => {
