@@ -178,8 +178,7 @@ export class Auditor {
   readonly #sectionNames: string[] = [];
   readonly #sectionNumbers = new Map<string, number>();
   readonly #key = new Uint8Array(32);
-  /** The counted map, or null when no anchored head carries a countedRoot (nothing to compare with). */
-  readonly #counted: CountedMap | null;
+  readonly #counted: CountedMap;
   #countedPending = new Uint8Array(1024 * LEAF_RECORD_BYTES);
   #countedPendingCount = 0;
   readonly #draftComputed: Hex | null;
@@ -231,9 +230,9 @@ export class Auditor {
       computedCountedRoot: null,
       countedOk: null,
     }));
-    this.#counted = facts.anchors.some((a) => a.countedRoot !== null)
-      ? new CountedMap(this.#state.counted)
-      : null;
+    // Computed even where the registry holds no countedRoot: the result then states the map's roots for
+    // anyone to compare, and the audit costs the same whatever the registry.
+    this.#counted = new CountedMap(this.#state.counted);
     const sizes = new Set(facts.anchors.map((a) => a.treeSize));
     if (facts.tally) sizes.add(facts.tally.treeSize);
     sizes.delete(0);
@@ -417,20 +416,12 @@ export class Auditor {
       );
     }
     this.#counts.add(entry.section, entry.stance, entry.channel);
-    if (this.#counted !== null) {
-      if ((this.#countedPendingCount + 1) * LEAF_RECORD_BYTES > this.#countedPending.length) {
-        const grown = new Uint8Array(this.#countedPending.length * 2);
-        grown.set(this.#countedPending);
-        this.#countedPending = grown;
-      }
-      writeLeafRecord(
-        this.#countedPending,
-        this.#countedPendingCount++ * LEAF_RECORD_BYTES,
-        key,
-        at,
-        leafHash,
-      );
+    if ((this.#countedPendingCount + 1) * LEAF_RECORD_BYTES > this.#countedPending.length) {
+      const grown = new Uint8Array(this.#countedPending.length * 2);
+      grown.set(this.#countedPending);
+      this.#countedPending = grown;
     }
+    writeLeafRecord(this.#countedPending, this.#countedPendingCount++ * LEAF_RECORD_BYTES, key, at, leafHash);
   }
 
   #breakTally(reason: string): void {
@@ -457,8 +448,7 @@ export class Auditor {
   }
 
   /** Applies the buffered opinions to the counted map, bringing it to the current log size. */
-  async #updateCounted(): Promise<Hex | null> {
-    if (this.#counted === null) return null;
+  async #updateCounted(): Promise<Hex> {
     const packed = this.#countedPending.subarray(0, this.#countedPendingCount * LEAF_RECORD_BYTES);
     this.#countedPendingCount = 0;
     return this.#counted.updateRecords(packed, this.#log.size);
@@ -478,9 +468,9 @@ export class Auditor {
           `anchored head at size ${size} (block ${a.blockNumber}) has root ${a.chainRoot}; the export gives ${root}`,
         );
       }
+      countedRoot ??= await this.#updateCounted();
+      a.computedCountedRoot = countedRoot;
       if (a.chainCountedRoot !== null) {
-        countedRoot ??= await this.#updateCounted();
-        a.computedCountedRoot = countedRoot;
         a.countedOk = countedRoot === a.chainCountedRoot;
         if (!a.countedOk) {
           this.fail(
