@@ -13,6 +13,7 @@ export {
   isHash,
   utf8Decode,
   utf8Encode,
+  writeHashBytes,
 } from "./encoding.ts";
 export {
   assertEntry,
@@ -59,9 +60,18 @@ export {
   checkEntryCounted,
   countedKey,
   countedLeafNode,
+  LEAF_RECORD_BYTES,
   verifyCountedProof,
+  writeLeafRecord,
 } from "./map/verify.ts";
-export { MemoryTreeStore, MerkleLog, type NodeId, type StoredNode, type TreeStore } from "./merkle/log.ts";
+export {
+  consistencyProofNodes,
+  MemoryTreeStore,
+  MerkleLog,
+  type NodeId,
+  type StoredNode,
+  type TreeStore,
+} from "./merkle/log.ts";
 export {
   checkConsistency,
   checkInclusion,
@@ -95,6 +105,7 @@ export {
   type StanceCounts,
   sectionCounts,
   TallyBuilder,
+  TallyCounts,
   type TallyDocument,
   tallyHash,
   tallyString,

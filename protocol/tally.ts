@@ -43,14 +43,15 @@ interface CountedOpinion {
 }
 
 /**
- * Builds a tally from a log's entries, fed in log order from index 0. Memory grows with the number
- * of distinct (author, section) pairs, not with the log.
+ * The stance counts of the opinions that count, kept as they change: add() an author's latest opinion on
+ * a section, remove() the one it replaces. TallyBuilder keeps the latest opinions in memory; an auditor
+ * of a large consultation keeps them elsewhere and feeds this the same changes.
  */
-export class TallyBuilder {
+export class TallyCounts {
   readonly #consultation: string;
-  readonly #sectionIds: readonly string[];
-  readonly #latest = new Map<string, CountedOpinion>();
-  #count = 0;
+  /** A Map, not a plain object: a section id such as `constructor` must not find Object.prototype's. */
+  readonly #sections = new Map<string, ChannelCounts>();
+  readonly #totals = zeroChannels();
 
   constructor(consultation: string, sectionIds: readonly string[]) {
     if (
@@ -60,7 +61,67 @@ export class TallyBuilder {
       throw new ProtocolError("invalid_tally", "sectionIds must be a list of section ids");
     }
     this.#consultation = consultation;
-    this.#sectionIds = sectionIds;
+    for (const id of sectionIds) this.#sections.set(id, zeroChannels());
+  }
+
+  /** Counts one more opinion; one on a section a later draft removed counts under its own section id. */
+  add(section: string, stance: Stance, channel: Channel): void {
+    this.#change(section, stance, channel, 1);
+  }
+
+  /** Stops counting an opinion add() counted (it was replaced). */
+  remove(section: string, stance: Stance, channel: Channel): void {
+    this.#change(section, stance, channel, -1);
+  }
+
+  #change(section: string, stance: Stance, channel: Channel, by: 1 | -1): void {
+    if (!STANCES.includes(stance) || !CHANNELS.includes(channel)) {
+      throw new ProtocolError("invalid_tally", "unknown stance or channel");
+    }
+    let counts = this.#sections.get(section);
+    if (counts === undefined) {
+      counts = zeroChannels();
+      this.#sections.set(section, counts);
+    }
+    counts[channel][stance] += by;
+    counts.total[stance] += by;
+    this.#totals[channel][stance] += by;
+    this.#totals.total[stance] += by;
+  }
+
+  /** The tally document of the counts now, for the tree of `treeSize` leaves with `rootHash`. */
+  document(treeSize: number, rootHash: Hex): TallyDocument {
+    if (!isHash(rootHash)) throw new ProtocolError("invalid_tally", "rootHash must be a 32-byte 0x-hex hash");
+    const copy = (c: ChannelCounts): ChannelCounts => ({
+      online: { ...c.online },
+      offline: { ...c.offline },
+      total: { ...c.total },
+    });
+    return {
+      v: 1,
+      consultation: this.#consultation,
+      treeSize,
+      rootHash,
+      // fromEntries defines own properties, whatever the id (canonicalJson sorts them).
+      sections: Object.fromEntries([...this.#sections].map(([id, c]) => [id, copy(c)])),
+      totals: copy(this.#totals),
+    };
+  }
+}
+
+/**
+ * Builds a tally from a log's entries, fed in log order from index 0. Memory grows with the number
+ * of distinct (author, section) pairs, not with the log.
+ */
+export class TallyBuilder {
+  readonly #consultation: string;
+  readonly #counts: TallyCounts;
+  readonly #latest = new Map<string, CountedOpinion>();
+  #count = 0;
+
+  constructor(consultation: string, sectionIds: readonly string[]) {
+    this.#counts = new TallyCounts(consultation, sectionIds);
+    this.#consultation = consultation;
   }
 
   /** Number of entries added so far. */
@@ -95,11 +156,11 @@ export class TallyBuilder {
     this.#count++;
     if (entry.type !== "opinion") return;
     // Pseudonyms are fixed-length hex, so this key cannot collide across (author, section) pairs.
-    this.#latest.set(`${entry.author}/${entry.section}`, {
-      section: entry.section,
-      stance: entry.stance,
-      channel: entry.channel,
-    });
+    const key = `${entry.author}/${entry.section}`;
+    const replaced = this.#latest.get(key);
+    if (replaced !== undefined) this.#counts.remove(replaced.section, replaced.stance, replaced.channel);
+    this.#latest.set(key, { section: entry.section, stance: entry.stance, channel: entry.channel });
+    this.#counts.add(entry.section, entry.stance, entry.channel);
   }
 
   /** The tally of the entries added, which must be the whole tree of `treeSize` leaves with `rootHash`. */
@@ -110,32 +171,7 @@ export class TallyBuilder {
         `the tally covers ${this.#count} entries but the tree has ${treeSize}`,
       );
     }
-    if (!isHash(rootHash)) throw new ProtocolError("invalid_tally", "rootHash must be a 32-byte 0x-hex hash");
-    // A Map, not a plain object: a section id such as `constructor` must not find Object.prototype's.
-    const sections = new Map<string, ChannelCounts>();
-    for (const id of this.#sectionIds) sections.set(id, zeroChannels());
-    const totals = zeroChannels();
-    for (const { section, stance, channel } of this.#latest.values()) {
-      // An opinion on a section a later draft removed still counts, under its own section id.
-      let counts = sections.get(section);
-      if (counts === undefined) {
-        counts = zeroChannels();
-        sections.set(section, counts);
-      }
-      counts[channel][stance]++;
-      counts.total[stance]++;
-      totals[channel][stance]++;
-      totals.total[stance]++;
-    }
-    return {
-      v: 1,
-      consultation: this.#consultation,
-      treeSize,
-      rootHash,
-      // fromEntries defines own properties, whatever the id (canonicalJson sorts them).
-      sections: Object.fromEntries(sections),
-      totals,
-    };
+    return this.#counts.document(treeSize, rootHash);
   }
 }
 

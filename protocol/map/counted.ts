@@ -141,7 +141,36 @@ export class CountedMap {
    * the map stays at its previous tree size.
    */
   async update(updates: readonly CountedUpdate[], treeSize: number): Promise<Hex> {
-    const { records, count } = this.#checkUpdates(updates, treeSize);
+    return this.#apply(this.#checkUpdates(updates, treeSize), treeSize);
+  }
+
+  /**
+   * update() for changes already packed as leaf records (key || uint64 big-endian leafIndex || leafHash,
+   * 72 bytes each, in log order): what an auditor streaming millions of opinions hands over without an
+   * object per opinion. The records are read, not kept.
+   */
+  async updateRecords(packed: Uint8Array, treeSize: number): Promise<Hex> {
+    assertSize(treeSize, "treeSize");
+    if (!(packed instanceof Uint8Array) || packed.length % LEAF_RECORD_BYTES !== 0) {
+      throw new ProtocolError("invalid_argument", "packed must be a whole number of 72-byte leaf records");
+    }
+    const n = packed.length / LEAF_RECORD_BYTES;
+    const records = packed.slice();
+    const dedup = new KeyDedup(records, n);
+    let previous = this.#treeSize - 1;
+    for (let i = 0; i < n; i++) {
+      const index = recordLeafIndex(records.subarray(i * LEAF_RECORD_BYTES));
+      this.#checkIndex(i, index, previous, treeSize);
+      previous = index;
+      dedup.add(i * LEAF_RECORD_BYTES);
+    }
+    return this.#apply({ records, count: dedup.count }, treeSize);
+  }
+
+  async #apply({ records, count }: { records: Uint8Array; count: number }, treeSize: number): Promise<Hex> {
+    if (treeSize < this.#treeSize) {
+      throw new ProtocolError("invalid_size", `treeSize ${treeSize} is below the map's ${this.#treeSize}`);
+    }
     if (this.#updating)
       throw new ProtocolError("invalid_argument", "another update of this map has not finished");
     this.#updating = true;
@@ -206,53 +235,33 @@ export class CountedMap {
     }
     if (!Array.isArray(updates)) throw new ProtocolError("invalid_argument", "updates must be an array");
     // One buffer for every record: a separate 72-byte array each would live off V8's heap, and
-    // allocating those costs more than hashing them. A key set twice is found through a table of
-    // record numbers indexed by the key's first bytes (keys are hashes): a Map keyed by hex strings
-    // cost as much as the whole rewrite.
+    // allocating those costs more than hashing them.
     const records = new Uint8Array(updates.length * LEAF_RECORD_BYTES);
-    let table = new Int32Array(1);
-    while (table.length < 2 * updates.length) table = new Int32Array(table.length * 2);
-    const mask = table.length - 1;
-    let count = 0;
+    const dedup = new KeyDedup(records, updates.length);
     let previous = this.#treeSize - 1;
     for (let i = 0; i < updates.length; i++) {
       const u = updates[i] as Partial<CountedUpdate> | null;
       const index = u?.leafIndex;
-      if (
-        typeof index !== "number" ||
-        !Number.isSafeInteger(index) ||
-        index <= previous ||
-        index >= treeSize
-      ) {
-        throw new ProtocolError(
-          "invalid_index",
-          `update ${i}: leafIndex ${String(index)} must be above ${previous} (log order) and below treeSize ${treeSize}`,
-        );
-      }
+      this.#checkIndex(i, index, previous, treeSize);
       previous = index;
-      const at = count * LEAF_RECORD_BYTES;
+      const at = dedup.count * LEAF_RECORD_BYTES;
       try {
         writeLeafRecord(records, at, u!.key!, index, u!.leafHash!);
       } catch (error) {
         throw new ProtocolError("invalid_argument", `update ${i}: ${(error as Error).message}`);
       }
-      let slot =
-        ((records[at]! << 24) | (records[at + 1]! << 16) | (records[at + 2]! << 8) | records[at + 3]!) & mask;
-      for (; table[slot] !== 0; slot = (slot + 1) & mask) {
-        const other = (table[slot]! - 1) * LEAF_RECORD_BYTES;
-        let same = true;
-        for (let b = 0; b < 32 && same; b++) same = records[other + b] === records[at + b];
-        if (same) break;
-      }
-      if (table[slot] === 0) {
-        table[slot] = ++count;
-      } else {
-        // The same key again: this later opinion takes the earlier one's record.
-        const other = (table[slot]! - 1) * LEAF_RECORD_BYTES;
-        for (let b = 0; b < LEAF_RECORD_BYTES; b++) records[other + b] = records[at + b]!;
-      }
+      dedup.add(at);
     }
-    return { records, count };
+    return { records, count: dedup.count };
+  }
+
+  #checkIndex(i: number, index: unknown, previous: number, treeSize: number): asserts index is number {
+    if (typeof index !== "number" || !Number.isSafeInteger(index) || index <= previous || index >= treeSize) {
+      throw new ProtocolError(
+        "invalid_index",
+        `update ${i}: leafIndex ${String(index)} must be above ${previous} (log order) and below treeSize ${treeSize}`,
+      );
+    }
   }
 
   async #rootAt(treeSize: number): Promise<Uint8Array> {
@@ -271,6 +280,48 @@ export class CountedMap {
     assertSize(treeSize, "treeSize");
     if (treeSize > this.#treeSize) {
       throw new ProtocolError("invalid_size", `treeSize ${treeSize} is beyond the map's ${this.#treeSize}`);
+    }
+  }
+}
+
+/**
+ * Packs leaf records one per key, the later winning, in place: record `at` (just written at the end of
+ * the kept ones) is kept, or copied over the earlier record of its key. A key set twice is found through
+ * a table of record numbers indexed by the key's first bytes (keys are hashes): a Map keyed by hex
+ * strings cost as much as the whole rewrite.
+ */
+class KeyDedup {
+  readonly #records: Uint8Array;
+  readonly #table: Int32Array;
+  count = 0;
+
+  constructor(records: Uint8Array, capacity: number) {
+    this.#records = records;
+    let size = 1;
+    while (size < 2 * capacity) size *= 2;
+    this.#table = new Int32Array(size);
+  }
+
+  add(at: number): void {
+    const records = this.#records;
+    const table = this.#table;
+    const mask = table.length - 1;
+    let slot =
+      ((records[at]! << 24) | (records[at + 1]! << 16) | (records[at + 2]! << 8) | records[at + 3]!) & mask;
+    for (; table[slot] !== 0; slot = (slot + 1) & mask) {
+      const other = (table[slot]! - 1) * LEAF_RECORD_BYTES;
+      let same = true;
+      for (let b = 0; b < 32 && same; b++) same = records[other + b] === records[at + b];
+      if (same) break;
+    }
+    const keep = this.count * LEAF_RECORD_BYTES;
+    if (table[slot] === 0) {
+      if (keep !== at) for (let b = 0; b < LEAF_RECORD_BYTES; b++) records[keep + b] = records[at + b]!;
+      table[slot] = ++this.count;
+    } else {
+      // The same key again: this later opinion takes the earlier one's record.
+      const other = (table[slot]! - 1) * LEAF_RECORD_BYTES;
+      for (let b = 0; b < LEAF_RECORD_BYTES; b++) records[other + b] = records[at + b]!;
     }
   }
 }

@@ -5,7 +5,7 @@
 // and one cell. With `history`, a rewritten address gets a new cell linked to its older one, so every
 // earlier tree size stays readable; without it (what an auditor needs) a rewrite overwrites the cell,
 // and reading a record at a tree size older than its last rewrite is refused.
-import { bytesToHex } from "../encoding.ts";
+import { bytesToHex, hexToBytes } from "../encoding.ts";
 import { ProtocolError } from "../errors.ts";
 import type { CountedAddress, CountedNode, CountedStore } from "./counted.ts";
 
@@ -108,6 +108,30 @@ export class MemoryCountedStore implements CountedStore {
       else if (older >= 0) this.#table[2 * slot] = cell + 1;
       else this.#insert(slot, cell, hash);
     }
+  }
+
+  /**
+   * The newest record of every address, in no particular order (for a store that moves its records
+   * elsewhere, such as an auditor's that spills to disk). The records are views into the store.
+   */
+  *latestNodes(): Generator<CountedNode> {
+    const table = this.#table;
+    for (let i = 0; i < table.length; i += 2) {
+      if (table[i] !== 0) yield this.#nodeOf(table[i]! - 1, null);
+    }
+    for (const [key, cell] of this.#deep) yield this.#nodeOf(cell, key);
+  }
+
+  #nodeOf(cell: number, deep: string | null): CountedNode {
+    const chunk = this.#chunks[cell >>> CHUNK_BITS]!;
+    const at = (cell & (CELLS_PER_CHUNK - 1)) * CELL;
+    const depth = chunk[at + DEPTH_AT]! | ((chunk[at + DEPTH_AT + 1]! & 1) << 8);
+    const record = chunk.subarray(at, at + (chunk[at + DEPTH_AT + 1]! & LEAF_FLAG ? 72 : 64));
+    const path =
+      deep === null
+        ? chunk.slice(at + PATH_AT, at + PATH_AT + ((depth + 7) >> 3))
+        : hexToBytes(deep.slice(deep.indexOf(":") + 1), (depth + 7) >> 3, "path");
+    return { depth, path, record };
   }
 
   #sizeOf(cell: number): number {

@@ -141,6 +141,17 @@ function consistencyRanges(size1: number, size2: number): LeafRange[] {
   return ranges;
 }
 
+/**
+ * The stored nodes a consistency proof from size1 to size2 reads: a verifier that streams a log and
+ * keeps only these (and the frontier) can still prove that its anchored heads are consistent.
+ */
+export function consistencyProofNodes(size1: number, size2: number): NodeId[] {
+  assertSize(size1, "size1");
+  assertSize(size2, "size2");
+  if (size1 === 0 || size1 >= size2) return [];
+  return consistencyRanges(size1, size2).flatMap(([start, end]) => perfectSubtrees(start, end));
+}
+
 /** Reads `ids` from the store, refusing an answer that does not hold one 32-byte hash per id. */
 async function readNodes(store: TreeStore, ids: readonly NodeId[]): Promise<Uint8Array[]> {
   const hashes = await store.getNodes(ids);

@@ -4,12 +4,14 @@ import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
 import type { Hex } from "viem";
+import { readChainFacts } from "../../audit/chain-facts.ts";
+import { EXIT, EXIT_DESCRIPTIONS } from "../../audit/codes.ts";
+import { Auditor, type AuditResult, tallyDifferences } from "../../audit/core.ts";
+import { DEFAULT_SPILL_KEYS, spillingAuditState } from "../../audit/spill.node.ts";
 import { ChainReadError, chainErrorMessage } from "../../chain/errors.ts";
 import { openRegistry, RegistryReader } from "../../chain/reader.ts";
 import { checkRpcUrl, parseTrustRoot, TrustRootError } from "../../chain/trust-root.ts";
 import type { Draft } from "../../protocol/index.ts";
-import { EXIT, EXIT_DESCRIPTIONS } from "./codes.ts";
-import { Auditor, type AuditResult, type ChainFacts, tallyDifferences } from "./core.ts";
 import { checkedLines } from "./pool.ts";
 import {
   type ApiConsultation,
@@ -55,7 +57,9 @@ Sources:
 Checks: every leaf hash (strict entry decoding), the root at every LogAnchored size and the consistency of
 each anchored step, contentHash where text and salt are public, withheld texts and their moderation entries,
 submittedAt within the chain's opensAt..closesAt, one live opinion per author and section (replaces), the
-tally against TallyPublished, the draft hash against the chain.
+tally against TallyPublished, the draft hash against the chain, and the counted map (each author's latest
+opinion per section) against the countedRoot anchored with every head ("not checkable" on a registry
+that records none).
 
 Output:
   --json                one JSON document on stdout instead of the human summary
@@ -63,6 +67,8 @@ Output:
   --progress / --no-progress   force or hide the progress bar on stderr (default: shown on a terminal)
   --max-examples <n>    messages kept per kind of failure (default 20)
   --workers <n>         worker threads for the per-line checks (default: the CPU count, at most 4; 0: none)
+  --memory-keys <n>     (author, section) keys kept in memory (default ${DEFAULT_SPILL_KEYS}); past that the
+                        audit's state moves to a temporary SQLite file, so memory stays bounded at any size
   -h, --help            this text
 
 Exit codes (when several kinds of failure occur, the smallest code; --json lists them all):
@@ -105,6 +111,7 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
         "no-progress": { type: "boolean" },
         "max-examples": { type: "string" },
         workers: { type: "string" },
+        "memory-keys": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -195,35 +202,6 @@ async function chainFromArgs(
   return { reader, chainId };
 }
 
-/** What the registry says about the consultation, every fact read at one block all the RPCs agree on. */
-async function readChainFacts(
-  reader: RegistryReader,
-  chainId: number,
-  consultation: string,
-): Promise<ChainFacts> {
-  const at = await reader.pin();
-  const [record, anchors, tally] = await Promise.all([
-    reader.consultation(consultation, at),
-    reader.anchors(consultation, at),
-    reader.tally(consultation, at),
-  ]);
-  return {
-    chainId,
-    contract: reader.registry,
-    consultation,
-    agency: record.agency,
-    draftHash: record.draftHash,
-    draftURI: record.draftURI,
-    draftVersion: record.draftVersion,
-    opensAt: record.opensAt,
-    closesAt: record.closesAt,
-    head: record.head,
-    recordTallyHash: record.tallyHash ?? `0x${"0".repeat(64)}`,
-    anchors,
-    tally,
-  };
-}
-
 async function audit(
   values: Record<string, string | boolean | string[] | undefined>,
   io: CliIo,
@@ -243,6 +221,9 @@ async function audit(
   const workersOption = str("workers");
   if (workersOption !== undefined && !/^[0-9]{1,2}$/.test(workersOption))
     throw new UsageError("--workers must be a number (0: no worker threads)");
+  const memoryKeysText = str("memory-keys");
+  if (memoryKeysText !== undefined && !/^[1-9][0-9]{0,9}$/.test(memoryKeysText))
+    throw new UsageError("--memory-keys must be a positive number");
   const maxExamplesText = str("max-examples");
   if (maxExamplesText !== undefined && !/^[0-9]+$/.test(maxExamplesText))
     throw new UsageError("--max-examples must be a number");
@@ -275,6 +256,7 @@ async function audit(
   const startedAt = performance.now();
   const auditor = new Auditor(facts, draft, {
     final: values.final === true,
+    state: spillingAuditState(memoryKeysText !== undefined ? { keys: Number(memoryKeysText) } : {}),
     ...(maxExamplesText !== undefined ? { maxExamples: Number(maxExamplesText) } : {}),
   });
   const chunks = api !== undefined ? await apiChunks(api, consultation) : fileChunks(exportFile as string);
@@ -373,6 +355,14 @@ export function summary(r: AuditResult): string {
   out.push(`${mark(!failed.has("moderation"))}withheld texts and their moderation entries`);
   out.push(`${mark(!failed.has("time-window"))}submittedAt within opensAt..closesAt`);
   out.push(`${mark(!failed.has("replaces"))}one live opinion per author and section`);
+  out.push(
+    r.counted.checked === 0 && r.counted.note !== null
+      ? `  -- ${r.counted.note}`
+      : `${mark(!failed.has("counted"))}counted map at ${r.counted.checked}/${r.anchors.length} anchored heads` +
+          (r.counted.note !== null
+            ? ` (${r.counted.notCheckable} without countedRoot: ${r.counted.note})`
+            : ""),
+  );
   out.push(
     r.tally.published
       ? `${mark(r.tally.ok === true && !failed.has("tally"))}tally at size ${r.tally.treeSize}: ${r.tally.computedTallyHash ?? "not recomputable"} vs chain ${r.tally.chainTallyHash}`

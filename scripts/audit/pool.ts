@@ -1,38 +1,9 @@
 // Runs the per-line checks over a byte stream, in worker threads (or here with workers = 0), and
-// yields the results in export order. The stream is cut into blocks of whole lines; nothing holds
-// more than a few blocks at a time.
+// yields the results in export order. The stream is cut into blocks of whole lines (audit/stream.ts);
+// nothing holds more than a few blocks at a time.
 import { Worker } from "node:worker_threads";
-import { checkBlock, type LineContext, type LineResult } from "./line.ts";
-
-const BLOCK = 1 << 20;
-
-/**
- * Whole-line blocks of at least BLOCK bytes, each as the list of chunk views it spans (the last block
- * may end without a newline). Nothing is copied here: postMessage copies the views to the worker,
- * which joins them.
- */
-async function* blocks(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array[]> {
-  let parts: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of chunks) {
-    size += chunk.length;
-    if (size < BLOCK) {
-      parts.push(chunk);
-      continue;
-    }
-    const nl = chunk.lastIndexOf(10);
-    if (nl < 0) {
-      parts.push(chunk);
-      continue;
-    }
-    parts.push(chunk.subarray(0, nl + 1));
-    yield parts;
-    const rest = chunk.subarray(nl + 1);
-    parts = rest.length > 0 ? [rest] : [];
-    size = rest.length;
-  }
-  if (size > 0) yield parts;
-}
+import { checkBlock, type LineContext, type LineResult } from "../../audit/line.ts";
+import { lineBlocks } from "../../audit/stream.ts";
 
 /** The checked lines of the stream, a block at a time, in order. */
 export async function* checkedLines(
@@ -41,7 +12,7 @@ export async function* checkedLines(
   workers: number,
 ): AsyncGenerator<LineResult[]> {
   if (workers <= 0) {
-    for await (const block of blocks(chunks)) yield checkBlock(block, ctx);
+    for await (const block of lineBlocks(chunks)) yield checkBlock(block, ctx);
     return;
   }
   const pool = Array.from(
@@ -68,7 +39,7 @@ export async function* checkedLines(
   const inFlight: Promise<LineResult[]>[] = [];
   let seq = 0;
   try {
-    for await (const block of blocks(chunks)) {
+    for await (const block of lineBlocks(chunks)) {
       if (failure) throw failure;
       const s = seq++;
       inFlight.push(

@@ -1,7 +1,6 @@
 // Where the export and the draft come from: a file, the service's API, or the chain's draftURI.
-// The export is streamed: bytes are split into lines as they arrive, never held as one string.
+// The export is streamed as byte chunks, never held as one string.
 
-import { isUtf8 } from "node:buffer";
 import { createReadStream } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { Readable } from "node:stream";
@@ -11,42 +10,6 @@ import type { Draft } from "../../protocol/index.ts";
 
 /** A source (the API, an RPC, the export, the draft or tally document) could not be read. */
 export class SourceError extends Error {}
-
-/** A line that is not valid UTF-8 (reported by the auditor as a format failure). */
-export class InvalidLine {
-  readonly reason: string;
-  constructor(reason: string) {
-    this.reason = reason;
-  }
-}
-
-/** Splits a byte stream into lines (without "\n"); a final line without newline is a line too. */
-export async function* splitLines(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<string | InvalidLine> {
-  let rest: Buffer | null = null;
-  for await (const chunk of chunks) {
-    let buf: Buffer = Buffer.isBuffer(chunk)
-      ? chunk
-      : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    if (rest !== null) {
-      buf = Buffer.concat([rest, buf]);
-      rest = null;
-    }
-    let start = 0;
-    for (;;) {
-      const nl = buf.indexOf(10, start);
-      if (nl < 0) break;
-      yield decode(buf.subarray(start, nl));
-      start = nl + 1;
-    }
-    if (start < buf.length) rest = Buffer.from(buf.subarray(start));
-  }
-  if (rest !== null && rest.length > 0) yield decode(rest);
-}
-
-function decode(line: Buffer): string | InvalidLine {
-  if (!isUtf8(line)) return new InvalidLine("not valid UTF-8");
-  return line.toString("utf8");
-}
 
 /** The export file's bytes, read in 1 MiB chunks. */
 export function fileChunks(path: string): AsyncIterable<Uint8Array> {

@@ -1,6 +1,6 @@
 // Worker thread: runs the per-line checks (checkLine) over a block of whole export lines.
 import { parentPort, workerData } from "node:worker_threads";
-import { checkBlock, type LineContext } from "./line.ts";
+import { checkBlock, type LineContext } from "../../audit/line.ts";
 
 const ctx = workerData as LineContext;
 

@@ -1,9 +1,24 @@
 // The audit's per-entry rules, fed in process: logs whose heads are "anchored" in the facts given to
 // the auditor, so that only the rule under test can fail. (The CLI tests run them against a real chain.)
 import { expect } from "chai";
+import { EXIT } from "../../audit/codes.ts";
 import {
+  Auditor,
+  type AuditResult,
+  type ChainFacts,
+  COUNTED_NOT_CHECKABLE,
+  tallyDifferences,
+} from "../../audit/core.ts";
+import { checkBlock } from "../../audit/line.ts";
+import { spillingAuditState } from "../../audit/spill.node.ts";
+import type { AuditState } from "../../audit/state.ts";
+import { lineBlocks } from "../../audit/stream.ts";
+import {
+  COUNTED_ZERO,
+  CountedMap,
   computeTally,
   contentHash,
+  countedUpdate,
   type Draft,
   draftHash,
   type Entry,
@@ -17,9 +32,6 @@ import {
   tallyHash,
   utf8Encode,
 } from "../../protocol/index.ts";
-import { EXIT } from "../../scripts/audit/codes.ts";
-import { Auditor, type AuditResult, type ChainFacts, tallyDifferences } from "../../scripts/audit/core.ts";
-import { splitLines } from "../../scripts/audit/sources.ts";
 import { INHERITED_SECTION_IDS } from "../support/names.ts";
 import { testDraft } from "./fixtures/generate.ts";
 
@@ -66,7 +78,15 @@ function chainFacts(
     closesAt: CLOSES / 1000,
     head: { treeSize, rootHash: root, anchoredAt: o.anchoredAt },
     recordTallyHash: `0x${"00".repeat(32)}`,
-    anchors: [{ treeSize, rootHash: root, blockNumber: o.blockNumber, txHash: `0x${"22".repeat(32)}` }],
+    anchors: [
+      {
+        treeSize,
+        rootHash: root,
+        countedRoot: null,
+        blockNumber: o.blockNumber,
+        txHash: `0x${"22".repeat(32)}`,
+      },
+    ],
     tally: null,
   };
 }
@@ -98,6 +118,54 @@ async function audit(
   );
   const auditor = new Auditor(facts, draft);
   for (const { line } of lines) if (auditor.push(line)) await auditor.flush();
+  return auditor.finish(performance.now());
+}
+
+/**
+ * Audits `entries` against heads anchored at `sizes`, each with the countedRoot `countedRootAt` gives
+ * (default: the map the service keeps, built here with protocol's CountedMap from the same entries).
+ */
+async function auditAnchored(
+  entries: readonly Entry[],
+  sizes: readonly number[],
+  countedRootAt?: (size: number, honest: Hex) => Hex | null,
+  o: { withheld?: ReadonlySet<number>; state?: AuditState } = {},
+): Promise<AuditResult> {
+  const log = new MerkleLog();
+  const map = new CountedMap();
+  const lines: string[] = [];
+  const anchors: ChainFacts["anchors"][number][] = [];
+  for (const [index, e] of entries.entries()) {
+    const leaf = entryString(e);
+    const hash = leafHash(utf8Encode(leaf));
+    const shown =
+      e.type !== "opinion"
+        ? {}
+        : o.withheld?.has(index)
+          ? { withheld: true }
+          : { text: "ý kiến", salt: SALT };
+    lines.push(JSON.stringify({ index, leaf, leafHash: hash, ...shown }));
+    await log.append(hash);
+    const update = countedUpdate(index, e, hash);
+    await map.update(update ? [update] : [], index + 1);
+    if (sizes.includes(index + 1)) {
+      const honest = await map.root();
+      anchors.push({
+        treeSize: index + 1,
+        rootHash: await log.root(),
+        countedRoot: countedRootAt ? countedRootAt(index + 1, honest) : honest,
+        blockNumber: anchors.length + 2,
+        txHash: `0x${"22".repeat(32)}`,
+      });
+    }
+  }
+  const last = anchors[anchors.length - 1]!;
+  const facts: ChainFacts = {
+    ...chainFacts(last.treeSize, last.rootHash, { chainId: 31337, anchoredAt: 0, blockNumber: 9 }),
+    anchors,
+  };
+  const auditor = new Auditor(facts, testDraft(), o.state ? { state: o.state } : {});
+  for (const line of lines) if (auditor.push(line)) await auditor.flush();
   return auditor.finish(performance.now());
 }
 
@@ -210,6 +278,99 @@ describe("audit rules", () => {
     expect(r.tally.computedTallyHash).to.equal(tallyHash(expected));
   });
 
+  it("recomputes the counted map at every anchored head and compares it with the anchored countedRoot", async () => {
+    const entries = [
+      opinion({}),
+      opinion({ author: bob, stance: "disagree" }),
+      opinion({ section: "dieu-2" }),
+      opinion({ stance: "disagree", replaces: 0 }),
+      opinion({ author: bob, section: "dieu-3" }),
+    ];
+    const honest = await auditAnchored(entries, [2, 4, 5]);
+    expect(honest.failures).to.deep.equal([]);
+    expect(honest.counted).to.deep.equal({ checked: 3, notCheckable: 0, note: null });
+    expect(honest.anchors.map((a) => a.countedOk)).to.deep.equal([true, true, true]);
+
+    // A head whose countedRoot is not the map of the log it anchors (here: as if the replacement at
+    // leaf 3 had not happened, so alice's first opinion still counted).
+    let before: Hex | null = null;
+    const stale = await auditAnchored(entries, [2, 3, 4], (size, root) => {
+      if (size === 3) before = root;
+      return size === 4 ? before : root;
+    });
+    expect(kinds(stale)).to.deep.equal(["counted"]);
+    expect(stale.exitCode).to.equal(EXIT.counted);
+    expect(stale.anchors.map((a) => a.countedOk)).to.deep.equal([true, true, false]);
+    expect(stale.failures[0]!.examples[0]).to.match(
+      /size 4 .* countedRoot 0x[0-9a-f]{64}; the export's map gives/,
+    );
+    const empty = await auditAnchored(entries, [5], () => COUNTED_ZERO);
+    expect(kinds(empty)).to.deep.equal(["counted"]);
+  });
+
+  it("gives the same result with its state spilled to a temporary SQLite file as in memory", async () => {
+    // 600 entries: opinions of 40 authors on 5 sections (replacing their earlier ones), every 30th a
+    // moderation withholding the opinion before it; the last one moderates an early opinion (an old chunk).
+    const by = pseudonym(secret, "officer", "1", "officer");
+    const authors = Array.from({ length: 40 }, (_, i) => pseudonym(secret, "citizen", "1", `c${i}`));
+    const live = new Map<string, number>();
+    const entries: Entry[] = [];
+    const withheld = new Set<number>();
+    const moderate = (target: number): Entry => ({
+      v: 1,
+      type: "moderation",
+      consultation: "1",
+      target,
+      action: "withhold-text",
+      reason: "personal-data",
+      by,
+      at: formatTime(OPENS + 5000),
+    });
+    for (let i = 0; i < 599; i++) {
+      if (i % 30 === 29) {
+        entries.push(moderate(i - 1));
+        withheld.add(i - 1);
+        continue;
+      }
+      const author = authors[(i * 7) % 40]!;
+      const section = `dieu-${(Math.floor(i / 7) % 5) + 1}`;
+      const key = `${author}/${section}`;
+      entries.push(
+        opinion({ author, section, stance: i % 3 ? "agree" : "neutral", replaces: live.get(key) ?? null }),
+      );
+      live.set(key, i);
+    }
+    entries.push(moderate(3));
+    withheld.add(3);
+    const sizes = [100, 333, 512, 600];
+    const inMemory = await auditAnchored(entries, sizes, undefined, { withheld });
+    expect(inMemory.failures).to.deep.equal([]);
+    expect(inMemory.withheld).to.have.length(20);
+    const spilled = await auditAnchored(entries, sizes, undefined, {
+      withheld,
+      state: spillingAuditState({ keys: 16, countedRecords: 24, flagChunks: 2, flagChunkLeaves: 64 }),
+    });
+    const { seconds: _a, ...memoryResult } = inMemory;
+    const { seconds: _b, ...spilledResult } = spilled;
+    expect(spilledResult).to.deep.equal(memoryResult);
+    // And it still finds what is wrong: an opinion that replaces one no longer live.
+    const broken = [...entries];
+    broken[590] = { ...(broken[590] as OpinionEntry), replaces: 0 };
+    const spilledBroken = await auditAnchored(broken, sizes, undefined, {
+      withheld,
+      state: spillingAuditState({ keys: 16, countedRecords: 24, flagChunks: 2, flagChunkLeaves: 64 }),
+    });
+    expect(kinds(spilledBroken)).to.deep.equal(["replaces"]);
+  });
+
+  it("says the counted map is not checkable on a registry without countedRoot, and does not fail for it", async () => {
+    const r = await auditAnchored([opinion({}), opinion({ author: bob })], [1, 2], () => null);
+    expect(r.failures).to.deep.equal([]);
+    expect(r.exitCode).to.equal(0);
+    expect(r.counted).to.deep.equal({ checked: 0, notCheckable: 2, note: COUNTED_NOT_CHECKABLE });
+    expect(r.anchors.map((a) => a.countedOk)).to.deep.equal([null, null]);
+  });
+
   it("explains a published tally with an extra section named like an Object.prototype member", () => {
     const computed = computeTally("1", ["dieu-1"], [], 0, `0x${"00".repeat(32)}`);
     const zero = { agree: 0, disagree: 0, neutral: 0 };
@@ -221,15 +382,24 @@ describe("audit rules", () => {
     ]);
   });
 
-  it("splits a byte stream into lines across chunk boundaries, UTF-8 included, and flags invalid UTF-8", async () => {
+  it("cuts a byte stream into whole lines across chunk boundaries, UTF-8 included, and flags invalid UTF-8", async () => {
     const text = Buffer.from('{"a":"Tôi đồng ý"}\n{"b":2}\n\u00e9\n');
     const bad = Buffer.from([0x7b, 0xff, 0x7d, 0x0a, 0x31]);
     async function* chunks() {
       for (let i = 0; i < text.length; i += 3) yield text.subarray(i, i + 3);
       yield bad;
     }
-    const out: unknown[] = [];
-    for await (const line of splitLines(chunks())) out.push(typeof line === "string" ? line : "INVALID");
-    expect(out).to.deep.equal(['{"a":"Tôi đồng ý"}', '{"b":2}', "é", "INVALID", "1"]);
+    const ctx = { consultation: "1", draftVersion: 1, openMs: OPENS, closeMs: CLOSES };
+    const out: string[] = [];
+    for await (const block of lineBlocks(chunks(), 8)) {
+      for (const r of checkBlock(block, ctx)) out.push(r.problems?.[0]?.[1] ?? "");
+    }
+    expect(out).to.deep.equal([
+      '"leaf" is missing or not a string',
+      '"leaf" is missing or not a string',
+      "not a JSON object (Unexpected token 'é', \"é\" is not valid JSON)",
+      "not valid UTF-8",
+      "not a JSON object (not an object)",
+    ]);
   });
 });

@@ -16,11 +16,13 @@ import {
   countedUpdate,
   decodeEntry,
   type Hex,
+  LEAF_RECORD_BYTES,
   MemoryCountedStore,
   type OpinionEntry,
   ProtocolError,
   sha256,
   utf8Encode,
+  writeLeafRecord,
 } from "../../protocol/index.ts";
 import { EXAMPLE_ENTRIES } from "./counted-example.ts";
 
@@ -103,6 +105,32 @@ describe("CountedMap", () => {
     await once.update(opinions(0, [A, "dieu-1"], [B, "dieu-1"], [A, "dieu-1"]).slice(1), 3);
     expect(await twice.root()).to.equal(await once.root());
     expect((await twice.proof({ author: A, section: "dieu-1" })).leaf?.leafIndex).to.equal(2);
+  });
+
+  it("takes updates packed as leaf records, with the same root and the same refusals", async () => {
+    const updates = opinions(0, [A, "dieu-1"], [B, "dieu-1"], [A, "dieu-2"], [A, "dieu-1"]);
+    const packed = new Uint8Array(updates.length * LEAF_RECORD_BYTES);
+    for (const [i, u] of updates.entries()) {
+      writeLeafRecord(packed, i * LEAF_RECORD_BYTES, u.key, u.leafIndex, u.leafHash);
+    }
+    const byObjects = new CountedMap();
+    await byObjects.update(updates.slice(0, 2), 2);
+    await byObjects.update(updates.slice(2), 5);
+    const byRecords = new CountedMap();
+    await byRecords.updateRecords(packed.subarray(0, 2 * LEAF_RECORD_BYTES), 2);
+    expect(await byRecords.updateRecords(packed.subarray(2 * LEAF_RECORD_BYTES), 5)).to.equal(
+      await byObjects.root(),
+    );
+    expect((await byRecords.proof({ author: A, section: "dieu-1" })).leaf?.leafIndex).to.equal(3);
+    const again = new CountedMap();
+    expect((await rejection(again.updateRecords(packed.subarray(LEAF_RECORD_BYTES), 3))).message).to.match(
+      /update 2: leafIndex 3 must be .* below treeSize 3/,
+    );
+    const swapped = packed.slice();
+    swapped.copyWithin(0, LEAF_RECORD_BYTES, 2 * LEAF_RECORD_BYTES);
+    expect((await rejection(again.updateRecords(swapped, 5))).message).to.match(/update 1: .*log order/);
+    expect((await rejection(again.updateRecords(packed.subarray(1), 5))).code).to.equal("invalid_argument");
+    expect(again.treeSize).to.equal(0);
   });
 
   it("reopens from its store at a tree size and goes on from there", async () => {

@@ -1,17 +1,23 @@
-// Web Worker: streams the NDJSON export and feeds the Auditor, posting progress; the page stays responsive.
-import { Auditor, type AuditReport } from "./audit-core.ts";
+// Web Worker: streams the NDJSON export through the auditor (audit/, the same checks as the CLI) and
+// posts progress; the page stays responsive. The page reads the chain facts and the draft and hands
+// them over, so this worker talks to nothing but the export's URL.
+import { Auditor, type AuditResult } from "../../audit/core.ts";
+import type { ChainFacts } from "../../audit/facts.ts";
+import { checkBlock } from "../../audit/line.ts";
+import { lineBlocks } from "../../audit/stream.ts";
+import type { Draft } from "../../protocol/index.ts";
 
 export interface AuditRequest {
   url: string;
-  consultation: string;
-  sectionIds: string[];
-  checkpoints: number[];
-  tallySize: number | null;
+  facts: ChainFacts;
+  draft: Draft;
+  /** Fail unless the tally is published and every entry anchored. */
+  final?: boolean;
 }
 
 export type AuditMessage =
   | { type: "progress"; count: number; bytes: number }
-  | { type: "done"; report: AuditReport; bytes: number }
+  | { type: "done"; result: AuditResult; bytes: number }
   | { type: "error"; message: string; status?: number };
 
 const post = (m: AuditMessage) => (self as unknown as Worker).postMessage(m);
@@ -22,8 +28,19 @@ self.addEventListener("message", (ev: MessageEvent<AuditRequest>) => {
   );
 });
 
+async function* body(res: Response, onBytes: (n: number) => void): AsyncGenerator<Uint8Array> {
+  const reader = res.body!.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    onBytes(value.byteLength);
+    yield value;
+  }
+}
+
 async function run(req: AuditRequest): Promise<void> {
-  const auditor = new Auditor(req.consultation, req.sectionIds, req.checkpoints, req.tallySize);
+  const started = performance.now();
+  const auditor = new Auditor(req.facts, req.draft, { final: req.final === true });
   let res: Response;
   try {
     res = await fetch(req.url);
@@ -35,38 +52,18 @@ async function run(req: AuditRequest): Promise<void> {
     post({ type: "error", message: `${res.status} ${res.statusText}`, status: res.status });
     return;
   }
-  const reader = res.body.getReader();
-  const decoder = new TextDecoder("utf-8", { fatal: true });
-  let buffer = "";
   let bytes = 0;
   let lastPost = 0;
-  const handle = async (line: string) => {
-    if (line.trim() === "") return;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(line);
-    } catch {
-      parsed = { index: -1 };
-    }
-    await auditor.push(parsed);
-  };
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    bytes += value.byteLength;
-    buffer += decoder.decode(value, { stream: true });
-    const lines = buffer.split("\n");
-    buffer = lines.pop() ?? "";
-    for (const line of lines) await handle(line);
-    await auditor.flush();
+  const ctx = auditor.lineContext;
+  for await (const block of lineBlocks(body(res, (n) => (bytes += n)))) {
+    for (const line of checkBlock(block, ctx)) if (auditor.accept(line)) await auditor.flush();
     const now = performance.now();
     if (now - lastPost > 100) {
       lastPost = now;
-      post({ type: "progress", count: auditor.count, bytes });
+      post({ type: "progress", count: auditor.position, bytes });
     }
   }
-  buffer += decoder.decode();
-  await handle(buffer);
-  post({ type: "progress", count: auditor.count, bytes });
-  post({ type: "done", report: await auditor.finish(), bytes });
+  const result = await auditor.finish(started);
+  post({ type: "progress", count: result.entries, bytes });
+  post({ type: "done", result, bytes });
 }

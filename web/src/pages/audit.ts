@@ -1,41 +1,24 @@
+import { readChainFacts } from "../../../audit/chain-facts.ts";
+import type { AuditResult, Failure } from "../../../audit/core.ts";
+import type { ChainFacts } from "../../../audit/facts.ts";
+import type { Draft } from "../../../protocol/index.ts";
 import { type Consultation, exportUrl, getConsultation } from "../api.ts";
 import type { AuditMessage, AuditRequest } from "../audit.worker.ts";
-import type { AuditReport } from "../audit-core.ts";
-import { anchors, connect, readHead, readRecord } from "../chain.ts";
+import { connect } from "../chain.ts";
 import { h, replace, shortHex } from "../dom.ts";
 import { t } from "../i18n.ts";
 import { isCurrent } from "../state.ts";
 import { errorBox, heading, loading } from "../ui.ts";
 
-interface ChainView {
-  head: { treeSize: number; rootHash: string };
-  tallyHash: string | null;
-  anchors: { treeSize: number; rootHash: string; blockNumber: number; txHash: string }[];
-}
-
 export async function renderAudit(main: HTMLElement, gen: number, id: string): Promise<void> {
   const title = heading(t("a.title"));
   replace(main, title, loading());
   let c: Consultation;
-  let chain: ChainView;
+  let chain: ChainFacts;
   try {
     c = await getConsultation(id);
     const ctx = await connect(c.chain ?? {});
-    const [head, rec, anchored] = await Promise.all([
-      readHead(ctx, id),
-      readRecord(ctx, id),
-      anchors(ctx, id),
-    ]);
-    chain = {
-      head,
-      tallyHash: rec.tallyHash,
-      anchors: anchored.map((e) => ({
-        treeSize: e.treeSize,
-        rootHash: e.rootHash,
-        blockNumber: e.blockNumber,
-        txHash: e.txHash,
-      })),
-    };
+    chain = await readChainFacts(ctx.reader, ctx.chainId, id);
   } catch (e) {
     if (isCurrent(gen))
       replace(
@@ -74,7 +57,7 @@ export async function renderAudit(main: HTMLElement, gen: number, id: string): P
       h("dt", null, t("a.anchors")),
       h("dd", null, String(chain.anchors.length)),
       h("dt", null, t("c.tally.chainHash")),
-      h("dd", null, chain.tallyHash ? h("code", null, shortHex(chain.tallyHash)) : t("a.noTally")),
+      h("dd", null, chain.tally ? h("code", null, shortHex(chain.tally.tallyHash)) : t("a.noTally")),
     ),
     startBtn,
     h(
@@ -91,7 +74,7 @@ export async function renderAudit(main: HTMLElement, gen: number, id: string): P
 
 function run(
   c: Consultation,
-  chain: ChainView,
+  chain: ChainFacts,
   progress: HTMLProgressElement,
   progressText: HTMLElement,
   out: HTMLElement,
@@ -133,7 +116,7 @@ function run(
       );
     } else {
       stop();
-      showReport(out, chain, m.report, (performance.now() - started) / 1000);
+      showResult(out, m.result, (performance.now() - started) / 1000);
     }
   });
   worker.addEventListener("error", (ev) => {
@@ -141,61 +124,78 @@ function run(
     out.dataset.audit = "error";
     replace(out, h("div", { class: "error", role: "alert" }, t("err.unknown", { message: ev.message })));
   });
-  const req: AuditRequest = {
-    url: exportUrl(c.id),
-    consultation: c.id,
-    sectionIds: c.draft.sections.map((s) => s.id),
-    checkpoints: chain.anchors.map((a) => a.treeSize),
-    tallySize: chain.tallyHash ? chain.head.treeSize : null,
-  };
+  // The service's current draft: its hash must be the chain's draftHash (the audit's draft check).
+  const draft: Draft = { title: c.title, summary: c.summary, sections: c.draft.sections };
+  const req: AuditRequest = { url: exportUrl(c.id), facts: chain, draft };
   worker.postMessage(req);
 }
 
-function showReport(out: HTMLElement, chain: ChainView, r: AuditReport, seconds: number): void {
-  const checks: { key: string; ok: boolean; text: string }[] = [];
-  checks.push({
-    key: "leaves",
-    ok: r.problemCount === 0,
-    text:
-      r.problemCount === 0
-        ? t("a.leaves.ok", { count: r.count, texts: r.textsChecked, withheld: r.withheld })
-        : t("a.leaves.bad", { n: r.problemCount }),
-  });
-  const badAnchors = chain.anchors.filter((a) => r.rootsAt[String(a.treeSize)] !== a.rootHash);
-  checks.push({
-    key: "anchors",
-    ok: badAnchors.length === 0 && chain.anchors.length > 0,
-    text:
-      chain.anchors.length === 0
-        ? t("a.anchors.none")
-        : badAnchors.length === 0
-          ? t("a.anchors.ok", { n: chain.anchors.length })
-          : t("a.anchors.bad", { sizes: badAnchors.map((a) => a.treeSize).join(", ") }),
-  });
-  const headRoot = chain.head.treeSize === r.count ? r.root : r.rootsAt[String(chain.head.treeSize)];
-  checks.push({
-    key: "head",
-    ok: headRoot === chain.head.rootHash,
-    text:
-      headRoot === chain.head.rootHash
-        ? t("a.head.ok", { treeSize: chain.head.treeSize })
-        : t("a.head.bad", { treeSize: chain.head.treeSize, count: r.count }),
-  });
-  if (chain.tallyHash) {
-    const ok = r.tallyHash === chain.tallyHash;
-    checks.push({ key: "tally", ok, text: ok ? t("a.tally.ok") : t("a.tally.bad") });
-  } else {
-    checks.push({ key: "tally", ok: true, text: t("a.noTally") });
+/** The checks shown, each passing unless one of its failure kinds occurred (the CLI's summary, in words). */
+const CHECKS: readonly { key: string; kinds: readonly Failure["kind"][] }[] = [
+  { key: "format", kinds: ["export-format"] },
+  { key: "entries", kinds: ["entry-invalid", "leaf-hash"] },
+  { key: "anchors", kinds: ["root-mismatch"] },
+  { key: "length", kinds: ["export-length"] },
+  { key: "texts", kinds: ["content-hash"] },
+  { key: "moderation", kinds: ["moderation"] },
+  { key: "window", kinds: ["time-window"] },
+  { key: "replaces", kinds: ["replaces"] },
+  { key: "counted", kinds: ["counted"] },
+  { key: "tally", kinds: ["tally", "not-final"] },
+  { key: "draft", kinds: ["draft"] },
+];
+
+function checkText(key: string, r: AuditResult, ok: boolean): string {
+  const last = r.anchors.at(-1)?.treeSize ?? 0;
+  switch (key) {
+    case "entries":
+      return ok
+        ? t("a.leaves.ok", {
+            count: r.entries,
+            texts: r.contentHashes.checked,
+            withheld: r.contentHashes.withheld,
+          })
+        : t("a.check.entries.bad");
+    case "anchors":
+      if (r.anchors.length === 0) return t("a.anchors.none");
+      return ok
+        ? t("a.anchors.ok", { n: r.anchors.length })
+        : t("a.anchors.bad", {
+            sizes: r.anchors
+              .filter((a) => !a.rootOk || a.consistency === "failed")
+              .map((a) => a.treeSize)
+              .join(", "),
+          });
+    case "length":
+      return t(ok ? "a.check.length.ok" : "a.check.length.bad", { count: r.entries, anchored: last });
+    case "counted":
+      if (r.counted.checked === 0 && r.counted.note !== null) return t("a.counted.notCheckable");
+      return t(ok ? "a.counted.ok" : "a.counted.bad", { n: r.counted.checked });
+    case "tally":
+      if (!r.tally.published) return t("a.noTally");
+      return t(ok ? "a.tally.ok" : "a.tally.bad");
+    default:
+      return t(`a.check.${key}.${ok ? "ok" : "bad"}`);
   }
-  const pass = checks.every((c) => c.ok);
-  out.dataset.audit = pass ? "pass" : "fail";
+}
+
+function showResult(out: HTMLElement, r: AuditResult, seconds: number): void {
+  const failed = new Set(r.failures.map((f) => f.kind));
+  const checks = CHECKS.map(({ key, kinds }) => {
+    const ok = !kinds.some((k) => failed.has(k));
+    const pending = (key === "counted" && r.counted.checked === 0) || (key === "tally" && !r.tally.published);
+    return { key, ok, pending: ok && pending, text: checkText(key, r, ok) };
+  });
+  out.dataset.audit = r.ok ? "pass" : "fail";
+  out.dataset.exitCode = String(r.exitCode);
+  out.dataset.failures = r.failures.map((f) => f.kind).join(" ");
   replace(
     out,
     h("h2", null, t("a.result")),
     h(
       "p",
-      { class: `verdict ${pass ? "verdict-valid" : "verdict-invalid"}`, role: "status" },
-      pass ? t("a.pass") : t("a.fail"),
+      { class: `verdict ${r.ok ? "verdict-valid" : "verdict-invalid"}`, role: "status" },
+      r.ok ? t("a.pass") : t("a.fail"),
     ),
     h(
       "ol",
@@ -203,13 +203,13 @@ function showReport(out: HTMLElement, chain: ChainView, r: AuditReport, seconds:
       checks.map((c) =>
         h(
           "li",
-          { class: `step ${c.ok ? "ok" : "bad"}`, "data-check": c.key },
-          h("span", { class: "icon", "aria-hidden": "true" }, c.ok ? "✓" : "✗"),
+          { class: `step ${c.pending ? "wait" : c.ok ? "ok" : "bad"}`, "data-check": c.key },
+          h("span", { class: "icon", "aria-hidden": "true" }, c.pending ? "…" : c.ok ? "✓" : "✗"),
           h("div", null, c.text),
         ),
       ),
     ),
-    r.problems.length
+    r.failures.length
       ? h(
           "details",
           null,
@@ -217,14 +217,20 @@ function showReport(out: HTMLElement, chain: ChainView, r: AuditReport, seconds:
           h(
             "ul",
             null,
-            r.problems.map((p) => h("li", null, `#${p.index} ${p.kind}: ${p.message}`)),
+            r.failures.flatMap((f) =>
+              f.examples.map((e) => h("li", { "data-kind": f.kind }, `[${f.code} ${f.kind}] ${e}`)),
+            ),
           ),
         )
       : null,
     h(
       "p",
       { class: "hint" },
-      t("a.stats", { count: r.count, seconds: seconds.toFixed(1), root: shortHex(r.root) }),
+      t("a.stats", {
+        count: r.entries,
+        seconds: seconds.toFixed(1),
+        root: shortHex(r.anchors.at(-1)?.computedRoot ?? ""),
+      }),
     ),
   );
 }

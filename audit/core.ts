@@ -1,22 +1,36 @@
 // The audit itself: fed an export one line at a time, it recomputes every leaf hash from the leaf
 // (protocol's strict decoder), rebuilds the RFC 9162 tree, and checks it against the chain's record:
 // the root at every anchored size, each anchored step's consistency, contentHash where the text is
-// public, moderation, the opinion window, the replaces chain, the tally and the draft hash.
-// Every hash, proof, decode and tally comes from protocol/; nothing here re-implements them.
+// public, moderation, the opinion window, the replaces chain, the tally, the draft hash, and the
+// counted map (each author's latest opinion per section) against the countedRoot of every head.
+// What grows with the consultation lives in an AuditState (audit/state.ts), so memory stays bounded.
+// Every hash, proof, decode and tally comes from protocol/; nothing here re-implements them. Isomorphic:
+// the CLI (scripts/audit/) and the browser's Web Worker (web/src/audit.worker.ts) both run it.
 import {
+  CHANNELS,
+  CountedMap,
+  consistencyProofNodes,
   type Draft,
   draftHash,
-  type Entry,
   type Hex,
+  LEAF_RECORD_BYTES,
   MerkleLog,
+  type NodeId,
+  STANCES,
+  type StoredNode,
   sectionCounts,
-  TallyBuilder,
+  TallyCounts,
   type TallyDocument,
+  type TreeStore,
   tallyHash,
   verifyConsistency,
-} from "../../protocol/index.ts";
+  writeHashBytes,
+  writeLeafRecord,
+} from "../protocol/index.ts";
 import { EXIT, exitCodeFor, type FailureKind } from "./codes.ts";
+import type { ChainFacts } from "./facts.ts";
 import {
+  type CheckedEntry,
   checkLine,
   type LineContext,
   type LineResult,
@@ -24,50 +38,17 @@ import {
   TEXT_WITHHELD,
   unreadableLine,
 } from "./line.ts";
+import { type AuditState, memoryAuditState } from "./state.ts";
 
-/** One LogAnchored event. */
-export interface AnchorEvent {
-  readonly treeSize: number;
-  readonly rootHash: Hex;
-  readonly blockNumber: number;
-  readonly txHash: Hex;
-}
-
-/** The TallyPublished event. */
-export interface TallyEvent {
-  readonly treeSize: number;
-  readonly rootHash: Hex;
-  readonly tallyHash: Hex;
-  readonly tallyURI: string;
-  readonly blockNumber: number;
-  readonly txHash: Hex;
-}
-
-/** What the chain says about one consultation: the registry record and its events, in order. */
-export interface ChainFacts {
-  readonly chainId: number;
-  readonly contract: Hex;
-  readonly consultation: string;
-  readonly agency: Hex;
-  readonly draftHash: Hex;
-  readonly draftURI: string;
-  readonly draftVersion: number;
-  /** Unix seconds. */
-  readonly opensAt: number;
-  readonly closesAt: number;
-  /** logHead(id) / the record's head. */
-  readonly head: { readonly treeSize: number; readonly rootHash: Hex; readonly anchoredAt: number };
-  /** The record's tallyHash (zero before the tally). */
-  readonly recordTallyHash: Hex;
-  readonly anchors: readonly AnchorEvent[];
-  readonly tally: TallyEvent | null;
-}
+export type { AnchorEvent, ChainFacts, TallyEvent } from "./facts.ts";
 
 export interface AuditOptions {
   /** Fail (not-final) unless the tally is published and every entry is anchored. */
   readonly final?: boolean;
   /** Examples kept per failure kind (default 20). */
   readonly maxExamples?: number;
+  /** Where the per-key and per-leaf state lives (default: in memory). finish() closes it. */
+  readonly state?: AuditState;
 }
 
 export interface Failure {
@@ -87,6 +68,22 @@ export interface AnchorCheck {
   rootOk: boolean;
   /** Consistency with the previous anchored head: "first" for the first anchor. */
   consistency: "ok" | "failed" | "first" | "unchecked";
+  /** The countedRoot anchored with this head (null: the registry records none). */
+  readonly chainCountedRoot: Hex | null;
+  /** The counted map's root recomputed from the export's first treeSize leaves; null when not computed. */
+  computedCountedRoot: Hex | null;
+  /** null: not checkable (no countedRoot on chain, or the export is shorter). */
+  countedOk: boolean | null;
+}
+
+/** What the counted map check covered. */
+export interface CountedCheck {
+  /** Anchored heads whose countedRoot was compared with the recomputed map. */
+  checked: number;
+  /** Anchored heads without a countedRoot (a registry from before the counted map). */
+  notCheckable: number;
+  /** "counted: not checkable on this registry" when some head has no countedRoot: a note, not a failure. */
+  note: string | null;
 }
 
 export interface WithheldText {
@@ -109,6 +106,7 @@ export interface AuditResult {
   readonly contentHashes: { checked: number; withheld: number };
   readonly withheld: WithheldText[];
   readonly draft: { chainHash: Hex; computedHash: Hex | null; version: number; ok: boolean };
+  readonly counted: CountedCheck;
   readonly tally: {
     published: boolean;
     treeSize: number | null;
@@ -124,20 +122,65 @@ export interface AuditResult {
 }
 
 const BATCH = 8192;
+/** Opinions buffered for the counted map before it is updated (also at every anchored head). */
+const COUNTED_BATCH = 1 << 18;
 // Per-leaf flags (one byte a leaf): what later moderation entries need to know about a target.
 const F_OPINION = 1;
 const F_WITHHELD = 2;
 const F_PUBLIC = 4;
 const F_MODERATED = 8;
+export const COUNTED_NOT_CHECKABLE = "counted: not checkable on this registry";
+
+/**
+ * The tree nodes the audit's consistency checks read, and nothing else: MerkleLog keeps its frontier
+ * itself, so the tree costs O(log n) memory plus a few hashes per anchored step, whatever the size.
+ */
+class RetainingTreeStore implements TreeStore {
+  readonly #wanted = new Map<number, Set<number>>();
+  readonly #kept = new Map<string, Uint8Array>();
+
+  constructor(ids: Iterable<NodeId>) {
+    for (const { level, index } of ids) {
+      let set = this.#wanted.get(level);
+      if (!set) {
+        set = new Set();
+        this.#wanted.set(level, set);
+      }
+      set.add(index);
+    }
+  }
+
+  getNodes(ids: readonly NodeId[]): Uint8Array[] {
+    return ids.map(({ level, index }) => {
+      const hash = this.#kept.get(`${level}/${index}`);
+      if (!hash) throw new Error(`the audit kept no tree node at level ${level}, index ${index}`);
+      return hash;
+    });
+  }
+
+  putNodes(nodes: readonly StoredNode[]): void {
+    for (const { level, index, hash } of nodes) {
+      if (this.#wanted.get(level)?.has(index)) this.#kept.set(`${level}/${index}`, hash);
+    }
+  }
+}
 
 /** Streams an export through the checks. Call push() per line, flush() when it returns true, then finish(). */
 export class Auditor {
   readonly #facts: ChainFacts;
   readonly #options: AuditOptions;
   readonly #maxExamples: number;
-  readonly #log = new MerkleLog();
+  readonly #log: MerkleLog;
   readonly #failures = new Map<FailureKind, Failure>();
-  readonly #tally: TallyBuilder;
+  readonly #state: AuditState;
+  readonly #counts: TallyCounts;
+  /** Section ids by number (a key's tally mark holds its section's number). */
+  readonly #sectionNames: string[] = [];
+  readonly #sectionNumbers = new Map<string, number>();
+  readonly #key = new Uint8Array(32);
+  readonly #counted: CountedMap;
+  #countedPending = new Uint8Array(1024 * LEAF_RECORD_BYTES);
+  #countedPendingCount = 0;
   readonly #draftComputed: Hex | null;
   /** Sizes at which the root is checked: anchored sizes and the tally's size, ascending. */
   readonly #checkpoints: number[];
@@ -151,8 +194,6 @@ export class Auditor {
   #checkedContent = 0;
   #tallyBroken: string | null = null;
   #tallyDoc: TallyDocument | null = null;
-  #flags = new Uint8Array(1 << 16);
-  readonly #live = new Map<string, number>();
   readonly #withheld: number[] = [];
   readonly #moderationsOf = new Map<number, WithheldText["moderation"]>();
   readonly #openMs: number;
@@ -162,6 +203,7 @@ export class Auditor {
     this.#facts = facts;
     this.#options = options;
     this.#maxExamples = options.maxExamples ?? 20;
+    this.#state = options.state ?? memoryAuditState();
     this.#openMs = facts.opensAt * 1000;
     this.#closeMs = facts.closesAt * 1000;
     let computed: Hex | null = null;
@@ -175,7 +217,7 @@ export class Auditor {
       this.fail("draft", `draftHash of the draft is ${computed}, the chain holds ${facts.draftHash}`);
     }
     const sectionIds = Array.isArray(draft.sections) ? draft.sections.map((s) => s.id) : [];
-    this.#tally = new TallyBuilder(facts.consultation, sectionIds);
+    this.#counts = new TallyCounts(facts.consultation, sectionIds);
     this.#anchors = facts.anchors.map((a) => ({
       treeSize: a.treeSize,
       chainRoot: a.rootHash,
@@ -184,11 +226,23 @@ export class Auditor {
       computedRoot: null,
       rootOk: false,
       consistency: "unchecked",
+      chainCountedRoot: a.countedRoot,
+      computedCountedRoot: null,
+      countedOk: null,
     }));
+    // Computed even where the registry holds no countedRoot: the result then states the map's roots for
+    // anyone to compare, and the audit costs the same whatever the registry.
+    this.#counted = new CountedMap(this.#state.counted);
     const sizes = new Set(facts.anchors.map((a) => a.treeSize));
     if (facts.tally) sizes.add(facts.tally.treeSize);
     sizes.delete(0);
     this.#checkpoints = [...sizes].sort((a, b) => a - b);
+    // Each anchored step's consistency proof is built from the export's tree: keep the nodes it reads.
+    const wanted: NodeId[] = [];
+    for (let i = 1; i < facts.anchors.length; i++) {
+      wanted.push(...consistencyProofNodes(facts.anchors[i - 1]!.treeSize, facts.anchors[i]!.treeSize));
+    }
+    this.#log = new MerkleLog(new RetainingTreeStore(wanted));
     this.#checkChainRecord();
   }
 
@@ -289,24 +343,14 @@ export class Auditor {
       for (const [kind, message] of r.problems) this.fail(kind, `leaf ${at}: ${message}`);
     this.#pending.push(r.leafHash);
     this.#position = at + 1;
-    this.#ensureFlags(at);
     const entry = r.entry;
+    const flagsStore = this.#state.flags;
     if (entry === null) {
       this.#breakTally(`leaf ${at} is not a valid entry of this consultation`);
     } else if (entry.type === "opinion") {
       this.#opinions++;
       let flags = F_OPINION;
-      const key = `${entry.author}/${entry.section}`;
-      const expected = this.#live.get(key) ?? null;
-      if (entry.replaces !== expected) {
-        this.fail(
-          "replaces",
-          expected === null
-            ? `leaf ${at}: replaces ${entry.replaces} but the author has no earlier opinion on ${entry.section}`
-            : `leaf ${at}: the author's opinion ${expected} on ${entry.section} is still live (replaces is ${entry.replaces})`,
-        );
-      }
-      this.#live.set(key, at);
+      this.#opinion(at, entry, r.key!, r.leafHash);
       if (r.text === TEXT_WITHHELD) {
         flags |= F_WITHHELD;
         this.#withheld.push(at);
@@ -314,15 +358,15 @@ export class Auditor {
         flags |= F_PUBLIC;
         this.#checkedContent++;
       }
-      this.#flags[at] = flags;
+      flagsStore.set(at, flags);
     } else {
       this.#moderations++;
       const target = entry.target;
-      const flags = target < at ? (this.#flags[target] ?? 0) : 0;
+      const flags = target < at ? flagsStore.get(target) : 0;
       if (target >= at || (flags & F_OPINION) === 0) {
         this.fail("moderation", `leaf ${at}: moderation targets ${target}, which is not an earlier opinion`);
       } else {
-        this.#flags[target] = flags | F_MODERATED;
+        flagsStore.set(target, flags | F_MODERATED);
         if (flags & F_PUBLIC)
           this.fail("moderation", `leaf ${target}: withheld by moderation ${at} but its text is public`);
         let list = this.#moderationsOf.get(target);
@@ -333,20 +377,55 @@ export class Auditor {
         list.push({ index: at, reason: entry.reason, by: entry.by, at: entry.at });
       }
     }
-    // TallyBuilder.add reads type, consultation, author, section, stance and channel: all in CheckedEntry.
-    if (entry !== null && this.#tallyBroken === null) this.#tally.add(at, entry as Entry);
-    return this.#pending.length >= BATCH || this.#position === this.#checkpoints[this.#nextCheckpoint];
+    return (
+      this.#pending.length >= BATCH ||
+      this.#countedPendingCount >= COUNTED_BATCH ||
+      this.#position === this.#checkpoints[this.#nextCheckpoint]
+    );
+  }
+
+  /** The replaces chain, the tally and the counted map, for the opinion at leaf `at`. */
+  #opinion(at: number, entry: CheckedEntry & { type: "opinion" }, key: Hex, leafHash: Hex): void {
+    writeHashBytes(key, this.#key, 0);
+    let section = this.#sectionNumbers.get(entry.section);
+    if (section === undefined) {
+      section = this.#sectionNames.length;
+      this.#sectionNames.push(entry.section);
+      this.#sectionNumbers.set(entry.section, section);
+    }
+    const stance = STANCES.indexOf(entry.stance);
+    const channel = CHANNELS.indexOf(entry.channel);
+    const latest = this.#state.latest;
+    const previous = latest.swap(this.#key, 0, at, section * 6 + stance * 2 + channel);
+    const expected = previous >= 0 ? previous : null;
+    if (entry.replaces !== expected) {
+      this.fail(
+        "replaces",
+        expected === null
+          ? `leaf ${at}: replaces ${entry.replaces} but the author has no earlier opinion on ${entry.section}`
+          : `leaf ${at}: the author's opinion ${expected} on ${entry.section} is still live (replaces is ${entry.replaces})`,
+      );
+    }
+    // The opinion that counts is the author's latest on the section: the one it follows stops counting.
+    if (previous >= 0) {
+      const mark = latest.previousMark;
+      this.#counts.remove(
+        this.#sectionNames[Math.floor(mark / 6)]!,
+        STANCES[(mark % 6) >> 1]!,
+        CHANNELS[mark & 1]!,
+      );
+    }
+    this.#counts.add(entry.section, entry.stance, entry.channel);
+    if ((this.#countedPendingCount + 1) * LEAF_RECORD_BYTES > this.#countedPending.length) {
+      const grown = new Uint8Array(this.#countedPending.length * 2);
+      grown.set(this.#countedPending);
+      this.#countedPending = grown;
+    }
+    writeLeafRecord(this.#countedPending, this.#countedPendingCount++ * LEAF_RECORD_BYTES, key, at, leafHash);
   }
 
   #breakTally(reason: string): void {
     this.#tallyBroken ??= reason;
-  }
-
-  #ensureFlags(at: number): void {
-    if (at < this.#flags.length) return;
-    const grown = new Uint8Array(this.#flags.length * 2);
-    grown.set(this.#flags);
-    this.#flags = grown;
   }
 
   /** Appends the pending leaf hashes and checks the root when an anchored size is reached. */
@@ -356,6 +435,7 @@ export class Auditor {
       this.#pending = [];
       await this.#log.appendBatch(batch);
     }
+    if (this.#countedPendingCount >= COUNTED_BATCH) await this.#updateCounted();
     const size = this.#log.size;
     while (
       this.#nextCheckpoint < this.#checkpoints.length &&
@@ -367,8 +447,16 @@ export class Auditor {
     }
   }
 
+  /** Applies the buffered opinions to the counted map, bringing it to the current log size. */
+  async #updateCounted(): Promise<Hex> {
+    const packed = this.#countedPending.subarray(0, this.#countedPendingCount * LEAF_RECORD_BYTES);
+    this.#countedPendingCount = 0;
+    return this.#counted.updateRecords(packed, this.#log.size);
+  }
+
   async #checkAt(size: number): Promise<void> {
     const root = await this.#log.root(size);
+    let countedRoot: Hex | null = null;
     for (let i = 0; i < this.#anchors.length; i++) {
       const a = this.#anchors[i]!;
       if (a.treeSize !== size) continue;
@@ -380,9 +468,22 @@ export class Auditor {
           `anchored head at size ${size} (block ${a.blockNumber}) has root ${a.chainRoot}; the export gives ${root}`,
         );
       }
+      countedRoot ??= await this.#updateCounted();
+      a.computedCountedRoot = countedRoot;
+      if (a.chainCountedRoot !== null) {
+        a.countedOk = countedRoot === a.chainCountedRoot;
+        if (!a.countedOk) {
+          this.fail(
+            "counted",
+            `anchored head at size ${size} (block ${a.blockNumber}) has countedRoot ${a.chainCountedRoot}; the export's map gives ${countedRoot}`,
+          );
+        }
+      }
       const previous = i > 0 ? this.#anchors[i - 1] : undefined;
       if (previous === undefined) {
         a.consistency = "first";
+      } else if (previous.treeSize >= size) {
+        a.consistency = "failed"; // sizes that do not increase: #checkChainRecord said so
       } else {
         // For the record: the consistency proof between the two anchored heads, built from the
         // export's tree, must verify against the two roots the chain holds.
@@ -403,12 +504,19 @@ export class Auditor {
 
   #computeTally(size: number, root: Hex): TallyDocument | null {
     if (this.#tallyBroken !== null) return null;
-    if (this.#tally.size !== size) return null;
-    return this.#tally.finish(size, root);
+    return this.#counts.document(size, root);
   }
 
   /** Ends the audit: flushes, checks lengths, moderation, tally and draft, and returns the result. */
   async finish(startedAt: number): Promise<AuditResult> {
+    try {
+      return await this.#finish(startedAt);
+    } finally {
+      this.#state.close();
+    }
+  }
+
+  async #finish(startedAt: number): Promise<AuditResult> {
     await this.flush();
     const facts = this.#facts;
     const size = this.#position;
@@ -427,7 +535,7 @@ export class Auditor {
       );
     }
     for (const index of this.#withheld) {
-      if (((this.#flags[index] ?? 0) & F_MODERATED) === 0) {
+      if ((this.#state.flags.get(index) & F_MODERATED) === 0) {
         this.fail("moderation", `leaf ${index}: its text is withheld but no moderation entry targets it`);
       }
     }
@@ -461,7 +569,7 @@ export class Auditor {
         }
       }
     } else if (this.#tallyBroken === null && size > 0) {
-      document = this.#tally.finish(size, await this.#log.root(size));
+      document = this.#counts.document(size, await this.#log.root(size));
       computedTallyHash = tallyHash(document);
     }
 
@@ -471,6 +579,12 @@ export class Auditor {
       if (unanchored > 0) this.fail("not-final", `${unanchored} entries are not anchored`);
     }
 
+    const notCheckable = this.#anchors.filter((a) => a.chainCountedRoot === null).length;
+    const counted: CountedCheck = {
+      checked: this.#anchors.filter((a) => a.countedOk !== null).length,
+      notCheckable,
+      note: notCheckable > 0 ? COUNTED_NOT_CHECKABLE : null,
+    };
     const failures = [...this.#failures.values()].sort((a, b) => a.code - b.code);
     const exitCode = exitCodeFor(failures.map((f) => f.kind));
     return {
@@ -492,6 +606,7 @@ export class Auditor {
         version: facts.draftVersion,
         ok: this.#draftComputed === facts.draftHash,
       },
+      counted,
       tally: {
         published: facts.tally !== null,
         treeSize: facts.tally?.treeSize ?? null,

@@ -1,10 +1,10 @@
 // The per-line half of the audit: everything that depends on one export line alone (parse, leaf hash,
 // strict entry decode, contentHash, the opinion window, the draft version). It is a pure function, so
-// worker threads run it in parallel; the sequential half (order, tree, replaces, moderation, tally)
-// stays in the Auditor.
-import { isUtf8 } from "node:buffer";
+// worker threads (or Web Workers) run it in parallel; the sequential half (order, tree, replaces,
+// moderation, tally, counted map) stays in the Auditor. Isomorphic: no Node module.
 import {
   contentHash,
+  countedKey,
   decodeEntry,
   type Entry,
   type Hex,
@@ -12,7 +12,7 @@ import {
   type ModerationEntry,
   type OpinionEntry,
   utf8Encode,
-} from "../../protocol/index.ts";
+} from "../protocol/index.ts";
 import type { FailureKind } from "./codes.ts";
 
 export interface LineContext {
@@ -31,6 +31,8 @@ export const TEXT_WITHHELD = 2;
 export interface LineResult {
   /** SHA-256(0x00 || leaf), or null when the line has no readable leaf (it then adds no leaf). */
   leafHash: Hex | null;
+  /** An opinion's counted-map key, SHA-256(author ":" section); null for anything else. */
+  key: Hex | null;
   /** The line's "index" field, as given. */
   index: unknown;
   /** What the sequential checks and the tally read of the entry, when valid and of this consultation. */
@@ -41,11 +43,11 @@ export interface LineResult {
 }
 
 /**
- * The fields of a decoded entry that the sequential half reads (replaces, moderation, TallyBuilder.add):
+ * The fields of a decoded entry that the sequential half reads (replaces, moderation, the tally):
  * fewer fields to copy from a worker thread to the main one, where the sequential half runs.
  */
 export type CheckedEntry =
-  | Pick<OpinionEntry, "type" | "consultation" | "author" | "section" | "stance" | "channel" | "replaces">
+  | Pick<OpinionEntry, "type" | "consultation" | "section" | "stance" | "channel" | "replaces">
   | Pick<ModerationEntry, "type" | "consultation" | "target" | "reason" | "by" | "at">;
 
 function slim(e: Entry): CheckedEntry {
@@ -53,7 +55,6 @@ function slim(e: Entry): CheckedEntry {
     ? {
         type: e.type,
         consultation: e.consultation,
-        author: e.author,
         section: e.section,
         stance: e.stance,
         channel: e.channel,
@@ -67,6 +68,7 @@ const LINE_FIELDS = new Set(["index", "leaf", "leafHash", "text", "salt", "withh
 export function unreadableLine(reason: string): LineResult {
   return {
     leafHash: null,
+    key: null,
     index: undefined,
     entry: null,
     text: TEXT_NONE,
@@ -161,25 +163,51 @@ export function checkLine(raw: string, ctx: LineContext): LineResult {
       problem("export-format", "a moderation entry carries text, salt or withheld");
     }
   }
-  return { leafHash: hash, index, entry: entry === null ? null : slim(entry), text: shown, problems };
+  return {
+    leafHash: hash,
+    key: entry?.type === "opinion" ? countedKey(entry.author, entry.section) : null,
+    index,
+    entry: entry === null ? null : slim(entry),
+    text: shown,
+    problems,
+  };
 }
 
 function iso(ms: number): string {
   return Number.isFinite(ms) ? new Date(ms).toISOString() : String(ms);
 }
 
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
 /** checkLine over a block of whole lines (UTF-8 bytes, "\n"-separated; the last newline is optional). */
 export function checkBlock(parts: readonly Uint8Array[], ctx: LineContext): LineResult[] {
-  const one = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-  const buf = Buffer.from(one.buffer, one.byteOffset, one.byteLength);
+  const buf = parts.length === 1 ? parts[0]! : concat(parts);
   const results: LineResult[] = [];
   let start = 0;
   while (start < buf.length) {
     let end = buf.indexOf(10, start);
     if (end < 0) end = buf.length;
-    const line = buf.subarray(start, end);
-    results.push(isUtf8(line) ? checkLine(line.toString("utf8"), ctx) : unreadableLine("not valid UTF-8"));
+    let text: string | null = null;
+    try {
+      text = strictUtf8.decode(buf.subarray(start, end));
+    } catch {
+      text = null;
+    }
+    results.push(text === null ? unreadableLine("not valid UTF-8") : checkLine(text, ctx));
     start = end + 1;
   }
   return results;
+}
+
+/** The bytes of `parts`, one after the other, in one array. */
+export function concat(parts: readonly Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const p of parts) length += p.length;
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }

@@ -1,5 +1,5 @@
-// Exit codes of the auditor: 0 only when every check passes, one distinct code per kind of failure.
-// When several kinds fail, the process exits with the smallest code; --json lists every failure.
+// Verdict codes of the auditor, also the CLI's exit codes: 0 only when every check passes, one distinct
+// code per kind of failure. When several kinds fail, the smallest code wins; --json lists every failure.
 
 export const EXIT = {
   ok: 0,
@@ -18,6 +18,7 @@ export const EXIT = {
   tally: 19,
   draft: 20,
   "not-final": 21,
+  counted: 22,
 } as const;
 
 export type FailureKind = Exclude<keyof typeof EXIT, "ok" | "internal" | "usage">;
@@ -46,6 +47,8 @@ export const EXIT_DESCRIPTIONS: Record<keyof typeof EXIT, string> = {
   tally: "the tally recomputed from the export differs from the TallyPublished tallyHash",
   draft: "the draft's hash differs from the draftHash on chain",
   "not-final": "with --final: no tally is published, or entries are not anchored",
+  counted:
+    "the counted map recomputed from the export (each author's latest opinion per section) differs from the countedRoot anchored with a head",
 };
 
 /** The process exit code for a set of failure kinds: 0 when empty, else the smallest code. */

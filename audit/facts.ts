@@ -1,0 +1,44 @@
+// What the chain says about one consultation, as the auditor needs it: a plain typed object that any
+// chain reader fills (the CLI's, the browser's), so that the audit itself never talks to a chain.
+import type { Hex } from "../protocol/index.ts";
+
+/** One LogAnchored event. */
+export interface AnchorEvent {
+  readonly treeSize: number;
+  readonly rootHash: Hex;
+  /** The counted map's root anchored with this head; null on a registry that does not record it. */
+  readonly countedRoot: Hex | null;
+  readonly blockNumber: number;
+  readonly txHash: Hex;
+}
+
+/** The TallyPublished event. */
+export interface TallyEvent {
+  readonly treeSize: number;
+  readonly rootHash: Hex;
+  readonly tallyHash: Hex;
+  readonly tallyURI: string;
+  readonly blockNumber: number;
+  readonly txHash: Hex;
+}
+
+/** What the chain says about one consultation: the registry record and its events, in order. */
+export interface ChainFacts {
+  readonly chainId: number;
+  readonly contract: Hex;
+  readonly consultation: string;
+  readonly agency: Hex;
+  readonly draftHash: Hex;
+  readonly draftURI: string;
+  readonly draftVersion: number;
+  /** Unix seconds. */
+  readonly opensAt: number;
+  readonly closesAt: number;
+  /** logHead(id) / the record's head. */
+  readonly head: { readonly treeSize: number; readonly rootHash: Hex; readonly anchoredAt: number };
+  /** The record's tallyHash (zero before the tally). */
+  readonly recordTallyHash: Hex;
+  /** LogAnchored events in chain order. */
+  readonly anchors: readonly AnchorEvent[];
+  readonly tally: TallyEvent | null;
+}
