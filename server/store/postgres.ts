@@ -14,7 +14,7 @@ import {
   SqlStore,
   type SqlValue,
 } from "./sql.ts";
-import type { NodeId } from "./types.ts";
+import type { CountedAddress, NodeId } from "./types.ts";
 
 const TYPES: ColumnTypes = {
   bigint: "BIGINT",
@@ -172,6 +172,30 @@ class PostgresDialect implements SqlDialect {
         throw new Error(`tree node (${id.level}, ${id.index}) of consultation ${consultationId} missing`);
       return h;
     });
+  }
+
+  async getCountedNodes(
+    port: SqlPort,
+    consultationId: number,
+    addresses: readonly CountedAddress[],
+    treeSize: number,
+  ): Promise<(Uint8Array | null)[]> {
+    if (addresses.length === 0) return [];
+    const rows = await port.all(
+      `SELECT q.i, n.record FROM unnest(?::int[], ?::bytea[]) WITH ORDINALITY AS q(depth, path, i)
+       CROSS JOIN LATERAL (
+         SELECT record FROM counted_nodes
+         WHERE consultation_id = ? AND depth = q.depth AND path = q.path AND tree_size <= ?
+         ORDER BY tree_size DESC LIMIT 1
+       ) n`,
+      [addresses.map((a) => a.depth), addresses.map((a) => a.path), consultationId, treeSize],
+    );
+    const out: (Uint8Array | null)[] = addresses.map(() => null);
+    for (const row of rows) {
+      const b = row.record as Buffer;
+      out[Number(row.i) - 1] = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+    }
+    return out;
   }
 
   async tryAnchorLock(): Promise<boolean> {

@@ -17,7 +17,13 @@ import {
   SqlStore,
   type SqlValue,
 } from "./sql.ts";
-import { type NewEntry, type NodeId, StoreConflictError, type TreeNode } from "./types.ts";
+import {
+  type CountedAddress,
+  type NewEntry,
+  type NodeId,
+  StoreConflictError,
+  type TreeNode,
+} from "./types.ts";
 
 const TYPES: ColumnTypes = {
   bigint: "INTEGER",
@@ -165,6 +171,25 @@ class SqliteDialect implements SqlDialect {
         if (!r)
           throw new Error(`tree node (${id.level}, ${id.index}) of consultation ${consultationId} missing`);
         return r.hash as Uint8Array;
+      });
+    };
+    return port === this.inTransaction ? read() : this.outside(read);
+  }
+
+  async getCountedNodes(
+    port: SqlPort,
+    consultationId: number,
+    addresses: readonly CountedAddress[],
+    treeSize: number,
+  ): Promise<(Uint8Array | null)[]> {
+    const read = async () => {
+      const select = this.statement(
+        `SELECT record FROM counted_nodes WHERE consultation_id = ? AND depth = ? AND path = ? AND tree_size <= ?
+         ORDER BY tree_size DESC LIMIT 1`,
+      );
+      return addresses.map((a) => {
+        const r = select.get(consultationId, a.depth, a.path, treeSize);
+        return r ? (r.record as Uint8Array) : null;
       });
     };
     return port === this.inTransaction ? read() : this.outside(read);
