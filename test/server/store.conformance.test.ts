@@ -773,7 +773,7 @@ function conformance(backend: Backend): void {
       const heads = [
         { size: 40, updates: countedUpdates(0, 40, 40) },
         { size: 90, updates: countedUpdates(40, 90, 30) },
-        { size: 9_090, updates: countedUpdates(90, 9_090, 9_000) },
+        { size: 12_090, updates: countedUpdates(90, 12_090, 12_000) },
       ];
       const roots: Hex[] = [];
       for (const { size, updates } of heads) {
@@ -781,7 +781,7 @@ function conformance(backend: Backend): void {
         expect(root).to.equal(await reference.update(updates, size));
         roots.push(root);
       }
-      expect(await store.countedVersion(1)).to.deep.equal({ treeSize: 9_090, root: roots[2] });
+      expect(await store.countedVersion(1)).to.deep.equal({ treeSize: 12_090, root: roots[2] });
       expect(await store.countedVersion(1, 90)).to.deep.equal({ treeSize: 90, root: roots[1] });
       expect(await store.countedVersion(1, 91)).to.equal(null);
       expect(await store.countedVersion(2)).to.equal(null);
@@ -805,33 +805,36 @@ function conformance(backend: Backend): void {
       await newConsultation(store, 1);
       const first = countedUpdates(0, 50, 50);
       const root50 = await updateCounted(store, 1, first, 50);
-      // an update that wrote rows (more than one flush) and then crashed before its commit
+      // an update that wrote rows (more than one flush: it also moves the first keys down) and then crashed
+      // before its commit
       const crashed = await store.openCountedUpdate(1);
       expect(crashed.from).to.deep.equal({ treeSize: 50, root: root50 });
-      const bad = countedUpdates(50, 8_050, 8_000).map((u) => ({ ...u, leafHash: h(7) }));
-      await (await CountedMap.open(crashed, 50)).update(bad, 8_050);
-      // the next update starts again from 50; its own rows, not the crashed ones, make its version
-      const good = countedUpdates(50, 8_050, 8_000);
+      const bad = countedUpdates(50, 12_050, 12_000);
+      await (await CountedMap.open(crashed, 50)).update(bad, 12_050);
+      // the next update starts again from 50 and touches only a few paths: the crashed rows must not show through
+      const good = countedUpdates(50, 55, 5).map((u, i) => ({ ...u, key: countedKey(h(7000 + i), "d2") }));
       const reference = new CountedMap();
       await reference.update(first, 50);
-      const root = await updateCounted(store, 1, good, 8_050);
-      expect(root).to.equal(await reference.update(good, 8_050));
-      const map = await CountedMap.open(store.countedStore(1), 8_050);
-      expect(await map.proof(good[17]!.key)).to.deep.equal(await reference.proof(good[17]!.key));
+      const root = await updateCounted(store, 1, good, 12_050);
+      expect(root).to.equal(await reference.update(good, 12_050));
+      const map = await CountedMap.open(store.countedStore(1), 12_050);
+      for (const key of [good[2]!.key, first[3]!.key, first[20]!.key, bad[4_000]!.key]) {
+        expect(await map.proof(key)).to.deep.equal(await reference.proof(key));
+      }
       // the crashed session cannot record its version now
-      expect(await refusal(crashed.commit({ treeSize: 8_050, root: h(1) }))).to.be.instanceOf(
+      expect(await refusal(crashed.commit({ treeSize: 12_050, root: h(1) }))).to.be.instanceOf(
         StoreConflictError,
       );
       // two updates opened from one version: the second to commit is refused, and nothing of it is recorded
       const a = await store.openCountedUpdate(1);
       const b = await store.openCountedUpdate(1);
-      const more = countedUpdates(8_050, 8_060, 10);
-      const rootA = await (await CountedMap.open(a, 8_050)).update(more, 8_060);
-      await (await CountedMap.open(b, 8_050)).update(more.slice(0, 5), 8_055);
-      await a.commit({ treeSize: 8_060, root: rootA });
-      expect(await refusal(b.commit({ treeSize: 8_055, root: h(2) }))).to.be.instanceOf(StoreConflictError);
-      expect(await store.countedVersion(1)).to.deep.equal({ treeSize: 8_060, root: rootA });
-      expect(await store.countedVersion(1, 8_055)).to.equal(null);
+      const more = countedUpdates(12_050, 12_060, 10);
+      const rootA = await (await CountedMap.open(a, 12_050)).update(more, 12_060);
+      await (await CountedMap.open(b, 12_050)).update(more.slice(0, 5), 12_055);
+      await a.commit({ treeSize: 12_060, root: rootA });
+      expect(await refusal(b.commit({ treeSize: 12_055, root: h(2) }))).to.be.instanceOf(StoreConflictError);
+      expect(await store.countedVersion(1)).to.deep.equal({ treeSize: 12_060, root: rootA });
+      expect(await store.countedVersion(1, 12_055)).to.equal(null);
       // a consultation that does not exist has no map to update
       expect(await refusal(store.openCountedUpdate(404))).to.be.an("error");
     });
