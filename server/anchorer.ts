@@ -19,6 +19,7 @@ import {
 } from "../protocol/index.ts";
 import { chainErrorMessage, type RegistryClient, type TxOutcome } from "./chain/registry.ts";
 import type { Clock } from "./clock.ts";
+import { countedRootAt } from "./counted.ts";
 import { chainUnavailable, notFound, ServiceError } from "./errors.ts";
 import { type IntentKind, IntentPipeline } from "./intents.ts";
 import type { AnchorIntent, ConsultationRecord, NewIntent, Store } from "./store/index.ts";
@@ -194,8 +195,10 @@ export class Anchorer {
       }
       const root = await logAt.root(size);
       const proof = await logAt.consistencyProof(head.treeSize, size);
+      // the counted map goes with every head: its version of this size is recorded before the head is sent
+      const countedRoot = await countedRootAt(store, c.id, size);
       const signed = await chain.signAnchor(c.agency, c.id, size, root, proof);
-      return { ...signed, rootHash: root };
+      return { ...signed, rootHash: root, countedRoot };
     };
     await this.intents.send(this.anchorKind, c.agency, sign, (signed) =>
       this.recordIntent({

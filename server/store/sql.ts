@@ -660,6 +660,15 @@ export class SqlStore implements Store {
     return r ? intentFrom(r) : null;
   }
 
+  async anchorAt(consultationId: number, treeSize: number): Promise<AnchorIntent | null> {
+    const r = await this.dialect.db.get(
+      `SELECT * FROM intents WHERE consultation_id = ? AND kind = 'anchor' AND status = 'mined' AND tree_size = ?
+       ORDER BY id DESC LIMIT 1`,
+      [consultationId, treeSize],
+    );
+    return r ? intentFrom(r) : null;
+  }
+
   async setTally(consultationId: number, t: TallyRecord): Promise<void> {
     await this.dialect.db.run(
       "UPDATE consultations SET tally_document = ?, tally_hash = ?, tally_tx = ? WHERE id = ?",

@@ -342,6 +342,8 @@ export interface Store {
   ): Promise<void>;
   /** Latest mined "anchor" intent of a consultation. */
   lastAnchor(consultationId: number): Promise<AnchorIntent | null>;
+  /** The mined "anchor" intent of a consultation's head of size `treeSize`, or null when that size was never anchored. */
+  anchorAt(consultationId: number, treeSize: number): Promise<AnchorIntent | null>;
   setTally(consultationId: number, tally: TallyRecord): Promise<void>;
   backlog(cutoff: number): Promise<BacklogInfo>;
 
