@@ -9,21 +9,10 @@ import { Worker } from "node:worker_threads";
 import { ServiceError } from "../errors.ts";
 import type { Row } from "./rows.ts";
 import type { ColumnTypes, ForeignKeys } from "./schema.ts";
-import {
-  type BulkColumn,
-  type SqlDialect,
-  type SqlParam,
-  type SqlPort,
-  SqlStore,
-  type SqlValue,
-} from "./sql.ts";
-import {
-  type CountedAddress,
-  type NewEntry,
-  type NodeId,
-  StoreConflictError,
-  type TreeNode,
-} from "./types.ts";
+import type { BulkColumn, SqlDialect, SqlParam, SqlPort, SqlValue } from "./sql.ts";
+import { SqlStore } from "./sql.ts";
+import type { CountedAddress, NewEntry, NodeId, TreeNode } from "./types.ts";
+import { StoreConflictError } from "./types.ts";
 
 const TYPES: ColumnTypes = {
   bigint: "INTEGER",
