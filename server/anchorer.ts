@@ -1,6 +1,7 @@
 /**
  * The anchorer: every interval (or once BATCH_MAX entries wait), for each consultation with new entries, sends its
- * log head and the consistency proof from the head anchored on chain; closing anchors the final head and publishes
+ * log head and the consistency proof from the head anchored on chain, having first brought the consultation's
+ * counted map to that head (server/counted.ts); closing anchors the final head and publishes
  * the tally. Every transaction takes the intent pipeline (server/intents.ts): written as an intent before it is
  * broadcast, under the operator key's lock; pending intents are settled first in every round (mined: recorded;
  * dropped: the same signed bytes are sent again, after checking they still carry the log's own head). With
