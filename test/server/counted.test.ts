@@ -17,7 +17,8 @@ import {
 } from "../../protocol/index.ts";
 import { type RefLeaf, refHash, refKey } from "../protocol/counted-reference.ts";
 import { waitFor } from "../support/http.ts";
-import { DRAFT, devToken, openConsultation, testApp, testChain, testConfig } from "./helpers.ts";
+import { devToken, testApp, testChain, testConfig } from "./helpers.ts";
+import { callJson, DRAFT, openConsultation, withhold } from "./requests.ts";
 
 interface ExportLine {
   index: number;
@@ -56,18 +57,8 @@ describe("proof of being counted (HTTP, local Hardhat node)", function () {
     await app?.close();
   });
 
-  const call = async (method: string, path: string, token?: string, body?: unknown) => {
-    const r = await fetch(base + path, {
-      method,
-      headers: {
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(body !== undefined ? { "content-type": "application/json" } : {}),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await r.text();
-    return { status: r.status, body: text ? JSON.parse(text) : null };
-  };
+  const call = (method: string, path: string, token?: string, body?: unknown) =>
+    callJson(base, method, path, token, body);
 
   /** Waits until the service has anchored its whole log; returns the anchored size. */
   const anchoredAll = (id: number) =>
@@ -111,15 +102,8 @@ describe("proof of being counted (HTTP, local Hardhat node)", function () {
       first.push(await give(token, DRAFT.sections[i % 2]!.id, ["agree", "disagree", "neutral"][i % 3]!));
     }
     // a withheld text still counts: moderation does not change the map
-    const withheld = await call(
-      "POST",
-      `/api/consultations/${id}/entries/${first[1]!.leafIndex}/withhold`,
-      agency,
-      {
-        reason: "personal-data",
-      },
-    );
-    expect(withheld.status, JSON.stringify(withheld.body)).to.equal(201);
+    const withheld = await withhold(app, agency, id, first[1]!.leafIndex);
+    expect(withheld.statusCode, withheld.body).to.equal(201);
     const size1 = await anchoredAll(id);
 
     // citizen 0 changes their mind on the same section: the later opinion is the one counted

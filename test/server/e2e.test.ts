@@ -11,7 +11,8 @@ import { advanceChainTime, devAddress, devKey } from "../../server/chain/devnet.
 import { OffsetClock } from "../../server/clock.ts";
 import { waitFor } from "../support/http.ts";
 import type { TestChain } from "./helpers.ts";
-import { DRAFT, devToken, startTestChain, testApp, testChain, testConfig } from "./helpers.ts";
+import { devToken, startTestChain, testApp, testChain, testConfig } from "./helpers.ts";
+import { callJson, DRAFT, postConsultation } from "./requests.ts";
 
 describe("end to end on a local Hardhat node (HTTP)", function () {
   this.timeout(180_000);
@@ -32,18 +33,8 @@ describe("end to end on a local Hardhat node (HTTP)", function () {
     await chain?.node.stop();
   });
 
-  const call = async (method: string, path: string, token?: string, body?: unknown) => {
-    const r = await fetch(base + path, {
-      method,
-      headers: {
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(body !== undefined ? { "content-type": "application/json" } : {}),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await r.text();
-    return { status: r.status, body: text ? JSON.parse(text) : null };
-  };
+  const call = (method: string, path: string, token?: string, body?: unknown) =>
+    callJson(base, method, path, token, body);
 
   it("anchors every opinion; each receipt verifies against the contract's head; the tally lands on chain", async () => {
     const agency = await devToken(app, "officer-e2e", "agency", "bo-tu-phap");
@@ -183,12 +174,7 @@ describe("a call the registry refuses (HTTP)", function () {
   it("answers 409 chain_refused with the contract's error name, not 503 (the chain answered)", async () => {
     const token = await devToken(app, "officer-unregistered", "agency", "bo-khong-dang-ky");
     const now = Math.floor(Date.now() / 1000);
-    const r = await app.inject({
-      method: "POST",
-      url: "/api/consultations",
-      headers: { authorization: `Bearer ${token}` },
-      payload: { ...DRAFT, opensAt: now, closesAt: now + 3600 },
-    });
+    const r = await postConsultation(app, token, { ...DRAFT, opensAt: now, closesAt: now + 3600 });
     expect(r.statusCode, r.body).to.equal(409);
     expect(r.json()).to.deep.equal({
       error: "chain_refused",
