@@ -66,13 +66,7 @@ export async function openConsultation(
 }
 
 /** A JSON request over real HTTP to the service at `base`: its status and parsed body (null when empty). */
-export async function callJson(
-  base: string,
-  method: string,
-  path: string,
-  token?: string,
-  body?: unknown,
-) {
+export async function callJson(base: string, method: string, path: string, token?: string, body?: unknown) {
   const r = await fetch(base + path, {
     method,
     headers: {
