@@ -110,14 +110,11 @@ async function load(
   return { rate: done / elapsed, lat, errors };
 }
 
-async function main(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), "gopy-bench-"));
-  const sqlite = join(dir, "bench.sqlite");
-  // the consultation record is seeded through the store: the ingest path never touches the chain
-  const store = new SqliteStore(sqlite);
-  await store.migrate();
-  const sections = SECTIONS.map((id, k) => ({ id, title: `Điều ${k + 1}`, text: "Nội dung điều khoản." }));
-  const draft = { title: "Dự thảo đo hiệu năng", summary: "Bench", sections };
+/** Consultation 1, open for a day, with `draft` as its first draft: stored directly, the chain is not involved. */
+async function seedConsultation(
+  store: SqliteStore,
+  draft: { title: string; summary: string; sections: { id: string; title: string; text: string }[] },
+): Promise<void> {
   const nowS = Math.floor(Date.now() / 1000);
   await store.createConsultation(
     {
@@ -136,11 +133,21 @@ async function main(): Promise<void> {
       hash: draftHash(draft),
       title: draft.title,
       summary: draft.summary,
-      sections,
+      sections: draft.sections,
       txHash: null,
       createdAt: Date.now(),
     },
   );
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "gopy-bench-"));
+  const sqlite = join(dir, "bench.sqlite");
+  // the consultation record is seeded through the store: the ingest path never touches the chain
+  const store = new SqliteStore(sqlite);
+  await store.migrate();
+  const sections = SECTIONS.map((id, k) => ({ id, title: `Điều ${k + 1}`, text: "Nội dung điều khoản." }));
+  await seedConsultation(store, { title: "Dự thảo đo hiệu năng", summary: "Bench", sections });
   await store.close();
 
   const service = await startService(
@@ -285,30 +292,8 @@ async function countedHeads(): Promise<void> {
   const store = new SqliteStore(join(dir, "counted.sqlite"));
   try {
     await store.migrate();
-    const nowS = Math.floor(Date.now() / 1000);
     const sections = SECTIONS.map((id) => ({ id, title: id, text: "Nội dung." }));
-    await store.createConsultation(
-      {
-        id: 1,
-        agency: "bo-tu-phap",
-        title: "Bench",
-        summary: "Bench",
-        opensAt: nowS - 10,
-        closesAt: nowS + 86_400,
-        createdAt: Date.now(),
-        draftVersion: 1,
-      },
-      {
-        consultationId: 1,
-        version: 1,
-        hash: draftHash({ title: "Bench", summary: "Bench", sections }),
-        title: "Bench",
-        summary: "Bench",
-        sections,
-        txHash: null,
-        createdAt: Date.now(),
-      },
-    );
+    await seedConsultation(store, { title: "Bench", summary: "Bench", sections });
     const append = async (from: number, count: number, authorOf: (i: number) => number) => {
       for (let at = from; at < from + count; at += 5_000) {
         const batch: NewOpinionEntry[] = [];

@@ -8,7 +8,7 @@ import type { Row } from "./rows.ts";
 import type { ColumnTypes, ForeignKeys } from "./schema.ts";
 import type { BulkColumn, SqlDialect, SqlParam, SqlPort } from "./sql.ts";
 import { SqlStore } from "./sql.ts";
-import type { CountedAddress, NodeId } from "./types.ts";
+import type { NodeId } from "./types.ts";
 
 const TYPES: ColumnTypes = {
   bigint: "BIGINT",
@@ -162,12 +162,7 @@ class PostgresDialect implements SqlDialect {
     });
   }
 
-  async getCountedNodes(
-    port: SqlPort,
-    consultationId: number,
-    addresses: readonly CountedAddress[],
-    treeSize: number,
-  ): Promise<(Uint8Array | null)[]> {
+  getCountedNodes: SqlDialect["getCountedNodes"] = async (port, consultationId, addresses, treeSize) => {
     if (addresses.length === 0) return [];
     const rows = await port.all(
       `SELECT q.i, n.record FROM unnest(?::int[], ?::bytea[]) WITH ORDINALITY AS q(depth, path, i)
@@ -184,7 +179,7 @@ class PostgresDialect implements SqlDialect {
       out[Number(row.i) - 1] = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
     }
     return out;
-  }
+  };
 
   async tryAnchorLock(): Promise<boolean> {
     try {

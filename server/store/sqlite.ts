@@ -11,7 +11,7 @@ import type { Row } from "./rows.ts";
 import type { ColumnTypes, ForeignKeys } from "./schema.ts";
 import type { SqlDialect, SqlParam, SqlPort } from "./sql.ts";
 import { SqlStore } from "./sql.ts";
-import type { CountedAddress, NewEntry, NodeId, TreeNode } from "./types.ts";
+import type { NewEntry, NodeId, TreeNode } from "./types.ts";
 import { StoreConflictError } from "./types.ts";
 
 const TYPES: ColumnTypes = {
@@ -159,12 +159,7 @@ class SqliteDialect implements SqlDialect {
     return port === this.inTransaction ? read() : this.outside(read);
   }
 
-  async getCountedNodes(
-    port: SqlPort,
-    consultationId: number,
-    addresses: readonly CountedAddress[],
-    treeSize: number,
-  ): Promise<(Uint8Array | null)[]> {
+  getCountedNodes: SqlDialect["getCountedNodes"] = async (port, consultationId, addresses, treeSize) => {
     const read = async () => {
       const select = this.statement(
         `SELECT record FROM counted_nodes WHERE consultation_id = ? AND depth = ? AND path = ? AND tree_size <= ?
@@ -176,7 +171,7 @@ class SqliteDialect implements SqlDialect {
       });
     };
     return port === this.inTransaction ? read() : this.outside(read);
-  }
+  };
 
   async tryAnchorLock(): Promise<boolean> {
     // One SQLite file serves one process: that process anchors.
