@@ -1,7 +1,8 @@
 /**
  * The anchorer: every interval (or once BATCH_MAX entries wait), for each consultation with new entries, sends its
- * log head and the consistency proof from the head anchored on chain, having first brought the consultation's
- * counted map to that head (server/counted.ts); closing anchors the final head and publishes
+ * log head, the counted map's root at that head and the consistency proof from the head anchored on chain, having
+ * first brought the consultation's stored counted map to that head (server/counted.ts); closing anchors the final
+ * head and publishes
  * the tally. Every transaction takes the intent pipeline (server/intents.ts): written as an intent before it is
  * broadcast, under the operator key's lock; pending intents are settled first in every round (mined: recorded;
  * dropped: the same signed bytes are sent again, after checking they still carry the log's own head). With
@@ -196,10 +197,10 @@ export class Anchorer {
       }
       const root = await logAt.root(size);
       const proof = await logAt.consistencyProof(head.treeSize, size);
-      // the counted map goes with every head: its version of this size is recorded before the head is sent
-      const countedRoot = await countedRootAt(store, c.id, size);
-      const signed = await chain.signAnchor(c.agency, c.id, size, root, proof);
-      return { ...signed, rootHash: root, countedRoot };
+      // the counted map goes with every head: its version of this size is recorded before the head is signed
+      const counted = await countedRootAt(store, c.id, size);
+      const signed = await chain.signAnchor(c.agency, c.id, size, root, counted, proof);
+      return { ...signed, rootHash: root };
     };
     await this.intents.send(this.anchorKind, c.agency, sign, (signed) =>
       this.recordIntent({

@@ -1,7 +1,7 @@
 /**
  * The one migration list of both dialects. Versions 1 and 2 are the schemas the former per-backend migrations
  * created (same version numbers, same tables, columns and indexes), so existing SQLite files and PostgreSQL schemas
- * open and continue at version 3. Version 4 adds the counted map's tables.
+ * open and continue at version 3. Version 4 adds the receipt-key intents, version 5 the counted map's tables.
  */
 import { withheldReceiptJson } from "./rows.ts";
 import type { SqlPort } from "./sql.ts";
@@ -162,6 +162,20 @@ export const MIGRATIONS: readonly Migration[] = [
         ]);
       }
     },
+  },
+  {
+    // receipt-signing keys added to or retired from the registry (addReceiptKey, retireReceiptKey)
+    schema: (t) => `CREATE TABLE key_intents (
+     id ${t.serialKey},
+     kind TEXT NOT NULL,
+     public_key TEXT NOT NULL,
+     agency TEXT NOT NULL,
+     tx_hash TEXT NOT NULL,
+     raw_tx TEXT NOT NULL,
+     status TEXT NOT NULL DEFAULT 'pending',
+     created_at ${t.bigint} NOT NULL
+   )${t.table};
+   CREATE INDEX key_intents_status ON key_intents (status);`,
   },
   {
     // the counted map (protocol/map): a versioned record per non-empty subtree, read as "the row at the greatest

@@ -14,7 +14,7 @@ import {
 } from "../../protocol/index.ts";
 import { missing, POSTGRES_HOW } from "../support/requires.ts";
 import { devToken, dropSchema, testApp, testChain, testConfig } from "./helpers.ts";
-import { bearer, DRAFT, importCsv, openConsultation, withhold } from "./requests.ts";
+import { bearer, DRAFT, giveOpinion, importCsv, openConsultation, withhold } from "./requests.ts";
 
 const METRICS_TOKEN = "operator-scrape-token-0123456789abcdef";
 const pgUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
@@ -94,15 +94,10 @@ for (const [backend, extraEnv] of backends) {
     });
 
     it("accepts an opinion and returns a receipt that verifies with /api/keys", async () => {
-      const r = await app.inject({
-        method: "POST",
-        url: `/api/consultations/${id}/opinions`,
-        headers: bearer(citizen),
-        payload: {
-          section: "dieu-1",
-          stance: "agree",
-          text: "Tôi đồng ý. '; DROP TABLE entries; -- <b>x</b>",
-        },
+      const r = await giveOpinion(app, citizen, id, {
+        section: "dieu-1",
+        stance: "agree",
+        text: "Tôi đồng ý. '; DROP TABLE entries; -- <b>x</b>",
       });
       expect(r.statusCode, r.body).to.equal(201);
       const receipt = r.json() as Receipt;
@@ -122,13 +117,7 @@ for (const [backend, extraEnv] of backends) {
     });
 
     it("replaces the same author's earlier opinion on the same section", async () => {
-      const post = (stance: string) =>
-        app.inject({
-          method: "POST",
-          url: `/api/consultations/${id}/opinions`,
-          headers: bearer(citizen),
-          payload: { section: "dieu-2", stance },
-        });
+      const post = (stance: string) => giveOpinion(app, citizen, id, { section: "dieu-2", stance });
       const first = (await post("agree")).json() as Receipt;
       const second = (await post("disagree")).json() as Receipt;
       const e = decodeEntry(second.entry);
@@ -137,12 +126,7 @@ for (const [backend, extraEnv] of backends) {
 
     it("returns the same receipt for a retried Idempotency-Key, never a second entry", async () => {
       const send = () =>
-        app.inject({
-          method: "POST",
-          url: `/api/consultations/${id}/opinions`,
-          headers: { ...bearer(citizen), "idempotency-key": "retry-123" },
-          payload: { section: "dieu-3", stance: "neutral", text: "một lần" },
-        });
+        giveOpinion(app, citizen, id, { section: "dieu-3", stance: "neutral", text: "một lần" }, "retry-123");
       const [a, b] = await Promise.all([send(), send()]);
       const c = await send();
       expect(a.statusCode).to.equal(201);
@@ -240,12 +224,7 @@ for (const [backend, extraEnv] of backends) {
     });
 
     it("refuses opinions on unknown sections and closing before closesAt", async () => {
-      const r = await app.inject({
-        method: "POST",
-        url: `/api/consultations/${id}/opinions`,
-        headers: bearer(citizen),
-        payload: { section: "dieu-99", stance: "agree" },
-      });
+      const r = await giveOpinion(app, citizen, id, { section: "dieu-99", stance: "agree" });
       expect(r.statusCode).to.equal(400);
       const c = await app.inject({
         method: "POST",
@@ -304,12 +283,7 @@ for (const [backend, extraEnv] of backends) {
       });
       expect(r.statusCode, r.body).to.equal(200);
       expect(r.json().draftVersion).to.equal(2);
-      const o = await app.inject({
-        method: "POST",
-        url: `/api/consultations/${id}/opinions`,
-        headers: bearer(citizen),
-        payload: { section: "dieu-4", stance: "agree" },
-      });
+      const o = await giveOpinion(app, citizen, id, { section: "dieu-4", stance: "agree" });
       expect(o.statusCode).to.equal(201);
       expect(decodeEntry(o.json().entry)).to.include({ draftVersion: 2 });
     });

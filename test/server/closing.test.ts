@@ -16,7 +16,7 @@ import { ManualClock, OffsetClock } from "../../server/clock.ts";
 import { Ingest } from "../../server/ingest.ts";
 import { SqliteStore } from "../../server/store/index.ts";
 import { devToken, rpc, testApp, testChain, testConfig, tmpSqlite } from "./helpers.ts";
-import { bearer, DRAFT, importCsv, openConsultation, withhold } from "./requests.ts";
+import { bearer, DRAFT, giveOpinion, importCsv, openConsultation, withhold } from "./requests.ts";
 
 describe("closing: the ingest queue", () => {
   const closesAt = Date.UTC(2026, 0, 2) / 1000;
@@ -113,11 +113,10 @@ describe("closing: through the service", function () {
     const agency = await devToken(app, "officer-closing", "agency", "bo-tu-phap");
     const citizen = await devToken(app, "citizen-closing");
     const id = await openConsultation(app, agency, 60);
-    const given = await app.inject({
-      method: "POST",
-      url: `/api/consultations/${id}/opinions`,
-      headers: bearer(citizen),
-      payload: { section: "dieu-1", stance: "agree", text: "trước khi đóng" },
+    const given = await giveOpinion(app, citizen, id, {
+      section: "dieu-1",
+      stance: "agree",
+      text: "trước khi đóng",
     });
     expect(given.statusCode, given.body).to.equal(201);
     const collectedAt = Math.floor(clock.now() / 1000);
@@ -164,12 +163,13 @@ describe("withholding: the stored receipt", function () {
     const citizen = await devToken(app, "citizen-withhold");
     const id = await openConsultation(app, agency);
     const give = () =>
-      app.inject({
-        method: "POST",
-        url: `/api/consultations/${id}/opinions`,
-        headers: { ...bearer(citizen), "idempotency-key": "once" },
-        payload: { section: "dieu-1", stance: "disagree", text: "số điện thoại của tôi là 0912 345 678" },
-      });
+      giveOpinion(
+        app,
+        citizen,
+        id,
+        { section: "dieu-1", stance: "disagree", text: "số điện thoại của tôi là 0912 345 678" },
+        "once",
+      );
     const first = await give();
     expect(first.statusCode, first.body).to.equal(201);
     const original = first.json() as Receipt;

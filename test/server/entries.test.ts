@@ -21,7 +21,7 @@ import { ManualClock } from "../../server/clock.ts";
 import { Ingest } from "../../server/ingest.ts";
 import { SqliteStore } from "../../server/store/index.ts";
 import { devToken, testApp, testChain, testConfig, tmpSqlite } from "./helpers.ts";
-import { bearer, DRAFT, importCsv, openConsultation, withhold } from "./requests.ts";
+import { bearer, DRAFT, giveOpinion, importCsv, openConsultation, withhold } from "./requests.ts";
 
 const CSV_HEADER = "section,stance,text,collectedAt,location";
 
@@ -57,12 +57,7 @@ describe("entries the service writes", function () {
   const citizen = (sub: string) => devToken(app, sub);
 
   async function opinion(id: number, token: string, section = "dieu-1"): Promise<OpinionEntry> {
-    const r = await app.inject({
-      method: "POST",
-      url: `/api/consultations/${id}/opinions`,
-      headers: bearer(token),
-      payload: { section, stance: "agree", text: "an opinion" },
-    });
+    const r = await giveOpinion(app, token, id, { section, stance: "agree", text: "an opinion" });
     expect(r.statusCode, r.body).to.equal(201);
     return decodeEntry((r.json() as Receipt).entry) as OpinionEntry;
   }

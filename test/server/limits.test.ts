@@ -5,7 +5,7 @@ import { consultationRegistryAbi } from "../../contracts/ConsultationRegistry.ab
 import { type PublicJwk, verifyReceipt } from "../../protocol/index.ts";
 import { ManualClock, OffsetClock } from "../../server/clock.ts";
 import { devToken, testApp, testChain, testConfig } from "./helpers.ts";
-import { DRAFT, openConsultation, postConsultation } from "./requests.ts";
+import { DRAFT, giveOpinion, openConsultation, postConsultation } from "./requests.ts";
 
 describe("limits and schedules", function () {
   this.timeout(120_000);
@@ -51,12 +51,7 @@ describe("limits and schedules", function () {
         const id = await openConsultation(app, await devToken(app, "officer-iso", "agency", "bo-tu-phap"));
         const t = await devToken(app, "rl-iso");
         for (let i = 0; i < 4; i++) {
-          const r = await app.inject({
-            method: "POST",
-            url: `/api/consultations/${id}/opinions`,
-            headers: { authorization: `Bearer ${t}` },
-            payload: { section: "dieu-1", stance: "agree" },
-          });
+          const r = await giveOpinion(app, t, id, { section: "dieu-1", stance: "agree" });
           statuses.push(r.statusCode);
         }
       }

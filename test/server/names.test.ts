@@ -13,7 +13,7 @@ import { OffsetClock } from "../../server/clock.ts";
 import { parseJsonBody } from "../../server/http.ts";
 import { type Chain, startChain } from "../support/stack.ts";
 import { devToken, testApp, testConfig } from "./helpers.ts";
-import { bearer, importCsv, postConsultation } from "./requests.ts";
+import { bearer, importCsv, ONE_ARTICLE, openFor, postConsultation } from "./requests.ts";
 
 const INHERITED = ["constructor", "toString", "hasOwnProperty", "valueOf", "isPrototypeOf", "prototype"];
 
@@ -48,12 +48,11 @@ describe("ids named like Object.prototype's members", function () {
       const agency = await devToken(app, "officer-names", "agency", "bo-tu-phap");
       const now = Math.floor(Date.now() / 1000);
       const sections = INHERITED.map((id) => ({ id, title: `Điều ${id}`, text: `Nội dung ${id}` }));
+      const proto = [{ id: "__proto__", title: "x", text: "" }];
       const refused = await postConsultation(app, agency, {
-        title: "t",
-        summary: "",
-        sections: [{ id: "__proto__", title: "x", text: "" }],
-        opensAt: now,
-        closesAt: now + 60,
+        ...ONE_ARTICLE,
+        sections: proto,
+        ...openFor(60),
       });
       expect(refused.statusCode, refused.body).to.equal(400);
 

@@ -20,7 +20,7 @@ import {
   testChain,
   testConfig,
 } from "./helpers.ts";
-import { DRAFT, openConsultation } from "./requests.ts";
+import { DRAFT, giveOpinion, openConsultation } from "./requests.ts";
 
 describe("transactions of one operator key at the same time", function () {
   this.timeout(120_000);
@@ -39,11 +39,10 @@ describe("transactions of one operator key at the same time", function () {
     const citizen = await devToken(app, "citizen-nonce");
     const first = await openConsultation(app, agency);
     // give the anchorer something to send while the openings race
-    const opinion = await app.inject({
-      method: "POST",
-      url: `/api/consultations/${first}/opinions`,
-      headers: { authorization: `Bearer ${citizen}` },
-      payload: { section: DRAFT.sections[0]!.id, stance: "agree", text: "ok" },
+    const opinion = await giveOpinion(app, citizen, first, {
+      section: DRAFT.sections[0]!.id,
+      stance: "agree",
+      text: "ok",
     });
     expect(opinion.statusCode).to.equal(201);
     const ids = await Promise.all(Array.from({ length: 6 }, () => openConsultation(app, agency)));

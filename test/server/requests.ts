@@ -19,6 +19,15 @@ export const DRAFT = {
   ],
 };
 
+/** A one-article draft, for tests where the draft's content does not matter. */
+export const ONE_ARTICLE = { title: "t", summary: "", sections: [{ id: "a", title: "A", text: "" }] };
+
+/** opensAt/closesAt (unix seconds) for a consultation open from now for `seconds`. */
+export function openFor(seconds: number): { opensAt: number; closesAt: number } {
+  const now = Math.floor(Date.now() / 1000);
+  return { opensAt: now, closesAt: now + seconds };
+}
+
 /** The Authorization header for a bearer token. */
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
@@ -63,6 +72,19 @@ export async function openConsultation(
   });
   if (r.statusCode !== 201) throw new Error(`open: ${r.statusCode} ${r.body}`);
   return (r.json() as { id: number }).id;
+}
+
+/** POST …/opinions, with an Idempotency-Key when one is given. */
+export function giveOpinion(
+  app: FastifyInstance,
+  token: string,
+  id: number,
+  payload: object,
+  idempotencyKey?: string,
+) {
+  const headers =
+    idempotencyKey === undefined ? bearer(token) : { ...bearer(token), "idempotency-key": idempotencyKey };
+  return app.inject({ method: "POST", url: `/api/consultations/${id}/opinions`, headers, payload });
 }
 
 /** A JSON request over real HTTP to the service at `base`: its status and parsed body (null when empty). */
