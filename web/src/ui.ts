@@ -1,4 +1,6 @@
 // Shared page pieces: headings that take focus on navigation, error boxes that always say what failed.
+
+import { type ChainErrorPhrases, chainErrorMessage } from "../../chain/errors.ts";
 import { ApiError } from "./api.ts";
 import { ChainError } from "./chain.ts";
 import { h } from "./dom.ts";
@@ -7,6 +9,24 @@ import { getLang, t } from "./i18n.ts";
 /** The page's h1; focused after each navigation so screen readers announce the new page. */
 export function heading(text: string): HTMLHeadingElement {
   return h("h1", { tabindex: "-1", id: "page-title" }, text);
+}
+
+/** The chain reader's error kinds, worded in the page's language. */
+function chainPhrases(): ChainErrorPhrases {
+  return {
+    unreachable: (d) => t("err.rpc.unreachable", { url: d.rpcUrl ?? "?" }),
+    wrongChain: (d) =>
+      t("err.chain.wrong", { expected: d.expected ?? "?", actual: d.actual ?? "?", url: d.rpcUrl ?? "?" }),
+    noContract: (d) => t("err.chain.noContract", { contract: d.registry ?? "?", url: d.rpcUrl ?? "?" }),
+    disagreement: (d) =>
+      t("err.chain.disagreement", {
+        fact: d.fact ?? "?",
+        answers: (d.answers ?? []).map((a) => `${a.rpcUrl}: ${a.value}`).join("; "),
+      }),
+    malformed: (d) => t("err.chain.format", { message: `${d.rpcUrl ?? "?"}: ${d.reason ?? "?"}` }),
+    reverted: (d) =>
+      t("err.chain.reverted", { contract: d.registry ?? "?", error: d.errorName ?? "reverted" }),
+  };
 }
 
 export function describeError(e: unknown): string {
@@ -18,19 +38,7 @@ export function describeError(e: unknown): string {
     if (e.status === 404) return t("err.notFound");
     return t("err.service.http", { status: e.status, message: e.message });
   }
-  if (e instanceof ChainError) {
-    if (e.kind === "unreachable") return t("err.rpc.unreachable", { url: e.rpcUrl });
-    if (e.kind === "wrongChain") {
-      return t("err.chain.wrong", {
-        expected: e.detail.expected ?? "?",
-        actual: e.detail.actual ?? "?",
-        url: e.rpcUrl,
-      });
-    }
-    if (e.kind === "noContract")
-      return t("err.chain.noContract", { contract: e.detail.contract ?? "?", url: e.rpcUrl });
-    return t("err.chain.format", { message: e.message });
-  }
+  if (e instanceof ChainError) return chainErrorMessage(e, chainPhrases());
   return t("err.unknown", { message: e instanceof Error ? e.message : String(e) });
 }
 
