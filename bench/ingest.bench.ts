@@ -2,6 +2,7 @@
  * Ingest benchmark: opinions accepted per second (durable, signed receipt) over loopback HTTP from many distinct
  * citizens, p50/p99 latency, and the plain-JSON ceiling of the same Fastify setup (GET /api/keys), in the same run.
  * The service runs as a child process (SQLite, group commit); this process is the load generator.
+ * Then, without the service, how long the anchorer's counted map update takes for a head of 50,000 opinions.
  * stdout: JSON lines only. Progress: stderr. `--full` runs longer.
  */
 import { randomBytes } from "node:crypto";
@@ -9,8 +10,18 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { draftHash } from "../protocol/index.ts";
-import { SqliteStore } from "../server/store/index.ts";
+import {
+  bytesToHex,
+  contentHash,
+  draftHash,
+  entryString,
+  formatTime,
+  leafHash,
+  sha256,
+  utf8Encode,
+} from "../protocol/index.ts";
+import { countedRootAt } from "../server/counted.ts";
+import { type NewOpinionEntry, SqliteStore } from "../server/store/index.ts";
 import { startService } from "./evidence/stack.ts";
 
 const full = process.argv.includes("--full");
@@ -99,14 +110,11 @@ async function load(
   return { rate: done / elapsed, lat, errors };
 }
 
-async function main(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), "gopy-bench-"));
-  const sqlite = join(dir, "bench.sqlite");
-  // the consultation record is seeded through the store: the ingest path never touches the chain
-  const store = new SqliteStore(sqlite);
-  await store.migrate();
-  const sections = SECTIONS.map((id, k) => ({ id, title: `Điều ${k + 1}`, text: "Nội dung điều khoản." }));
-  const draft = { title: "Dự thảo đo hiệu năng", summary: "Bench", sections };
+/** Consultation 1, open for a day, with `draft` as its first draft: stored directly, the chain is not involved. */
+async function seedConsultation(
+  store: SqliteStore,
+  draft: { title: string; summary: string; sections: { id: string; title: string; text: string }[] },
+): Promise<void> {
   const nowS = Math.floor(Date.now() / 1000);
   await store.createConsultation(
     {
@@ -125,11 +133,21 @@ async function main(): Promise<void> {
       hash: draftHash(draft),
       title: draft.title,
       summary: draft.summary,
-      sections,
+      sections: draft.sections,
       txHash: null,
       createdAt: Date.now(),
     },
   );
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "gopy-bench-"));
+  const sqlite = join(dir, "bench.sqlite");
+  // the consultation record is seeded through the store: the ingest path never touches the chain
+  const store = new SqliteStore(sqlite);
+  await store.migrate();
+  const sections = SECTIONS.map((id, k) => ({ id, title: `Điều ${k + 1}`, text: "Nội dung điều khoản." }));
+  await seedConsultation(store, { title: "Dự thảo đo hiệu năng", summary: "Bench", sections });
   await store.close();
 
   const service = await startService(
@@ -261,7 +279,89 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e) => {
-  process.stderr.write(`[ingest.bench] failed: ${e instanceof Error ? e.stack : e}\n`);
-  process.exit(1);
-});
+/** Opinions of the counted-map bench: one head of this many, then a second as large on top of it. */
+const HEAD_OPINIONS = 50_000;
+
+/**
+ * How long the anchorer's counted map update takes for a head of HEAD_OPINIONS opinions, on a SQLite file
+ * (synchronous=FULL, as the service runs it): into an empty map, then the next head of as many into that map
+ * (a fifth of them replacing an earlier opinion of the same author and section).
+ */
+async function countedHeads(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "gopy-bench-counted-"));
+  const store = new SqliteStore(join(dir, "counted.sqlite"));
+  try {
+    await store.migrate();
+    const sections = SECTIONS.map((id) => ({ id, title: id, text: "Nội dung." }));
+    await seedConsultation(store, { title: "Bench", summary: "Bench", sections });
+    const append = async (from: number, count: number, authorOf: (i: number) => number) => {
+      for (let at = from; at < from + count; at += 5_000) {
+        const batch: NewOpinionEntry[] = [];
+        for (let i = at; i < Math.min(from + count, at + 5_000); i++) {
+          const author = bytesToHex(sha256(utf8Encode(`bench author ${authorOf(i)}`)));
+          const section = SECTIONS[i % SECTIONS.length]!;
+          const salt = bytesToHex(sha256(utf8Encode(`salt ${i}`)));
+          const leaf = entryString({
+            v: 1,
+            type: "opinion",
+            consultation: "1",
+            draftVersion: 1,
+            section,
+            stance: "agree",
+            contentHash: contentHash(salt, ""),
+            author,
+            channel: "online",
+            submittedAt: formatTime(Date.now()),
+            replaces: null,
+          });
+          batch.push({
+            kind: "opinion",
+            channel: "online",
+            leaf,
+            leafHash: leafHash(utf8Encode(leaf)),
+            author,
+            section,
+            text: "",
+            salt,
+            subjectKey: `subject ${i}`,
+            idempotencyKey: null,
+            receipt: "{}",
+            withholdTarget: null,
+            createdAt: Date.now(),
+          });
+        }
+        await store.appendEntries(1, at, batch, []);
+      }
+    };
+    const timed = async (treeSize: number) => {
+      const t0 = performance.now();
+      await countedRootAt(store, 1, treeSize);
+      return Math.round(performance.now() - t0);
+    };
+    progress(`counted map: a head of ${HEAD_OPINIONS} opinions…`);
+    await append(0, HEAD_OPINIONS, (i) => i);
+    const first = await timed(HEAD_OPINIONS);
+    // the next head: 20% of its opinions replace one of the first head's (same author, same section)
+    await append(HEAD_OPINIONS, HEAD_OPINIONS, (i) => (i % 5 === 0 ? i - HEAD_OPINIONS : i));
+    const next = await timed(2 * HEAD_OPINIONS);
+    const common = { backend: "sqlite", opinions: HEAD_OPINIONS };
+    emit({ metric: "counted_map_update_first_head", value: first, unit: "ms", ...common, mapKeysBefore: 0 });
+    emit({
+      metric: "counted_map_update_next_head",
+      value: next,
+      unit: "ms",
+      ...common,
+      mapKeysBefore: HEAD_OPINIONS,
+    });
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main()
+  .then(countedHeads)
+  .catch((e) => {
+    process.stderr.write(`[ingest.bench] failed: ${e instanceof Error ? e.stack : e}\n`);
+    process.exit(1);
+  });

@@ -210,6 +210,31 @@ export const Proof = Type.Object(
   { leafIndex: Type.Integer(), treeSize: Type.Integer(), rootHash: HexHash, proof: Type.Array(HexHash) },
   closed,
 );
+export const CountedProofQuery = Type.Object(
+  {
+    author: Type.String({
+      pattern: "^0x[0-9a-f]{64}$",
+      description: "the author's pseudonym as in the entry: 0x and 64 lowercase hex digits",
+    }),
+    section: SectionId,
+    treeSize: Type.Optional(SizeQ),
+  },
+  closed,
+);
+const CountedLeaf = Type.Object(
+  { key: HexHash, leafIndex: Type.Integer({ minimum: 0 }), leafHash: HexHash },
+  closed,
+);
+export const CountedProof = Type.Object(
+  {
+    treeSize: Type.Integer(),
+    root: HexHash,
+    key: HexHash,
+    siblings: Type.Array(HexHash, { maxItems: 256 }),
+    leaf: Type.Union([CountedLeaf, Type.Null()]),
+  },
+  closed,
+);
 export const ConsistencyQuery = Type.Object({ first: SizeQ, second: Type.Optional(SizeQ) }, closed);
 export const Consistency = Type.Object(
   { first: Type.Integer(), second: Type.Integer(), proof: Type.Array(HexHash) },
@@ -295,6 +320,16 @@ export const Health = Type.Object(
     db: Type.Boolean(),
     backlog: Type.Integer(),
     overdue: Type.Integer(),
+    counted: Type.Object(
+      {
+        lag: Type.Integer({ description: "log entries not yet in their consultation's counted map" }),
+        unmappedHeads: Type.Integer({
+          description:
+            "consultations whose latest anchored head has no counted map (no proof of being counted)",
+        }),
+      },
+      closed,
+    ),
   },
   closed,
 );

@@ -1,7 +1,11 @@
-/** The Certificate-Transparency-style log API of a consultation: head, inclusion and consistency proofs, entries. */
+/**
+ * The Certificate-Transparency-style log API of a consultation: head, inclusion and consistency proofs, entries; and
+ * the proof of what its counted map holds for an (author, section) at an anchored head.
+ */
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance } from "fastify";
-import { ServiceError } from "../errors.ts";
+import { CountedMap } from "../../protocol/index.ts";
+import { notFound, ServiceError } from "../errors.ts";
 import * as schemas from "../schemas.ts";
 import type { Hex } from "../store/index.ts";
 
@@ -95,6 +99,63 @@ export async function logRoutes(fastify: FastifyInstance): Promise<void> {
       return { first, second, proof: await log.consistencyProof(first, second) };
     },
   );
+
+  app.get(
+    "/consultations/:id/counted/proof",
+    {
+      schema: {
+        summary:
+          "Counted map proof for an author and a section, at the latest anchored head or an anchored size",
+        params: schemas.IdParams,
+        querystring: schemas.CountedProofQuery,
+        response: { 200: schemas.CountedProof, ...schemas.errors },
+      },
+    },
+    async (req) => {
+      const id = Number(req.params.id);
+      const consultation = await consultations.get(id);
+      const { author, section } = req.query;
+      if (!(await draftSections(id, consultation.draftVersion)).has(section)) {
+        throw new ServiceError(
+          400,
+          "bad_request",
+          `section ${JSON.stringify(section)} is not a section of this consultation's draft`,
+        );
+      }
+      let treeSize = consultation.anchoredSize;
+      if (req.query.treeSize !== undefined) {
+        treeSize = Number(req.query.treeSize);
+        if (!(await store.anchorAt(id, treeSize))) {
+          throw notFound(`treeSize ${treeSize} is not an anchored size of consultation ${id}`);
+        }
+      } else if (treeSize === 0) {
+        throw notFound(`no head of consultation ${id} is anchored yet`);
+      }
+      const version = await store.countedVersion(id, treeSize);
+      if (!version) {
+        throw notFound(`no counted map is recorded for the anchored head of size ${treeSize}`);
+      }
+      const map = await CountedMap.open(store.countedStore(id), treeSize);
+      const proof = await map.proof({ author: author as Hex, section }, treeSize);
+      if (proof.root !== version.root) {
+        throw new ServiceError(
+          500,
+          "internal",
+          `the counted map's records at ${treeSize} disagree with its root`,
+        );
+      }
+      return { ...proof, siblings: [...proof.siblings] };
+    },
+  );
+
+  /** Section ids of every draft version (an opinion names a section of the version it was given under). */
+  async function draftSections(id: number, versions: number): Promise<Set<string>> {
+    const ids = new Set<string>();
+    for (let v = 1; v <= versions; v++) {
+      for (const s of (await store.getDraft(id, v))?.sections ?? []) ids.add(s.id);
+    }
+    return ids;
+  }
 
   app.get(
     "/consultations/:id/log/entries",

@@ -1,5 +1,5 @@
 /**
- * Operations: GET /api/health (public: liveness, chain, backlog) and GET /metrics (Prometheus, operators only: a
+ * Operations: GET /api/health (public: liveness, chain, backlog, counted maps' lag) and GET /metrics (Prometheus, operators only: a
  * bearer token from METRICS_TOKEN; not served without one). Metrics are counters, gauges and coarse histograms of
  * the service as a whole; nothing in them is per request, so they give no timing to link to a leaf.
  */
@@ -18,7 +18,12 @@ export async function healthRoutes(fastify: FastifyInstance): Promise<void> {
     async (_req, reply) => {
       const db = await store.ping();
       let backlog = { backlog: 0, overdue: 0 };
-      if (db) backlog = await store.backlog(clock.now() - config.anchor.maxDelayMs);
+      let counted = { lag: 0, unmappedHeads: 0 };
+      if (db) {
+        backlog = await store.backlog(clock.now() - config.anchor.maxDelayMs);
+        const lag = await store.countedLag();
+        counted = { lag: lag.entries, unmappedHeads: lag.unmappedHeads };
+      }
       let chainInfo: {
         chainId: number | null;
         contract: string;
@@ -40,7 +45,7 @@ export async function healthRoutes(fastify: FastifyInstance): Promise<void> {
       const ok = db && chainOk;
       return reply
         .status(ok ? 200 : 503)
-        .send({ ok, chain: chainInfo, db, backlog: backlog.backlog, overdue: backlog.overdue });
+        .send({ ok, chain: chainInfo, db, backlog: backlog.backlog, overdue: backlog.overdue, counted });
     },
   );
 }

@@ -162,6 +162,25 @@ class PostgresDialect implements SqlDialect {
     });
   }
 
+  getCountedNodes: SqlDialect["getCountedNodes"] = async (port, consultationId, addresses, treeSize) => {
+    if (addresses.length === 0) return [];
+    const rows = await port.all(
+      `SELECT q.i, n.record FROM unnest(?::int[], ?::bytea[]) WITH ORDINALITY AS q(depth, path, i)
+       CROSS JOIN LATERAL (
+         SELECT record FROM counted_nodes
+         WHERE consultation_id = ? AND depth = q.depth AND path = q.path AND tree_size <= ?
+         ORDER BY tree_size DESC LIMIT 1
+       ) n`,
+      [addresses.map((a) => a.depth), addresses.map((a) => a.path), consultationId, treeSize],
+    );
+    const out: (Uint8Array | null)[] = addresses.map(() => null);
+    for (const row of rows) {
+      const b = row.record as Buffer;
+      out[Number(row.i) - 1] = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+    }
+    return out;
+  };
+
   async tryAnchorLock(): Promise<boolean> {
     try {
       if (this.anchorClient && this.anchorHeld) {

@@ -1,7 +1,7 @@
 /**
  * The one migration list of both dialects. Versions 1 and 2 are the schemas the former per-backend migrations
  * created (same version numbers, same tables, columns and indexes), so existing SQLite files and PostgreSQL schemas
- * open and continue at version 3.
+ * open and continue at version 3. Version 4 adds the receipt-key intents, version 5 the counted map's tables.
  */
 import { withheldReceiptJson } from "./rows.ts";
 import type { SqlPort } from "./sql.ts";
@@ -176,5 +176,25 @@ export const MIGRATIONS: readonly Migration[] = [
      created_at ${t.bigint} NOT NULL
    )${t.table};
    CREATE INDEX key_intents_status ON key_intents (status);`,
+  },
+  {
+    // the counted map (protocol/map): a versioned record per non-empty subtree, read as "the row at the greatest
+    // tree_size <= N"; and the versions, each recorded once all its rows are written
+    schema: (t) => `CREATE TABLE counted_nodes (
+     consultation_id ${t.bigint} NOT NULL,
+     depth INTEGER NOT NULL,
+     path ${t.bytes} NOT NULL,
+     tree_size ${t.bigint} NOT NULL,
+     record ${t.bytes} NOT NULL,
+     PRIMARY KEY (consultation_id, depth, path, tree_size),
+     FOREIGN KEY ${ofConsultation}
+   )${t.keyedTable};
+   CREATE TABLE counted_versions (
+     consultation_id ${t.bigint} NOT NULL,
+     tree_size ${t.bigint} NOT NULL,
+     root TEXT NOT NULL,
+     PRIMARY KEY (consultation_id, tree_size),
+     FOREIGN KEY ${ofConsultation}
+   )${t.keyedTable};`,
   },
 ];

@@ -22,6 +22,12 @@ import {
   type AnchorIntent,
   type BacklogInfo,
   type ConsultationRecord,
+  type CountedAddress,
+  type CountedLag,
+  type CountedNode,
+  type CountedStoreLike,
+  type CountedUpdateSession,
+  type CountedVersion,
   type DraftIntent,
   type DraftOutcome,
   type DraftRecord,
@@ -79,6 +85,13 @@ export interface SqlDialect {
     rows: readonly (readonly SqlValue[])[],
     suffix?: string,
   ): Promise<number>;
+  /** Records of one counted map, each the row at the greatest tree size <= `treeSize` (null: none), in the order asked. */
+  getCountedNodes(
+    port: SqlPort,
+    consultationId: number,
+    addresses: readonly CountedAddress[],
+    treeSize: number,
+  ): Promise<(Uint8Array | null)[]>;
   /** Hashes of one log's tree nodes, in the order asked; throws when one is missing. */
   getNodes(port: SqlPort, consultationId: number, ids: readonly NodeId[]): Promise<Uint8Array[]>;
   tryAnchorLock(): Promise<boolean>;
@@ -112,6 +125,19 @@ const NODE_COLUMNS: readonly BulkColumn[] = [
   ["idx", "bigint"],
   ["hash", "bytes"],
 ];
+
+const COUNTED_NODE_COLUMNS: readonly BulkColumn[] = [
+  ["consultation_id", "bigint"],
+  ["depth", "integer"],
+  ["path", "bytes"],
+  ["tree_size", "bigint"],
+  ["record", "bytes"],
+];
+
+/** Rows of a counted map update written per transaction: bounds the update's memory and how long it holds a lock. */
+const COUNTED_FLUSH_ROWS = 20_000;
+
+const COUNTED_EMPTY_ROOT: Hex = `0x${"00".repeat(32)}`;
 
 /** Runs callers of one key one after the other, in call order. */
 class KeyedQueue {
@@ -332,6 +358,123 @@ export class SqlStore implements Store {
     );
   }
 
+  countedStore(consultationId: number): CountedStoreLike {
+    return {
+      getNodes: (addresses, treeSize) =>
+        this.dialect.getCountedNodes(this.dialect.db, consultationId, addresses, treeSize),
+      putNodes: () => {
+        throw new Error("the counted map is written through openCountedUpdate");
+      },
+    };
+  }
+
+  async openCountedUpdate(consultationId: number): Promise<CountedUpdateSession> {
+    const d = this.dialect;
+    const from = await d.transaction(async (tx) => {
+      // the empty map is version 0: every commit then has a version row to lock, the one it starts from
+      await tx.run(
+        `INSERT INTO counted_versions (consultation_id, tree_size, root) VALUES (?, 0, ?)
+         ON CONFLICT (consultation_id, tree_size) DO NOTHING`,
+        [consultationId, COUNTED_EMPTY_ROOT],
+      );
+      const from = (await this.latestCountedVersion(tx, consultationId))!;
+      // rows of an update that crashed before recording its version
+      await tx.run("DELETE FROM counted_nodes WHERE consultation_id = ? AND tree_size > ?", [
+        consultationId,
+        from.treeSize,
+      ]);
+      return from;
+    });
+    let rows: SqlValue[][] = [];
+    let size: number | null = null;
+    const flush = (tx: SqlPort) => {
+      const batch = rows;
+      rows = [];
+      return d.insertMany(
+        tx,
+        "counted_nodes",
+        COUNTED_NODE_COLUMNS,
+        batch,
+        "ON CONFLICT (consultation_id, depth, path, tree_size) DO UPDATE SET record = excluded.record",
+      );
+    };
+    return {
+      from,
+      getNodes: (addresses, treeSize) => d.getCountedNodes(d.db, consultationId, addresses, treeSize),
+      putNodes: async (nodes: readonly CountedNode[], treeSize: number) => {
+        if (treeSize <= from.treeSize || (size !== null && treeSize !== size)) {
+          throw new Error(
+            `counted rows at tree size ${treeSize} do not belong to an update from ${from.treeSize}`,
+          );
+        }
+        size = treeSize;
+        // the records are views into the map's working memory: copies are kept
+        for (const n of nodes) rows.push([consultationId, n.depth, n.path, treeSize, n.record.slice()]);
+        if (rows.length >= COUNTED_FLUSH_ROWS) await d.transaction(flush);
+      },
+      commit: async (version: CountedVersion) => {
+        if (version.treeSize <= from.treeSize) {
+          throw new Error(`counted version ${version.treeSize} is not after ${from.treeSize}`);
+        }
+        if (size !== null && version.treeSize !== size) {
+          throw new Error(
+            `counted version ${version.treeSize} is not the size its rows were put at (${size})`,
+          );
+        }
+        await d.transaction(async (tx) => {
+          // the row lock of the version this update starts from: two updates from it commit one after the other
+          const start = await tx.get(
+            `SELECT root FROM counted_versions WHERE consultation_id = ? AND tree_size = ?${d.forUpdate}`,
+            [consultationId, from.treeSize],
+          );
+          const latest = await this.latestCountedVersion(tx, consultationId);
+          if (!start || latest?.treeSize !== from.treeSize) {
+            throw new StoreConflictError(
+              `counted map of consultation ${consultationId} is at ${latest?.treeSize ?? 0}, not ${from.treeSize}`,
+            );
+          }
+          await flush(tx);
+          await tx.run("INSERT INTO counted_versions (consultation_id, tree_size, root) VALUES (?, ?, ?)", [
+            consultationId,
+            version.treeSize,
+            version.root,
+          ]);
+        });
+      },
+    };
+  }
+
+  private async latestCountedVersion(port: SqlPort, consultationId: number): Promise<CountedVersion | null> {
+    const r = await port.get(
+      `SELECT tree_size, root FROM counted_versions WHERE consultation_id = ?
+       ORDER BY tree_size DESC LIMIT 1`,
+      [consultationId],
+    );
+    return r ? { treeSize: Number(r.tree_size), root: String(r.root) as Hex } : null;
+  }
+
+  async countedVersion(consultationId: number, treeSize?: number): Promise<CountedVersion | null> {
+    if (treeSize === undefined) return this.latestCountedVersion(this.dialect.db, consultationId);
+    const r = await this.dialect.db.get(
+      "SELECT tree_size, root FROM counted_versions WHERE consultation_id = ? AND tree_size = ?",
+      [consultationId, treeSize],
+    );
+    return r ? { treeSize: Number(r.tree_size), root: String(r.root) as Hex } : null;
+  }
+
+  async countedLag(): Promise<CountedLag> {
+    const r = await this.dialect.db.get(
+      `SELECT coalesce(sum(c.tree_size - coalesce(v.size, 0)), 0) AS entries,
+              coalesce(sum(CASE WHEN c.anchored_size > 0 AND NOT EXISTS (
+                SELECT 1 FROM counted_versions w WHERE w.consultation_id = c.id AND w.tree_size = c.anchored_size
+              ) THEN 1 ELSE 0 END), 0) AS unmapped
+       FROM consultations c
+       LEFT JOIN (SELECT consultation_id, max(tree_size) AS size FROM counted_versions GROUP BY consultation_id) v
+         ON v.consultation_id = c.id`,
+    );
+    return { entries: Number(r?.entries ?? 0), unmappedHeads: Number(r?.unmapped ?? 0) };
+  }
+
   async appendEntries(
     consultationId: number,
     expectedSize: number,
@@ -537,6 +680,15 @@ export class SqlStore implements Store {
       `SELECT * FROM intents WHERE consultation_id = ? AND kind = 'anchor' AND status = 'mined'
        ORDER BY tree_size DESC, id DESC LIMIT 1`,
       [consultationId],
+    );
+    return r ? intentFrom(r) : null;
+  }
+
+  async anchorAt(consultationId: number, treeSize: number): Promise<AnchorIntent | null> {
+    const r = await this.dialect.db.get(
+      `SELECT * FROM intents WHERE consultation_id = ? AND kind = 'anchor' AND status = 'mined' AND tree_size = ?
+       ORDER BY id DESC LIMIT 1`,
+      [consultationId, treeSize],
     );
     return r ? intentFrom(r) : null;
   }

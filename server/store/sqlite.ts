@@ -11,7 +11,8 @@ import type { Row } from "./rows.ts";
 import type { ColumnTypes, ForeignKeys } from "./schema.ts";
 import type { SqlDialect, SqlParam, SqlPort } from "./sql.ts";
 import { SqlStore } from "./sql.ts";
-import { type NewEntry, type NodeId, StoreConflictError, type TreeNode } from "./types.ts";
+import type { NewEntry, NodeId, TreeNode } from "./types.ts";
+import { StoreConflictError } from "./types.ts";
 
 const TYPES: ColumnTypes = {
   bigint: "INTEGER",
@@ -157,6 +158,20 @@ class SqliteDialect implements SqlDialect {
     };
     return port === this.inTransaction ? read() : this.outside(read);
   }
+
+  getCountedNodes: SqlDialect["getCountedNodes"] = async (port, consultationId, addresses, treeSize) => {
+    const read = async () => {
+      const select = this.statement(
+        `SELECT record FROM counted_nodes WHERE consultation_id = ? AND depth = ? AND path = ? AND tree_size <= ?
+         ORDER BY tree_size DESC LIMIT 1`,
+      );
+      return addresses.map((a) => {
+        const r = select.get(consultationId, a.depth, a.path, treeSize);
+        return r ? (r.record as Uint8Array) : null;
+      });
+    };
+    return port === this.inTransaction ? read() : this.outside(read);
+  };
 
   async tryAnchorLock(): Promise<boolean> {
     // One SQLite file serves one process: that process anchors.

@@ -163,6 +163,45 @@ export interface TreeStoreLike {
   putNodes(nodes: readonly TreeNode[]): void | Promise<void>;
 }
 
+/** A subtree of a counted map: the keys whose first `depth` bits are `path` (protocol's CountedAddress). */
+export interface CountedAddress {
+  readonly depth: number;
+  readonly path: Uint8Array;
+}
+
+/** A subtree's record (protocol's CountedNode). */
+export interface CountedNode extends CountedAddress {
+  readonly record: Uint8Array;
+}
+
+/** Structurally identical to protocol's CountedStore. */
+export interface CountedStoreLike {
+  getNodes(
+    addresses: readonly CountedAddress[],
+    treeSize: number,
+  ): readonly (Uint8Array | null)[] | Promise<readonly (Uint8Array | null)[]>;
+  putNodes(nodes: readonly CountedNode[], treeSize: number): void | Promise<void>;
+}
+
+/** A recorded version of a consultation's counted map: its root once the log's first `treeSize` entries applied. */
+export interface CountedVersion {
+  treeSize: number;
+  root: Hex;
+}
+
+/**
+ * One update of a counted map, from the version it was opened at. putNodes keeps copies of the rows, writing them in
+ * transactions of a bounded number of rows as they pile up; commit writes the rest and records the version in one
+ * transaction. Until commit the rows are not part of any version (readers only read recorded versions), and the next
+ * openCountedUpdate deletes them, so a crash anywhere leaves the map at its previous version.
+ */
+export interface CountedUpdateSession extends CountedStoreLike {
+  /** The latest recorded version when the update was opened (treeSize 0, root ZERO for an empty map). */
+  readonly from: CountedVersion;
+  /** Writes the remaining rows and records `version`; StoreConflictError when another version was recorded since. */
+  commit(version: CountedVersion): Promise<void>;
+}
+
 export type IntentStatus = "pending" | "mined" | "failed";
 
 export interface AnchorIntent {
@@ -254,6 +293,14 @@ export interface BacklogInfo {
   oldestPending: number | null;
 }
 
+/** How far the counted maps are behind, over all consultations (for /api/health). */
+export interface CountedLag {
+  /** Log entries not yet in their consultation's latest counted map version. */
+  entries: number;
+  /** Consultations whose latest anchored head has no counted map version (so no proof of being counted). */
+  unmappedHeads: number;
+}
+
 export interface Store {
   readonly kind: "sqlite" | "postgres";
   migrate(): Promise<void>;
@@ -274,6 +321,16 @@ export interface Store {
 
   /** Perfect-subtree hashes of one consultation's log (protocol's TreeStore). */
   treeStore(consultationId: number): TreeStoreLike;
+  /** Read-only access to the records of one consultation's counted map (putNodes refuses: see openCountedUpdate). */
+  countedStore(consultationId: number): CountedStoreLike;
+  /**
+   * Opens an update of one consultation's counted map from its latest version, first deleting the rows of an update
+   * that never recorded its version. The caller serializes updates of one map (the anchorer: the operator lock).
+   */
+  openCountedUpdate(consultationId: number): Promise<CountedUpdateSession>;
+  countedLag(): Promise<CountedLag>;
+  /** The counted map's version at exactly `treeSize`, or (no size) its latest; null when none is recorded. */
+  countedVersion(consultationId: number, treeSize?: number): Promise<CountedVersion | null>;
   /**
    * Atomically (one transaction, one fsync): appends entries at indices expectedSize.., their tree nodes, receipts,
    * idempotency keys and withholdings (entry text and salt cleared, receipt redacted), and sets the tree size.
@@ -330,6 +387,8 @@ export interface Store {
   resolveKeyIntent(id: number, status: "mined" | "failed"): Promise<void>;
   /** Latest mined "anchor" intent of a consultation. */
   lastAnchor(consultationId: number): Promise<AnchorIntent | null>;
+  /** The mined "anchor" intent of a consultation's head of size `treeSize`, or null when that size was never anchored. */
+  anchorAt(consultationId: number, treeSize: number): Promise<AnchorIntent | null>;
   setTally(consultationId: number, tally: TallyRecord): Promise<void>;
   backlog(cutoff: number): Promise<BacklogInfo>;
 

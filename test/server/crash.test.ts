@@ -1,11 +1,13 @@
 /**
  * Crash safety: the service runs as a child process and is SIGKILLed during ingest and during anchoring, several
- * times. After restarts, no acknowledged opinion is missing, none is duplicated, and the log matches the chain.
+ * times. After restarts, no acknowledged opinion is missing, none is duplicated, the log matches the chain, and the
+ * counted map recorded for the anchored head is the one the log gives.
  */
 import { expect } from "chai";
 import { createPublicClient, type Hex, http } from "viem";
 import { consultationRegistryAbi } from "../../contracts/ConsultationRegistry.abi.ts";
-import { MerkleLog, type Receipt } from "../../protocol/index.ts";
+import type { CountedUpdate, Receipt } from "../../protocol/index.ts";
+import { CountedMap, countedUpdate, decodeEntry, MerkleLog } from "../../protocol/index.ts";
 import type { Store } from "../../server/store/index.ts";
 import { testRandom } from "../support/random.ts";
 import type { ChildRig, Service } from "./helpers.ts";
@@ -201,6 +203,17 @@ for (const backend of backends) {
       const log = await MerkleLog.open(s.treeStore(id), mine.treeSize);
       expect(await log.root()).to.equal(head.rootHash);
       expect(await s.pendingIntents()).to.deep.equal([]);
+      // the counted map recorded for the anchored head is the one its log gives, whatever the kills interrupted
+      const updates: CountedUpdate[] = [];
+      for (const e of await s.getEntries(id, 0, head.treeSize)) {
+        const update = countedUpdate(e.index, decodeEntry(e.leaf), e.leafHash);
+        if (update) updates.push(update);
+      }
+      const recomputed = await new CountedMap().update(updates, head.treeSize);
+      expect(await s.countedVersion(id, head.treeSize)).to.deep.equal({
+        treeSize: head.treeSize,
+        root: recomputed,
+      });
       await s.close();
     });
   });

@@ -20,7 +20,7 @@ import { type RefLeaf, refHash, refKey } from "../protocol/counted-reference.ts"
 import { waitFor } from "../support/http.ts";
 import type { TestChain } from "./helpers.ts";
 import { devToken, startTestChain, testApp, testChain, testConfig } from "./helpers.ts";
-import { DRAFT, postConsultation } from "./requests.ts";
+import { callJson, DRAFT, postConsultation } from "./requests.ts";
 
 describe("end to end on a local Hardhat node (HTTP)", function () {
   this.timeout(180_000);
@@ -41,18 +41,8 @@ describe("end to end on a local Hardhat node (HTTP)", function () {
     await chain?.node.stop();
   });
 
-  const call = async (method: string, path: string, token?: string, body?: unknown) => {
-    const r = await fetch(base + path, {
-      method,
-      headers: {
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(body !== undefined ? { "content-type": "application/json" } : {}),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await r.text();
-    return { status: r.status, body: text ? JSON.parse(text) : null };
-  };
+  const call = (method: string, path: string, token?: string, body?: unknown) =>
+    callJson(base, method, path, token, body);
 
   it("anchors every opinion; each receipt verifies against the contract's head; the tally lands on chain", async () => {
     const agency = await devToken(app, "officer-e2e", "agency", "bo-tu-phap");

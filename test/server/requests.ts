@@ -86,3 +86,17 @@ export function giveOpinion(
     idempotencyKey === undefined ? bearer(token) : { ...bearer(token), "idempotency-key": idempotencyKey };
   return app.inject({ method: "POST", url: `/api/consultations/${id}/opinions`, headers, payload });
 }
+
+/** A JSON request over real HTTP to the service at `base`: its status and parsed body (null when empty). */
+export async function callJson(base: string, method: string, path: string, token?: string, body?: unknown) {
+  const r = await fetch(base + path, {
+    method,
+    headers: {
+      ...(token ? bearer(token) : {}),
+      ...(body !== undefined ? { "content-type": "application/json" } : {}),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  return { status: r.status, body: text ? JSON.parse(text) : null };
+}

@@ -9,14 +9,19 @@ import { DatabaseSync } from "node:sqlite";
 import { expect } from "chai";
 import pg from "pg";
 import {
+  CountedMap,
+  type CountedUpdate,
   contentHash,
+  countedKey,
   entryString,
   formatTime,
   leafHash,
+  MemoryCountedStore,
   MerkleLog,
   receiptKeyFromSeed,
   signReceipt,
   utf8Encode,
+  verifyCountedProof,
   verifyInclusion,
   verifyReceipt,
   WITHHELD_SALT,
@@ -158,6 +163,29 @@ function draftIntent(over: Partial<NewDraftIntent> = {}): NewDraftIntent {
     createdAt: 40,
     ...over,
   };
+}
+
+/** Counted map updates for log entries [from, to): `keys` distinct keys, so keys repeat when fewer than entries. */
+function countedUpdates(from: number, to: number, keys: number): CountedUpdate[] {
+  return Array.from({ length: to - from }, (_, i) => ({
+    key: countedKey(h(5000 + ((from + i) % keys)), "d1"),
+    leafIndex: from + i,
+    leafHash: h(9_000_000 + from + i),
+  }));
+}
+
+/** Brings consultation `id`'s counted map to `treeSize` with `updates`, as the anchorer does; resolves to the root. */
+async function updateCounted(
+  store: Store,
+  id: number,
+  updates: CountedUpdate[],
+  treeSize: number,
+): Promise<Hex> {
+  const session = await store.openCountedUpdate(id);
+  const map = await CountedMap.open(session, session.from.treeSize);
+  const root = await map.update(updates, treeSize);
+  await session.commit({ treeSize, root });
+  return root;
 }
 
 /** The error a promise (or a call, sync or async) rejects with; fails the test when it resolves. */
@@ -724,6 +752,103 @@ function conformance(backend: Backend): void {
         true,
       );
       expect((await store.getDraft(8))?.hash).to.equal(h(700));
+    });
+
+    it("keeps every recorded version of a counted map: roots and proofs as protocol's in-memory map gives them", async () => {
+      await newConsultation(store, 1);
+      const reference = new CountedMap(new MemoryCountedStore({ history: true }));
+      // three heads; the second replaces some keys of the first, the third is big enough to flush mid-update
+      const heads = [
+        { size: 40, updates: countedUpdates(0, 40, 40) },
+        { size: 90, updates: countedUpdates(40, 90, 30) },
+        { size: 12_090, updates: countedUpdates(90, 12_090, 12_000) },
+      ];
+      const roots: Hex[] = [];
+      for (const { size, updates } of heads) {
+        const root = await updateCounted(store, 1, updates, size);
+        expect(root).to.equal(await reference.update(updates, size));
+        roots.push(root);
+      }
+      expect(await store.countedVersion(1)).to.deep.equal({ treeSize: 12_090, root: roots[2] });
+      expect(await store.countedVersion(1, 90)).to.deep.equal({ treeSize: 90, root: roots[1] });
+      expect(await store.countedVersion(1, 91)).to.equal(null);
+      expect(await store.countedVersion(2)).to.equal(null);
+      // a reader (another instance too) serves every recorded size, present and absent keys
+      const reader = another();
+      for (const [k, { size }] of heads.entries()) {
+        const map = await CountedMap.open(reader.countedStore(1), size);
+        expect(await map.root()).to.equal(roots[k]);
+        for (const key of [heads[0]!.updates[3]!.key, heads[1]!.updates[5]!.key, h(123_456)]) {
+          const served = await map.proof(key, size);
+          expect(served).to.deep.equal(await reference.proof(key, size));
+          expect(verifyCountedProof(served, key, { treeSize: size, countedRoot: roots[k]! })).to.equal(true);
+        }
+      }
+      expect(String(await refusal(async () => store.countedStore(1).putNodes([], 100)))).to.match(
+        /openCountedUpdate/,
+      );
+    });
+
+    it("drops the rows of a counted update that never recorded its version, and refuses two updates from one version", async () => {
+      await newConsultation(store, 1);
+      const first = countedUpdates(0, 50, 50);
+      const root50 = await updateCounted(store, 1, first, 50);
+      // an update that wrote rows (more than one flush: it also moves the first keys down) and then crashed
+      // before its commit
+      const crashed = await store.openCountedUpdate(1);
+      expect(crashed.from).to.deep.equal({ treeSize: 50, root: root50 });
+      const bad = countedUpdates(50, 12_050, 12_000);
+      await (await CountedMap.open(crashed, 50)).update(bad, 12_050);
+      // the next update starts again from 50 and touches only a few paths: the crashed rows must not show through
+      const good = countedUpdates(50, 55, 5).map((u, i) => ({ ...u, key: countedKey(h(7000 + i), "d2") }));
+      const reference = new CountedMap();
+      await reference.update(first, 50);
+      const root = await updateCounted(store, 1, good, 12_050);
+      expect(root).to.equal(await reference.update(good, 12_050));
+      const map = await CountedMap.open(store.countedStore(1), 12_050);
+      for (const key of [good[2]!.key, first[3]!.key, first[20]!.key, bad[4_000]!.key]) {
+        expect(await map.proof(key)).to.deep.equal(await reference.proof(key));
+      }
+      // the crashed session cannot record its version now
+      expect(await refusal(crashed.commit({ treeSize: 12_050, root: h(1) }))).to.be.instanceOf(
+        StoreConflictError,
+      );
+      // two updates opened from one version: the second to commit is refused, and nothing of it is recorded
+      const a = await store.openCountedUpdate(1);
+      const b = await store.openCountedUpdate(1);
+      const more = countedUpdates(12_050, 12_060, 10);
+      const rootA = await (await CountedMap.open(a, 12_050)).update(more, 12_060);
+      await (await CountedMap.open(b, 12_050)).update(more.slice(0, 5), 12_055);
+      await a.commit({ treeSize: 12_060, root: rootA });
+      expect(await refusal(b.commit({ treeSize: 12_055, root: h(2) }))).to.be.instanceOf(StoreConflictError);
+      expect(await store.countedVersion(1)).to.deep.equal({ treeSize: 12_060, root: rootA });
+      expect(await store.countedVersion(1, 12_055)).to.equal(null);
+      // a consultation that does not exist has no map to update
+      expect(await refusal(store.openCountedUpdate(404))).to.be.an("error");
+    });
+
+    it("reports how far the counted maps are behind the logs and the anchored heads", async () => {
+      await newConsultation(store, 1);
+      await newConsultation(store, 2);
+      expect(await store.countedLag()).to.deep.equal({ entries: 0, unmappedHeads: 0 });
+      await store.appendEntries(1, 0, [opinion(1, 0), opinion(1, 1), opinion(1, 2)], []);
+      await store.appendEntries(2, 0, [opinion(2, 0)], []);
+      const anchor = async (id: number, treeSize: number) => {
+        const intent = await store.addIntent({
+          consultationId: id,
+          kind: "anchor",
+          treeSize,
+          rootHash: h(treeSize),
+          txHash: h(1000 + id * 10 + treeSize),
+          rawTx: "0x01",
+          createdAt: 1,
+        });
+        await store.resolveIntent(intent, { status: "mined", blockNumber: 1, anchoredAt: 1, gasUsed: 1 });
+      };
+      await anchor(1, 2);
+      expect(await store.countedLag()).to.deep.equal({ entries: 4, unmappedHeads: 1 });
+      await updateCounted(store, 1, countedUpdates(0, 2, 2), 2);
+      expect(await store.countedLag()).to.deep.equal({ entries: 2, unmappedHeads: 0 });
     });
 
     it("records receipt-key intents, pending until mined or failed", async () => {
