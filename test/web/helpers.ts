@@ -1,7 +1,8 @@
 // Shared helpers for the web tests: Debian's Chromium through playwright-core, free ports (the devnet's),
 // static files, screenshots.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Context } from "mocha";
@@ -78,6 +79,39 @@ export function ensureDist(): void {
       stdio: "inherit",
     });
   }
+}
+
+/** What a trust root file holds (web/src/trust-root.ts parses it). */
+export interface TrustRootFile {
+  v: 1;
+  chainId: number;
+  registry: string;
+  rpcUrls: string[];
+}
+
+/**
+ * Builds the client as `npm run build` does, with GOPY_TRUST_ROOT naming a file holding `trustRoot`, into a
+ * new temporary folder (returned): each test stack gets a client that trusts its own chain.
+ */
+export function buildClient(trustRoot: TrustRootFile): string {
+  const dir = mkdtempSync(join(tmpdir(), "gopy-web-dist-"));
+  const file = join(dir, "trust-root.input.json");
+  writeFileSync(file, JSON.stringify(trustRoot));
+  const outDir = join(dir, "dist");
+  execFileSync(
+    process.execPath,
+    [
+      join(ROOT, "node_modules", "vite", "bin", "vite.js"),
+      "build",
+      "web",
+      "--outDir",
+      outDir,
+      "--logLevel",
+      "warn",
+    ],
+    { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, GOPY_TRUST_ROOT: file } },
+  );
+  return outDir;
 }
 
 export function screenshotDir(): string {
