@@ -44,7 +44,7 @@ type BarcodeDetectorCtor = new (opts: { formats: string[] }) => BarcodeDetectorL
 
 export async function renderVerify(main: HTMLElement, gen: number, fragment?: string): Promise<void> {
   const results = h("section", { id: "verify-results", "aria-labelledby": "results-h" });
-  const warnings = h("div", { id: "chain-warnings" });
+  const warnings = h("div", { id: "chain-warnings" }, trustWarning(undefined));
   const inputStatus = h("p", { role: "status", class: "form-status", id: "input-status" });
 
   const start = (raw: unknown) => {
