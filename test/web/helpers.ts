@@ -133,3 +133,18 @@ export async function shoot(page: Page, name: string): Promise<void> {
   }
   await page.setViewportSize(PHONE);
 }
+
+/** Form controls without an accessible name (a <label>, aria-label or aria-labelledby). */
+export function unlabelled(page: Page): Promise<string[]> {
+  return page.evaluate(() =>
+    [...document.querySelectorAll<HTMLInputElement>("input, textarea, select")]
+      .filter(
+        (el) =>
+          el.type !== "hidden" &&
+          el.labels?.length === 0 &&
+          !el.getAttribute("aria-label") &&
+          !el.getAttribute("aria-labelledby"),
+      )
+      .map((el) => el.outerHTML),
+  );
+}
