@@ -3,24 +3,6 @@ import { join, resolve } from "node:path";
 import { defineConfig, type Plugin } from "vite";
 import { parseTrustRoot, type TrustRoot, TrustRootError } from "./src/trust-root.ts";
 
-// Writes verify/index.html next to index.html so that /verify/ (and /verify/#r=...) opens the verifier on
-// any static host, even one without a fallback to index.html (asset paths rewritten one level up).
-function verifyEntry(): Plugin {
-  let outDir = "";
-  return {
-    name: "gopy-verify-entry",
-    apply: "build",
-    configResolved(config) {
-      outDir = resolve(config.root, config.build.outDir);
-    },
-    writeBundle() {
-      const html = readFileSync(join(outDir, "index.html"), "utf8");
-      mkdirSync(join(outDir, "verify"), { recursive: true });
-      writeFileSync(join(outDir, "verify", "index.html"), html.replaceAll('="./', '="../'));
-    },
-  };
-}
-
 /**
  * The trust root this build verifies against, from the file named by GOPY_TRUST_ROOT. Without one the
  * bundle says so on every page that touches the chain and verifies nothing until a trust root is imported
@@ -48,16 +30,23 @@ function buildTrustRoot(): TrustRoot | null {
   }
 }
 
-// Published beside index.html, so anyone can see what this copy of the client trusts.
-function trustRootFile(root: TrustRoot | null): Plugin {
+/**
+ * Writes, beside index.html, verify/index.html (so that /verify/ and /verify/#r=... open the verifier on any
+ * static host, even one without a fallback to index.html; asset paths rewritten one level up) and
+ * trust-root.json, the trust root baked into this build, so anyone can see what this copy of the client trusts.
+ */
+function beside(root: TrustRoot | null): Plugin {
   let outDir = "";
   return {
-    name: "gopy-trust-root",
+    name: "gopy-beside-index",
     apply: "build",
     configResolved(config) {
       outDir = resolve(config.root, config.build.outDir);
     },
     writeBundle() {
+      const html = readFileSync(join(outDir, "index.html"), "utf8");
+      mkdirSync(join(outDir, "verify"), { recursive: true });
+      writeFileSync(join(outDir, "verify", "index.html"), html.replaceAll('="./', '="../'));
       if (root) writeFileSync(join(outDir, "trust-root.json"), `${JSON.stringify(root, null, 2)}\n`);
     },
   };
@@ -67,7 +56,7 @@ export default defineConfig(() => {
   const trustRoot = buildTrustRoot();
   return {
     base: "./",
-    plugins: [verifyEntry(), trustRootFile(trustRoot)],
+    plugins: [beside(trustRoot)],
     define: { __GOPY_TRUST_ROOT__: JSON.stringify(trustRoot) },
     worker: { format: "es" as const },
     build: {
