@@ -15,6 +15,7 @@ import type { Config } from "../config.ts";
 import type { DraftPublisher } from "../drafts.ts";
 import { chainUnavailable, notFound, ServiceError } from "../errors.ts";
 import type { Ingest } from "../ingest.ts";
+import type { ReceiptKeyRegistrar } from "../receipt-keys.ts";
 import type { ConsultationRecord, DraftRecord, Hex, Store } from "../store/index.ts";
 
 export interface Gopy {
@@ -29,6 +30,8 @@ export interface Gopy {
   /** Opens consultations and publishes drafts on chain, crash-safe (null without a chain). */
   drafts: DraftPublisher | null;
   receiptKey: ReceiptSigningKey;
+  /** Puts the receipt key on chain and retires keys there (null without a chain). */
+  receiptKeys: ReceiptKeyRegistrar | null;
   devIdp: DevIdp | null;
   metrics: client.Registry;
 }

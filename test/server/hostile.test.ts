@@ -4,7 +4,8 @@ import { request } from "node:http";
 import { expect } from "chai";
 import type { FastifyInstance } from "fastify";
 import { type Idp, signJwt, startIdp } from "../support/idp.ts";
-import { devToken, openConsultation, testApp, testChain, testConfig } from "./helpers.ts";
+import { devToken, testApp, testChain, testConfig } from "./helpers.ts";
+import { ONE_ARTICLE, openConsultation, postConsultation } from "./requests.ts";
 
 const b64u = (text: string) => Buffer.from(text).toString("base64url");
 
@@ -108,18 +109,7 @@ describe("hostile inputs and access control", function () {
 
   describe("roles", () => {
     it("403: a citizen cannot open or close consultations", async () => {
-      const r = await app.inject({
-        method: "POST",
-        url: "/api/consultations",
-        headers: { authorization: `Bearer ${citizen}` },
-        payload: {
-          title: "x",
-          summary: "",
-          sections: [{ id: "a", title: "A", text: "" }],
-          opensAt: 0,
-          closesAt: now() + 99,
-        },
-      });
+      const r = await postConsultation(app, citizen, { ...ONE_ARTICLE, opensAt: 0, closesAt: now() + 99 });
       expect(r.statusCode).to.equal(403);
       const c = await app.inject({
         method: "POST",
