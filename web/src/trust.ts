@@ -1,7 +1,8 @@
 // The client verifies against its trust root only: the one baked into this build (GOPY_TRUST_ROOT at
 // `npm run build`, also published as ./trust-root.json), or one the user imported in Settings. What the
 // service advertises about the chain is compared with it, never used.
-import { type Address, parseAbi } from "viem";
+import type { Address } from "viem";
+import { consultationRegistryAbi as abi } from "../../contracts/ConsultationRegistry.abi.ts";
 import { base64UrlEncode, type Hex, hexToBytes, type PublicJwk } from "../../protocol/index.ts";
 import type { ChainInfo } from "./api.ts";
 import { type ChainContext, ChainError, connect, readHead, readRecord } from "./chain.ts";
@@ -105,13 +106,11 @@ export interface AgreedHead {
   rpcUrls: string[];
 }
 
-const countedAbi = parseAbi(["function countedRoot(uint256 id) view returns (bytes32)"]);
-
 async function readCountedRoot(ctx: ChainContext, id: string): Promise<Hex | null> {
   try {
     const root = await ctx.client.readContract({
       address: ctx.address,
-      abi: countedAbi,
+      abi,
       functionName: "countedRoot",
       args: [BigInt(id)],
     });
@@ -156,22 +155,17 @@ export async function readAgreedHead(pinned: PinnedChain, id: string, retryMs = 
   }
 }
 
-const keysAbi = parseAbi([
-  "function receiptKeyCount() view returns (uint256)",
-  "struct ReceiptKeyView { bytes32 publicKey; address addedBy; uint64 addedBlock; uint64 retiredBlock; }",
-  "function receiptKeys(uint256 offset, uint256 limit) view returns (ReceiptKeyView[] page)",
-]);
 const KEY_PAGE = 100n;
 
 /** Every receipt-signing key the registry lists (raw Ed25519 public keys, lowercase hex). */
 async function readChainKeys(ctx: ChainContext): Promise<Hex[]> {
   const address = ctx.address as Address;
-  const count = await ctx.client.readContract({ address, abi: keysAbi, functionName: "receiptKeyCount" });
+  const count = await ctx.client.readContract({ address, abi, functionName: "receiptKeyCount" });
   const keys: Hex[] = [];
   for (let offset = 0n; offset < count; offset += KEY_PAGE) {
     const page = await ctx.client.readContract({
       address,
-      abi: keysAbi,
+      abi,
       functionName: "receiptKeys",
       args: [offset, KEY_PAGE],
     });
