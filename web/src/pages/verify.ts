@@ -504,7 +504,12 @@ export async function verifyAgainstHead(
   const [proof, countedProof] = await Promise.all([
     covered ? fetchOrNull(() => getProof(receipt.consultation, receipt.leafHash, head.treeSize)) : null,
     covered && head.countedRoot !== null && entry?.type === "opinion"
-      ? fetchOrNull(() => getCountedProof(receipt.consultation, entry.author, entry.section, head.treeSize))
+      ? // the service records a head's counted map once the anchoring transaction is mined: it may answer
+        // 404 for a moment after the chain has the head, so a refusal is asked again before it counts
+        fetchOrNull(
+          () => getCountedProof(receipt.consultation, entry.author, entry.section, head.treeSize),
+          3,
+        )
       : null,
   ]);
   const heldIndices = listReceipts()
@@ -525,11 +530,14 @@ export async function verifyAgainstHead(
 }
 
 /** A proof from the service or the mirror; null when it answers 4xx (it cannot prove it: a failed step). */
-async function fetchOrNull<T>(get: () => Promise<T>): Promise<T | null> {
-  try {
-    return await get();
-  } catch (e) {
-    if (e instanceof ApiError && e.kind === "http" && e.status >= 400 && e.status < 500) return null;
-    throw e;
+async function fetchOrNull<T>(get: () => Promise<T>, retries = 0): Promise<T | null> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await get();
+    } catch (e) {
+      if (!(e instanceof ApiError && e.kind === "http" && e.status >= 400 && e.status < 500)) throw e;
+      if (attempt >= retries) return null;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
   }
 }
