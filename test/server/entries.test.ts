@@ -21,7 +21,7 @@ import { ManualClock } from "../../server/clock.ts";
 import { Ingest } from "../../server/ingest.ts";
 import { SqliteStore } from "../../server/store/index.ts";
 import { devToken, testApp, testChain, testConfig, tmpSqlite } from "./helpers.ts";
-import { bearer, DRAFT, giveOpinion, importCsv, openConsultation, withhold } from "./requests.ts";
+import { DRAFT, giveOpinion, importCsv, openConsultation, withhold } from "./requests.ts";
 
 const CSV_HEADER = "section,stance,text,collectedAt,location";
 
