@@ -90,13 +90,14 @@ export interface TrustRootFile {
 }
 
 /**
- * Builds the client as `npm run build` does, with GOPY_TRUST_ROOT naming a file holding `trustRoot`, into a
- * new temporary folder (returned): each test stack gets a client that trusts its own chain.
+ * Builds the client as `npm run build` does, with GOPY_TRUST_ROOT naming a file holding `trustRoot` (null: unset),
+ * into a new temporary folder (returned): each test stack gets a client that trusts its own chain.
  */
-export function buildClient(trustRoot: TrustRootFile): string {
+export function buildClient(trustRoot: TrustRootFile | null): string {
   const dir = mkdtempSync(join(tmpdir(), "gopy-web-dist-"));
   const file = join(dir, "trust-root.input.json");
-  writeFileSync(file, JSON.stringify(trustRoot));
+  if (trustRoot) writeFileSync(file, JSON.stringify(trustRoot));
+  const env = { ...process.env, GOPY_TRUST_ROOT: trustRoot ? file : "" };
   const outDir = join(dir, "dist");
   execFileSync(
     process.execPath,
@@ -109,7 +110,7 @@ export function buildClient(trustRoot: TrustRootFile): string {
       "--logLevel",
       "warn",
     ],
-    { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, GOPY_TRUST_ROOT: file } },
+    { cwd: ROOT, stdio: ["ignore", "ignore", "ignore"], env },
   );
   return outDir;
 }

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { extname, join, normalize } from "node:path";
 import { expect } from "chai";
 import type { Browser, Page } from "playwright-core";
-import { DESKTOP, DIST, ensureDist, freePort, launch, PHONE, screenshotDir } from "./helpers.ts";
+import { buildClient, DESKTOP, freePort, launch, PHONE, screenshotDir } from "./helpers.ts";
 
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
@@ -39,14 +39,16 @@ describe("web: static hosting, service and chain unreachable", () => {
   let deadPort: number;
   let browser: Browser;
   let page: Page;
+  let dist: string;
   const pageErrors: string[] = [];
 
   before(async function () {
     this.timeout(120_000);
-    ensureDist();
+    // built as `npm run build` without GOPY_TRUST_ROOT
+    dist = buildClient(null);
     const port = await freePort();
     deadPort = await freePort();
-    server = staticServer(DIST);
+    server = staticServer(dist);
     await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
     base = `http://127.0.0.1:${port}`;
     browser = await launch();
@@ -141,7 +143,7 @@ describe("web: static hosting, service and chain unreachable", () => {
   });
 
   it("a build without a trust root says so and verifies nothing; no trust-root.json is published", async () => {
-    expect(() => statSync(join(DIST, "trust-root.json"))).to.throw();
+    expect(() => statSync(join(dist, "trust-root.json"))).to.throw();
     await page.goto(`${base}/#/verify`);
     await page.locator("#chain-warnings [data-kind=none]").waitFor();
     await page.goto(`${base}/#/settings`);
