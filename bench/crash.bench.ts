@@ -42,7 +42,7 @@ try {
   };
   await anchoredWithin(() => service.url, id, head.treeSize, 300_000);
   const accounting = await accountFor(service.url, id, result.receipts);
-  const audit = await auditViaApi(service.url, id, chain.node.url);
+  const audit = await auditViaApi(service.url, id, chain.node.url, chain.registry);
   const extra = {
     kills: KILLS,
     acknowledged: result.accepted,

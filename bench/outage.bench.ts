@@ -76,7 +76,7 @@ try {
   const final = await sizeAt();
   await anchoredWithin(base, id, final, 300_000);
   const accounting = await accountFor(service.url, id, result.receipts);
-  const audit = await auditViaApi(service.url, id, chain.node.url);
+  const audit = await auditViaApi(service.url, id, chain.node.url, chain.registry);
   const extra = { outageSeconds: OUTAGE, acknowledged: result.accepted, statuses: result.statuses };
   report("outage.acceptedDuringOutage", atReturn - before, "opinions", {
     ...extra,

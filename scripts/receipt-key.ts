@@ -57,7 +57,7 @@ try {
       ? await registrar.add(publicKey)
       : action === "retire"
         ? await registrar.retire(publicKey)
-        : await chain.receiptKey(publicKey);
+        : await chain.reader.receiptKey(publicKey);
   const state = !isAdded(record)
     ? action === "show"
       ? "never added"

@@ -80,7 +80,7 @@ export class Anchorer {
         if (!c || intent.treeSize > c.treeSize) return false;
         const logAt = await MerkleLog.open(store.treeStore(c.id), c.treeSize);
         if ((await logAt.root(intent.treeSize)) !== intent.rootHash) return false;
-        return (await chain.logHead(c.id)).treeSize < intent.treeSize;
+        return (await chain.reader.logHead(c.id)).treeSize < intent.treeSize;
       },
     };
     this.tallyKind = {
@@ -176,7 +176,7 @@ export class Anchorer {
     // decided under the operator lock: another instance closing this consultation may be anchoring it right now
     const sign = async () => {
       if ((await store.pendingIntents(c.id)).length > 0) return null;
-      const head = await chain.logHead(c.id);
+      const head = await chain.reader.logHead(c.id);
       if (size <= head.treeSize) {
         if (size < head.treeSize) {
           log.error(
@@ -268,7 +268,7 @@ export class Anchorer {
       // the final head
       await this.anchorOne(c, true);
       c = (await store.getConsultation(consultationId))!;
-      const head = await chain.logHead(consultationId);
+      const head = await chain.reader.logHead(consultationId);
       if (head.treeSize !== c.treeSize) {
         throw chainUnavailable("the final head is not anchored yet; try again shortly");
       }

@@ -8,8 +8,9 @@
  * done and another instance's intent on its way is waited for.
  */
 import type { FastifyBaseLogger } from "fastify";
+import type { ReceiptKeyRecord } from "../chain/reader.ts";
 import { base64UrlDecode, bytesToHex, type Hex } from "../protocol/index.ts";
-import { chainErrorMessage, type ReceiptKeyRecord, type RegistryClient } from "./chain/registry.ts";
+import { chainErrorMessage, type RegistryClient } from "./chain/registry.ts";
 import type { Clock } from "./clock.ts";
 import { ServiceError } from "./errors.ts";
 import { type IntentKind, IntentPipeline } from "./intents.ts";
@@ -66,7 +67,7 @@ export class ReceiptKeyRegistrar {
       },
       failed: (intent) => store.resolveKeyIntent(intent.id, "failed"),
       stillNeeded: async (intent) => {
-        const record = await chain.receiptKey(intent.publicKey);
+        const record = await chain.reader.receiptKey(intent.publicKey);
         return intent.kind === "add" ? !isAdded(record) : isAdded(record) && record.retiredBlock === 0;
       },
     };
@@ -138,7 +139,7 @@ export class ReceiptKeyRegistrar {
     await this.reconcile();
     const needed = (record: ReceiptKeyRecord) =>
       kind === "add" ? !isAdded(record) : isAdded(record) && record.retiredBlock === 0;
-    const before = await chain.receiptKey(publicKey);
+    const before = await chain.reader.receiptKey(publicKey);
     if (kind === "retire" && !isAdded(before)) {
       throw new ServiceError(404, "not_found", `receipt key ${publicKey} was never added to the registry`);
     }
@@ -157,7 +158,7 @@ export class ReceiptKeyRegistrar {
       async () => {
         const pending = await store.pendingKeyIntents();
         if (pending.some((i) => i.kind === kind && i.publicKey === publicKey)) return null;
-        if (!needed(await chain.receiptKey(publicKey))) return null;
+        if (!needed(await chain.reader.receiptKey(publicKey))) return null;
         return kind === "add"
           ? chain.signAddReceiptKey(agencyId, publicKey)
           : chain.signRetireReceiptKey(agencyId, publicKey);
@@ -167,6 +168,6 @@ export class ReceiptKeyRegistrar {
         return { ...intent, id: await store.addKeyIntent(intent), status: "pending" };
       },
     );
-    return chain.receiptKey(publicKey);
+    return chain.reader.receiptKey(publicKey);
   }
 }

@@ -33,11 +33,12 @@ export async function accountFor(
   return { exported: lines.length, lost, duplicates };
 }
 
-/** Runs `node scripts/audit.ts --api ... --json`; resolves to its exit code and failure kinds. */
+/** Runs `node scripts/audit.ts --api ... --contract ... --rpc ... --json`; resolves to its exit code and failure kinds. */
 export async function auditViaApi(
   base: string,
   id: number,
   rpc: string,
+  contract: string,
 ): Promise<{ code: number | null; failures: string[]; unanchored: number | null }> {
   const run = await runCommand(process.execPath, [
     join(ROOT, "scripts/audit.ts"),
@@ -45,6 +46,8 @@ export async function auditViaApi(
     base,
     "--consultation",
     String(id),
+    "--contract",
+    contract,
     "--rpc",
     rpc,
     "--json",

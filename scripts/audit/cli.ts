@@ -1,12 +1,15 @@
 // The auditor's command line: arguments, sources, progress bar, human summary or --json.
+import { readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
 import type { Hex } from "viem";
+import { ChainReadError, chainErrorMessage } from "../../chain/errors.ts";
+import { openRegistry, RegistryReader } from "../../chain/reader.ts";
+import { checkRpcUrl, parseTrustRoot, TrustRootError } from "../../chain/trust-root.ts";
 import type { Draft } from "../../protocol/index.ts";
-import { readChainFacts, SourceError } from "./chain.ts";
 import { EXIT, EXIT_DESCRIPTIONS } from "./codes.ts";
-import { Auditor, type AuditResult, tallyDifferences } from "./core.ts";
+import { Auditor, type AuditResult, type ChainFacts, tallyDifferences } from "./core.ts";
 import { checkedLines } from "./pool.ts";
 import {
   type ApiConsultation,
@@ -15,10 +18,9 @@ import {
   draftFromFile,
   draftFromUri,
   fileChunks,
+  SourceError,
   tallyFromUri,
 } from "./sources.ts";
-
-export const DEFAULT_RPC = "http://127.0.0.1:8545";
 
 export function helpText(): string {
   const codes = Object.entries(EXIT)
@@ -31,19 +33,24 @@ export function helpText(): string {
 them against the ConsultationRegistry on chain.
 
 Usage:
-  npm run audit -- --api <url> --consultation <id> [--rpc <url>] [--contract <addr>]
-  npm run audit -- --export <file.ndjson> --consultation <id> --contract <addr> [--rpc <url>] [--draft <file.json>]
+  npm run audit -- --trust-root <file.json> --api <url> --consultation <id>
+  npm run audit -- --contract <addr> --rpc <url> --export <file.ndjson> --consultation <id> [--draft <file.json>]
+
+The chain (one of these is required; the registry is never taken from the service, which could point the
+audit at a look-alike contract):
+  --trust-root <file>   a trust root {"v":1,"chainId","registry","rpcUrls":[...]}: the chain id every RPC must
+                        serve, the registry, and the RPCs, which must all agree
+  --contract <addr>     the ConsultationRegistry address, with
+  --rpc <url>           an EVM JSON-RPC endpoint; repeat it or give a comma list: several must agree
+  --from-block <n>      first block to search for the registry's events (default 0)
 
 Sources:
-  --api <url>           the Gopy service (export, draft and contract address are read from it)
+  --api <url>           the Gopy service (export and draft are read from it)
   --export <file>       a downloaded export (NDJSON {index, leaf, leafHash, text?, salt?, withheld?})
   --consultation <id>   the consultation's id in the registry (required)
-  --rpc <url>           any EVM JSON-RPC endpoint (default ${DEFAULT_RPC})
-  --contract <addr>     the ConsultationRegistry address (default with --api: the one the service states)
   --draft <file.json>   the draft {title, summary, sections:[{id,title,text}]}; default: with --api the
                         service's current draft, otherwise the document at the chain's draftURI.
                         Either way its hash must equal the draftHash on chain.
-  --from-block <n>      first block to search for the registry's events (default 0)
 
 Checks: every leaf hash (strict entry decoding), the root at every LogAnchored size and the consistency of
 each anchored step, contentHash where text and salt are public, withheld texts and their moderation entries,
@@ -79,7 +86,7 @@ const defaultIo: CliIo = {
 
 /** Runs the CLI; resolves to the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | string[] | undefined>;
   try {
     values = parseArgs({
       args: [...argv],
@@ -87,7 +94,8 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
         api: { type: "string" },
         export: { type: "string" },
         consultation: { type: "string" },
-        rpc: { type: "string" },
+        rpc: { type: "string", multiple: true },
+        "trust-root": { type: "string" },
         contract: { type: "string" },
         draft: { type: "string" },
         "from-block": { type: "string" },
@@ -119,10 +127,10 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
       io.stderr(`${error.message}\n(see --help)\n`);
       return EXIT.usage;
     }
-    if (error instanceof SourceError) {
-      if (values.json)
-        io.stdout(`${JSON.stringify({ ok: false, exitCode: EXIT.source, error: error.message })}\n`);
-      io.stderr(`source unavailable: ${error.message}\n`);
+    if (error instanceof SourceError || error instanceof ChainReadError) {
+      const message = chainErrorMessage(error);
+      if (values.json) io.stdout(`${JSON.stringify({ ok: false, exitCode: EXIT.source, error: message })}\n`);
+      io.stderr(`source unavailable: ${message}\n`);
       return EXIT.source;
     }
     io.stderr(`internal error: ${(error as Error).stack ?? String(error)}\n`);
@@ -130,7 +138,96 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
   }
 }
 
-async function audit(values: Record<string, string | boolean | undefined>, io: CliIo): Promise<AuditResult> {
+/**
+ * The registry reader from --trust-root, or from --contract and --rpc (checked: each RPC answers, serves the
+ * trust root's chain, holds code at the registry), and the chain id it reads.
+ */
+async function chainFromArgs(
+  trustRootFile: string | undefined,
+  contract: string | undefined,
+  rpcArgs: readonly string[],
+  fromBlock: bigint | undefined,
+): Promise<{ reader: RegistryReader; chainId: number }> {
+  const options = { timeoutMs: 30_000, retryCount: 2, ...(fromBlock !== undefined ? { fromBlock } : {}) };
+  if (trustRootFile !== undefined) {
+    if (contract !== undefined || rpcArgs.length > 0) {
+      throw new UsageError(
+        "give --trust-root or --contract with --rpc, not both: the trust root names its registry and RPCs",
+      );
+    }
+    let text: string;
+    try {
+      text = await readFile(trustRootFile, "utf8");
+    } catch (error) {
+      throw new UsageError(
+        `the trust root file ${trustRootFile} cannot be read: ${(error as Error).message}`,
+      );
+    }
+    let root: ReturnType<typeof parseTrustRoot>;
+    try {
+      root = parseTrustRoot(text);
+    } catch (error) {
+      if (error instanceof TrustRootError) throw new UsageError(`${trustRootFile}: ${error.message}`);
+      throw error;
+    }
+    return { reader: await openRegistry(root, options), chainId: root.chainId };
+  }
+  if (contract === undefined) {
+    throw new UsageError(
+      "give --trust-root <file>, or --contract <addr> with --rpc <url>: the auditor never takes the registry from the service",
+    );
+  }
+  if (!/^0x[0-9a-fA-F]{40}$/.test(contract)) throw new UsageError("--contract must be a 20-byte 0x address");
+  const rpcUrls = rpcArgs
+    .flatMap((r) => r.split(","))
+    .map((r) => r.trim())
+    .filter((r) => r !== "");
+  if (rpcUrls.length === 0)
+    throw new UsageError("--contract needs --rpc <url>: the endpoint to read the registry through");
+  try {
+    for (const [i, u] of rpcUrls.entries()) checkRpcUrl(u, `--rpc ${i + 1}`);
+  } catch (error) {
+    throw new UsageError((error as Error).message.replace(/^trust root: /, ""));
+  }
+  const reader = new RegistryReader({ ...options, registry: contract as Hex, rpcUrls });
+  const chainId = await reader.chainId();
+  await reader.verify(chainId);
+  return { reader, chainId };
+}
+
+/** What the registry says about the consultation, every fact read at one block all the RPCs agree on. */
+async function readChainFacts(
+  reader: RegistryReader,
+  chainId: number,
+  consultation: string,
+): Promise<ChainFacts> {
+  const at = await reader.pin();
+  const [record, anchors, tally] = await Promise.all([
+    reader.consultation(consultation, at),
+    reader.anchors(consultation, at),
+    reader.tally(consultation, at),
+  ]);
+  return {
+    chainId,
+    contract: reader.registry,
+    consultation,
+    agency: record.agency,
+    draftHash: record.draftHash,
+    draftURI: record.draftURI,
+    draftVersion: record.draftVersion,
+    opensAt: record.opensAt,
+    closesAt: record.closesAt,
+    head: record.head,
+    recordTallyHash: record.tallyHash ?? `0x${"0".repeat(64)}`,
+    anchors,
+    tally,
+  };
+}
+
+async function audit(
+  values: Record<string, string | boolean | string[] | undefined>,
+  io: CliIo,
+): Promise<AuditResult> {
   const str = (k: string) => (typeof values[k] === "string" ? (values[k] as string) : undefined);
   const consultation = str("consultation");
   const api = str("api");
@@ -140,10 +237,6 @@ async function audit(values: Record<string, string | boolean | undefined>, io: C
   }
   if ((api === undefined) === (exportFile === undefined))
     throw new UsageError("give exactly one of --api or --export");
-  let contract = str("contract");
-  if (contract !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(contract)) {
-    throw new UsageError("--contract must be a 20-byte 0x address");
-  }
   const fromBlockText = str("from-block");
   if (fromBlockText !== undefined && !/^[0-9]+$/.test(fromBlockText))
     throw new UsageError("--from-block must be a block number");
@@ -153,23 +246,24 @@ async function audit(values: Record<string, string | boolean | undefined>, io: C
   const maxExamplesText = str("max-examples");
   if (maxExamplesText !== undefined && !/^[0-9]+$/.test(maxExamplesText))
     throw new UsageError("--max-examples must be a number");
-  const rpc = str("rpc") ?? DEFAULT_RPC;
+  const { reader, chainId } = await chainFromArgs(
+    str("trust-root"),
+    str("contract"),
+    Array.isArray(values.rpc) ? values.rpc : [],
+    fromBlockText !== undefined ? BigInt(fromBlockText) : undefined,
+  );
 
   let served: ApiConsultation | null = null;
-  if (api !== undefined) {
-    served = await apiConsultation(api, consultation);
-    contract ??= served.chain?.contract;
-  }
-  if (contract === undefined) throw new UsageError("--contract <addr> is required without --api");
-
-  const facts = await readChainFacts({
-    rpc,
-    contract: contract as Hex,
-    consultation,
-    ...(fromBlockText !== undefined ? { fromBlock: BigInt(fromBlockText) } : {}),
-  });
-  if (served?.chain && served.chain.chainId !== facts.chainId) {
-    io.stderr(`warning: the service says chain ${served.chain.chainId}, the RPC is chain ${facts.chainId}\n`);
+  if (api !== undefined) served = await apiConsultation(api, consultation);
+  const facts = await readChainFacts(reader, chainId, consultation);
+  if (
+    served?.chain &&
+    (served.chain.chainId !== facts.chainId || served.chain.contract.toLowerCase() !== facts.contract)
+  ) {
+    io.stderr(
+      `warning: the service points elsewhere (registry ${served.chain.contract} on chain ${served.chain.chainId}); ` +
+        `this audit reads registry ${facts.contract} on chain ${facts.chainId}\n`,
+    );
   }
 
   const draftFile = str("draft");

@@ -26,7 +26,8 @@ export const EXIT_DESCRIPTIONS: Record<keyof typeof EXIT, string> = {
   ok: "every check passed",
   internal: "the auditor itself failed (a bug: please report it)",
   usage: "bad command-line arguments",
-  source: "a source could not be read: API, RPC, export file, draft, or the consultation is unknown on chain",
+  source:
+    "a source could not be read: API, RPC, export file, draft, or the consultation is unknown on chain; or the RPCs disagree, serve another chain than the trust root's, or hold no registry at its address",
   "export-format":
     "an export line is not a JSON object {index, leaf, leafHash, text?, salt?, withheld?}, is not valid UTF-8, or its index is out of sequence (dropped, duplicated or reordered lines)",
   "entry-invalid":

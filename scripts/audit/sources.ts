@@ -8,7 +8,9 @@ import { Readable } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { fileURLToPath } from "node:url";
 import type { Draft } from "../../protocol/index.ts";
-import { SourceError } from "./chain.ts";
+
+/** A source (the API, an RPC, the export, the draft or tally document) could not be read. */
+export class SourceError extends Error {}
 
 /** A line that is not valid UTF-8 (reported by the auditor as a format failure). */
 export class InvalidLine {

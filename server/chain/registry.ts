@@ -5,16 +5,13 @@
 import {
   type Account,
   type Chain,
-  ContractFunctionRevertedError,
   createPublicClient,
   createWalletClient,
-  decodeErrorResult,
   defineChain,
-  ExecutionRevertedError,
+  type EncodeFunctionDataParameters,
   encodeFunctionData,
   type Hex,
   http,
-  isHex,
   keccak256,
   NonceTooLowError,
   type ParseEventLogsReturnType,
@@ -32,10 +29,17 @@ import {
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { getNodeError } from "viem/utils";
+import { ChainReadError, chainErrorMessage, classifyViemError } from "../../chain/errors.ts";
+import { RegistryReader } from "../../chain/reader.ts";
 import { ServiceError } from "../errors.ts";
 import { consultationRegistryAbi } from "./abi.ts";
 
 /** An event of the registry contract, decoded. */
+/** A registry function and its arguments. */
+type RegistryCall<P = EncodeFunctionDataParameters<typeof consultationRegistryAbi>> = P extends unknown
+  ? Omit<P, "abi">
+  : never;
+
 export type RegistryEvent = ParseEventLogsReturnType<typeof consultationRegistryAbi>[number];
 
 /** What a mined transaction did. */
@@ -54,22 +58,10 @@ export interface SignedTx {
   rawTx: Hex;
 }
 
-/** A receipt-signing key's record in the registry (addedBy zero: never added; retiredBlock zero: not retired). */
-export interface ReceiptKeyRecord {
-  addedBy: Hex;
-  addedBlock: number;
-  retiredBlock: number;
-}
-
-/** A consultation's log head as the registry holds it. */
-export interface AnchoredLogHead {
-  treeSize: number;
-  rootHash: Hex;
-  anchoredAt: number;
-}
-
 export interface RegistryClient {
   readonly address: Hex;
+  /** The registry's reads (log heads, records, events) through the one chain reader, on RPC_URL. */
+  readonly reader: RegistryReader;
   chainId(): Promise<number>;
   blockNumber(): Promise<number>;
   /** Unix seconds of the latest block. */
@@ -114,9 +106,6 @@ export interface RegistryClient {
   known(txHash: Hex): Promise<boolean>;
   /** Waits up to timeoutMs for the transaction to be mined (viem's waitForTransactionReceipt); null on timeout. */
   waitOutcome(txHash: Hex, timeoutMs: number): Promise<TxOutcome | null>;
-  logHead(id: number): Promise<AnchoredLogHead>;
-  tallyHash(id: number): Promise<Hex>;
-  receiptKey(publicKey: Hex): Promise<ReceiptKeyRecord>;
 }
 
 export interface ViemRegistryOptions {
@@ -151,74 +140,27 @@ export function isNonceUsed(e: unknown): boolean {
 }
 
 /**
- * What a failed chain call means, by viem's error type: `reverted`, the contract refused it (found while estimating
- * or reading); `refused`, the node answered with an error (a nonce, a fee, funds: its typed node error); otherwise
- * `unreachable` (no answer, a timeout). The reason is short and key-free.
- */
-function describeChainError(e: ViemError): { kind: "reverted" | "refused" | "unreachable"; reason: string } {
-  const revert = e.walk(
-    (x) => x instanceof ContractFunctionRevertedError || x instanceof ExecutionRevertedError,
-  );
-  if (revert instanceof ContractFunctionRevertedError) {
-    return { kind: "reverted", reason: revert.data?.errorName ?? revert.reason ?? "reverted" };
-  }
-  if (revert instanceof ExecutionRevertedError) return { kind: "reverted", reason: revertName(e) };
-  const answered = e.walk((x) => x instanceof RpcRequestError);
-  if (answered) return { kind: "refused", reason: firstLine(getNodeError(e, {}).shortMessage) };
-  return { kind: "unreachable", reason: firstLine(e.shortMessage) };
-}
-
-/** The registry's custom error name in a node's revert data, when it has one. */
-function revertName(e: ViemError): string {
-  const answered = e.walk((x) => x instanceof RpcRequestError);
-  const data = answered instanceof RpcRequestError ? answered.data : undefined;
-  const bytes = isHex(data)
-    ? data
-    : isHex((data as { data?: unknown } | undefined)?.data)
-      ? (data as { data: Hex }).data
-      : null;
-  if (bytes) {
-    try {
-      return decodeErrorResult({ abi: consultationRegistryAbi, data: bytes }).errorName;
-    } catch {
-      // not one of the registry's errors
-    }
-  }
-  return "reverted";
-}
-
-const firstLine = (text: string): string => text.split("\n")[0]!;
-
-/**
- * The service error for a failed chain call (see describeChainError): a revert is 409 chain_refused with the
- * contract's error name; anything else is 503 chain_unavailable (try again later).
+ * The service error for a failed chain call, classified once (chain/errors.ts): a revert is 409 chain_refused with
+ * the contract's error name; anything else (the node refused it, no answer, RPCs that disagree) is 503
+ * chain_unavailable (try again later).
  */
 export function chainFailure(e: unknown): ServiceError {
   if (e instanceof ServiceError) return e;
-  if (!(e instanceof ViemError)) {
-    return new ServiceError(503, "chain_unavailable", "the chain is unreachable; try again later", {
-      cause: e,
-    });
-  }
-  const { kind, reason } = describeChainError(e);
-  if (kind === "reverted") {
-    return new ServiceError(409, "chain_refused", `the registry refused the call: ${reason}`, { cause: e });
-  }
-  const what = kind === "refused" ? "the chain node refused the transaction" : "the chain is unreachable";
-  return new ServiceError(503, "chain_unavailable", `${what} (${reason}); try again later`, { cause: e });
+  const reverted =
+    e instanceof ChainReadError
+      ? e.kind === "reverted"
+      : e instanceof ViemError && classifyViemError(e).kind === "reverted";
+  if (reverted) return new ServiceError(409, "chain_refused", chainErrorMessage(e), { cause: e });
+  const what =
+    e instanceof ChainReadError || e instanceof ViemError ? chainErrorMessage(e) : "the chain is unreachable";
+  return new ServiceError(503, "chain_unavailable", `${what}; try again later`, { cause: e });
 }
 
-/**
- * Short, key-free description of an error met while using the chain, for logs and /api/health: a chain error's is
- * the message of its service error (chainFailure); anything else keeps its own first line.
- */
-export function chainErrorMessage(e: unknown): string {
-  if (e instanceof ViemError || e instanceof ServiceError) return chainFailure(e).message;
-  return e instanceof Error ? firstLine(e.message) : String(e);
-}
+export { chainErrorMessage };
 
 export class ViemRegistry implements RegistryClient {
   readonly address: Hex;
+  readonly reader: RegistryReader;
   private readonly rpcUrl: string;
   private readonly pub: PublicClient<Transport, Chain | undefined>;
   private readonly agencies = new Map<string, { agency: Hex; account: Account }>();
@@ -233,6 +175,13 @@ export class ViemRegistry implements RegistryClient {
     this.pub = createPublicClient({
       transport: http(opts.rpcUrl, { timeout: this.timeoutMs, retryCount: 0 }),
       pollingInterval: opts.pollingIntervalMs ?? 250,
+    });
+    this.reader = new RegistryReader({
+      registry: opts.address,
+      rpcUrls: [opts.rpcUrl],
+      rpcNames: ["RPC_URL"],
+      timeoutMs: this.timeoutMs,
+      retryCount: 0,
     });
     for (const [id, a] of Object.entries(opts.agencies)) {
       this.agencies.set(id, { agency: a.address, account: privateKeyToAccount(a.operatorKey) });
@@ -310,6 +259,16 @@ export class ViemRegistry implements RegistryClient {
     return { rawTx, txHash: keccak256(rawTx) };
   }
 
+  /** Signs a call of the registry by the agency's operator. */
+  private signCall(agencyId: string, call: RegistryCall): Promise<SignedTx> {
+    return this.sign(
+      agencyId,
+      encodeFunctionData({ abi: consultationRegistryAbi, ...call } as EncodeFunctionDataParameters<
+        typeof consultationRegistryAbi
+      >),
+    );
+  }
+
   signOpenConsultation(
     agencyId: string,
     draftHash: Hex,
@@ -317,21 +276,14 @@ export class ViemRegistry implements RegistryClient {
     opensAt: number,
     closesAt: number,
   ): Promise<SignedTx> {
-    const data = encodeFunctionData({
-      abi: consultationRegistryAbi,
+    return this.signCall(agencyId, {
       functionName: "openConsultation",
       args: [this.agency(agencyId).agency, draftHash, draftURI, BigInt(opensAt), BigInt(closesAt)],
     });
-    return this.sign(agencyId, data);
   }
 
   signReviseDraft(agencyId: string, id: number, draftHash: Hex, draftURI: string): Promise<SignedTx> {
-    const data = encodeFunctionData({
-      abi: consultationRegistryAbi,
-      functionName: "reviseDraft",
-      args: [BigInt(id), draftHash, draftURI],
-    });
-    return this.sign(agencyId, data);
+    return this.signCall(agencyId, { functionName: "reviseDraft", args: [BigInt(id), draftHash, draftURI] });
   }
 
   signAnchor(
@@ -342,39 +294,22 @@ export class ViemRegistry implements RegistryClient {
     countedRoot: Hex,
     proof: readonly Hex[],
   ): Promise<SignedTx> {
-    const data = encodeFunctionData({
-      abi: consultationRegistryAbi,
+    return this.signCall(agencyId, {
       functionName: "anchorLog",
       args: [BigInt(id), BigInt(treeSize), rootHash, countedRoot, [...proof]],
     });
-    return this.sign(agencyId, data);
   }
 
   signPublishTally(agencyId: string, id: number, tallyHash: Hex, tallyURI: string): Promise<SignedTx> {
-    const data = encodeFunctionData({
-      abi: consultationRegistryAbi,
-      functionName: "publishTally",
-      args: [BigInt(id), tallyHash, tallyURI],
-    });
-    return this.sign(agencyId, data);
+    return this.signCall(agencyId, { functionName: "publishTally", args: [BigInt(id), tallyHash, tallyURI] });
   }
 
   signAddReceiptKey(agencyId: string, publicKey: Hex): Promise<SignedTx> {
-    const data = encodeFunctionData({
-      abi: consultationRegistryAbi,
-      functionName: "addReceiptKey",
-      args: [publicKey],
-    });
-    return this.sign(agencyId, data);
+    return this.signCall(agencyId, { functionName: "addReceiptKey", args: [publicKey] });
   }
 
   signRetireReceiptKey(agencyId: string, publicKey: Hex): Promise<SignedTx> {
-    const data = encodeFunctionData({
-      abi: consultationRegistryAbi,
-      functionName: "retireReceiptKey",
-      args: [publicKey],
-    });
-    return this.sign(agencyId, data);
+    return this.signCall(agencyId, { functionName: "retireReceiptKey", args: [publicKey] });
   }
 
   async broadcast(rawTx: Hex): Promise<void> {
@@ -434,35 +369,5 @@ export class ViemRegistry implements RegistryClient {
       gasUsed: Number(receipt.gasUsed),
       events: parseEventLogs({ abi: consultationRegistryAbi, logs: ours }),
     };
-  }
-
-  async logHead(id: number): Promise<AnchoredLogHead> {
-    const [treeSize, rootHash, anchoredAt] = await this.pub.readContract({
-      address: this.address,
-      abi: consultationRegistryAbi,
-      functionName: "logHead",
-      args: [BigInt(id)],
-    });
-    return { treeSize: Number(treeSize), rootHash, anchoredAt: Number(anchoredAt) };
-  }
-
-  async tallyHash(id: number): Promise<Hex> {
-    const c = await this.pub.readContract({
-      address: this.address,
-      abi: consultationRegistryAbi,
-      functionName: "consultation",
-      args: [BigInt(id)],
-    });
-    return c.tallyHash;
-  }
-
-  async receiptKey(publicKey: Hex): Promise<ReceiptKeyRecord> {
-    const [addedBy, addedBlock, retiredBlock] = await this.pub.readContract({
-      address: this.address,
-      abi: consultationRegistryAbi,
-      functionName: "receiptKey",
-      args: [publicKey],
-    });
-    return { addedBy, addedBlock: Number(addedBlock), retiredBlock: Number(retiredBlock) };
   }
 }

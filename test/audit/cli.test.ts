@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { expect } from "chai";
 import { entryString, leafHash, type OpinionEntry, utf8Encode } from "../../protocol/index.ts";
 import { EXIT } from "../../scripts/audit/codes.ts";
+import { RpcProxy } from "../support/rpc-proxy.ts";
 import { type LocalChain, startLocalChain } from "./fixtures/chain.ts";
 import { buildScenario, type Scenario, testDraft } from "./fixtures/generate.ts";
 import { readLines, runAudit, writeLines } from "./helpers.ts";
@@ -18,6 +19,7 @@ describe("auditor CLI on a real local chain", function () {
   let open: Scenario;
   let dishonest: Scenario;
   let lines: string[];
+  const proxies: RpcProxy[] = [];
 
   const args = (s: Scenario, exportPath = s.exportPath, extra: string[] = []) => [
     "--export",
@@ -89,6 +91,7 @@ describe("auditor CLI on a real local chain", function () {
   });
 
   after(async () => {
+    await Promise.all(proxies.map((p) => p.stop()));
     await chain?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -271,5 +274,107 @@ describe("auditor CLI on a real local chain", function () {
     expect(unknown.code).to.equal(EXIT.source);
     const missing = await runAudit(args(done, join(dir, "nope.ndjson")));
     expect(missing.code).to.equal(EXIT.source);
+  });
+
+  describe("where the chain facts come from", () => {
+    const withoutChain = (s: Scenario) => ["--export", s.exportPath, "--consultation", s.id];
+    const trustRootFile = async (name: string, doc: unknown) => {
+      const path = join(dir, name);
+      writeFileSync(path, typeof doc === "string" ? doc : JSON.stringify(doc));
+      return path;
+    };
+    const goodRoot = async () => ({
+      v: 1,
+      chainId: await chain.pub.getChainId(),
+      registry: chain.registry,
+      rpcUrls: [chain.url],
+    });
+
+    it("refuses with neither --trust-root nor --contract, saying why in one line", async () => {
+      const run = await runAudit([...withoutChain(done), "--rpc", chain.url], { json: false });
+      expect(run.code).to.equal(EXIT.usage);
+      expect(run.stderr.split("\n")[0]).to.equal(
+        "give --trust-root <file>, or --contract <addr> with --rpc <url>: the auditor never takes the registry from the service",
+      );
+      const noRpc = await runAudit([...withoutChain(done), "--contract", chain.registry], { json: false });
+      expect(noRpc.code).to.equal(EXIT.usage);
+      expect(noRpc.stderr).to.include("--contract needs --rpc <url>");
+    });
+
+    it("audits against a trust root file", async () => {
+      const root = await trustRootFile("root.json", await goodRoot());
+      const run = await runAudit([...withoutChain(done), "--trust-root", root]);
+      expect(run.code, run.stderr).to.equal(EXIT.ok);
+      expect(run.json.chain.contract).to.equal(chain.registry.toLowerCase());
+    });
+
+    it("refuses a malformed trust root file with the parser's message naming the field", async () => {
+      const cases: [unknown, string][] = [
+        [{ ...(await goodRoot()), v: 2 }, 'trust root: "v" must be 1'],
+        [{ ...(await goodRoot()), registry: "0x1234" }, 'trust root: "registry" must be a 20-byte address'],
+        [{ ...(await goodRoot()), rpcUrls: [] }, 'trust root: "rpcUrls" must list at least one RPC URL'],
+        ["{not json", "trust root: is not JSON"],
+      ];
+      for (const [i, [doc, message]] of cases.entries()) {
+        const root = await trustRootFile(`bad-${i}.json`, doc);
+        const run = await runAudit([...withoutChain(done), "--trust-root", root], { json: false });
+        expect(run.code, run.stderr).to.equal(EXIT.usage);
+        expect(run.stderr).to.include(`${root}: ${message}`);
+      }
+      const both = await runAudit(
+        [
+          ...withoutChain(done),
+          "--trust-root",
+          await trustRootFile("root.json", await goodRoot()),
+          ...args(done).slice(4),
+        ],
+        { json: false },
+      );
+      expect(both.code).to.equal(EXIT.usage);
+      expect(both.stderr).to.include("not both");
+    });
+
+    it("a trust root whose chain id the RPC does not serve: source unavailable, saying which", async () => {
+      const root = await trustRootFile("chain-1.json", { ...(await goodRoot()), chainId: 1 });
+      const run = await runAudit([...withoutChain(done), "--trust-root", root]);
+      expect(run.code).to.equal(EXIT.source);
+      expect(run.json.error).to.equal(
+        `the RPC at ${chain.url} serves chain ${await chain.pub.getChainId()}, but the trust root names chain 1`,
+      );
+    });
+
+    it("several RPCs (repeated or a comma list) must agree: one hiding an anchor fails the audit as a disagreement", async () => {
+      const mirror = await new RpcProxy(chain.url).start();
+      // an RPC that hides the last LogAnchored event of every answer
+      const hiding = await new RpcProxy(chain.url, (call, answer) =>
+        call.method === "eth_getLogs" && Array.isArray(answer.result) && answer.result.length > 1
+          ? { ...answer, result: answer.result.slice(0, -1) }
+          : undefined,
+      ).start();
+      proxies.push(mirror, hiding);
+      const agreeing = await runAudit([
+        ...withoutChain(done),
+        "--contract",
+        chain.registry,
+        "--rpc",
+        chain.url,
+        "--rpc",
+        mirror.url,
+      ]);
+      expect(agreeing.code, agreeing.stderr).to.equal(EXIT.ok);
+      const run = await runAudit([
+        ...withoutChain(done),
+        "--contract",
+        chain.registry,
+        "--rpc",
+        `${chain.url},${hiding.url}`,
+      ]);
+      expect(run.code).to.equal(EXIT.source);
+      expect(run.json.error).to.match(
+        new RegExp(
+          `^the RPCs disagree on the anchored heads of consultation ${done.id}: ${chain.url} says 3 .*; ${hiding.url} says 2 `,
+        ),
+      );
+    });
   });
 });

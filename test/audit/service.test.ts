@@ -76,8 +76,14 @@ describe("auditor on a consultation run by the real service", function () {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it("passes: npm run audit -- --api <url> --consultation <id> --rpc <url>", async () => {
-    const run = await runAudit(["--api", base, "--consultation", String(id), "--rpc", stack.node.url]);
+  it("passes: npm run audit -- --trust-root <file> --api <url> --consultation <id>", async () => {
+    const trustRoot = join(dir, "trust-root.json");
+    const chainId = (await call("GET", `/api/consultations/${id}`)).body.chain.chainId as number;
+    writeFileSync(
+      trustRoot,
+      JSON.stringify({ v: 1, chainId, registry: stack.registry, rpcUrls: [stack.node.url] }),
+    );
+    const run = await runAudit(["--trust-root", trustRoot, "--api", base, "--consultation", String(id)]);
     expect(run.code, `${run.stderr}\n${JSON.stringify(run.json?.failures, null, 1)}`).to.equal(EXIT.ok);
     const r = run.json;
     expect(r.entries).to.equal(73);

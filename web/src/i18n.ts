@@ -30,6 +30,8 @@ const vi = {
     "RPC {url} thuộc chuỗi {actual}, nhưng cuộc lấy ý kiến được neo trên chuỗi {expected}. Hãy chọn RPC đúng chuỗi trong Cài đặt.",
   "err.chain.noContract": "Không có hợp đồng đăng ký tại {contract} trên chuỗi của RPC {url}.",
   "err.chain.format": "Chuỗi khối trả lời không như mong đợi: {message}",
+  "err.chain.disagreement": "Các RPC trả lời khác nhau về {fact}: {answers}",
+  "err.chain.reverted": "Hợp đồng đăng ký tại {contract} từ chối lệnh đọc: {error}",
   "err.unknown": "Lỗi không mong đợi: {message}",
   "err.trust.none":
     "Bản này của trang được dựng mà không có gốc tin cậy, nên không kiểm tra được gì trên chuỗi khối. Hãy nhập tệp gốc tin cậy trong Cài đặt.",
@@ -319,6 +321,8 @@ const en: Record<MessageKey, string> = {
     "The RPC {url} is chain {actual}, but this consultation is anchored on chain {expected}. Choose an RPC of the right chain in Settings.",
   "err.chain.noContract": "There is no registry contract at {contract} on the chain of the RPC {url}.",
   "err.chain.format": "The blockchain answered unexpectedly: {message}",
+  "err.chain.disagreement": "The RPCs disagree on the {fact}: {answers}",
+  "err.chain.reverted": "The registry at {contract} refused the read: {error}",
   "err.unknown": "Unexpected error: {message}",
   "err.trust.none":
     "This copy of the page was built without a trust root, so it can check nothing on chain. Import a trust root file in Settings.",

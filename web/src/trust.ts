@@ -1,11 +1,9 @@
 // The client verifies against its trust root only: the one baked into this build (GOPY_TRUST_ROOT at
 // `npm run build`, also published as ./trust-root.json), or one the user imported in Settings. What the
 // service advertises about the chain is compared with it, never used.
-import type { Address } from "viem";
-import { consultationRegistryAbi as abi } from "../../contracts/ConsultationRegistry.abi.ts";
 import { base64UrlEncode, type Hex, hexToBytes, type PublicJwk } from "../../protocol/index.ts";
 import type { ChainInfo } from "./api.ts";
-import { type ChainContext, ChainError, connect, readHead, readRecord } from "./chain.ts";
+import { type ChainContext, connect, readHead, readRecord } from "./chain.ts";
 import { h, replace } from "./dom.ts";
 import { t } from "./i18n.ts";
 import { loadImportedTrustRoot, saveImportedTrustRoot } from "./settings.ts";
@@ -107,21 +105,9 @@ export interface AgreedHead {
 }
 
 async function readCountedRoot(ctx: ChainContext, id: string): Promise<Hex | null> {
-  try {
-    const root = await ctx.client.readContract({
-      address: ctx.address,
-      abi,
-      functionName: "countedRoot",
-      args: [BigInt(id)],
-    });
-    return root.toLowerCase() as Hex;
-  } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
-    if (/fetch|network|timed? ?out|HTTP request failed/i.test(msg))
-      throw new ChainError("unreachable", ctx.rpcUrl, msg);
-    // an older registry: no such function (the call reverts or returns no data)
-    return null;
-  }
+  const reading = await ctx.reader.countedRoot(id);
+  // an older registry has no countedRoot: the counted step is then "not checkable on this registry"
+  return reading.checkable ? (reading.countedRoot.toLowerCase() as Hex) : null;
 }
 
 async function readOne(ctx: ChainContext, id: string): Promise<Omit<AgreedHead, "rpcUrls">> {
@@ -155,23 +141,10 @@ export async function readAgreedHead(pinned: PinnedChain, id: string, retryMs = 
   }
 }
 
-const KEY_PAGE = 100n;
-
 /** Every receipt-signing key the registry lists (raw Ed25519 public keys, lowercase hex). */
 async function readChainKeys(ctx: ChainContext): Promise<Hex[]> {
-  const address = ctx.address as Address;
-  const count = await ctx.client.readContract({ address, abi, functionName: "receiptKeyCount" });
-  const keys: Hex[] = [];
-  for (let offset = 0n; offset < count; offset += KEY_PAGE) {
-    const page = await ctx.client.readContract({
-      address,
-      abi,
-      functionName: "receiptKeys",
-      args: [offset, KEY_PAGE],
-    });
-    for (const k of page) keys.push(k.publicKey.toLowerCase() as Hex);
-  }
-  return keys;
+  const reading = await ctx.reader.receiptKeys();
+  return reading.checkable ? reading.keys.map((k) => k.publicKey.toLowerCase() as Hex) : [];
 }
 
 const KEYS_STORE = "gopy.chainKeys.v1";

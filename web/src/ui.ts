@@ -1,4 +1,6 @@
 // Shared page pieces: headings that take focus on navigation, error boxes that always say what failed.
+
+import { type ChainErrorPhrases, chainErrorMessage } from "../../chain/errors.ts";
 import { ApiError } from "./api.ts";
 import { ChainError } from "./chain.ts";
 import { h } from "./dom.ts";
@@ -10,6 +12,24 @@ export function heading(text: string): HTMLHeadingElement {
   return h("h1", { tabindex: "-1", id: "page-title" }, text);
 }
 
+/** The chain reader's error kinds, worded in the page's language. */
+function chainPhrases(): ChainErrorPhrases {
+  return {
+    unreachable: (d) => t("err.rpc.unreachable", { url: d.rpcUrl ?? "?" }),
+    wrongChain: (d) =>
+      t("err.chain.wrong", { expected: d.expected ?? "?", actual: d.actual ?? "?", url: d.rpcUrl ?? "?" }),
+    noContract: (d) => t("err.chain.noContract", { contract: d.registry ?? "?", url: d.rpcUrl ?? "?" }),
+    disagreement: (d) =>
+      t("err.chain.disagreement", {
+        fact: d.fact ?? "?",
+        answers: (d.answers ?? []).map((a) => `${a.rpcUrl}: ${a.value}`).join("; "),
+      }),
+    malformed: (d) => t("err.chain.format", { message: `${d.rpcUrl ?? "?"}: ${d.reason ?? "?"}` }),
+    reverted: (d) =>
+      t("err.chain.reverted", { contract: d.registry ?? "?", error: d.errorName ?? "reverted" }),
+  };
+}
+
 export function describeError(e: unknown): string {
   if (e instanceof ApiError) {
     if (e.kind === "unreachable")
@@ -19,19 +39,7 @@ export function describeError(e: unknown): string {
     if (e.status === 404) return t("err.notFound");
     return t("err.service.http", { status: e.status, message: e.message });
   }
-  if (e instanceof ChainError) {
-    if (e.kind === "unreachable") return t("err.rpc.unreachable", { url: e.rpcUrl });
-    if (e.kind === "wrongChain") {
-      return t("err.chain.wrong", {
-        expected: e.detail.expected ?? "?",
-        actual: e.detail.actual ?? "?",
-        url: e.rpcUrl,
-      });
-    }
-    if (e.kind === "noContract")
-      return t("err.chain.noContract", { contract: e.detail.contract ?? "?", url: e.rpcUrl });
-    return t("err.chain.format", { message: e.message });
-  }
+  if (e instanceof ChainError) return chainErrorMessage(e, chainPhrases());
   if (e instanceof TrustError) {
     if (e.kind === "noTrustRoot") return t("err.trust.none");
     return t("err.trust.disagree", { readings: e.readings.map((r) => `${r.rpcUrl}: ${r.value}`).join("; ") });

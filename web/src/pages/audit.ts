@@ -1,7 +1,7 @@
 import { type Consultation, exportUrl, getConsultation } from "../api.ts";
 import type { AuditMessage, AuditRequest } from "../audit.worker.ts";
 import type { AuditReport } from "../audit-core.ts";
-import { argHex, argNum, connect, events, readHead, readRecord } from "../chain.ts";
+import { anchors, connect, readHead, readRecord } from "../chain.ts";
 import { h, replace, shortHex } from "../dom.ts";
 import { t } from "../i18n.ts";
 import { isCurrent } from "../state.ts";
@@ -24,14 +24,14 @@ export async function renderAudit(main: HTMLElement, gen: number, id: string): P
     const [head, rec, anchored] = await Promise.all([
       readHead(ctx, id),
       readRecord(ctx, id),
-      events(ctx, "LogAnchored", id),
+      anchors(ctx, id),
     ]);
     chain = {
       head,
       tallyHash: rec.tallyHash,
       anchors: anchored.map((e) => ({
-        treeSize: argNum(e, "treeSize") ?? -1,
-        rootHash: argHex(e, "rootHash") ?? "",
+        treeSize: e.treeSize,
+        rootHash: e.rootHash,
         blockNumber: e.blockNumber,
         txHash: e.txHash,
       })),

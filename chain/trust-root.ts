@@ -1,0 +1,128 @@
+/**
+ * The trust root: what a verifier (the browser build, the auditor CLI, anyone's script) holds before it asks
+ * anything of anyone. It names the chain, the registry contract on it and RPC endpoints, ideally run by
+ * different parties; every fact about a consultation is then read from that registry through those endpoints,
+ * and whatever the service advertises is only compared with it.
+ *
+ * Version 1, a JSON object with exactly these keys:
+ *
+ *   {"v": 1, "chainId": 31337, "registry": "0x…40 hex…", "rpcUrls": ["https://rpc.example.org", …]}
+ *
+ * - `chainId`: a positive integer (EIP-155 chain id), at most 2^53 - 1.
+ * - `registry`: the ConsultationRegistry address, 0x and 40 hex digits (any case; kept lowercase).
+ * - `rpcUrls`: one or more distinct http(s) URLs without credentials; with several, they must agree.
+ *
+ * Any other key is refused, so a file written for a later version is never half-understood. A later version
+ * adds optional fields under their own names (the log's origin and checkpoint keys, witnesses and their quorum)
+ * and a verifier that knows them accepts both versions; `parseTrustRoot` refuses every version but 1.
+ */
+
+/** A parsed, normalized version-1 trust root. */
+export interface TrustRoot {
+  readonly v: 1;
+  readonly chainId: number;
+  /** Lowercase 0x address. */
+  readonly registry: `0x${string}`;
+  /** At least one http(s) URL, as given (trimmed), no duplicates. */
+  readonly rpcUrls: readonly string[];
+}
+
+/** The field a defect is in ("" for the document as a whole). */
+export type TrustRootField = "" | "v" | "chainId" | "registry" | "rpcUrls" | `rpcUrls[${number}]` | string;
+
+/** A trust root refused by parseTrustRoot: `field` is where the defect is, the message says what it is. */
+export class TrustRootError extends Error {
+  readonly field: TrustRootField;
+  constructor(field: TrustRootField, message: string) {
+    super(field === "" ? `trust root: ${message}` : `trust root: "${field}" ${message}`);
+    this.name = "TrustRootError";
+    this.field = field;
+  }
+}
+
+const KEYS = ["v", "chainId", "registry", "rpcUrls"] as const;
+
+/**
+ * Checks a trust root document (already parsed from JSON, or JSON text) and returns it normalized, or throws a
+ * TrustRootError naming the first defect's field.
+ */
+export function parseTrustRoot(json: unknown): TrustRoot {
+  let doc = json;
+  if (typeof doc === "string") {
+    try {
+      doc = JSON.parse(doc);
+    } catch (e) {
+      throw new TrustRootError("", `is not JSON (${(e as Error).message})`);
+    }
+  }
+  if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
+    throw new TrustRootError("", `must be a JSON object, got ${describe(doc)}`);
+  }
+  const o = doc as Record<string, unknown>;
+  if (!("v" in o)) throw new TrustRootError("v", "is missing: a trust root names its version (1)");
+  if (o.v !== 1)
+    throw new TrustRootError("v", `must be 1 (the version this verifier reads), got ${describe(o.v)}`);
+  for (const key of Object.keys(o)) {
+    if (!(KEYS as readonly string[]).includes(key)) {
+      throw new TrustRootError(key, `is not a field of a version 1 trust root (fields: ${KEYS.join(", ")})`);
+    }
+  }
+  for (const key of KEYS) if (!(key in o)) throw new TrustRootError(key, "is missing");
+
+  const { chainId, registry, rpcUrls } = o;
+  if (typeof chainId !== "number" || !Number.isSafeInteger(chainId) || chainId <= 0) {
+    throw new TrustRootError("chainId", `must be a positive integer, got ${describe(chainId)}`);
+  }
+  if (typeof registry !== "string" || !/^0x[0-9a-fA-F]{40}$/.test(registry)) {
+    throw new TrustRootError(
+      "registry",
+      `must be a 20-byte address (0x and 40 hex digits), got ${describe(registry)}`,
+    );
+  }
+  if (/^0x0{40}$/.test(registry)) throw new TrustRootError("registry", "must not be the zero address");
+  if (!Array.isArray(rpcUrls)) {
+    throw new TrustRootError("rpcUrls", `must be a list of http(s) URLs, got ${describe(rpcUrls)}`);
+  }
+  if (rpcUrls.length === 0) throw new TrustRootError("rpcUrls", "must list at least one RPC URL");
+  const urls: string[] = [];
+  rpcUrls.forEach((u, i) => {
+    const field = `rpcUrls[${i}]`;
+    const url = checkRpcUrl(u, field);
+    if (urls.includes(url)) throw new TrustRootError(field, `repeats ${url}`);
+    urls.push(url);
+  });
+  return { v: 1, chainId, registry: registry.toLowerCase() as `0x${string}`, rpcUrls: urls };
+}
+
+/** An RPC URL as a trust root or the CLI takes it: http(s), a host, no user or password in it. */
+export function checkRpcUrl(value: unknown, field: string): string {
+  if (typeof value !== "string")
+    throw new TrustRootError(field, `must be an http(s) URL, got ${describe(value)}`);
+  const text = value.trim();
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new TrustRootError(field, `is not a URL: ${JSON.stringify(value)}`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new TrustRootError(
+      field,
+      `must be an http or https URL, got ${url.protocol.slice(0, -1)}: ${text}`,
+    );
+  }
+  if (url.username !== "" || url.password !== "") {
+    // a published trust root must not carry a credential
+    throw new TrustRootError(field, "must not contain a user name or password");
+  }
+  return text;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (value === undefined) return "nothing";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "string") return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+  if (typeof value === "object") return "an object";
+  return `${typeof value} ${String(value)}`;
+}
