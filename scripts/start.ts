@@ -1,9 +1,11 @@
 /**
  * `npm start`: a fresh local demo, every run.
- *   1. compiles the contracts if their artifacts are missing (Hardhat, solc from npm: nothing downloaded), and builds
- *      the web client (`vite build web`) when web/dist/index.html is missing or older than its sources;
+ *   1. compiles the contracts if their artifacts are missing (Hardhat, solc from npm: nothing downloaded);
  *   2. starts `hardhat node` on 127.0.0.1:8545 (child process) — a new chain;
  *   3. deploys ConsultationRegistry with its Ignition module, grants AGENCY_ROLE and sets each agency's operator;
+ *      writes the demo's trust root (data/trust-root.json: chain id, registry, RPC URL) and builds the web client
+ *      with it (`GOPY_TRUST_ROOT=data/trust-root.json vite build web`) unless web/dist already holds a build of the
+ *      same sources for that trust root;
  *   4. starts the service on 127.0.0.1:3000 with a new SQLite file (data/demo.sqlite) and the dev identity provider;
  *      the service registers its receipt-signing key on chain (addReceiptKey), waited for here;
  *   5. seeds a consultation on a Vietnamese draft (several articles), open now, with some opinions;
@@ -12,7 +14,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "../server/app.ts";
@@ -107,21 +109,34 @@ function newestMtime(path: string): number {
 }
 
 /**
- * Builds web/dist (vite build web, with this Node) when web/dist/index.html is missing or older than the client's
- * sources (web/src, web/index.html, web/vite.config.ts, and protocol/, which the client bundles): a fresh clone
- * serves the client at / after `npm install && npm start`. Returns false when the build failed (the demo still runs).
+ * Builds web/dist (vite build web, with this Node, GOPY_TRUST_ROOT=`trustRootFile`) when web/dist/index.html is
+ * missing, older than the client's sources (web/src, web/index.html, web/vite.config.ts, and protocol/, which the
+ * client bundles) or built for another trust root: a fresh clone serves a client that trusts the demo's chain at /
+ * after `npm install && npm start`. Returns false when the build failed (the demo still runs).
  */
-function ensureWebBuilt(): boolean {
+function ensureWebBuilt(trustRootFile: string): boolean {
   const index = join(ROOT, "web/dist/index.html");
+  const published = join(ROOT, "web/dist/trust-root.json");
   const built = existsSync(index) ? statSync(index).mtimeMs : 0;
   const sources = Math.max(
     ...["web/src", "web/index.html", "web/vite.config.ts", "protocol"].map((p) => newestMtime(join(ROOT, p))),
   );
-  if (built > 0 && built >= sources) return true;
-  log(built === 0 ? "building the web client (vite build web)…" : "web client sources changed: rebuilding…");
+  const sameTrustRoot =
+    existsSync(published) &&
+    JSON.stringify(JSON.parse(readFileSync(published, "utf8"))) ===
+      JSON.stringify(JSON.parse(readFileSync(trustRootFile, "utf8")));
+  if (built > 0 && built >= sources && sameTrustRoot) return true;
+  log(
+    built === 0
+      ? "building the web client with the demo's trust root (vite build web)…"
+      : sameTrustRoot
+        ? "web client sources changed: rebuilding…"
+        : "the demo's trust root changed: rebuilding the web client…",
+  );
   const r = spawnSync(process.execPath, [join(ROOT, "node_modules/vite/bin/vite.js"), "build", "web"], {
     cwd: ROOT,
     stdio: ["ignore", process.stderr, process.stderr],
+    env: { ...process.env, GOPY_TRUST_ROOT: trustRootFile },
   });
   if (r.status !== 0) {
     log(`web client build failed (${r.error?.message ?? `exit ${r.status}`}); serving the API only`);
@@ -156,8 +171,6 @@ async function main(): Promise<void> {
       ensureCompiled(ROOT);
     }
 
-    ensureWebBuilt();
-
     log(`starting a fresh local chain (hardhat node) on ${HOST}:${CHAIN_PORT}…`);
     try {
       const probe = await fetch(`http://${HOST}:${CHAIN_PORT}`, { method: "POST" }).catch(() => null);
@@ -180,6 +193,14 @@ async function main(): Promise<void> {
       "bo-y-te": await makeAgency(node.url, registry, 2, 4),
     };
     log(`registry ${registry}; agencies bo-tu-phap, bo-y-te (AGENCY_ROLE + operator)`);
+
+    // what the demo's web client trusts: this chain and this registry, read through this node
+    const trustRootFile = join(dataDir, "trust-root.json");
+    writeFileSync(
+      trustRootFile,
+      `${JSON.stringify({ v: 1, chainId: 31337, registry: registry.toLowerCase(), rpcUrls: [node.url] }, null, 2)}\n`,
+    );
+    ensureWebBuilt(trustRootFile);
 
     // a new database with the new chain: the two never disagree
     const sqlite = join(dataDir, "demo.sqlite");
@@ -252,6 +273,7 @@ async function main(): Promise<void> {
         "Gopy demo is running (a fresh chain and database each run).",
         "",
         `  Web client     ${web ? `${base}/` : "(not built: see the build error above; `npm run build`)"}`,
+        `  Trust root     ${web ? `${base}/trust-root.json` : "(none: the web client is not built)"}  (what the client verifies against)`,
         `  API docs       ${base}/docs`,
         `  Health         ${base}/api/health`,
         `  Metrics        curl -H 'authorization: Bearer ${metricsToken}' ${base}/metrics`,

@@ -1,13 +1,44 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { defineConfig, type Plugin } from "vite";
+import { parseTrustRoot, type TrustRoot, TrustRootError } from "./src/trust-root.ts";
 
-// Writes verify/index.html next to index.html so that /verify/ (and /verify/#r=...) opens the verifier on
-// any static host, even one without a fallback to index.html (asset paths rewritten one level up).
-function verifyEntry(): Plugin {
+/**
+ * The trust root this build verifies against, from the file named by GOPY_TRUST_ROOT. Without one the
+ * bundle says so on every page that touches the chain and verifies nothing until a trust root is imported
+ * in Settings: it never falls back to what the service advertises.
+ */
+function buildTrustRoot(): TrustRoot | null {
+  const path = process.env.GOPY_TRUST_ROOT?.trim();
+  if (!path) {
+    process.stderr.write(
+      "[gopy] GOPY_TRUST_ROOT is not set: this build has no trust root and verifies nothing until one is imported in Settings\n",
+    );
+    return null;
+  }
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new Error(`GOPY_TRUST_ROOT=${path}: cannot read the trust root file (${(e as Error).message})`);
+  }
+  try {
+    return parseTrustRoot(text);
+  } catch (e) {
+    if (e instanceof TrustRootError) throw new Error(`GOPY_TRUST_ROOT=${path}: ${e.message}`);
+    throw e;
+  }
+}
+
+/**
+ * Writes, beside index.html, verify/index.html (so that /verify/ and /verify/#r=... open the verifier on any
+ * static host, even one without a fallback to index.html; asset paths rewritten one level up) and
+ * trust-root.json, the trust root baked into this build, so anyone can see what this copy of the client trusts.
+ */
+function beside(root: TrustRoot | null): Plugin {
   let outDir = "";
   return {
-    name: "gopy-verify-entry",
+    name: "gopy-beside-index",
     apply: "build",
     configResolved(config) {
       outDir = resolve(config.root, config.build.outDir);
@@ -16,19 +47,24 @@ function verifyEntry(): Plugin {
       const html = readFileSync(join(outDir, "index.html"), "utf8");
       mkdirSync(join(outDir, "verify"), { recursive: true });
       writeFileSync(join(outDir, "verify", "index.html"), html.replaceAll('="./', '="../'));
+      if (root) writeFileSync(join(outDir, "trust-root.json"), `${JSON.stringify(root, null, 2)}\n`);
     },
   };
 }
 
-export default defineConfig({
-  base: "./",
-  plugins: [verifyEntry()],
-  worker: { format: "es" },
-  build: {
-    outDir: "dist",
-    emptyOutDir: true,
-    target: "es2022",
-    sourcemap: false,
-    chunkSizeWarningLimit: 600,
-  },
+export default defineConfig(() => {
+  const trustRoot = buildTrustRoot();
+  return {
+    base: "./",
+    plugins: [beside(trustRoot)],
+    define: { __GOPY_TRUST_ROOT__: JSON.stringify(trustRoot) },
+    worker: { format: "es" as const },
+    build: {
+      outDir: "dist",
+      emptyOutDir: true,
+      target: "es2022",
+      sourcemap: false,
+      chunkSizeWarningLimit: 600,
+    },
+  };
 });

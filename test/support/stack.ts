@@ -73,15 +73,25 @@ export interface Stack extends Chain {
   stop(): Promise<void>;
 }
 
-/** A chain (see startChain) and the service (buildApp) on it, listening on a free port. `env` overrides. */
+/**
+ * A chain (see startChain) and the service (buildApp) on it, listening on a free port. `env` overrides;
+ * `prepare` runs once the chain is up, before the service starts, and adds to the environment (the web
+ * tests build the client with this chain's trust root there).
+ */
 export async function startStack(
-  opts: { deploy?: "artifact" | "ignition"; env?: Record<string, string> } = {},
+  opts: {
+    deploy?: "artifact" | "ignition";
+    env?: Record<string, string>;
+    prepare?: (chain: Chain) => Promise<Record<string, string>>;
+  } = {},
 ): Promise<Stack> {
   const chain = await startChain(opts.deploy ? { deploy: opts.deploy } : {});
   const dataDir = mkdtempSync(join(tmpdir(), "gopy-stack-"));
   try {
     const clock = new OffsetClock();
-    const app = await buildApp(loadConfig(stackEnv(chain, dataDir, opts.env)), { logger: false, clock });
+    const prepared = opts.prepare ? await opts.prepare(chain) : {};
+    const env = stackEnv(chain, dataDir, { ...opts.env, ...prepared });
+    const app = await buildApp(loadConfig(env), { logger: false, clock });
     const base = await app.listen({ host: "127.0.0.1", port: 0 });
     return {
       ...chain,

@@ -11,7 +11,7 @@ import { expect } from "chai";
 import type { Browser, Page } from "playwright-core";
 import type { Receipt } from "../../protocol/index.ts";
 import { waitFor } from "../support/http.ts";
-import { ensureDist, freePort, launch, needChromium, PHONE, shoot } from "./helpers.ts";
+import { ensureDist, freePort, launch, needChromium, PHONE, shoot, unlabelled } from "./helpers.ts";
 import { api, DRAFT, type Stack, startStack, token } from "./stack.ts";
 
 /**
@@ -47,21 +47,6 @@ async function lyingMirror(target: string): Promise<{ url: string; server: Serve
   const port = await freePort();
   await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
   return { url: `http://127.0.0.1:${port}`, server };
-}
-
-/** Form controls without an accessible name (a <label>, aria-label or aria-labelledby). */
-function unlabelled(page: Page): Promise<string[]> {
-  return page.evaluate(() =>
-    [...document.querySelectorAll<HTMLInputElement>("input, textarea, select")]
-      .filter(
-        (el) =>
-          el.type !== "hidden" &&
-          el.labels?.length === 0 &&
-          !el.getAttribute("aria-label") &&
-          !el.getAttribute("aria-labelledby"),
-      )
-      .map((el) => el.outerHTML),
-  );
 }
 
 describe("web: end to end in Chromium on the real stack", function () {

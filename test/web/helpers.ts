@@ -1,7 +1,8 @@
 // Shared helpers for the web tests: Debian's Chromium through playwright-core, free ports (the devnet's),
 // static files, screenshots.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Context } from "mocha";
@@ -80,6 +81,40 @@ export function ensureDist(): void {
   }
 }
 
+/** What a trust root file holds (web/src/trust-root.ts parses it). */
+export interface TrustRootFile {
+  v: 1;
+  chainId: number;
+  registry: string;
+  rpcUrls: string[];
+}
+
+/**
+ * Builds the client as `npm run build` does, with GOPY_TRUST_ROOT naming a file holding `trustRoot` (null: unset),
+ * into a new temporary folder (returned): each test stack gets a client that trusts its own chain.
+ */
+export function buildClient(trustRoot: TrustRootFile | null): string {
+  const dir = mkdtempSync(join(tmpdir(), "gopy-web-dist-"));
+  const file = join(dir, "trust-root.input.json");
+  if (trustRoot) writeFileSync(file, JSON.stringify(trustRoot));
+  const env = { ...process.env, GOPY_TRUST_ROOT: trustRoot ? file : "" };
+  const outDir = join(dir, "dist");
+  execFileSync(
+    process.execPath,
+    [
+      join(ROOT, "node_modules", "vite", "bin", "vite.js"),
+      "build",
+      "web",
+      "--outDir",
+      outDir,
+      "--logLevel",
+      "warn",
+    ],
+    { cwd: ROOT, stdio: ["ignore", "ignore", "ignore"], env },
+  );
+  return outDir;
+}
+
 export function screenshotDir(): string {
   mkdirSync(SCREENSHOTS, { recursive: true });
   return SCREENSHOTS;
@@ -98,4 +133,19 @@ export async function shoot(page: Page, name: string): Promise<void> {
     await page.screenshot({ path: join(screenshotDir(), `${name}-${size}.png`), fullPage: true });
   }
   await page.setViewportSize(PHONE);
+}
+
+/** Form controls without an accessible name (a <label>, aria-label or aria-labelledby). */
+export function unlabelled(page: Page): Promise<string[]> {
+  return page.evaluate(() =>
+    [...document.querySelectorAll<HTMLInputElement>("input, textarea, select")]
+      .filter(
+        (el) =>
+          el.type !== "hidden" &&
+          el.labels?.length === 0 &&
+          !el.getAttribute("aria-label") &&
+          !el.getAttribute("aria-labelledby"),
+      )
+      .map((el) => el.outerHTML),
+  );
 }

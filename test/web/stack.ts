@@ -2,12 +2,27 @@
 // free port, the registry deployed through its Ignition module (in memory: nothing written under
 // ignition/deployments), an agency with its operator, and the service (buildApp) on a free port serving web/dist.
 import { call } from "../support/http.ts";
-import { type Stack, startStack as startSharedStack } from "../support/stack.ts";
-import { DIST } from "./helpers.ts";
+import { type Chain, type Stack, startStack as startSharedStack } from "../support/stack.ts";
+import { buildClient, type TrustRootFile } from "./helpers.ts";
 
 export type { Stack };
 
-export function startStack(opts: { maxAnchorDelay?: string; anchorEnabled?: boolean } = {}): Promise<Stack> {
+/** The trust root of a test chain: its chain id, its registry, its node's RPC URL (or `rpcUrls`). */
+export function chainTrustRoot(chain: Chain, rpcUrls: string[] = [chain.node.url]): TrustRootFile {
+  return { v: 1, chainId: 31337, registry: chain.registry.toLowerCase(), rpcUrls };
+}
+
+/**
+ * The stack with the client built for its chain (web/vite.config.ts with GOPY_TRUST_ROOT): the trust root of
+ * `trustRoot(chain)`, by default the chain's own node only.
+ */
+export function startStack(
+  opts: {
+    maxAnchorDelay?: string;
+    anchorEnabled?: boolean;
+    trustRoot?: (chain: Chain) => Promise<TrustRootFile> | TrustRootFile;
+  } = {},
+): Promise<Stack> {
   return startSharedStack({
     deploy: "ignition",
     env: {
@@ -15,8 +30,10 @@ export function startStack(opts: { maxAnchorDelay?: string; anchorEnabled?: bool
       ANCHOR_ENABLED: opts.anchorEnabled === false ? "false" : "true",
       MAX_ANCHOR_DELAY: opts.maxAnchorDelay ?? "5m",
       CHAIN_ID: "31337",
-      WEB_DIST: DIST,
     },
+    prepare: async (chain) => ({
+      WEB_DIST: buildClient(await (opts.trustRoot ?? ((c: Chain) => chainTrustRoot(c)))(chain)),
+    }),
   });
 }
 

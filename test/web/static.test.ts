@@ -1,12 +1,13 @@
 // The built client on a plain static host, with no service and no chain reachable: every page must
 // still show a clear message (never a blank screen or an uncaught exception), and the verifier must
 // judge a malformed receipt without any network.
-import { readFileSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
+import { tmpdir } from "node:os";
 import { extname, join, normalize } from "node:path";
 import { expect } from "chai";
 import type { Browser, Page } from "playwright-core";
-import { DESKTOP, DIST, ensureDist, freePort, launch, PHONE, screenshotDir } from "./helpers.ts";
+import { buildClient, DESKTOP, freePort, launch, PHONE, screenshotDir } from "./helpers.ts";
 
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
@@ -38,14 +39,16 @@ describe("web: static hosting, service and chain unreachable", () => {
   let deadPort: number;
   let browser: Browser;
   let page: Page;
+  let dist: string;
   const pageErrors: string[] = [];
 
   before(async function () {
     this.timeout(120_000);
-    ensureDist();
+    // built as `npm run build` without GOPY_TRUST_ROOT
+    dist = buildClient(null);
     const port = await freePort();
     deadPort = await freePort();
-    server = staticServer(DIST);
+    server = staticServer(dist);
     await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
     base = `http://127.0.0.1:${port}`;
     browser = await launch();
@@ -137,6 +140,49 @@ describe("web: static hosting, service and chain unreachable", () => {
     const verdict = page.locator("#verdict[data-verdict=invalid]");
     await verdict.waitFor();
     expect(await verdict.getAttribute("data-failed-step")).to.equal("format");
+  });
+
+  it("a build without a trust root says so and verifies nothing; no trust-root.json is published", async () => {
+    expect(() => statSync(join(dist, "trust-root.json"))).to.throw();
+    await page.goto(`${base}/#/verify`);
+    await page.locator("#chain-warnings [data-kind=none]").waitFor();
+    await page.goto(`${base}/#/settings`);
+    expect(await page.getAttribute("#trust-root", "data-source")).to.equal("none");
+  });
+
+  it("Settings refuses a malformed trust root file with the reason, and marks an imported one on every page", async () => {
+    const tmp = mkdtempSync(join(tmpdir(), "gopy-trust-"));
+    const bad = join(tmp, "bad.json");
+    writeFileSync(bad, JSON.stringify({ v: 1, chainId: 31337, registry: "0x1234", rpcUrls: ["http://x"] }));
+    await page.goto(`${base}/#/settings`);
+    await page.setInputFiles("#trust-file", bad);
+    await page.locator("#trust-status", { hasText: "registry" }).waitFor();
+    expect(await page.getAttribute("#trust-file", "aria-invalid")).to.equal("true");
+    expect(await page.getAttribute("#trust-root", "data-source")).to.equal("none");
+    const junk = join(tmp, "junk.json");
+    writeFileSync(junk, "{not json");
+    await page.setInputFiles("#trust-file", junk);
+    await page.locator("#trust-status", { hasText: "JSON" }).waitFor();
+
+    const good = join(tmp, "good.json");
+    const registry = `0x${"ab".repeat(20)}`;
+    writeFileSync(
+      good,
+      JSON.stringify({ v: 1, chainId: 31337, registry, rpcUrls: [`http://127.0.0.1:${deadPort}`] }),
+    );
+    await page.setInputFiles("#trust-file", good);
+    await page.locator("#trust-root[data-source=imported]").waitFor();
+    expect(await page.textContent("#trust-registry")).to.equal(registry);
+    for (const route of ["#/", "#/verify", "#/c/1"]) {
+      await page.goto(`${base}/${route}`);
+      const banner = page.locator("#trust-imported");
+      await banner.waitFor();
+      expect(await banner.getAttribute("data-registry")).to.equal(registry);
+    }
+    await page.click("#trust-back");
+    await page.locator("#trust-banner").waitFor({ state: "hidden" });
+    await page.goto(`${base}/#/settings`);
+    expect(await page.getAttribute("#trust-root", "data-source")).to.equal("none");
   });
 
   it("no uncaught exception on any page", () => {

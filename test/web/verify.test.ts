@@ -36,6 +36,46 @@ describe("web: receipt verification core", () => {
     }
   });
 
+  it("the counted step says whether the anchored map counts the entry, and which later entry replaced it", () => {
+    for (const c of cases.filter((x) => x.counted !== undefined)) {
+      const r = verifyAll(c.input as Parameters<typeof verifyAll>[0]);
+      expect(r.counted, c.name).to.equal(c.counted);
+      expect(r.replacedBy?.leafIndex, c.name).to.equal(c.replacedBy);
+    }
+    const step = (name: string) =>
+      verifyAll(cases.find((c) => c.name === name)!.input as Parameters<typeof verifyAll>[0]).steps.find(
+        (s) => s.step === "counted",
+      )!;
+    expect(
+      step("counted: a later opinion of the same author on the same section replaced it"),
+    ).to.deep.include({
+      code: "step.counted.replaced",
+      params: {
+        root: step("counted: a later opinion of the same author on the same section replaced it").params.root,
+        treeSize: 9,
+        current: 8,
+        held: "step.counted.heldNo",
+      },
+    });
+    expect(step("counted: replaced by an entry whose receipt this browser holds").params.held).to.equal(
+      "step.counted.heldYes",
+    );
+    expect(step("counted: a proof with a non-hex sibling").detail).to.match(
+      /sibling 0 .*not a 32-byte 0x-hex/,
+    );
+    expect(step("counted: not checkable on a registry without countedRoot (never invalid)")).to.include({
+      ok: null,
+      code: "step.counted.unsupported",
+    });
+    const unknown = verifyAll(
+      cases.find((c) => c.name === "signed by a key the registry never listed")!.input as Parameters<
+        typeof verifyAll
+      >[0],
+    ).steps.find((s) => s.step === "signature")!;
+    expect(unknown.code).to.equal("step.signature.notOnChain");
+    expect(unknown.params.registry).to.equal(`0x${"ab".repeat(20)}`);
+  });
+
   it("says a withheld text was withheld, not tampered with", () => {
     const withheld = cases.find((c) => c.name.startsWith("a receipt whose text was withheld"))!;
     const step = verifyAll(withheld.input as Parameters<typeof verifyAll>[0]).steps.find(

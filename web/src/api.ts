@@ -137,6 +137,19 @@ export function getProof(id: string, leafHash: Hex, treeSize: number): Promise<P
   );
 }
 
+/** The counted-map proof for (author, section) at an anchored tree size, from the service or the mirror. */
+export function getCountedProof(
+  id: string,
+  author: Hex,
+  section: string,
+  treeSize: number,
+): Promise<unknown> {
+  return request(
+    proofBase(),
+    `/api/consultations/${enc(id)}/counted/proof?author=${enc(author)}&section=${enc(section)}&treeSize=${treeSize}`,
+  );
+}
+
 export function getTally(id: string): Promise<TallyResponse> {
   return request(apiBase(), `/api/consultations/${enc(id)}/tally`);
 }

@@ -33,20 +33,21 @@ const cache = new Map<string, Promise<ChainContext>>();
 
 /**
  * Connects to the RPC and checks that it is the chain the service says it anchors on and that the
- * registry contract exists there. `advertised` comes from the service, the Settings override it.
+ * registry contract exists there. `pinned` comes from the trust root (web/src/trust.ts); an RPC URL set in
+ * Settings replaces its URL.
  */
-export function connect(advertised: {
+export function connect(pinned: {
   chainId?: number;
   contract?: string;
   rpcUrl?: string;
 }): Promise<ChainContext> {
   const s = loadSettings();
-  const url = rpcUrl(advertised.rpcUrl, s);
-  const contract = s.contract.trim() || advertised.contract || "";
-  const key = `${url}|${contract}|${advertised.chainId ?? ""}`;
+  const url = rpcUrl(pinned.rpcUrl, s);
+  const contract = pinned.contract ?? "";
+  const key = `${url}|${contract}|${pinned.chainId ?? ""}`;
   let p = cache.get(key);
   if (!p) {
-    p = doConnect(url, contract, advertised.chainId);
+    p = doConnect(url, contract, pinned.chainId);
     cache.set(key, p);
     p.catch(() => cache.delete(key));
   }

@@ -33,6 +33,16 @@ const vi = {
   "err.chain.disagreement": "Các RPC trả lời khác nhau về {fact}: {answers}",
   "err.chain.reverted": "Hợp đồng đăng ký tại {contract} từ chối lệnh đọc: {error}",
   "err.unknown": "Lỗi không mong đợi: {message}",
+  "err.trust.none":
+    "Bản này của trang được dựng mà không có gốc tin cậy, nên không kiểm tra được gì trên chuỗi khối. Hãy nhập tệp gốc tin cậy trong Cài đặt.",
+  "err.trust.disagree": "Các RPC trong gốc tin cậy trả lời khác nhau về đầu nhật ký đã neo: {readings}.",
+  "trust.mismatch":
+    "Cảnh báo: dịch vụ chỉ tới nơi khác (hợp đồng {advertised}, chuỗi {advertisedChain}) so với gốc tin cậy của trang này (hợp đồng {registry}, chuỗi {chainId}). Đừng tin những gì dịch vụ nói về chuỗi khối; việc kiểm tra vẫn chạy trên hợp đồng đã ghim.",
+  "trust.imported":
+    "Gốc tin cậy đã được thay bằng một tệp bạn nhập: đang kiểm tra với hợp đồng {registry} trên chuỗi {chainId}.",
+  "trust.backToBuiltIn": "Quay về gốc tin cậy có sẵn",
+  "trust.none":
+    "Bản này của trang không có gốc tin cậy: nó không kiểm tra được gì trên chuỗi khối cho tới khi bạn nhập một tệp gốc tin cậy trong Cài đặt.",
 
   "status.open": "Đang lấy ý kiến",
   "status.closed": "Đã kết thúc",
@@ -120,6 +130,16 @@ const vi = {
   "r.status.overdueExplain":
     "Dịch vụ đã hứa neo trước {deadline} nhưng chưa làm. Hãy giữ biên nhận đã ký này làm bằng chứng.",
   "r.status.unknown": "Chưa biết trạng thái neo.",
+  "r.status.proofFailed": "Bằng chứng không đạt!",
+  "r.status.proofFailedExplain":
+    'Nhật ký đã neo có {treeSize} mục, nhưng bằng chứng cho vị trí của bạn không đạt ở bước “{step}”. Bấm "Kiểm tra ngay" để xem chi tiết.',
+  "r.status.replaced": "Đã neo, nhưng không còn được đếm.",
+  "r.status.replacedExplain":
+    "Nhật ký đã neo có {treeSize} mục và bao gồm ý kiến của bạn, nhưng một ý kiến sau (vị trí {current}) đã thay nó nên kết quả đếm ý kiến đó. {held}",
+  "r.status.countedExplain":
+    "Bằng chứng bao hàm và bằng chứng được đếm đều đạt với đầu nhật ký đã neo ({treeSize} mục): ý kiến của bạn nằm trong nhật ký và được đếm.",
+  "r.status.uncheckedExplain":
+    "Bằng chứng bao hàm đạt với đầu nhật ký đã neo ({treeSize} mục). Hợp đồng này không lưu gốc bản đồ được đếm nên chưa kiểm tra được việc đếm.",
 
   "v.title": "Kiểm tra biên nhận",
   "v.intro":
@@ -141,6 +161,9 @@ const vi = {
   "v.detail": "Chi tiết kỹ thuật",
   "v.time": "Thời gian kiểm tra sau khi có bằng chứng và đầu nhật ký: {ms} ms.",
   "v.anchorTx": "(khối {block}, giao dịch {tx})",
+  "v.against": "Kiểm tra với hợp đồng {registry} trên chuỗi {chainId} ({source}).",
+  "v.source.built-in": "gốc tin cậy có sẵn của trang",
+  "v.source.imported": "gốc tin cậy bạn đã nhập",
 
   "verdict.running": "Đang kiểm tra…",
   "verdict.valid": "HỢP LỆ: ý kiến của bạn nằm trong nhật ký đã neo trên chuỗi khối, đúng như biên nhận.",
@@ -152,6 +175,8 @@ const vi = {
   "verdict.overdueEvidence":
     "Biên nhận có chữ ký của dịch vụ là bằng chứng cho lời hứa này. Hãy tải về và gửi cho cơ quan hoặc báo chí.",
   "verdict.incomplete": "CHƯA KẾT LUẬN: không hoàn tất được việc kiểm tra.",
+  "verdict.replaced":
+    "KHÔNG ĐƯỢC ĐẾM: ý kiến này nằm trong nhật ký, nhưng bản đồ đã neo trỏ tới một ý kiến sau (vị trí {current}) thay cho nó.",
 
   "stepName.format": "Định dạng",
   "stepName.signature": "Chữ ký của dịch vụ",
@@ -159,6 +184,8 @@ const vi = {
   "stepName.leafHash": "Mục nhật ký",
   "stepName.head": "Đầu nhật ký trên chuỗi khối",
   "stepName.proof": "Bằng chứng bao hàm",
+  "stepName.agreement": "Các RPC thống nhất",
+  "stepName.counted": "Được đếm",
   "step.passed": "đạt",
   "step.failed": "không đạt",
   "step.open": "chưa xong",
@@ -186,6 +213,24 @@ const vi = {
   "step.proof.bad": "Bằng chứng không dẫn tới gốc đã neo trên chuỗi khối.",
   "step.proof.missing": "Dịch vụ (hoặc bản sao) không đưa ra được bằng chứng cho ý kiến này.",
   "step.proof.waiting": "Sẽ kiểm tra khi ý kiến đã được neo.",
+  "step.signature.notOnChain":
+    "Khóa đã ký biên nhận này ({keyId}) chưa từng được đăng ký trên hợp đồng {registry}: dịch vụ có thể liệt kê nó, nhưng chuỗi khối không biết nó.",
+  "step.agreement.ok": "{n} RPC của gốc tin cậy đều trả lời cùng một đầu nhật ký.",
+  "step.agreement.bad":
+    "Các RPC của gốc tin cậy trả lời khác nhau về đầu nhật ký đã neo: không thể biết bên nào đúng.",
+  "step.counted.ok":
+    "Bản đồ các ý kiến được đếm (gốc {root}, neo cùng đầu nhật ký) trỏ tới đúng ý kiến này: kết quả đếm nó.",
+  "step.counted.replaced":
+    "Ý kiến này đã bị thay bằng một ý kiến sau của cùng người về cùng điều, ở vị trí {current}; kết quả đếm ý kiến đó, không phải ý kiến này. {held}",
+  "step.counted.heldYes": "Trình duyệt này có biên nhận của bạn cho vị trí {current}.",
+  "step.counted.heldNo":
+    "Trình duyệt này không có biên nhận nào cho vị trí {current}: nếu bạn không gửi ý kiến đó, hãy báo cáo.",
+  "step.counted.wrong":
+    "Bản đồ đã neo không trỏ tới ý kiến này dù nhật ký có nó: bản đồ trên chuỗi khối sai.",
+  "step.counted.bad": "Bằng chứng được đếm không khớp với gốc đã neo trên chuỗi khối.",
+  "step.counted.missing": "Dịch vụ (hoặc bản sao) không đưa ra được bằng chứng được đếm cho ý kiến này.",
+  "step.counted.unsupported": "Không kiểm tra được trên hợp đồng này: nó không lưu gốc bản đồ được đếm.",
+  "step.counted.notOpinion": "Mục này không phải một ý kiến nên không nằm trong bản đồ được đếm.",
 
   "a.title": "Kiểm toán cuộc lấy ý kiến",
   "a.intro":
@@ -237,18 +282,28 @@ const vi = {
   "s.api.hint": "Để trống để dùng nơi cung cấp trang này. Hiện dùng: {current}",
   "s.rpc": "Địa chỉ RPC của chuỗi khối",
   "s.rpc.hint":
-    "Để trống để dùng RPC mà dịch vụ giới thiệu, hoặc {fallback}. Đầu nhật ký luôn đọc qua RPC này, không qua dịch vụ.",
+    "Để trống để dùng các RPC của gốc tin cậy ({fallback}). Đặt một địa chỉ (ví dụ nút của riêng bạn) để dùng nó thay cho chúng; chuỗi và hợp đồng vẫn theo gốc tin cậy.",
   "s.proof": "Bản sao cung cấp bằng chứng (không bắt buộc)",
   "s.proof.placeholder": "giống địa chỉ dịch vụ",
   "s.proof.hint": "Một bản sao độc lập của nhật ký; để trống để lấy bằng chứng từ dịch vụ.",
-  "s.contract": "Địa chỉ hợp đồng đăng ký (không bắt buộc)",
-  "s.contract.hint": "Để trống để dùng địa chỉ dịch vụ giới thiệu.",
   "s.save": "Lưu",
   "s.saved": "Đã lưu.",
   "s.reset": "Khôi phục mặc định",
   "s.resetDone": "Đã khôi phục mặc định.",
   "s.invalid": "Địa chỉ phải bắt đầu bằng http:// hoặc https://.",
-  "s.invalidContract": "Địa chỉ hợp đồng phải có dạng 0x và 40 ký tự hex.",
+  "s.trust": "Gốc tin cậy",
+  "s.trust.builtIn": "Có sẵn trong bản này (công bố tại trust-root.json)",
+  "s.trust.imported": "Đã nhập (khác với bản có sẵn)",
+  "s.trust.none": "Bản này không có gốc tin cậy: không kiểm tra được gì trên chuỗi khối.",
+  "s.trust.source": "Nguồn",
+  "s.trust.chainId": "Mã chuỗi",
+  "s.trust.registry": "Hợp đồng đăng ký",
+  "s.trust.rpcUrls": "Các RPC",
+  "s.trust.file": "Nhập tệp gốc tin cậy (.json)",
+  "s.trust.importDone": "Đã nhập gốc tin cậy mới. Mọi trang sẽ kiểm tra với nó và ghi rõ đây là thay đổi.",
+  "s.trust.bad": "Tệp gốc tin cậy không hợp lệ: {reason}",
+  "s.trust.reset": "Quay về gốc tin cậy có sẵn",
+  "s.trust.resetDone": "Đã quay về gốc tin cậy có sẵn.",
 } as const;
 
 export type MessageKey = keyof typeof vi;
@@ -285,6 +340,16 @@ const en: Record<MessageKey, string> = {
   "err.chain.disagreement": "The RPCs disagree on the {fact}: {answers}",
   "err.chain.reverted": "The registry at {contract} refused the read: {error}",
   "err.unknown": "Unexpected error: {message}",
+  "err.trust.none":
+    "This copy of the page was built without a trust root, so it can check nothing on chain. Import a trust root file in Settings.",
+  "err.trust.disagree": "The trust root's RPC URLs disagree on the anchored head: {readings}.",
+  "trust.mismatch":
+    "Warning: the service points elsewhere (registry {advertised}, chain {advertisedChain}) than this page's trust root (registry {registry}, chain {chainId}). Do not believe what the service says about the chain; verification still runs against the pinned registry.",
+  "trust.imported":
+    "The trust root was replaced by a file you imported: checking against registry {registry} on chain {chainId}.",
+  "trust.backToBuiltIn": "Back to the built-in trust root",
+  "trust.none":
+    "This copy of the page has no trust root: it checks nothing on chain until you import a trust root file in Settings.",
 
   "status.open": "Open for opinions",
   "status.closed": "Closed",
@@ -370,6 +435,16 @@ const en: Record<MessageKey, string> = {
   "r.status.overdueExplain":
     "The service promised to anchor it by {deadline} and has not. Keep this signed receipt as evidence.",
   "r.status.unknown": "Anchoring status unknown.",
+  "r.status.proofFailed": "The proof failed!",
+  "r.status.proofFailedExplain":
+    'The anchored log has {treeSize} entries, but the proof for your entry failed at the step "{step}". Press "Verify now" for the details.',
+  "r.status.replaced": "Anchored, but no longer counted.",
+  "r.status.replacedExplain":
+    "The anchored log has {treeSize} entries and includes your opinion, but a later one (entry {current}) replaced it, so the tally counts that one. {held}",
+  "r.status.countedExplain":
+    "The inclusion proof and the counted proof both verify against the anchored head ({treeSize} entries): your opinion is in the log and counted.",
+  "r.status.uncheckedExplain":
+    "The inclusion proof verifies against the anchored head ({treeSize} entries). This registry keeps no counted-map root, so being counted cannot be checked.",
 
   "v.title": "Verify a receipt",
   "v.intro":
@@ -391,6 +466,9 @@ const en: Record<MessageKey, string> = {
   "v.detail": "Technical detail",
   "v.time": "Checked in {ms} ms once the proof and the head had arrived.",
   "v.anchorTx": "(block {block}, transaction {tx})",
+  "v.against": "Checked against registry {registry} on chain {chainId} ({source}).",
+  "v.source.built-in": "this page's built-in trust root",
+  "v.source.imported": "a trust root you imported",
 
   "verdict.running": "Checking…",
   "verdict.valid": "VALID: your opinion is in the log anchored on chain, exactly as the receipt says.",
@@ -402,6 +480,8 @@ const en: Record<MessageKey, string> = {
   "verdict.overdueEvidence":
     "The receipt signed by the service is evidence of that promise. Download it and send it to the agency or the press.",
   "verdict.incomplete": "NO CONCLUSION: the check could not be completed.",
+  "verdict.replaced":
+    "NOT COUNTED: this opinion is in the log, but the anchored map points to a later one (entry {current}) instead.",
 
   "stepName.format": "Format",
   "stepName.signature": "Service signature",
@@ -409,6 +489,8 @@ const en: Record<MessageKey, string> = {
   "stepName.leafHash": "Log entry",
   "stepName.head": "Log head on chain",
   "stepName.proof": "Inclusion proof",
+  "stepName.agreement": "RPC agreement",
+  "stepName.counted": "Counted",
   "step.passed": "passed",
   "step.failed": "failed",
   "step.open": "not done",
@@ -437,6 +519,24 @@ const en: Record<MessageKey, string> = {
   "step.proof.bad": "The proof does not lead to the root anchored on chain.",
   "step.proof.missing": "The service (or mirror) could not produce a proof for this opinion.",
   "step.proof.waiting": "Checked once your opinion is anchored.",
+  "step.signature.notOnChain":
+    "The key that signed this receipt ({keyId}) was never registered on registry {registry}: the service may list it, the chain does not know it.",
+  "step.agreement.ok": "All {n} RPC URLs of the trust root return the same head.",
+  "step.agreement.bad":
+    "The trust root's RPC URLs disagree on the anchored head: there is no telling which is right.",
+  "step.counted.ok":
+    "The map of counted opinions (root {root}, anchored with the head) points to this very opinion: the tally counts it.",
+  "step.counted.replaced":
+    "This opinion was replaced by a later one of the same author on the same article, entry {current}; the tally counts that one, not this one. {held}",
+  "step.counted.heldYes": "This browser holds your receipt for entry {current}.",
+  "step.counted.heldNo":
+    "This browser holds no receipt for entry {current}: if you did not send it, report it.",
+  "step.counted.wrong":
+    "The anchored map does not point to this opinion although the log holds it: the map on chain is wrong.",
+  "step.counted.bad": "The counted proof does not lead to the root anchored on chain.",
+  "step.counted.missing": "The service (or mirror) gave no counted proof for this opinion.",
+  "step.counted.unsupported": "Not checkable on this registry: it keeps no counted-map root.",
+  "step.counted.notOpinion": "This entry is not an opinion, so it is not in the counted map.",
 
   "a.title": "Audit a consultation",
   "a.intro":
@@ -489,18 +589,28 @@ const en: Record<MessageKey, string> = {
   "s.api.hint": "Leave empty to use the site that served this page. Now using: {current}",
   "s.rpc": "Blockchain RPC address",
   "s.rpc.hint":
-    "Leave empty to use the RPC the service suggests, or {fallback}. The log head is always read through this RPC, never through the service.",
+    "Leave empty to use the trust root's RPC URLs ({fallback}). Set one (a node of your own, say) to use it instead; the chain and the registry still come from the trust root.",
   "s.proof": "Proof mirror (optional)",
   "s.proof.placeholder": "same as the service",
   "s.proof.hint": "An independent copy of the log; leave empty to get proofs from the service.",
-  "s.contract": "Registry contract address (optional)",
-  "s.contract.hint": "Leave empty to use the address the service gives.",
   "s.save": "Save",
   "s.saved": "Saved.",
   "s.reset": "Back to defaults",
   "s.resetDone": "Defaults restored.",
   "s.invalid": "Addresses must start with http:// or https://.",
-  "s.invalidContract": "A contract address is 0x followed by 40 hex characters.",
+  "s.trust": "Trust root",
+  "s.trust.builtIn": "Built into this copy (published at trust-root.json)",
+  "s.trust.imported": "Imported (differs from the built-in one)",
+  "s.trust.none": "This copy has no trust root: it can check nothing on chain.",
+  "s.trust.source": "Source",
+  "s.trust.chainId": "Chain id",
+  "s.trust.registry": "Registry",
+  "s.trust.rpcUrls": "RPC URLs",
+  "s.trust.file": "Import a trust root file (.json)",
+  "s.trust.importDone": "New trust root imported. Every page checks against it and says it is a change.",
+  "s.trust.bad": "That trust root file is not valid: {reason}",
+  "s.trust.reset": "Back to the built-in trust root",
+  "s.trust.resetDone": "Back on the built-in trust root.",
 };
 
 export type Lang = "vi" | "en";

@@ -10,6 +10,7 @@ import { renderReceipt } from "./pages/receipt.ts";
 import { renderSettings } from "./pages/settings.ts";
 import { renderVerify } from "./pages/verify.ts";
 import { isCurrent, nextGeneration } from "./state.ts";
+import { renderTrustBanner } from "./trust.ts";
 import { errorBox } from "./ui.ts";
 
 export type Route =
@@ -68,6 +69,12 @@ function renderNav(route: Route): void {
   nav.setAttribute("aria-label", t("nav.label"));
   const skip = document.getElementById("skip-link");
   if (skip) skip.textContent = t("nav.skip");
+  let banner = document.getElementById("trust-banner");
+  if (!banner) {
+    banner = h("div", { id: "trust-banner", class: "trust-banner", role: "note" });
+    document.querySelector("header.top")?.after(banner);
+  }
+  renderTrustBanner(banner, () => void render(false));
 }
 
 async function render(moveFocus = true): Promise<void> {

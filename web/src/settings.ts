@@ -1,4 +1,5 @@
 // User-visible, user-changeable settings kept in localStorage. Nothing here is secret.
+import { parseTrustRoot, type TrustRoot } from "./trust-root.ts";
 
 export const DEFAULT_RPC_URL = "http://127.0.0.1:8545";
 
@@ -7,10 +8,8 @@ export interface Settings {
   apiUrl: string;
   /** Base URL proofs are fetched from (a mirror); "" = the API URL. */
   proofUrl: string;
-  /** EVM JSON-RPC URL; "" = the one the service advertises, else DEFAULT_RPC_URL. */
+  /** EVM JSON-RPC URL used instead of the trust root's (a node of the user's own); "" = the trust root's. */
   rpcUrl: string;
-  /** Registry contract address; "" = the one the service advertises. */
-  contract: string;
 }
 
 const KEY = "gopy.settings.v1";
@@ -24,7 +23,7 @@ function storage(): Storage | null {
 }
 
 export function loadSettings(): Settings {
-  const empty: Settings = { apiUrl: "", proofUrl: "", rpcUrl: "", contract: "" };
+  const empty: Settings = { apiUrl: "", proofUrl: "", rpcUrl: "" };
   const raw = storage()?.getItem(KEY);
   if (!raw) return empty;
   try {
@@ -33,7 +32,6 @@ export function loadSettings(): Settings {
       apiUrl: typeof parsed.apiUrl === "string" ? parsed.apiUrl : "",
       proofUrl: typeof parsed.proofUrl === "string" ? parsed.proofUrl : "",
       rpcUrl: typeof parsed.rpcUrl === "string" ? parsed.rpcUrl : "",
-      contract: typeof parsed.contract === "string" ? parsed.contract : "",
     };
   } catch {
     return empty;
@@ -56,8 +54,32 @@ export function proofBase(s: Settings = loadSettings()): string {
   return trimSlash(s.proofUrl) || apiBase(s);
 }
 
-export function rpcUrl(advertised: string | undefined, s: Settings = loadSettings()): string {
-  return s.rpcUrl.trim() || advertised || DEFAULT_RPC_URL;
+export function rpcUrl(pinned: string | undefined, s: Settings = loadSettings()): string {
+  return s.rpcUrl.trim() || pinned || DEFAULT_RPC_URL;
+}
+
+// A trust root imported in Settings replaces the built-in one until the user goes back to it.
+const TRUST_ROOT_KEY = "gopy.trustRoot.v1";
+
+export function loadImportedTrustRoot(): TrustRoot | null {
+  const raw = storage()?.getItem(TRUST_ROOT_KEY);
+  if (!raw) return null;
+  try {
+    return parseTrustRoot(raw);
+  } catch {
+    return null;
+  }
+}
+
+/** Validates and keeps `text` as the trust root (throws TrustRootError); null goes back to the built-in one. */
+export function saveImportedTrustRoot(text: string | null): TrustRoot | null {
+  if (text === null) {
+    storage()?.removeItem(TRUST_ROOT_KEY);
+    return null;
+  }
+  const root = parseTrustRoot(text);
+  storage()?.setItem(TRUST_ROOT_KEY, JSON.stringify(root));
+  return root;
 }
 
 export function isHttpUrl(value: string): boolean {

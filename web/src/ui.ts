@@ -5,6 +5,7 @@ import { ApiError } from "./api.ts";
 import { ChainError } from "./chain.ts";
 import { h } from "./dom.ts";
 import { getLang, t } from "./i18n.ts";
+import { TrustError } from "./trust.ts";
 
 /** The page's h1; focused after each navigation so screen readers announce the new page. */
 export function heading(text: string): HTMLHeadingElement {
@@ -39,17 +40,23 @@ export function describeError(e: unknown): string {
     return t("err.service.http", { status: e.status, message: e.message });
   }
   if (e instanceof ChainError) return chainErrorMessage(e, chainPhrases());
+  if (e instanceof TrustError) {
+    if (e.kind === "noTrustRoot") return t("err.trust.none");
+    return t("err.trust.disagree", { readings: e.readings.map((r) => `${r.rpcUrl}: ${r.value}`).join("; ") });
+  }
   return t("err.unknown", { message: e instanceof Error ? e.message : String(e) });
 }
 
 export function errorBox(e: unknown, retry?: () => void): HTMLElement {
-  const showSettings = e instanceof ChainError || (e instanceof ApiError && e.kind === "unreachable");
+  const showSettings =
+    e instanceof ChainError || e instanceof TrustError || (e instanceof ApiError && e.kind === "unreachable");
   return h(
     "div",
     {
       class: "error",
       role: "alert",
-      "data-error": e instanceof ApiError || e instanceof ChainError ? e.kind : "unknown",
+      "data-error":
+        e instanceof ApiError || e instanceof ChainError || e instanceof TrustError ? e.kind : "unknown",
     },
     h("p", null, h("strong", null, t("err.title")), " ", describeError(e)),
     h(

@@ -1,9 +1,13 @@
-// Receipt verification, run entirely in the citizen's browser from the receipt, the service's public
-// keys, an inclusion proof (from the service or any mirror) and the head read from the contract.
+// Receipt verification, run entirely in the citizen's browser from the receipt, the receipt keys the
+// registry lists, an inclusion proof and a counted proof (from the service or any mirror) and the head
+// and countedRoot read from the registry the trust root pins.
 // Pure: no fetch, no DOM, no clock (the caller passes `now`), so tests run it in Node and in Chromium.
 import {
+  type CountedLeaf,
+  checkEntryCounted,
   type Entry,
   type Hex,
+  jwkThumbprint,
   type PublicJwk,
   parseTime,
   type Receipt,
@@ -11,14 +15,24 @@ import {
   verifyReceipt,
 } from "../../protocol/index.ts";
 
-export type StepName = "format" | "signature" | "contentHash" | "leafHash" | "head" | "proof";
+export type StepName =
+  | "format"
+  | "signature"
+  | "contentHash"
+  | "leafHash"
+  | "agreement"
+  | "head"
+  | "proof"
+  | "counted";
 export const STEP_ORDER: readonly StepName[] = [
   "format",
   "signature",
   "contentHash",
   "leafHash",
+  "agreement",
   "head",
   "proof",
+  "counted",
 ];
 
 /** `ok`: true passed, false failed, null not decided (waiting, or skipped after an earlier failure). */
@@ -41,6 +55,10 @@ export interface VerifyResult {
   steps: StepResult[];
   receipt?: Receipt;
   entry?: Entry;
+  /** true: the anchored map points to this entry; false: it does not (`replacedBy` says by which); null: not checked. */
+  counted: boolean | null;
+  /** The later entry the map points to instead, when this opinion was replaced. */
+  replacedBy?: CountedLeaf;
 }
 
 export interface HeadInput {
@@ -50,6 +68,15 @@ export interface HeadInput {
   anchoredAt: number;
   /** true once the tally is published: the log is frozen and will never grow. */
   frozen: boolean;
+  /** The counted map's root anchored with this head; null: the registry keeps none (not checkable). */
+  countedRoot?: Hex | null;
+}
+
+/** What the counted step needs beyond the head: the proof (null: none given) and the receipts held. */
+export interface CountedInput {
+  proof: unknown;
+  /** Log indices of this consultation the citizen holds receipts for (this browser's receipts). */
+  heldIndices: readonly number[];
 }
 
 export interface ProofInput {
@@ -68,8 +95,11 @@ export interface LocalCheck {
 
 const LOCAL: readonly StepName[] = ["format", "signature", "contentHash", "leafHash"];
 
-/** Steps that need nothing but the receipt and the service's public keys. */
-export function checkLocal(receipt: unknown, keys: readonly PublicJwk[]): LocalCheck {
+/**
+ * Steps that need nothing but the receipt and the receipt keys. With `registry`, the keys are those the
+ * registry lists, so a receipt signed by any other key fails at the signature step with that reason.
+ */
+export function checkLocal(receipt: unknown, keys: readonly PublicJwk[], registry?: string): LocalCheck {
   let check: ReturnType<typeof verifyReceipt>;
   try {
     check = verifyReceipt(receipt, keys);
@@ -112,6 +142,11 @@ export function checkLocal(receipt: unknown, keys: readonly PublicJwk[]): LocalC
   if (!failedStep && !check.valid) failedStep = steps.find((s) => s.ok === false)?.step ?? "format";
   const sig = steps.find((s) => s.step === "signature");
   if (sig?.ok && check.receipt) sig.params = { keyId: check.receipt.keyId };
+  const keyId = check.receipt?.keyId ?? (receipt as { keyId?: unknown } | null)?.keyId;
+  if (sig?.ok === false && registry !== undefined && typeof keyId === "string" && !knownKey(keys, keyId)) {
+    sig.code = "step.signature.notOnChain";
+    sig.params = { keyId, registry };
+  }
   return {
     ok: !failedStep,
     failedStep,
@@ -192,6 +227,82 @@ export function checkAnchored(
   };
 }
 
+function knownKey(keys: readonly PublicJwk[], keyId: string): boolean {
+  return keys.some((k) => {
+    try {
+      return jwkThumbprint(k) === keyId;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * The counted step, once the inclusion proof verified: does the map anchored with the head point to this
+ * very entry. `replaced` (a later entry of the same author on the same section) fails it, naming that
+ * entry and whether the citizen holds its receipt; a registry without countedRoot leaves it open.
+ */
+export function checkCounted(
+  receipt: Receipt,
+  entry: Entry,
+  head: HeadInput,
+  input: CountedInput | undefined,
+): { step: StepResult; counted: boolean | null; replacedBy?: CountedLeaf } {
+  const open = (code: string) => ({
+    step: { step: "counted" as const, ok: null, code, params: {} },
+    counted: null,
+  });
+  if (entry.type !== "opinion") return open("step.counted.notOpinion");
+  if (head.countedRoot === null || head.countedRoot === undefined || !input)
+    return open("step.counted.unsupported");
+  if (input.proof === null || input.proof === undefined) {
+    return { step: { step: "counted", ok: false, code: "step.counted.missing", params: {} }, counted: false };
+  }
+  const check = checkEntryCounted(
+    input.proof,
+    {
+      author: entry.author,
+      section: entry.section,
+      leafIndex: receipt.leafIndex,
+      leafHash: receipt.leafHash,
+    },
+    { treeSize: head.treeSize, countedRoot: head.countedRoot },
+  );
+  const params = { root: head.countedRoot, treeSize: head.treeSize };
+  if (!check.ok) {
+    return {
+      step: { step: "counted", ok: false, code: "step.counted.bad", params, detail: check.reason },
+      counted: false,
+    };
+  }
+  if (check.status === "counted")
+    return { step: { step: "counted", ok: true, code: "step.counted.ok", params }, counted: true };
+  if (check.status === "replaced" && check.current) {
+    const current = check.current.leafIndex;
+    const held = input.heldIndices.includes(current) ? "heldYes" : "heldNo";
+    return {
+      step: {
+        step: "counted",
+        ok: false,
+        code: "step.counted.replaced",
+        params: { ...params, current, held: `step.counted.${held}` },
+      },
+      counted: false,
+      replacedBy: check.current,
+    };
+  }
+  return {
+    step: {
+      step: "counted",
+      ok: false,
+      code: "step.counted.wrong",
+      params,
+      detail: `the anchored map's answer for this author and section: ${check.status}${check.current ? ` (entry ${check.current.leafIndex})` : ""}`,
+    },
+    counted: false,
+  };
+}
+
 function safeTime(t: string): number | null {
   try {
     return parseTime(t);
@@ -201,15 +312,25 @@ function safeTime(t: string): number | null {
   }
 }
 
-/** Everything at once, from data already fetched: what the page runs once proof and head have arrived. */
+/**
+ * Everything at once, from data already fetched: what the page runs once proofs and head have arrived.
+ * `agreement` is how many RPC URLs agreed on the head; `registry` names where the keys came from.
+ */
 export function verifyAll(input: {
   receipt: unknown;
   keys: readonly PublicJwk[];
   head: HeadInput;
   proof: ProofInput | null;
   now: number;
+  counted?: CountedInput;
+  agreement?: number;
+  registry?: string;
 }): VerifyResult {
-  const local = checkLocal(input.receipt, input.keys);
+  const local = checkLocal(input.receipt, input.keys, input.registry);
+  const agreement: StepResult =
+    input.agreement === undefined
+      ? { step: "agreement", ok: null, code: "step.skipped", params: {} }
+      : { step: "agreement", ok: true, code: "step.agreement.ok", params: { n: input.agreement } };
   if (!local.ok || !local.receipt) {
     return {
       verdict: "invalid",
@@ -217,21 +338,41 @@ export function verifyAll(input: {
       overdue: false,
       steps: [
         ...local.steps,
-        { step: "head", ok: null, code: "step.skipped", params: {} },
-        { step: "proof", ok: null, code: "step.skipped", params: {} },
+        ...(["agreement", "head", "proof", "counted"] as const).map((step) => ({
+          step,
+          ok: null,
+          code: "step.skipped",
+          params: {},
+        })),
       ],
       receipt: local.receipt,
       entry: local.entry,
+      counted: null,
     };
   }
   const chain = checkAnchored(local.receipt, input.head, input.proof, input.now);
+  const counted =
+    chain.verdict === "valid" && local.entry
+      ? checkCounted(local.receipt, local.entry, input.head, input.counted)
+      : {
+          step: {
+            step: "counted" as const,
+            ok: null,
+            code: chain.verdict === "pending" ? "step.proof.waiting" : "step.skipped",
+            params: {},
+          },
+          counted: null,
+        };
+  const countedFailed = counted.step.ok === false;
   return {
-    verdict: chain.verdict,
-    failedStep: chain.failedStep,
+    verdict: countedFailed ? "invalid" : chain.verdict,
+    failedStep: countedFailed ? "counted" : chain.failedStep,
     overdue: chain.overdue,
-    steps: [...local.steps, ...chain.steps],
+    steps: [...local.steps, agreement, ...chain.steps, counted.step],
     receipt: local.receipt,
     entry: local.entry,
+    counted: counted.counted,
+    ...(counted.replacedBy ? { replacedBy: counted.replacedBy } : {}),
   };
 }
 

@@ -7,12 +7,13 @@ import {
   type Section,
   submitOpinion,
 } from "../api.ts";
-import { connect, findDraftTx, findTallyTx, readHead, readRecord } from "../chain.ts";
+import { findDraftTx, findTallyTx, readRecord } from "../chain.ts";
 import { h, replace, shortHex, uid } from "../dom.ts";
 import { t } from "../i18n.ts";
 import { saveReceipt } from "../receipts.ts";
 import { apiBase, loadSession, saveSession } from "../settings.ts";
 import { isCurrent } from "../state.ts";
+import { pinnedChain, readAgreedHead, trustWarning } from "../trust.ts";
 import { consultationMeta, describeError, errorBox, heading, loading } from "../ui.ts";
 
 export async function renderConsultation(main: HTMLElement, gen: number, id: string): Promise<void> {
@@ -44,6 +45,7 @@ export async function renderConsultation(main: HTMLElement, gen: number, id: str
     main,
     heading(c.title),
     consultationMeta(c, h("dt", null, t("c.version")), h("dd", null, String(c.draft.version))),
+    trustWarning(c.chain),
     badge,
     c.summary ? h("p", { class: "summary" }, c.summary) : null,
     isOpen ? null : tally,
@@ -75,7 +77,8 @@ async function checkDraft(c: Consultation, badge: HTMLElement, gen: number): Pro
     return;
   }
   try {
-    const ctx = await connect(c.chain ?? {});
+    // the draft hash on the pinned registry, never the one the service advertises
+    const ctx = (await pinnedChain()).contexts[0]!;
     const rec = await readRecord(ctx, c.id);
     const tx = await findDraftTx(ctx, c.id, rec.draftHash).catch(() => null);
     if (!isCurrent(gen)) return;
@@ -138,10 +141,11 @@ async function checkTally(c: Consultation, box: HTMLElement, gen: number): Promi
   }
   try {
     const local = tallyHash(doc.document);
-    const ctx = await connect(c.chain ?? {});
+    const pinned = await pinnedChain();
+    const ctx = pinned.contexts[0]!;
     const [rec, head, tx] = await Promise.all([
       readRecord(ctx, c.id),
-      readHead(ctx, c.id),
+      readAgreedHead(pinned, c.id),
       findTallyTx(ctx, c.id).catch(() => null),
     ]);
     if (!isCurrent(gen)) return;

@@ -1,13 +1,14 @@
 import QRCode from "qrcode";
 import { decodeEntry, type Entry, isTextWithheld, type Receipt } from "../../../protocol/index.ts";
 import { getConsultation } from "../api.ts";
-import { connect, readHead } from "../chain.ts";
 import { h, replace, shortHex } from "../dom.ts";
 import { t } from "../i18n.ts";
 import { getReceipt, markAnchored } from "../receipts.ts";
 import { isCurrent } from "../state.ts";
+import { chainReceiptKeys, pinnedChain, readAgreedHead, trustWarning } from "../trust.ts";
 import { describeError, formatIso, heading } from "../ui.ts";
 import { receiptToFragment } from "../verify.ts";
+import { verifyAgainstHead } from "./verify.ts";
 
 export function verifyLink(receipt: unknown): string {
   const here = new URL(window.location.href);
@@ -60,10 +61,12 @@ export async function renderReceipt(
     "aria-live": "polite",
     "data-status": "checking",
   });
+  const warnings = h("div", { id: "chain-warnings" });
   replace(
     main,
     heading(t("r.title")),
     h("p", { class: "lead" }, t("r.kept")),
+    warnings,
     status,
     h(
       "dl",
@@ -113,49 +116,93 @@ export async function renderReceipt(
   } catch {
     replace(qr, h("p", { class: "hint" }, t("r.qr.tooLarge")));
   }
-  void pollStatus(r, status, gen);
+  void pollStatus(r, status, warnings, gen);
 }
 
-async function pollStatus(r: Receipt, box: HTMLElement, gen: number): Promise<void> {
+function showStatus(box: HTMLElement, status: string, tone: string, title: string, explain: string): void {
+  box.dataset.status = status;
+  box.className = `receipt-status ${tone}`;
+  replace(box, h("p", null, h("strong", null, title), " ", explain));
+}
+
+/**
+ * Re-checks the receipt every 4 s against the pinned registry: "anchored, includes yours" only once a real
+ * inclusion proof (and, where the registry keeps a countedRoot, a counted proof) verifies against the head
+ * every RPC URL of the trust root agrees on.
+ */
+async function pollStatus(r: Receipt, box: HTMLElement, warnings: HTMLElement, gen: number): Promise<void> {
+  let warned = false;
   while (isCurrent(gen)) {
     try {
-      const c = await getConsultation(r.consultation);
-      const sectionEl = document.getElementById("receipt-section");
-      const title = c.draft.sections.find((s) => s.id === sectionEl?.textContent)?.title;
-      if (sectionEl && title) sectionEl.textContent = title;
-      const ctx = await connect(c.chain ?? {});
-      const head = await readHead(ctx, r.consultation);
+      if (!warned) {
+        const c = await getConsultation(r.consultation).catch(() => null);
+        if (!isCurrent(gen)) return;
+        replace(warnings, trustWarning(c?.chain));
+        const sectionEl = document.getElementById("receipt-section");
+        const title = c?.draft.sections.find((s) => s.id === sectionEl?.textContent)?.title;
+        if (sectionEl && title) sectionEl.textContent = title;
+        warned = c !== null;
+      }
+      const pinned = await pinnedChain();
+      const [{ keys }, head] = await Promise.all([
+        chainReceiptKeys(pinned),
+        readAgreedHead(pinned, r.consultation),
+      ]);
+      let entry: Entry | undefined;
+      try {
+        entry = decodeEntry(r.entry);
+      } catch {
+        entry = undefined;
+      }
+      const { result } = await verifyAgainstHead(r, r, entry, keys, pinned, head);
       if (!isCurrent(gen)) return;
-      if (head.treeSize > r.leafIndex) {
-        markAnchored(r, head.treeSize);
-        box.dataset.status = "anchored";
-        box.className = "receipt-status ok";
-        replace(
+      const treeSize = head.treeSize;
+      if (result.verdict === "valid") {
+        markAnchored(r, treeSize);
+        showStatus(
           box,
-          h(
-            "p",
-            null,
-            h("strong", null, t("r.status.anchored")),
-            " ",
-            t("r.status.anchoredExplain", { treeSize: head.treeSize }),
-          ),
+          "anchored",
+          "ok",
+          t("r.status.anchored"),
+          t(result.counted ? "r.status.countedExplain" : "r.status.uncheckedExplain", { treeSize }),
         );
         return;
       }
-      const overdue = Date.now() > Date.parse(r.anchorDeadline);
-      box.dataset.status = overdue ? "overdue" : "pending";
-      box.className = `receipt-status ${overdue ? "bad" : "wait"}`;
-      replace(
-        box,
-        h(
-          "p",
-          null,
-          h("strong", null, t(overdue ? "r.status.overdue" : "r.status.pending")),
-          " ",
-          t(overdue ? "r.status.overdueExplain" : "r.status.pendingExplain", {
-            deadline: formatIso(r.anchorDeadline),
+      if (result.verdict === "invalid" && result.replacedBy) {
+        const current = result.replacedBy.leafIndex;
+        const held = result.steps.find((s) => s.step === "counted")?.params.held;
+        showStatus(
+          box,
+          "replaced",
+          "bad",
+          t("r.status.replaced"),
+          t("r.status.replacedExplain", {
+            treeSize,
+            current,
+            held: typeof held === "string" ? t(held, { current }) : "",
           }),
-        ),
+        );
+        return;
+      }
+      if (result.verdict === "invalid") {
+        showStatus(
+          box,
+          "invalid",
+          "bad",
+          t("r.status.proofFailed"),
+          t("r.status.proofFailedExplain", { treeSize, step: t(`stepName.${result.failedStep ?? "proof"}`) }),
+        );
+        return;
+      }
+      const overdue = result.overdue;
+      showStatus(
+        box,
+        overdue ? "overdue" : "pending",
+        overdue ? "bad" : "wait",
+        t(overdue ? "r.status.overdue" : "r.status.pending"),
+        t(overdue ? "r.status.overdueExplain" : "r.status.pendingExplain", {
+          deadline: formatIso(r.anchorDeadline),
+        }),
       );
     } catch (e) {
       if (!isCurrent(gen)) return;

@@ -1,19 +1,30 @@
-import type { PublicJwk, Receipt } from "../../../protocol/index.ts";
+import type { Entry, PublicJwk, Receipt } from "../../../protocol/index.ts";
 import {
   ApiError,
-  type ChainInfo,
   getConsultation,
-  getKeys,
+  getCountedProof,
   getProof,
   myOpinions,
   type ProofResponse,
 } from "../api.ts";
-import { connect, findAnchor, readHead, readRecord } from "../chain.ts";
+import { findAnchor } from "../chain.ts";
 import { h, replace, shortHex } from "../dom.ts";
 import { t } from "../i18n.ts";
 import { listReceipts, markAnchored } from "../receipts.ts";
 import { loadSession, proofBase } from "../settings.ts";
 import { isCurrent } from "../state.ts";
+import {
+  type ActiveTrust,
+  type AgreedHead,
+  activeTrust,
+  chainReceiptKeys,
+  type PinnedChain,
+  pinnedChain,
+  readAgreedHead,
+  seenReceiptKeys,
+  TrustError,
+  trustWarning,
+} from "../trust.ts";
 import { describeError, formatIso, heading } from "../ui.ts";
 import {
   checkLocal,
@@ -26,9 +37,6 @@ import {
 } from "../verify.ts";
 import { downloadReceipt } from "./receipt.ts";
 
-const KEYS_CACHE = "gopy.keys.v1";
-const CHAIN_CACHE = "gopy.chain.v1";
-
 interface BarcodeDetectorLike {
   detect(source: ImageBitmapSource): Promise<{ rawValue: string }[]>;
 }
@@ -36,11 +44,12 @@ type BarcodeDetectorCtor = new (opts: { formats: string[] }) => BarcodeDetectorL
 
 export async function renderVerify(main: HTMLElement, gen: number, fragment?: string): Promise<void> {
   const results = h("section", { id: "verify-results", "aria-labelledby": "results-h" });
+  const warnings = h("div", { id: "chain-warnings" }, trustWarning(undefined));
   const inputStatus = h("p", { role: "status", class: "form-status", id: "input-status" });
 
   const start = (raw: unknown) => {
     inputStatus.textContent = "";
-    void runVerification(raw, results, gen);
+    void runVerification(raw, results, warnings, gen);
     results.scrollIntoView({ block: "start" });
   };
   const parseAndStart = (text: string) => {
@@ -111,6 +120,7 @@ export async function renderVerify(main: HTMLElement, gen: number, fragment?: st
       mine,
       inputStatus,
     ),
+    warnings,
     results,
   );
   if (fragment) {
@@ -213,6 +223,10 @@ interface VerdictView {
   error?: unknown;
   receipt?: Receipt;
   anchor?: { blockNumber: number; txHash: string } | null;
+  /** the trust root verified against (data-registry, data-chain-id) */
+  trust?: ActiveTrust;
+  counted?: boolean | null;
+  replacedBy?: number;
 }
 
 function paint(results: HTMLElement, steps: StepResult[], v: VerdictView): void {
@@ -221,6 +235,7 @@ function paint(results: HTMLElement, steps: StepResult[], v: VerdictView): void 
       case "valid":
         return t("verdict.valid");
       case "invalid":
+        if (v.replacedBy !== undefined) return t("verdict.replaced", { current: v.replacedBy });
         return t("verdict.invalid", { step: t(`stepName.${v.failedStep ?? "format"}`) });
       case "pending":
         return v.overdue
@@ -244,6 +259,10 @@ function paint(results: HTMLElement, steps: StepResult[], v: VerdictView): void 
       "data-failed-step": v.failedStep ?? null,
       "data-overdue": v.overdue ? "true" : null,
       "data-verify-ms": v.ms !== undefined ? v.ms.toFixed(2) : null,
+      "data-registry": v.trust?.root?.registry ?? null,
+      "data-chain-id": v.trust?.root ? String(v.trust.root.chainId) : null,
+      "data-counted": v.counted === true ? "true" : v.counted === false ? "false" : null,
+      "data-replaced-by": v.replacedBy !== undefined ? String(v.replacedBy) : null,
     },
     h(
       "p",
@@ -257,6 +276,17 @@ function paint(results: HTMLElement, steps: StepResult[], v: VerdictView): void 
       verdictText,
     ),
     v.error ? h("p", null, describeError(v.error)) : null,
+    v.trust?.root
+      ? h(
+          "p",
+          { class: "hint", id: "verified-against" },
+          t("v.against", {
+            registry: v.trust.root.registry,
+            chainId: v.trust.root.chainId,
+            source: t(`v.source.${v.trust.source}`),
+          }),
+        )
+      : null,
     v.overdue && v.receipt
       ? h(
           "p",
@@ -321,6 +351,8 @@ function stepParams(s: StepResult): Record<string, string | number> {
   const p = { ...s.params };
   if (typeof p.deadline === "string") p.deadline = formatIso(p.deadline);
   if (typeof p.root === "string") p.root = shortHex(p.root);
+  if (typeof p.held === "string") p.held = t(p.held, { current: p.current ?? "?" });
+  if (typeof p.registry === "string") p.registry = shortHex(p.registry);
   return p;
 }
 
@@ -328,113 +360,109 @@ function icon(ok: boolean | null): string {
   return ok === true ? "✓" : ok === false ? "✗" : "…";
 }
 
-function cacheGet<T>(key: string): T | null {
-  try {
-    const raw = localStorage.getItem(key);
-    return raw ? (JSON.parse(raw) as T) : null;
-  } catch {
-    return null;
-  }
-}
-function cacheSet(key: string, value: unknown): void {
-  try {
-    localStorage.setItem(key, JSON.stringify(value));
-  } catch {
-    // ignore
-  }
-}
-
-async function runVerification(raw: unknown, results: HTMLElement, gen: number): Promise<void> {
+async function runVerification(
+  raw: unknown,
+  results: HTMLElement,
+  warnings: HTMLElement,
+  gen: number,
+): Promise<void> {
   const pendingSteps = (from: StepResult[]): StepResult[] =>
     STEP_ORDER.map(
       (step) => from.find((s) => s.step === step) ?? { step, ok: null, code: "step.waiting", params: {} },
     );
-  paint(results, pendingSteps([]), { verdict: "running" });
+  const trust = activeTrust();
+  paint(results, pendingSteps([]), { verdict: "running", trust });
+  replace(warnings, trustWarning(undefined));
 
-  // 1. The service's public keys (cached, so a receipt still checks when the service is gone).
-  let keys: PublicJwk[] | null = null;
-  let keysError: unknown = null;
+  // 1. The pinned registry (trust root) and the receipt keys it lists, plus every key seen before for it.
+  let pinned: PinnedChain | null = null;
+  let chainError: unknown = null;
   try {
-    const jwks = await getKeys();
-    keys = (Array.isArray(jwks?.keys) ? jwks.keys : []) as PublicJwk[];
-    cacheSet(KEYS_CACHE, keys);
+    pinned = await pinnedChain();
   } catch (e) {
-    keysError = e;
-    keys = cacheGet<PublicJwk[]>(KEYS_CACHE);
+    chainError = e;
+  }
+  let keys: PublicJwk[] = seenReceiptKeys();
+  if (pinned) {
+    const read = await chainReceiptKeys(pinned);
+    keys = read.keys;
+    chainError = read.readError;
   }
   if (!isCurrent(gen)) return;
-  if (!keys) {
-    // Without the keys the signature cannot be judged, but a malformed receipt is still malformed.
-    const shape = checkLocal(raw, []);
+  const shape = checkLocal(raw, []);
+  const consultation = shape.receipt?.consultation;
+  // What the service advertises is only compared with the trust root, for the warning.
+  if (consultation !== undefined) {
+    void getConsultation(consultation)
+      .then((c) => isCurrent(gen) && replace(warnings, trustWarning(c.chain)))
+      .catch(() => undefined);
+  }
+  if (keys.length === 0 && chainError) {
+    // Without keys the signature cannot be judged, but a malformed receipt is still malformed.
     if (shape.failedStep === "format") {
-      paint(results, pendingSteps(shape.steps), { verdict: "invalid", failedStep: "format" });
+      paint(results, pendingSteps(shape.steps), { verdict: "invalid", failedStep: "format", trust });
     } else {
       paint(results, pendingSteps(shape.steps.filter((s) => s.step === "format")), {
         verdict: "incomplete",
-        error: keysError,
+        error: chainError,
+        trust,
       });
     }
     return;
   }
-  const local = checkLocal(raw, keys);
+  const local = checkLocal(raw, keys, trust.root?.registry);
   if (!local.ok || !local.receipt) {
-    paint(results, pendingSteps(local.steps), {
+    const steps = verifyAll({
+      receipt: raw,
+      keys,
+      head: { treeSize: 0, rootHash: `0x${"00".repeat(32)}`, anchoredAt: 0, frozen: false },
+      proof: null,
+      now: Date.now(),
+      ...(trust.root ? { registry: trust.root.registry } : {}),
+    }).steps;
+    paint(results, steps, {
       verdict: "invalid",
       failedStep: local.failedStep ?? "format",
       receipt: local.receipt,
+      trust,
     });
     return;
   }
   const receipt = local.receipt;
-  paint(results, pendingSteps(local.steps), { verdict: "running" });
+  paint(results, pendingSteps(local.steps), { verdict: "running", trust });
 
-  // 2. The head, read from the contract through the RPC URL (never through the service).
-  let chainInfo: Partial<ChainInfo> =
-    cacheGet<Record<string, ChainInfo>>(CHAIN_CACHE)?.[receipt.consultation] ?? {};
   try {
-    const c = await getConsultation(receipt.consultation);
-    chainInfo = c.chain ?? {};
-    cacheSet(CHAIN_CACHE, {
-      ...(cacheGet<Record<string, ChainInfo>>(CHAIN_CACHE) ?? {}),
-      [receipt.consultation]: chainInfo,
-    });
-  } catch {
-    // service down: fall back to the cached/configured chain settings
-  }
-  let head: Awaited<ReturnType<typeof readHead>>;
-  let frozen = false;
-  try {
-    const ctx = await connect(chainInfo);
-    const [hd, rec] = await Promise.all([
-      readHead(ctx, receipt.consultation),
-      readRecord(ctx, receipt.consultation),
-    ]);
-    head = hd;
-    frozen = rec.tallyHash !== null;
-    // 3. The inclusion proof for that head (from the service or the mirror set in Settings).
-    let proof: ProofResponse | null = null;
-    if (receipt.leafIndex < head.treeSize) {
-      try {
-        proof = await getProof(receipt.consultation, receipt.leafHash, head.treeSize);
-      } catch (e) {
-        if (!(e instanceof ApiError && e.kind === "http" && e.status >= 400 && e.status < 500)) throw e;
-        proof = null; // the service/mirror cannot prove it: that is a failed proof step
-      }
+    if (!pinned) throw chainError;
+    // 2. The head and countedRoot, read from the pinned registry through every RPC URL (they must agree).
+    let head: AgreedHead;
+    try {
+      head = await readAgreedHead(pinned, receipt.consultation);
+    } catch (e) {
+      if (!(e instanceof TrustError && e.kind === "disagree")) throw e;
+      if (!isCurrent(gen)) return;
+      const detail = e.readings.map((r) => `${r.rpcUrl}: ${r.value}`).join("\n");
+      paint(
+        results,
+        pendingSteps([
+          ...local.steps,
+          { step: "agreement", ok: false, code: "step.agreement.bad", params: {}, detail },
+          ...(["head", "proof", "counted"] as const).map((step) => ({
+            step,
+            ok: null,
+            code: "step.skipped",
+            params: {},
+          })),
+        ]),
+        { verdict: "invalid", failedStep: "agreement", receipt, trust },
+      );
+      return;
     }
+    const { result, ms } = await verifyAgainstHead(raw, receipt, local.entry, keys, pinned, head);
     if (!isCurrent(gen)) return;
-    // 4. Everything checked from data in hand: this is the part the 100 ms budget covers.
-    const t0 = performance.now();
-    const result: VerifyResult = verifyAll({
-      receipt: raw,
-      keys,
-      head: { ...head, frozen },
-      proof: proof && Array.isArray(proof.proof) ? proof : null,
-      now: Date.now(),
-    });
-    const ms = performance.now() - t0;
-    const proofStep = result.steps.find((s) => s.step === "proof");
-    if (proofStep && proofStep.ok === false)
-      proofStep.detail = `${proofStep.detail ?? ""} (proof source: ${proofBase()})`;
+    for (const step of result.steps) {
+      if ((step.step === "proof" || step.step === "counted") && step.ok === false)
+        step.detail = `${step.detail ?? ""} (proof source: ${proofBase()})`;
+    }
     const view: VerdictView = {
       verdict: result.verdict,
       failedStep: result.failedStep,
@@ -442,15 +470,74 @@ async function runVerification(raw: unknown, results: HTMLElement, gen: number):
       deadline: receipt.anchorDeadline,
       ms,
       receipt,
+      trust,
+      counted: result.counted,
+      ...(result.replacedBy ? { replacedBy: result.replacedBy.leafIndex } : {}),
     };
     paint(results, result.steps, view);
     if (result.verdict === "valid") {
       markAnchored(receipt, head.treeSize);
+      const ctx = pinned.contexts[0]!;
       const anchor = await findAnchor(ctx, receipt.consultation, head.treeSize).catch(() => null);
       if (anchor && isCurrent(gen)) paint(results, result.steps, { ...view, anchor });
     }
   } catch (e) {
     if (!isCurrent(gen)) return;
-    paint(results, pendingSteps(local.steps), { verdict: "incomplete", error: e, receipt });
+    paint(results, pendingSteps(local.steps), { verdict: "incomplete", error: e, receipt, trust });
+  }
+}
+
+/**
+ * Steps 3 and 4: the inclusion proof and the counted proof for the agreed head (from the service or the
+ * mirror), then every step from data in hand (`ms`: the part the 100 ms budget covers). Shared with the
+ * receipt page, which says "anchored, includes yours" only on this result.
+ */
+export async function verifyAgainstHead(
+  raw: unknown,
+  receipt: Receipt,
+  entry: Entry | undefined,
+  keys: readonly PublicJwk[],
+  pinned: PinnedChain,
+  head: AgreedHead,
+): Promise<{ result: VerifyResult; ms: number }> {
+  const covered = receipt.leafIndex < head.treeSize;
+  const [proof, countedProof] = await Promise.all([
+    covered ? fetchOrNull(() => getProof(receipt.consultation, receipt.leafHash, head.treeSize)) : null,
+    covered && head.countedRoot !== null && entry?.type === "opinion"
+      ? // the service records a head's counted map once the anchoring transaction is mined: it may answer
+        // 404 for a moment after the chain has the head, so a refusal is asked again before it counts
+        fetchOrNull(
+          () => getCountedProof(receipt.consultation, entry.author, entry.section, head.treeSize),
+          3,
+        )
+      : null,
+  ]);
+  const heldIndices = listReceipts()
+    .filter((x) => x.receipt.consultation === receipt.consultation)
+    .map((x) => x.receipt.leafIndex);
+  const t0 = performance.now();
+  const result = verifyAll({
+    receipt: raw,
+    keys,
+    head,
+    proof: proof && Array.isArray((proof as ProofResponse).proof) ? (proof as ProofResponse) : null,
+    now: Date.now(),
+    counted: { proof: countedProof, heldIndices },
+    agreement: head.rpcUrls.length,
+    registry: pinned.root.registry,
+  });
+  return { result, ms: performance.now() - t0 };
+}
+
+/** A proof from the service or the mirror; null when it answers 4xx (it cannot prove it: a failed step). */
+async function fetchOrNull<T>(get: () => Promise<T>, retries = 0): Promise<T | null> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await get();
+    } catch (e) {
+      if (!(e instanceof ApiError && e.kind === "http" && e.status >= 400 && e.status < 500)) throw e;
+      if (attempt >= retries) return null;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
   }
 }
