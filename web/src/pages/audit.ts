@@ -1,13 +1,14 @@
 import { readChainFacts } from "../../../audit/chain-facts.ts";
 import type { AuditResult, Failure } from "../../../audit/core.ts";
 import type { ChainFacts } from "../../../audit/facts.ts";
+import { openRegistry } from "../../../chain/reader.ts";
 import type { Draft } from "../../../protocol/index.ts";
 import { type Consultation, exportUrl, getConsultation } from "../api.ts";
 import type { AuditMessage, AuditRequest } from "../audit.worker.ts";
-import { connect } from "../chain.ts";
 import { h, replace, shortHex } from "../dom.ts";
 import { t } from "../i18n.ts";
 import { isCurrent } from "../state.ts";
+import { pinnedChain, trustWarning } from "../trust.ts";
 import { errorBox, heading, loading } from "../ui.ts";
 
 export async function renderAudit(main: HTMLElement, gen: number, id: string): Promise<void> {
@@ -17,8 +18,10 @@ export async function renderAudit(main: HTMLElement, gen: number, id: string): P
   let chain: ChainFacts;
   try {
     c = await getConsultation(id);
-    const ctx = await connect(c.chain ?? {});
-    chain = await readChainFacts(ctx.reader, ctx.chainId, id);
+    // the pinned trust root only, never the registry the service advertises; several RPCs must agree
+    const { root, contexts } = await pinnedChain();
+    const reader = await openRegistry({ ...root, rpcUrls: contexts.map((ctx) => ctx.rpcUrl) });
+    chain = await readChainFacts(reader, root.chainId, id);
   } catch (e) {
     if (isCurrent(gen))
       replace(
@@ -48,6 +51,7 @@ export async function renderAudit(main: HTMLElement, gen: number, id: string): P
   replace(
     main,
     title,
+    trustWarning(c.chain),
     h("p", { class: "lead" }, t("a.intro", { title: c.title })),
     h(
       "dl",
