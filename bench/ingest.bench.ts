@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { draftHash } from "../protocol/index.ts";
 import { SqliteStore } from "../server/store/index.ts";
+import { sharedIdp } from "../test/support/idp.ts";
 import { startService } from "./evidence/stack.ts";
 
 const full = process.argv.includes("--full");
@@ -131,6 +132,8 @@ async function main(): Promise<void> {
     },
   );
   await store.close();
+  // tokens from the demo identity provider, through the service's POST /api/dev/token as a script would get them
+  const idp = await sharedIdp();
 
   const service = await startService(
     {
@@ -141,7 +144,7 @@ async function main(): Promise<void> {
       SQLITE_PATH: sqlite,
       PSEUDONYM_SECRET: randomBytes(32).toString("hex"),
       RECEIPT_KEY_SEED: randomBytes(32).toString("hex"),
-      DEV_IDP: "true",
+      ...idp.env(),
       ANCHOR_ENABLED: "false",
       RATE_LIMIT_MAX: "1000",
     },
@@ -256,6 +259,7 @@ async function main(): Promise<void> {
     });
   } finally {
     await service.kill("SIGTERM");
+    await idp.close();
     agent.destroy();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -16,7 +16,11 @@ const { chain, service } = evidence;
 try {
   const base = () => service.url;
   const id = await evidence.open(3600);
-  const tokens = evidence.citizenTokens(CITIZENS, (c) => ({ sub: c.sub, name: c.name, email: c.email }));
+  const tokens = await evidence.citizenTokens(CITIZENS, (c) => ({
+    sub: c.sub,
+    name: c.name,
+    email: c.email,
+  }));
   log(`load: ${CITIZENS} citizens, ${SECONDS} s, ${CONCURRENCY} concurrent clients`);
   let maxBacklog = 0;
   let sampling = true;

@@ -13,7 +13,7 @@ import { type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from "@fastify/typ
 import Fastify, { type FastifyInstance, type FastifyRequest, LogController } from "fastify";
 import { keyedHash, receiptKeyFromSeed } from "../protocol/index.ts";
 import { Anchorer } from "./anchorer.ts";
-import { authenticate, createDevIdp, registerAuth } from "./auth.ts";
+import { Authenticator, authenticate } from "./auth.ts";
 import { chainErrorMessage, type RegistryClient, ViemRegistry } from "./chain/registry.ts";
 import { ChainIdCheck } from "./chain-id.ts";
 import { type Clock, systemClock } from "./clock.ts";
@@ -125,10 +125,10 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
         },
       })
     : null;
-  if (config.devIdp && config.nodeEnv !== "development") {
-    throw new Error("DEV_IDP: the development identity provider runs only with NODE_ENV=development");
+  if (config.devIdpUrl !== null && config.nodeEnv !== "development") {
+    throw new Error("DEV_IDP_URL: the development token mint is served only with NODE_ENV=development");
   }
-  const devIdp = config.devIdp ? createDevIdp(config) : null;
+  const auth = new Authenticator(config, clock, app.log);
 
   const gopy: Gopy = {
     config,
@@ -140,7 +140,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     anchorer,
     drafts,
     receiptKey,
-    devIdp,
+    auth,
     metrics: metrics.registry,
   };
   app.decorate("gopy", gopy);
@@ -162,7 +162,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     },
   });
   await app.register(swaggerUi, { routePrefix: "/docs" });
-  await registerAuth(app, config, devIdp, clock, app.log);
+  app.decorateRequest("identity", null);
 
   // ---------- routes: one encapsulated plugin per concern ----------
   await app.register(
@@ -171,7 +171,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       api.setNotFoundHandler(noSuchRoute);
       await api.register(healthRoutes);
       await api.register(keysRoutes);
-      if (devIdp) await api.register(devIdpRoutes);
+      if (config.devIdpUrl !== null) await api.register(devIdpRoutes);
       await api.register(consultationRoutes);
       await api.register(logRoutes);
       await api.register(exportRoutes);
@@ -215,6 +215,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     else void reconcileDrafts();
   };
   let recheck: NodeJS.Timeout | null = null;
+  // an identity provider that does not answer yet is named in the log and asked again: the service starts anyway
+  app.addHook("onReady", () => auth.start());
   app.addHook("onReady", async () => {
     const check = gopy.chainId;
     if (!check) return;
@@ -252,6 +254,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     }
   });
   app.addHook("onClose", async () => {
+    auth.stop();
     if (recheck) clearInterval(recheck);
     if (anchorer) await anchorer.stop();
     if (!deps.store) await store.close();
