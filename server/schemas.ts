@@ -277,6 +277,15 @@ export const DevTokenBody = Type.Object(
 );
 export const DevToken = Type.Object({ token: Type.String() }, closed);
 
+export const Me = Type.Object(
+  {
+    sub: Type.String(),
+    role: Type.Union([Type.Literal("citizen"), Type.Literal("agency"), Type.Literal("admin")]),
+    agency: Type.Union([Type.String(), Type.Null()]),
+  },
+  closed,
+);
+
 export const Health = Type.Object(
   {
     ok: Type.Boolean(),

@@ -73,16 +73,16 @@ export interface Stack extends Chain {
   stop(): Promise<void>;
 }
 
-/** A chain (see startChain) and the service (buildApp) on it, listening on a free port. `env` overrides. */
+/** A chain (see startChain) and the service (buildApp) on it, listening on `port` (default: a free one). `env` overrides. */
 export async function startStack(
-  opts: { deploy?: "artifact" | "ignition"; env?: Record<string, string> } = {},
+  opts: { deploy?: "artifact" | "ignition"; env?: Record<string, string>; port?: number } = {},
 ): Promise<Stack> {
   const chain = await startChain(opts.deploy ? { deploy: opts.deploy } : {});
   const dataDir = mkdtempSync(join(tmpdir(), "gopy-stack-"));
   try {
     const clock = new OffsetClock();
     const app = await buildApp(loadConfig(stackEnv(chain, dataDir, opts.env)), { logger: false, clock });
-    const base = await app.listen({ host: "127.0.0.1", port: 0 });
+    const base = await app.listen({ host: "127.0.0.1", port: opts.port ?? 0 });
     return {
       ...chain,
       app,

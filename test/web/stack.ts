@@ -1,23 +1,89 @@
-// The real stack for the end-to-end browser test (test/support/stack.ts): a `hardhat node` child process on a
+// The real stack for the end-to-end browser tests (test/support/stack.ts): a `hardhat node` child process on a
 // free port, the registry deployed through its Ignition module (in memory: nothing written under
-// ignition/deployments), an agency with its operator, and the service (buildApp) on a free port serving web/dist.
+// ignition/deployments), an agency with its operator, the demo OpenID Provider with this service's origin as
+// the web client's redirect URI, and the service (buildApp) on a free port serving a web build whose sign-in
+// configuration (GOPY_OIDC) names that provider, as a deployment's build would name its own.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Page } from "playwright-core";
+import { build } from "vite";
+import { DEMO_PASSWORD } from "../../scripts/demo-idp.ts";
 import { call } from "../support/http.ts";
-import { type Stack, startStack as startSharedStack } from "../support/stack.ts";
-import { DIST } from "./helpers.ts";
+import { type Idp, startIdp } from "../support/idp.ts";
+import { type Stack as SharedStack, startStack as startSharedStack } from "../support/stack.ts";
+import { freePort, ROOT } from "./helpers.ts";
 
-export type { Stack };
+export interface Stack extends SharedStack {
+  readonly idp: Idp;
+}
 
-export function startStack(opts: { maxAnchorDelay?: string; anchorEnabled?: boolean } = {}): Promise<Stack> {
-  return startSharedStack({
-    deploy: "ignition",
-    env: {
-      ANCHOR_INTERVAL: "500ms",
-      ANCHOR_ENABLED: opts.anchorEnabled === false ? "false" : "true",
-      MAX_ANCHOR_DELAY: opts.maxAnchorDelay ?? "5m",
-      CHAIN_ID: "31337",
-      WEB_DIST: DIST,
-    },
-  });
+/** `vite build web` into a fresh folder, with GOPY_OIDC naming `issuer`. */
+async function buildWeb(issuer: string): Promise<string> {
+  const outDir = mkdtempSync(join(tmpdir(), "gopy-web-"));
+  const before = process.env.GOPY_OIDC;
+  process.env.GOPY_OIDC = JSON.stringify({ issuer, clientId: "gopy-web" });
+  try {
+    await build({
+      root: join(ROOT, "web"),
+      configFile: join(ROOT, "web", "vite.config.ts"),
+      logLevel: "warn",
+      build: { outDir, emptyOutDir: true },
+    });
+  } finally {
+    if (before === undefined) delete process.env.GOPY_OIDC;
+    else process.env.GOPY_OIDC = before;
+  }
+  return outDir;
+}
+
+export async function startStack(
+  opts: { maxAnchorDelay?: string; anchorEnabled?: boolean } = {},
+): Promise<Stack> {
+  const port = await freePort();
+  const idp = await startIdp({ webOrigins: [`http://127.0.0.1:${port}`] });
+  const dist = await buildWeb(idp.issuer);
+  try {
+    const stack = await startSharedStack({
+      deploy: "ignition",
+      port,
+      env: {
+        ANCHOR_INTERVAL: "500ms",
+        ANCHOR_ENABLED: opts.anchorEnabled === false ? "false" : "true",
+        MAX_ANCHOR_DELAY: opts.maxAnchorDelay ?? "5m",
+        CHAIN_ID: "31337",
+        WEB_DIST: dist,
+        ...idp.env({ roles: ["citizen", "agency"] }),
+        CSP_CONNECT_SRC: idp.issuer,
+      },
+    });
+    return {
+      ...stack,
+      idp,
+      async stop() {
+        await stack.stop();
+        await idp.close();
+        rmSync(dist, { recursive: true, force: true });
+      },
+    };
+  } catch (e) {
+    await idp.close();
+    rmSync(dist, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/**
+ * Signs in as a demo account the way a person does: the client's sign-in button, the provider's login page
+ * (username and password), and back to the client, signed in.
+ */
+export async function signInAs(page: Page, username: string, button = "#nav-sign-in"): Promise<void> {
+  await page.click(button);
+  await page.waitForURL(/\/interaction\//);
+  await page.fill("#username", username);
+  await page.fill("#password", DEMO_PASSWORD);
+  await page.click("#login-submit");
+  await page.locator("#signed-in-name").waitFor({ timeout: 30_000 });
 }
 
 /** Small HTTP client of the service for test set-up (what an agency's tools would do). */
