@@ -4,32 +4,22 @@
  * receipts, and writes everything in ONE store transaction (one fsync). Each submitter is answered only after that
  * commit: an acknowledged entry is durable.
  */
+import type { Entry, Hex, Receipt, ReceiptSigningKey, Stance } from "../protocol/index.ts";
 import {
   contentHash,
   decodeEntry,
-  type Entry,
   entryString,
   formatTime,
-  type Hex,
   leafHash,
   MerkleLog,
-  type Receipt,
-  type ReceiptSigningKey,
   randomSalt,
-  type Stance,
   signReceipt,
   utf8Encode,
 } from "../protocol/index.ts";
 import type { Clock } from "./clock.ts";
 import { ServiceError } from "./errors.ts";
-import {
-  type NewEntry,
-  type NodeId,
-  type Store,
-  StoreConflictError,
-  type TreeNode,
-  type TreeStoreLike,
-} from "./store/index.ts";
+import type { NewEntry, NodeId, Store, TreeNode, TreeStoreLike } from "./store/index.ts";
+import { newModerationEntry, StoreConflictError } from "./store/index.ts";
 
 export interface OpinionSubmission {
   kind: "opinion";
@@ -370,21 +360,7 @@ export class Ingest {
       by: sub.by,
       at: batch.publishedAt,
     });
-    push(batch, {
-      leaf,
-      leafHash: hash,
-      kind: "moderation",
-      channel: null,
-      author: null,
-      section: null,
-      text: null,
-      salt: null,
-      createdAt: batch.now,
-      subjectKey: null,
-      idempotencyKey: null,
-      receipt: null,
-      withholdTarget: sub.target,
-    });
+    push(batch, newModerationEntry(leaf, hash, sub.target, batch.now));
     return { index, leafHash: hash, receipt: null };
   }
 }

@@ -11,13 +11,11 @@ import { ProtocolError } from "../errors.ts";
 import type { CountedAddress, CountedNode, CountedStore } from "./counted.ts";
 import { COUNTED_KEY_BITS, LEAF_RECORD_BYTES } from "./verify.ts";
 
+/** Record sizes: a leaf's (key, index, leaf hash) and a branch's two child hashes. */
 const LEAF = LEAF_RECORD_BYTES;
 const BRANCH = 64;
-/** What a task's subtree held before the update. */
-const UNREAD = 0;
-const EMPTY = 1;
-const STORED_LEAF = 2;
-const STORED_BRANCH = 3;
+/** What a task's subtree held before the update: not read yet, nothing, one leaf, or a branch. */
+const [UNREAD, EMPTY, STORED_LEAF, STORED_BRANCH] = [0, 1, 2, 3] as const;
 
 /** Changed keys below one group of tasks that go down together (one getNodes per level). */
 const GROUP_ITEMS = 1024;
@@ -191,7 +189,7 @@ export class Rewrite {
       if (childLo === childHi && childMoved < 0) continue;
       // Below a stored branch the child may be stored too, unless its hash says it is empty.
       const offset = t * BRANCH + side * 32;
-      let childStored = EMPTY;
+      let childStored: number = EMPTY;
       if (storedBranch) for (let b = 0; b < 32; b++) if (this.#branch[offset + b] !== 0) childStored = UNREAD;
       const first = childLo < childHi ? this.#order[childLo]! : childMoved;
       this.#newTask(

@@ -6,14 +6,8 @@
 import pg from "pg";
 import type { Row } from "./rows.ts";
 import type { ColumnTypes, ForeignKeys } from "./schema.ts";
-import {
-  type BulkColumn,
-  type SqlDialect,
-  type SqlParam,
-  type SqlPort,
-  SqlStore,
-  type SqlValue,
-} from "./sql.ts";
+import type { BulkColumn, SqlDialect, SqlParam, SqlPort, SqlValue } from "./sql.ts";
+import { SqlStore } from "./sql.ts";
 import type { NodeId } from "./types.ts";
 
 const TYPES: ColumnTypes = {

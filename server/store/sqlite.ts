@@ -9,14 +9,8 @@ import { Worker } from "node:worker_threads";
 import { ServiceError } from "../errors.ts";
 import type { Row } from "./rows.ts";
 import type { ColumnTypes, ForeignKeys } from "./schema.ts";
-import {
-  type BulkColumn,
-  type SqlDialect,
-  type SqlParam,
-  type SqlPort,
-  SqlStore,
-  type SqlValue,
-} from "./sql.ts";
+import type { BulkColumn, SqlDialect, SqlParam, SqlPort, SqlValue } from "./sql.ts";
+import { SqlStore } from "./sql.ts";
 import { type NewEntry, type NodeId, StoreConflictError, type TreeNode } from "./types.ts";
 
 const TYPES: ColumnTypes = {

@@ -122,6 +122,27 @@ export interface NewModerationEntry extends NewEntryFields {
   withholdTarget: number;
 }
 
+/** The moderation entry to append for `leaf` (its columns other than the target are null by definition). */
+export function newModerationEntry(
+  leaf: string,
+  leafHash: Hex,
+  withholdTarget: number,
+  createdAt: number,
+): NewModerationEntry {
+  const none = { channel: null, author: null, section: null, text: null, salt: null } as const;
+  return {
+    leaf,
+    leafHash,
+    kind: "moderation",
+    ...none,
+    createdAt,
+    subjectKey: null,
+    idempotencyKey: null,
+    receipt: null,
+    withholdTarget,
+  };
+}
+
 /** An entry to append. */
 export type NewEntry = NewOpinionEntry | NewModerationEntry;
 

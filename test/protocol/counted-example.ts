@@ -1,6 +1,6 @@
 // The counted map's worked example in docs/PROTOCOL.md ("Counted map"), computed by protocol/.
-// counted-example.test.ts pins every value the document prints. Its inputs are written out here (the
-// authors are section 8's citizen-42 and citizen-43), so the example stands on its own.
+// counted-example.test.ts pins every value the document prints. It starts from section 8's opinion
+// (authors citizen-42 and citizen-43, written out here so the document can print them).
 import {
   COUNTED_ZERO,
   CountedMap,
@@ -16,23 +16,13 @@ import {
   type OpinionEntry,
   utf8Encode,
 } from "../../protocol/index.ts";
+import { WORKED_OPINION } from "./worked-example.ts";
 
 export const AUTHOR_A: Hex = "0xffd602ec1cdb6ae6e3b3fec8e0c189f572a345b91f5fec22fa6ac3ee3a74af65";
 export const AUTHOR_B: Hex = "0xee4f45f71621b0485fe85678509605285ac38f16211aab648a8d6489b133715a";
 
-const base: OpinionEntry = {
-  v: 1,
-  type: "opinion",
-  consultation: "1",
-  draftVersion: 1,
-  section: "dieu-1",
-  stance: "agree",
-  contentHash: "0x809b39c9c8abaa97a4fd66dc46f8f188711e95c5342c41c30761e4b497571f57",
-  author: AUTHOR_A,
-  channel: "online",
-  submittedAt: "2026-05-06T08:00:00.000Z",
-  replaces: null,
-};
+/** The worked example's opinion (citizen-42 agrees with article 1). */
+const base: OpinionEntry = { ...WORKED_OPINION, author: AUTHOR_A };
 
 /** The four opinions of the example, in log order. */
 export const EXAMPLE_ENTRIES: readonly OpinionEntry[] = [

@@ -18,10 +18,27 @@ import {
   utf8Encode,
 } from "../../protocol/index.ts";
 
+const secret = new Uint8Array(32).fill(0x07);
+const salt = `0x${"11".repeat(32)}` as Hex;
+const text = "Tôi đồng ý.";
+const author = pseudonym(secret, "citizen", "1", "citizen-42");
+
+/** The opinion the example follows: citizen-42 agrees with article 1. */
+export const WORKED_OPINION: OpinionEntry = {
+  v: 1,
+  type: "opinion",
+  consultation: "1",
+  draftVersion: 1,
+  section: "dieu-1",
+  stance: "agree",
+  contentHash: contentHash(salt, text),
+  author,
+  channel: "online",
+  submittedAt: "2026-05-06T08:00:00.000Z",
+  replaces: null,
+};
+
 export async function workedExample() {
-  const secret = new Uint8Array(32).fill(0x07);
-  const salt = `0x${"11".repeat(32)}` as Hex;
-  const text = "Tôi đồng ý.";
   const draft = {
     title: "Dự thảo Luật Thủ đô (sửa đổi)",
     summary: "Lấy ý kiến nhân dân",
@@ -30,23 +47,10 @@ export async function workedExample() {
       { id: "dieu-2", title: "Điều 2. Đối tượng áp dụng", text: "Luật này áp dụng đối với..." },
     ],
   };
-  const author = pseudonym(secret, "citizen", "1", "citizen-42");
   // line 2 of an imported CSV file whose SHA-256 is 32 bytes 0x22
   const offlineAuthor = pseudonym(secret, "offline", "1", `${"22".repeat(32)}:2`);
   const officer = pseudonym(secret, "officer", "1", "can-bo-7");
-  const entry: OpinionEntry = {
-    v: 1,
-    type: "opinion",
-    consultation: "1",
-    draftVersion: 1,
-    section: "dieu-1",
-    stance: "agree",
-    contentHash: contentHash(salt, text),
-    author,
-    channel: "online",
-    submittedAt: "2026-05-06T08:00:00.000Z",
-    replaces: null,
-  };
+  const entry = WORKED_OPINION;
   const entryText = entryString(entry);
   const leaf = leafHash(utf8Encode(entryText));
   const others = [

@@ -10,15 +10,8 @@ import { type Receipt, type TallyDocument, tallyHash, verifyInclusion } from "..
 import { advanceChainTime, devAddress, devKey } from "../../server/chain/devnet.ts";
 import { OffsetClock } from "../../server/clock.ts";
 import { waitFor } from "../support/http.ts";
-import {
-  DRAFT,
-  devToken,
-  startTestChain,
-  type TestChain,
-  testApp,
-  testChain,
-  testConfig,
-} from "./helpers.ts";
+import type { TestChain } from "./helpers.ts";
+import { DRAFT, devToken, startTestChain, testApp, testChain, testConfig } from "./helpers.ts";
 
 describe("end to end on a local Hardhat node (HTTP)", function () {
   this.timeout(180_000);

@@ -9,13 +9,13 @@ import type { FastifyInstance } from "fastify";
 import { advanceChainTime } from "../../server/chain/devnet.ts";
 import { OffsetClock } from "../../server/clock.ts";
 import { missing, POSTGRES_HOW } from "../support/requires.ts";
+import type { TestChain } from "./helpers.ts";
 import {
   DRAFT,
   devToken,
   dropSchema,
   openConsultation,
   startTestChain,
-  type TestChain,
   testApp,
   testChain,
   testConfig,

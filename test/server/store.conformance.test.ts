@@ -22,15 +22,18 @@ import {
   WITHHELD_SALT,
 } from "../../protocol/index.ts";
 import { ServiceError } from "../../server/errors.ts";
+import type {
+  DraftRecord,
+  Hex,
+  NewDraftIntent,
+  NewModerationEntry,
+  NewOpinionEntry,
+  Store,
+} from "../../server/store/index.ts";
 import {
-  type DraftRecord,
-  type Hex,
-  type NewDraftIntent,
-  type NewModerationEntry,
-  type NewOpinionEntry,
+  newModerationEntry,
   PostgresStore,
   SqliteStore,
-  type Store,
   StoreConflictError,
 } from "../../server/store/index.ts";
 import { missing, POSTGRES_HOW } from "../support/requires.ts";
@@ -104,22 +107,7 @@ function withholding(id: number, target: number, over: Partial<NewModerationEntr
     by: h(77),
     at: formatTime(BEFORE_CLOSE),
   });
-  return {
-    leaf,
-    leafHash: leafHash(utf8Encode(leaf)),
-    kind: "moderation",
-    channel: null,
-    author: null,
-    section: null,
-    text: null,
-    salt: null,
-    createdAt: BEFORE_CLOSE,
-    subjectKey: null,
-    idempotencyKey: null,
-    receipt: null,
-    withholdTarget: target,
-    ...over,
-  };
+  return { ...newModerationEntry(leaf, leafHash(utf8Encode(leaf)), target, BEFORE_CLOSE), ...over };
 }
 
 function draft(id: number, version: number, hash = h(version)): DraftRecord {
