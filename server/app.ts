@@ -215,8 +215,11 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     else void reconcileDrafts();
   };
   let recheck: NodeJS.Timeout | null = null;
-  // an identity provider that does not answer yet is named in the log and asked again: the service starts anyway
-  app.addHook("onReady", () => auth.start());
+  // discovery runs beside the start, never holding it up: an identity provider that does not answer yet is named in
+  // the log and asked again (and by the first token that needs it)
+  app.addHook("onReady", async () => {
+    void auth.start();
+  });
   app.addHook("onReady", async () => {
     const check = gopy.chainId;
     if (!check) return;

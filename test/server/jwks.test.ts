@@ -158,7 +158,8 @@ describe("identity providers: discovery, keys and roles", function () {
       DEV_IDP_URL: down,
     });
     const app = await started(testApp(loadConfig(env), { logger: log.logger }));
-    expect(log.lines()).to.contain(down).and.to.contain("identity provider unreachable");
+    await until(async () => log.lines().includes("identity provider unreachable"));
+    expect(log.lines()).to.contain(down);
     const health = (await app.inject({ method: "GET", url: "/api/health" })).json();
     expect(health.auth.issuers).to.deep.equal([
       { issuer: down, roles: ["citizen", "agency"], reachable: false },
