@@ -18,18 +18,25 @@ export async function finishSignIn(): Promise<string | null> {
   }
 }
 
-const signInButton = (id: string) =>
-  h(
+function signInButton(id: string): HTMLElement {
+  const status = h("span", { role: "status", class: "form-status" });
+  const button = h(
     "button",
     {
       type: "button",
       id,
       onclick: () => {
-        void signIn();
+        status.textContent = "";
+        // the provider may be unreachable: say so here rather than nothing happening
+        signIn().catch((e: unknown) => {
+          status.textContent = t("auth.failed", { message: describeError(e) });
+        });
       },
     },
     t("auth.signIn"),
   );
+  return h("span", null, button, " ", status);
+}
 
 /** The navigation's end: who is signed in and a sign-out, or a sign-in button; the staff link for staff. */
 export function authNav(): HTMLElement {
