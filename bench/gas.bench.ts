@@ -8,7 +8,8 @@
 // A tree of 2^27 leaves cannot be built here, and need not be: the contract sees only the previous head,
 // the new head and the proof. A "virtual tree" gives every perfect subtree that holds no tree boundary a
 // random hash and derives every other node from its children, so the roots and the proof are consistent
-// exactly as in a real log (protocol/ verifies each proof before it is sent).
+// exactly as in a real log (protocol/ verifies each proof before it is sent). Every head carries a random
+// (non-zero) counted root, as a log holding opinions does.
 import { createHash, randomBytes } from "node:crypto";
 import hre, { network } from "hardhat";
 import { type Hex, verifyConsistency } from "../protocol/index.ts";
@@ -30,6 +31,7 @@ const emit = (line: Record<string, unknown>) => process.stdout.write(`${JSON.str
 
 const node = (l: Buffer, r: Buffer) => createHash("sha256").update(Buffer.of(1)).update(l).update(r).digest();
 const hex = (b: Buffer): Hex => `0x${b.toString("hex")}`;
+const randomHash = (): Hex => hex(randomBytes(32));
 const largestPowerOfTwoBelow = (n: number) => 2 ** Math.floor(Math.log2(n - 1));
 
 /** RFC 9162 tree over `boundaries`: perfect subtrees holding no boundary strictly inside are random. */
@@ -148,13 +150,7 @@ async function open(): Promise<number> {
   await gasOf(
     registry
       .connect(operator)
-      .openConsultation(
-        agencyAddress,
-        hex(randomBytes(32)),
-        "https://gopy.example/c/draft",
-        now,
-        now + 30 * 86_400,
-      ),
+      .openConsultation(agencyAddress, randomHash(), "https://gopy.example/c/draft", now, now + 30 * 86_400),
   );
   return ++opened;
 }
@@ -167,7 +163,7 @@ async function open(): Promise<number> {
       .connect(operator)
       .openConsultation(
         agencyAddress,
-        hex(randomBytes(32)),
+        randomHash(),
         "https://consult.example.gov/c/0001/draft-v1.json",
         now,
         now + 30 * 86_400,
@@ -178,7 +174,7 @@ async function open(): Promise<number> {
   const revise = await gasOf(
     registry
       .connect(operator)
-      .reviseDraft(opened, hex(randomBytes(32)), "https://consult.example.gov/c/0001/draft-v2.json"),
+      .reviseDraft(opened, randomHash(), "https://consult.example.gov/c/0001/draft-v2.json"),
   );
   emit({ metric: "gas.reviseDraft", value: revise, unit: "gas", caller: "operator", hardfork });
 }
@@ -194,8 +190,8 @@ for (const k of [10, 20, 27]) {
     if (!verifyConsistency(c.m, c.n, proof, root1, root2))
       throw new Error(`bad virtual proof ${c.m} -> ${c.n}`);
     const id = await open();
-    const first = await gasOf(registry.connect(operator).anchorLog(id, c.m, root1, []));
-    const gas = await gasOf(registry.connect(operator).anchorLog(id, c.n, root2, proof));
+    const first = await gasOf(registry.connect(operator).anchorLog(id, c.m, root1, randomHash(), []));
+    const gas = await gasOf(registry.connect(operator).anchorLog(id, c.n, root2, randomHash(), proof));
     log(`2^${k}: ${c.m} -> ${c.n}: proof ${c.length} hashes, ${c.hashes} SHA-256 calls, ${gas} gas`);
     if (!worst || gas > worst.gas) worst = { gas, first, ...c };
   }
@@ -228,12 +224,24 @@ for (const k of [10, 20, 27]) {
 {
   const id = await open();
   const tree = new VirtualTree([1000]);
-  await gasOf(registry.connect(operator).anchorLog(id, 1000, hex(tree.mth(0, 1000)), []));
+  await gasOf(registry.connect(operator).anchorLog(id, 1000, hex(tree.mth(0, 1000)), randomHash(), []));
   await networkHelpers.time.increase(31 * 86_400);
   const gas = await gasOf(
     registry
       .connect(operator)
-      .publishTally(id, hex(randomBytes(32)), "https://consult.example.gov/c/0001/tally.json"),
+      .publishTally(id, randomHash(), "https://consult.example.gov/c/0001/tally.json"),
   );
   emit({ metric: "gas.publishTally", value: gas, unit: "gas", caller: "operator", hardfork });
+}
+
+// addReceiptKey (the first key: the list's length slot is fresh; then a later one) and retireReceiptKey, by the
+// operator (the service registering its own key)
+{
+  const first = await gasOf(registry.connect(operator).addReceiptKey(randomHash()));
+  emit({ metric: "gas.addReceiptKey.first", value: first, unit: "gas", caller: "operator", hardfork });
+  const key = randomHash();
+  const later = await gasOf(registry.connect(operator).addReceiptKey(key));
+  emit({ metric: "gas.addReceiptKey", value: later, unit: "gas", caller: "operator", hardfork });
+  const retire = await gasOf(registry.connect(operator).retireReceiptKey(key));
+  emit({ metric: "gas.retireReceiptKey", value: retire, unit: "gas", caller: "operator", hardfork });
 }

@@ -181,6 +181,17 @@ export const consultationRegistryAbi = [
     inputs: [
       {
         internalType: "address",
+        name: "caller",
+        type: "address",
+      },
+    ],
+    name: "NotReceiptKeyManager",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
         name: "operator",
         type: "address",
       },
@@ -202,6 +213,38 @@ export const consultationRegistryAbi = [
       },
     ],
     name: "OperatorOfAnotherAgency",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "bytes32",
+        name: "publicKey",
+        type: "bytes32",
+      },
+      {
+        internalType: "uint64",
+        name: "addedBlock",
+        type: "uint64",
+      },
+    ],
+    name: "ReceiptKeyAlreadyAdded",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "bytes32",
+        name: "publicKey",
+        type: "bytes32",
+      },
+      {
+        internalType: "uint64",
+        name: "retiredBlock",
+        type: "uint64",
+      },
+    ],
+    name: "ReceiptKeyAlreadyRetired",
     type: "error",
   },
   {
@@ -291,6 +334,17 @@ export const consultationRegistryAbi = [
     type: "error",
   },
   {
+    inputs: [
+      {
+        internalType: "bytes32",
+        name: "publicKey",
+        type: "bytes32",
+      },
+    ],
+    name: "UnknownReceiptKey",
+    type: "error",
+  },
+  {
     inputs: [],
     name: "ZeroAddress",
     type: "error",
@@ -298,6 +352,11 @@ export const consultationRegistryAbi = [
   {
     inputs: [],
     name: "ZeroHash",
+    type: "error",
+  },
+  {
+    inputs: [],
+    name: "ZeroReceiptKey",
     type: "error",
   },
   {
@@ -445,6 +504,12 @@ export const consultationRegistryAbi = [
         name: "rootHash",
         type: "bytes32",
       },
+      {
+        indexed: false,
+        internalType: "bytes32",
+        name: "countedRoot",
+        type: "bytes32",
+      },
     ],
     name: "LogAnchored",
     type: "event",
@@ -472,6 +537,56 @@ export const consultationRegistryAbi = [
       },
     ],
     name: "OperatorSet",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "bytes32",
+        name: "publicKey",
+        type: "bytes32",
+      },
+      {
+        indexed: true,
+        internalType: "address",
+        name: "addedBy",
+        type: "address",
+      },
+      {
+        indexed: false,
+        internalType: "uint64",
+        name: "blockNumber",
+        type: "uint64",
+      },
+    ],
+    name: "ReceiptKeyAdded",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "bytes32",
+        name: "publicKey",
+        type: "bytes32",
+      },
+      {
+        indexed: true,
+        internalType: "address",
+        name: "retiredBy",
+        type: "address",
+      },
+      {
+        indexed: false,
+        internalType: "uint64",
+        name: "blockNumber",
+        type: "uint64",
+      },
+    ],
+    name: "ReceiptKeyRetired",
     type: "event",
   },
   {
@@ -573,6 +688,12 @@ export const consultationRegistryAbi = [
       {
         indexed: false,
         internalType: "bytes32",
+        name: "countedRoot",
+        type: "bytes32",
+      },
+      {
+        indexed: false,
+        internalType: "bytes32",
         name: "tallyHash",
         type: "bytes32",
       },
@@ -648,6 +769,19 @@ export const consultationRegistryAbi = [
   {
     inputs: [
       {
+        internalType: "bytes32",
+        name: "publicKey",
+        type: "bytes32",
+      },
+    ],
+    name: "addReceiptKey",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
         internalType: "uint256",
         name: "id",
         type: "uint256",
@@ -660,6 +794,11 @@ export const consultationRegistryAbi = [
       {
         internalType: "bytes32",
         name: "rootHash",
+        type: "bytes32",
+      },
+      {
+        internalType: "bytes32",
+        name: "countedRoot",
         type: "bytes32",
       },
       {
@@ -759,6 +898,11 @@ export const consultationRegistryAbi = [
             type: "bytes32",
           },
           {
+            internalType: "bytes32",
+            name: "countedRoot",
+            type: "bytes32",
+          },
+          {
             internalType: "uint64",
             name: "anchoredAt",
             type: "uint64",
@@ -790,6 +934,25 @@ export const consultationRegistryAbi = [
         internalType: "uint256",
         name: "",
         type: "uint256",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "id",
+        type: "uint256",
+      },
+    ],
+    name: "countedRoot",
+    outputs: [
+      {
+        internalType: "bytes32",
+        name: "",
+        type: "bytes32",
       },
     ],
     stateMutability: "view",
@@ -1077,6 +1240,94 @@ export const consultationRegistryAbi = [
     inputs: [
       {
         internalType: "bytes32",
+        name: "publicKey",
+        type: "bytes32",
+      },
+    ],
+    name: "receiptKey",
+    outputs: [
+      {
+        internalType: "address",
+        name: "addedBy",
+        type: "address",
+      },
+      {
+        internalType: "uint64",
+        name: "addedBlock",
+        type: "uint64",
+      },
+      {
+        internalType: "uint64",
+        name: "retiredBlock",
+        type: "uint64",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "receiptKeyCount",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "offset",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "limit",
+        type: "uint256",
+      },
+    ],
+    name: "receiptKeys",
+    outputs: [
+      {
+        components: [
+          {
+            internalType: "bytes32",
+            name: "publicKey",
+            type: "bytes32",
+          },
+          {
+            internalType: "address",
+            name: "addedBy",
+            type: "address",
+          },
+          {
+            internalType: "uint64",
+            name: "addedBlock",
+            type: "uint64",
+          },
+          {
+            internalType: "uint64",
+            name: "retiredBlock",
+            type: "uint64",
+          },
+        ],
+        internalType: "struct ReceiptKeys.ReceiptKeyView[]",
+        name: "page",
+        type: "tuple[]",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "bytes32",
         name: "role",
         type: "bytes32",
       },
@@ -1087,6 +1338,19 @@ export const consultationRegistryAbi = [
       },
     ],
     name: "renounceRole",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "bytes32",
+        name: "publicKey",
+        type: "bytes32",
+      },
+    ],
+    name: "retireReceiptKey",
     outputs: [],
     stateMutability: "nonpayable",
     type: "function",

@@ -5,6 +5,7 @@ import {AccessControlDefaultAdminRules} from
     "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {EnumerableSet} from "@openzeppelin/contracts/utils/structs/EnumerableSet.sol";
 import {RFC9162} from "./lib/RFC9162.sol";
+import {ReceiptKeys} from "./ReceiptKeys.sol";
 
 // Event fields stay unindexed where filtering by them makes no sense (sizes, flags, timestamps): indexing
 // would cost gas for nothing. `<=` / `>=` state the rules as written in the specification.
@@ -13,7 +14,9 @@ import {RFC9162} from "./lib/RFC9162.sol";
 /**
  * @title ConsultationRegistry
  * @notice Public record of Gopy consultations: the draft put to the public (hash, URI, version), the
- *         head of each consultation's append-only opinion log, and the published tally.
+ *         head of each consultation's append-only opinion log with the root of its counted map (which
+ *         opinion of each author on each section counts), the published tally, and the keys that sign
+ *         receipts (ReceiptKeys).
  *
  *         A new log head is accepted only with an RFC 9162 consistency proof from the head already
  *         stored, checked here at write time with the SHA-256 precompile: neither the agency nor the
@@ -30,13 +33,20 @@ import {RFC9162} from "./lib/RFC9162.sol";
  *      addresses (its service's hot keys, at most MAX_OPERATORS each). An operator is bound to exactly
  *      one agency and acts for it only; a revoked operator can do nothing. Revoking (or renouncing) an
  *      agency's role unbinds all its operators at once, so an operator binding always belongs to a
- *      current agency and an operator's call needs no separate role check.
+ *      current agency and an operator's call needs no separate role check. Receipt-signing keys are
+ *      added and retired by the admin or any operator (the service that signs receipts).
  *
- *      Storage: the record's first slot holds everything anchorLog reads besides the root (agency,
- *      tree size, anchoring time, tally flag), so an anchor reads three slots (record head, root, and
- *      the caller's operator binding or, for the agency itself, its role) and writes two.
+ *      The counted root is the root of the consultation's counted map (docs/PROTOCOL.md): stored and
+ *      emitted with each head, not checked here (the chain cannot recompute the map; every auditor
+ *      does, from the log, and fails on an anchored counted root that disagrees).
+ *
+ *      Storage: the record's first slot holds everything anchorLog reads besides the log root (agency,
+ *      tree size, anchoring time, tally flag), so an anchor reads three slots (record head, log root,
+ *      and the caller's operator binding or, for the agency itself, its role) and writes three (record
+ *      head, log root, counted root: two full 32-byte hashes cannot share a slot, and the counted root is
+ *      written without being read).
  */
-contract ConsultationRegistry is AccessControlDefaultAdminRules {
+contract ConsultationRegistry is AccessControlDefaultAdminRules, ReceiptKeys {
     using EnumerableSet for EnumerableSet.AddressSet;
 
     /// @notice Role of agencies, granted and revoked by the admin.
@@ -57,10 +67,12 @@ contract ConsultationRegistry is AccessControlDefaultAdminRules {
         // slot 1
         bytes32 rootHash;
         // slot 2
+        bytes32 countedRoot;
+        // slot 3
         uint64 opensAt;
         uint64 closesAt;
         uint32 draftVersion;
-        // slot 3..6
+        // slot 4..7
         bytes32 draftHash;
         bytes32 tallyHash;
         string draftURI;
@@ -79,6 +91,7 @@ contract ConsultationRegistry is AccessControlDefaultAdminRules {
         uint64 closesAt;
         uint64 treeSize;
         bytes32 rootHash;
+        bytes32 countedRoot;
         uint64 anchoredAt;
         bytes32 tallyHash;
         string tallyURI;
@@ -113,10 +126,12 @@ contract ConsultationRegistry is AccessControlDefaultAdminRules {
     );
     /// @notice The draft of a consultation was revised to `version`.
     event DraftRevised(uint256 indexed id, uint32 version, bytes32 draftHash, string draftURI);
-    /// @notice A new head of the consultation's opinion log was anchored.
-    event LogAnchored(uint256 indexed id, uint64 treeSize, bytes32 rootHash);
-    /// @notice The tally was published; the log is frozen at the head given here.
-    event TallyPublished(uint256 indexed id, uint64 treeSize, bytes32 rootHash, bytes32 tallyHash, string tallyURI);
+    /// @notice A new head of the consultation's opinion log was anchored, with its counted map's root.
+    event LogAnchored(uint256 indexed id, uint64 treeSize, bytes32 rootHash, bytes32 countedRoot);
+    /// @notice The tally was published; the log is frozen at the head (and counted root) given here.
+    event TallyPublished(
+        uint256 indexed id, uint64 treeSize, bytes32 rootHash, bytes32 countedRoot, bytes32 tallyHash, string tallyURI
+    );
 
     /// @notice `account` does not hold AGENCY_ROLE.
     error NotAnAgency(address account);
@@ -251,18 +266,24 @@ contract ConsultationRegistry is AccessControlDefaultAdminRules {
     }
 
     /**
-     * @notice Anchors a new head of the consultation's opinion log.
+     * @notice Anchors a new head of the consultation's opinion log, with the root of its counted map.
      * @dev Caller: the consultation's agency or one of its operators. From the empty log the proof must
      *      be empty; otherwise it must be the RFC 9162 consistency proof from the anchored head to
-     *      (treeSize, rootHash), verified here. Refused once the tally is published.
+     *      (treeSize, rootHash), verified here. The counted root is stored as given (zero is the empty
+     *      map's root); auditors recompute it from the log. Refused once the tally is published.
      * @param id The consultation.
      * @param treeSize Number of leaves of the new head; must exceed the anchored size.
      * @param rootHash RFC 9162 root of the first treeSize leaves.
+     * @param countedRoot Root of the counted map of the first treeSize leaves (docs/PROTOCOL.md).
      * @param consistencyProof RFC 9162 consistency proof from the anchored head.
      */
-    function anchorLog(uint256 id, uint64 treeSize, bytes32 rootHash, bytes32[] calldata consistencyProof)
-        external
-    {
+    function anchorLog(
+        uint256 id,
+        uint64 treeSize,
+        bytes32 rootHash,
+        bytes32 countedRoot,
+        bytes32[] calldata consistencyProof
+    ) external {
         Record storage r = _records[id];
         // One SLOAD for the hot slot; the fields are unpacked from it by the optimizer.
         address agency = r.agency;
@@ -281,7 +302,8 @@ contract ConsultationRegistry is AccessControlDefaultAdminRules {
         r.treeSize = uint48(treeSize);
         r.anchoredAt = uint40(block.timestamp);
         r.rootHash = rootHash;
-        emit LogAnchored(id, treeSize, rootHash);
+        r.countedRoot = countedRoot;
+        emit LogAnchored(id, treeSize, rootHash, countedRoot);
     }
 
     /**
@@ -302,7 +324,7 @@ contract ConsultationRegistry is AccessControlDefaultAdminRules {
         r.tallyPublished = true;
         r.tallyHash = tallyHash;
         r.tallyURI = tallyURI;
-        emit TallyPublished(id, r.treeSize, r.rootHash, tallyHash, tallyURI);
+        emit TallyPublished(id, r.treeSize, r.rootHash, r.countedRoot, tallyHash, tallyURI);
     }
 
     // ------------------------------------------------------------------------------------------------
@@ -323,6 +345,18 @@ contract ConsultationRegistry is AccessControlDefaultAdminRules {
     }
 
     /**
+     * @notice The counted map's root anchored with the latest head (zero before the first anchor, and for
+     *         a head whose map is empty).
+     * @param id The consultation.
+     * @return The counted root of the anchored head.
+     */
+    function countedRoot(uint256 id) external view returns (bytes32) {
+        Record storage r = _records[id];
+        _agencyOf(r, id);
+        return r.countedRoot;
+    }
+
+    /**
      * @notice The whole public record of a consultation.
      * @param id The consultation.
      * @return The record (tallyHash is zero and tallyURI empty until the tally is published).
@@ -338,6 +372,7 @@ contract ConsultationRegistry is AccessControlDefaultAdminRules {
             closesAt: r.closesAt,
             treeSize: r.treeSize,
             rootHash: r.rootHash,
+            countedRoot: r.countedRoot,
             anchoredAt: r.anchoredAt,
             tallyHash: r.tallyHash,
             tallyURI: r.tallyURI
@@ -374,6 +409,11 @@ contract ConsultationRegistry is AccessControlDefaultAdminRules {
     // ------------------------------------------------------------------------------------------------
     // Internals
     // ------------------------------------------------------------------------------------------------
+
+    /// @dev The admin and every operator (the service's hot keys: the service signs receipts) manage receipt keys.
+    function _isReceiptKeyManager(address account) internal view override returns (bool) {
+        return operatorAgency[account] != address(0) || hasRole(DEFAULT_ADMIN_ROLE, account);
+    }
 
     /// @dev An agency cannot also be an operator: granting AGENCY_ROLE to an operator is refused.
     function _grantRole(bytes32 role, address account) internal override returns (bool) {

@@ -6,6 +6,7 @@
  *   3. deploys ConsultationRegistry with its Ignition module, grants AGENCY_ROLE and sets each agency's operator;
  *   4. starts the demo OpenID Provider on 127.0.0.1:3001 (scripts/demo-idp.ts: demo accounts, password `demo`), and
  *      the service on 127.0.0.1:3000 with a new SQLite file (data/demo.sqlite), accepting that provider's tokens;
+ *      the service registers its receipt-signing key on chain (addReceiptKey), waited for here;
  *   5. seeds a consultation on a Vietnamese draft (several articles), open now, with some opinions;
  *   6. prints the URLs and how to get a token. Ctrl-C stops everything.
  * A real deployment is configuration (docs/SERVICE.md), not this command.
@@ -24,6 +25,7 @@ import {
   startHardhatNode,
 } from "../server/chain/devnet.ts";
 import { ConfigError, loadConfig } from "../server/config.ts";
+import { receiptKeyBytes32 } from "../server/receipt-keys.ts";
 import { DEMO_ACCOUNTS, DEMO_PASSWORD, type DemoIdp, startDemoIdp } from "./demo-idp.ts";
 
 const ROOT = join(import.meta.dirname, "..");
@@ -232,6 +234,11 @@ async function main(): Promise<void> {
     app = await buildApp(config, { logger: { level: "warn" } });
     await app.listen({ host: HOST, port: PORT });
     const base = `http://${HOST}:${PORT}`;
+    // verifiers take receipt keys from the chain: the demo's key is there before the first receipt is signed
+    const receiptKey = receiptKeyBytes32(app.gopy.receiptKey.publicJwk.x);
+    if (!(await app.gopy.receiptKeys?.ensure(receiptKey)))
+      throw new Error("the receipt key could not be registered");
+    log(`receipt key ${receiptKey} registered on chain`);
 
     log("seeding a demo consultation…");
     const token = async (sub: string, role: string, agency?: string) => {

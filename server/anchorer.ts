@@ -1,6 +1,7 @@
 /**
  * The anchorer: every interval (or once BATCH_MAX entries wait), for each consultation with new entries, sends its
- * log head and the consistency proof from the head anchored on chain; closing anchors the final head and publishes
+ * log head, the counted map's root at that head (server/counted-root.ts) and the consistency proof from the head
+ * anchored on chain; closing anchors the final head and publishes
  * the tally. Every transaction takes the intent pipeline (server/intents.ts): written as an intent before it is
  * broadcast, under the operator key's lock; pending intents are settled first in every round (mined: recorded;
  * dropped: the same signed bytes are sent again, after checking they still carry the log's own head). With
@@ -19,6 +20,7 @@ import {
 } from "../protocol/index.ts";
 import { chainErrorMessage, type RegistryClient, type TxOutcome } from "./chain/registry.ts";
 import type { Clock } from "./clock.ts";
+import { countedRootAt } from "./counted-root.ts";
 import { chainUnavailable, notFound, ServiceError } from "./errors.ts";
 import { type IntentKind, IntentPipeline } from "./intents.ts";
 import type { AnchorIntent, ConsultationRecord, NewIntent, Store } from "./store/index.ts";
@@ -194,7 +196,8 @@ export class Anchorer {
       }
       const root = await logAt.root(size);
       const proof = await logAt.consistencyProof(head.treeSize, size);
-      const signed = await chain.signAnchor(c.agency, c.id, size, root, proof);
+      const counted = await countedRootAt(store, c.id, size);
+      const signed = await chain.signAnchor(c.agency, c.id, size, root, counted, proof);
       return { ...signed, rootHash: root };
     };
     await this.intents.send(this.anchorKind, c.agency, sign, (signed) =>

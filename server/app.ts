@@ -22,6 +22,7 @@ import { DraftPublisher } from "./drafts.ts";
 import { apiCors, noSuchRoute, setupErrors, setupParsing } from "./http.ts";
 import { Ingest } from "./ingest.ts";
 import { createMetrics } from "./metrics.ts";
+import { ReceiptKeyRegistrar, receiptKeyBytes32 } from "./receipt-keys.ts";
 import { consultationRoutes, consultationStaffRoutes } from "./routes/consultations.ts";
 import { Consultations, draftUri, type Gopy } from "./routes/context.ts";
 import { devIdpRoutes } from "./routes/dev-idp.ts";
@@ -101,6 +102,19 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
         draftUri: (hash) => draftUri(config, hash),
       })
     : null;
+  // the receipt key goes on chain through the first configured agency's operator key (any operator may add one)
+  const receiptKeys = chain
+    ? new ReceiptKeyRegistrar({
+        store,
+        chain,
+        clock,
+        log: app.log,
+        txTimeoutMs: config.chain.txTimeoutSeconds * 1000,
+        agencyId: Object.keys(config.chain.agencies)[0] ?? null,
+      })
+    : null;
+  const receiptKeyOnChain = receiptKeyBytes32(receiptKey.publicJwk.x);
+  const ensureReceiptKey = () => receiptKeys?.ensure(receiptKeyOnChain);
   const reconcileDrafts = () =>
     drafts
       ?.reconcile()
@@ -116,8 +130,10 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
         txTimeoutMs: config.chain.txTimeoutSeconds * 1000,
         publicUrl: config.publicUrl,
         // consultations opened or revised on chain whose records a crash prevented
+        // and the receipt key, until the chain holds it (e.g. after an outage at start-up)
         beforeRound: async () => {
           await reconcileDrafts();
+          await ensureReceiptKey();
         },
         onAnchored: (consultation, size, gas) => {
           metrics.gasSpent.inc(gas);
@@ -141,6 +157,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     drafts,
     receiptKey,
     auth,
+    receiptKeys,
     metrics: metrics.registry,
   };
   app.decorate("gopy", gopy);
@@ -210,6 +227,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   const startAnchorer = deps.startAnchorer ?? config.anchor.enabled;
   // nothing is signed for the chain before its id is checked against CHAIN_ID
   const onChainChecked = () => {
+    void ensureReceiptKey();
     if (anchorer && startAnchorer) anchorer.start();
     // settle draft transactions a crash left pending (also every anchoring round, e.g. after a chain outage)
     else void reconcileDrafts();

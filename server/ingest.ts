@@ -349,7 +349,6 @@ export class Ingest {
       inBatch.text = null;
       inBatch.salt = null;
     }
-    const index = nextIndex(batch);
     const { leaf, hash } = encodeLeaf({
       v: 1,
       type: "moderation",
@@ -360,6 +359,7 @@ export class Ingest {
       by: sub.by,
       at: batch.publishedAt,
     });
+    const index = nextIndex(batch);
     push(batch, newModerationEntry(leaf, hash, sub.target, batch.now));
     return { index, leafHash: hash, receipt: null };
   }

@@ -54,6 +54,13 @@ export interface SignedTx {
   rawTx: Hex;
 }
 
+/** A receipt-signing key's record in the registry (addedBy zero: never added; retiredBlock zero: not retired). */
+export interface ReceiptKeyRecord {
+  addedBy: Hex;
+  addedBlock: number;
+  retiredBlock: number;
+}
+
 /** A consultation's log head as the registry holds it. */
 export interface AnchoredLogHead {
   treeSize: number;
@@ -84,16 +91,21 @@ export interface RegistryClient {
   ): Promise<SignedTx>;
   /** Signs (does not send) reviseDraft; fails when the call would revert. */
   signReviseDraft(agencyId: string, id: number, draftHash: Hex, draftURI: string): Promise<SignedTx>;
-  /** Signs (does not send) anchorLog; fails when the call would revert. */
+  /** Signs (does not send) anchorLog: the log head, its counted map's root and the proof; fails when it would revert. */
   signAnchor(
     agencyId: string,
     id: number,
     treeSize: number,
     rootHash: Hex,
+    countedRoot: Hex,
     proof: readonly Hex[],
   ): Promise<SignedTx>;
   /** Signs (does not send) publishTally; fails when the call would revert. */
   signPublishTally(agencyId: string, id: number, tallyHash: Hex, tallyURI: string): Promise<SignedTx>;
+  /** Signs (does not send) addReceiptKey of an Ed25519 public key (bytes32); fails when the call would revert. */
+  signAddReceiptKey(agencyId: string, publicKey: Hex): Promise<SignedTx>;
+  /** Signs (does not send) retireReceiptKey; fails when the call would revert. */
+  signRetireReceiptKey(agencyId: string, publicKey: Hex): Promise<SignedTx>;
   /** Sends signed bytes. A node's refusal is thrown as viem's typed node error (NonceTooLowError, ...). */
   broadcast(rawTx: Hex): Promise<void>;
   /** Outcome of a mined transaction, or null when not mined. */
@@ -104,6 +116,7 @@ export interface RegistryClient {
   waitOutcome(txHash: Hex, timeoutMs: number): Promise<TxOutcome | null>;
   logHead(id: number): Promise<AnchoredLogHead>;
   tallyHash(id: number): Promise<Hex>;
+  receiptKey(publicKey: Hex): Promise<ReceiptKeyRecord>;
 }
 
 export interface ViemRegistryOptions {
@@ -326,12 +339,13 @@ export class ViemRegistry implements RegistryClient {
     id: number,
     treeSize: number,
     rootHash: Hex,
+    countedRoot: Hex,
     proof: readonly Hex[],
   ): Promise<SignedTx> {
     const data = encodeFunctionData({
       abi: consultationRegistryAbi,
       functionName: "anchorLog",
-      args: [BigInt(id), BigInt(treeSize), rootHash, [...proof]],
+      args: [BigInt(id), BigInt(treeSize), rootHash, countedRoot, [...proof]],
     });
     return this.sign(agencyId, data);
   }
@@ -341,6 +355,24 @@ export class ViemRegistry implements RegistryClient {
       abi: consultationRegistryAbi,
       functionName: "publishTally",
       args: [BigInt(id), tallyHash, tallyURI],
+    });
+    return this.sign(agencyId, data);
+  }
+
+  signAddReceiptKey(agencyId: string, publicKey: Hex): Promise<SignedTx> {
+    const data = encodeFunctionData({
+      abi: consultationRegistryAbi,
+      functionName: "addReceiptKey",
+      args: [publicKey],
+    });
+    return this.sign(agencyId, data);
+  }
+
+  signRetireReceiptKey(agencyId: string, publicKey: Hex): Promise<SignedTx> {
+    const data = encodeFunctionData({
+      abi: consultationRegistryAbi,
+      functionName: "retireReceiptKey",
+      args: [publicKey],
     });
     return this.sign(agencyId, data);
   }
@@ -422,5 +454,15 @@ export class ViemRegistry implements RegistryClient {
       args: [BigInt(id)],
     });
     return c.tallyHash;
+  }
+
+  async receiptKey(publicKey: Hex): Promise<ReceiptKeyRecord> {
+    const [addedBy, addedBlock, retiredBlock] = await this.pub.readContract({
+      address: this.address,
+      abi: consultationRegistryAbi,
+      functionName: "receiptKey",
+      args: [publicKey],
+    });
+    return { addedBy, addedBlock: Number(addedBlock), retiredBlock: Number(retiredBlock) };
   }
 }

@@ -15,6 +15,7 @@ import type { Config } from "../config.ts";
 import type { DraftPublisher } from "../drafts.ts";
 import { chainUnavailable, notFound, ServiceError } from "../errors.ts";
 import type { Ingest } from "../ingest.ts";
+import type { ReceiptKeyRegistrar } from "../receipt-keys.ts";
 import type { ConsultationRecord, DraftRecord, Hex, Store } from "../store/index.ts";
 
 export interface Gopy {
@@ -31,6 +32,8 @@ export interface Gopy {
   receiptKey: ReceiptSigningKey;
   /** Verifies bearer tokens against the configured identity providers. */
   auth: Authenticator;
+  /** Puts the receipt key on chain and retires keys there (null without a chain). */
+  receiptKeys: ReceiptKeyRegistrar | null;
   metrics: client.Registry;
 }
 

@@ -6,7 +6,7 @@
 import pg from "pg";
 import type { Row } from "./rows.ts";
 import type { ColumnTypes, ForeignKeys } from "./schema.ts";
-import type { BulkColumn, SqlDialect, SqlParam, SqlPort, SqlValue } from "./sql.ts";
+import type { BulkColumn, SqlDialect, SqlParam, SqlPort } from "./sql.ts";
 import { SqlStore } from "./sql.ts";
 import type { NodeId } from "./types.ts";
 
@@ -127,13 +127,7 @@ class PostgresDialect implements SqlDialect {
     for (const k of keys) await tx.exec(`ALTER TABLE ${table} ADD FOREIGN KEY ${k}`);
   }
 
-  async insertMany(
-    tx: SqlPort,
-    table: string,
-    columns: readonly BulkColumn[],
-    rows: readonly (readonly SqlValue[])[],
-    suffix = "",
-  ): Promise<number> {
+  insertMany: SqlDialect["insertMany"] = async (tx, table, columns, rows, suffix = "") => {
     const sql = `INSERT INTO ${table} (${columns.map(([name]) => name).join(", ")})
                  SELECT * FROM unnest(${columns.map(([, type]) => `?::${ARRAY_TYPES[type]}`).join(", ")}) ${suffix}`;
     let inserted = 0;
@@ -145,7 +139,7 @@ class PostgresDialect implements SqlDialect {
       );
     }
     return inserted;
-  }
+  };
 
   async getNodes(port: SqlPort, consultationId: number, ids: readonly NodeId[]): Promise<Uint8Array[]> {
     if (ids.length === 0) return [];

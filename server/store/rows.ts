@@ -13,6 +13,7 @@ import type {
   DraftRecord,
   EntryRecord,
   Hex,
+  KeyIntent,
   NewConsultation,
 } from "./types.ts";
 
@@ -88,6 +89,19 @@ export function intentFrom(r: Row): AnchorIntent {
     blockNumber: numOrNull(r.block_number),
     anchoredAt: numOrNull(r.anchored_at),
     gasUsed: numOrNull(r.gas_used),
+    createdAt: Number(r.created_at),
+  };
+}
+
+export function keyIntentFrom(r: Row): KeyIntent {
+  return {
+    id: Number(r.id),
+    kind: String(r.kind) as KeyIntent["kind"],
+    publicKey: String(r.public_key) as Hex,
+    agency: String(r.agency),
+    txHash: String(r.tx_hash) as Hex,
+    rawTx: String(r.raw_tx) as Hex,
+    status: String(r.status) as KeyIntent["status"],
     createdAt: Number(r.created_at),
   };
 }

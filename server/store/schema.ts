@@ -163,4 +163,18 @@ export const MIGRATIONS: readonly Migration[] = [
       }
     },
   },
+  {
+    // receipt-signing keys added to or retired from the registry (addReceiptKey, retireReceiptKey)
+    schema: (t) => `CREATE TABLE key_intents (
+     id ${t.serialKey},
+     kind TEXT NOT NULL,
+     public_key TEXT NOT NULL,
+     agency TEXT NOT NULL,
+     tx_hash TEXT NOT NULL,
+     raw_tx TEXT NOT NULL,
+     status TEXT NOT NULL DEFAULT 'pending',
+     created_at ${t.bigint} NOT NULL
+   )${t.table};
+   CREATE INDEX key_intents_status ON key_intents (status);`,
+  },
 ];

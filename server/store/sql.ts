@@ -12,6 +12,7 @@ import {
   draftIntentFrom,
   entryFrom,
   intentFrom,
+  keyIntentFrom,
   type Row,
   recordsOfDraftIntent,
   withheldReceiptJson,
@@ -26,10 +27,12 @@ import {
   type DraftRecord,
   type EntryRecord,
   type Hex,
+  type KeyIntent,
   type NewConsultation,
   type NewDraftIntent,
   type NewEntry,
   type NewIntent,
+  type NewKeyIntent,
   type NodeId,
   type Store,
   StoreConflictError,
@@ -506,6 +509,27 @@ export class SqlStore implements Store {
         ]);
       }
     });
+  }
+
+  async addKeyIntent(i: NewKeyIntent): Promise<number> {
+    const r = await this.dialect.db.get(
+      `INSERT INTO key_intents (kind, public_key, agency, tx_hash, raw_tx, created_at)
+       VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+      [i.kind, i.publicKey, i.agency, i.txHash, i.rawTx, i.createdAt],
+    );
+    return Number(r!.id);
+  }
+
+  async pendingKeyIntents(): Promise<KeyIntent[]> {
+    const rows = await this.dialect.db.all("SELECT * FROM key_intents WHERE status = 'pending' ORDER BY id");
+    return rows.map(keyIntentFrom);
+  }
+
+  async resolveKeyIntent(id: number, status: "mined" | "failed"): Promise<void> {
+    await this.dialect.db.run("UPDATE key_intents SET status = ? WHERE id = ? AND status = 'pending'", [
+      status,
+      id,
+    ]);
   }
 
   async lastAnchor(consultationId: number): Promise<AnchorIntent | null> {

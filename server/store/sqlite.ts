@@ -9,7 +9,7 @@ import { Worker } from "node:worker_threads";
 import { ServiceError } from "../errors.ts";
 import type { Row } from "./rows.ts";
 import type { ColumnTypes, ForeignKeys } from "./schema.ts";
-import type { BulkColumn, SqlDialect, SqlParam, SqlPort, SqlValue } from "./sql.ts";
+import type { SqlDialect, SqlParam, SqlPort } from "./sql.ts";
 import { SqlStore } from "./sql.ts";
 import { type NewEntry, type NodeId, StoreConflictError, type TreeNode } from "./types.ts";
 
@@ -134,20 +134,14 @@ class SqliteDialect implements SqlDialect {
   }
 
   /** One prepared statement run per row, synchronously: the rows of a batch cost no await each. */
-  async insertMany(
-    tx: SqlPort,
-    table: string,
-    columns: readonly BulkColumn[],
-    rows: readonly (readonly SqlValue[])[],
-    suffix = "",
-  ): Promise<number> {
+  insertMany: SqlDialect["insertMany"] = async (tx, table, columns, rows, suffix = "") => {
     if (tx !== this.inTransaction) throw new Error("insertMany runs inside a transaction of this connection");
     const insert = this.statement(`INSERT INTO ${table} (${columns.map(([name]) => name).join(", ")})
                                    VALUES (${columns.map(() => "?").join(", ")}) ${suffix}`);
     let inserted = 0;
     for (const row of rows) inserted += Number(insert.run(...values(row)).changes);
     return inserted;
-  }
+  };
 
   async getNodes(port: SqlPort, consultationId: number, ids: readonly NodeId[]): Promise<Uint8Array[]> {
     const read = async () => {

@@ -211,6 +211,25 @@ export interface DraftIntent {
 
 export type NewDraftIntent = Omit<DraftIntent, "id" | "status">;
 
+/**
+ * A receipt-signing key to add to the registry (addReceiptKey) or retire from it (retireReceiptKey), written BEFORE
+ * its transaction is broadcast, like every intent, and settled with the chain at start-up and every anchoring round.
+ */
+export interface KeyIntent {
+  id: number;
+  kind: "add" | "retire";
+  /** The Ed25519 public key, as the registry's bytes32 (0x-hex). */
+  publicKey: Hex;
+  /** The agency whose operator key sends it. */
+  agency: string;
+  txHash: Hex;
+  rawTx: Hex;
+  status: IntentStatus;
+  createdAt: number;
+}
+
+export type NewKeyIntent = Omit<KeyIntent, "id" | "status">;
+
 /** What the chain says about a mined draft intent: the consultation id and the draft version of its event. */
 export interface DraftOutcome {
   consultationId: number;
@@ -304,6 +323,11 @@ export interface Store {
       | { status: "mined"; blockNumber: number; anchoredAt: number; gasUsed: number }
       | { status: "failed" },
   ): Promise<void>;
+  addKeyIntent(intent: NewKeyIntent): Promise<number>;
+  /** Pending receipt-key intents, oldest first. */
+  pendingKeyIntents(): Promise<KeyIntent[]>;
+  /** Marks a pending receipt-key intent mined or failed (a settled one stays as it is). */
+  resolveKeyIntent(id: number, status: "mined" | "failed"): Promise<void>;
   /** Latest mined "anchor" intent of a consultation. */
   lastAnchor(consultationId: number): Promise<AnchorIntent | null>;
   setTally(consultationId: number, tally: TallyRecord): Promise<void>;

@@ -10,8 +10,9 @@ import {RFC9162Reference as Ref} from "./RFC9162Reference.sol";
 /**
  * @title AnchorHandler
  * @notice The invariant fuzzer's only target. It is the agency's operator and keeps the one honest log
- *         (a list of leaf hashes it appends to); each call either anchors a valid head of that log, with
- *         a proof made by the recursive RFC 9162 definitions, or tries an invalid one (bit flips,
+ *         (a list of leaf hashes it appends to); each call either anchors a valid head of that log (with
+ *         an arbitrary counted root), with a proof made by the recursive RFC 9162 definitions, or tries
+ *         an invalid one (bit flips,
  *         truncations, extensions, a rewritten history, a smaller size, a root without proof) and
  *         records any that the registry accepted.
  */
@@ -27,6 +28,7 @@ contract AnchorHandler {
     /// @notice The head the registry must hold: changed only after an accepted valid anchor.
     uint64 public ghostSize;
     bytes32 public ghostRoot;
+    bytes32 public ghostCountedRoot;
     uint256 public validAnchors;
     uint256 public refusedAnchors;
     /// @notice Invalid heads the registry accepted; the invariants require zero.
@@ -56,10 +58,13 @@ contract AnchorHandler {
         bytes32[] memory all = leaves;
         bytes32 root = Ref.mth(all, 0, size);
         bytes32[] memory proof = ghostSize == 0 ? new bytes32[](0) : Ref.proof(all, ghostSize, size);
+        // any counted root: the registry stores it as given, with the head
+        bytes32 counted = keccak256(abi.encode("counted", seed, size));
         uint64 before = _size();
-        try registry.anchorLog(id, size, root, proof) {
+        try registry.anchorLog(id, size, root, counted, proof) {
             ghostSize = size;
             ghostRoot = root;
+            ghostCountedRoot = counted;
             ++validAnchors;
         } catch {
             ++validRefused;
@@ -100,7 +105,7 @@ contract AnchorHandler {
             proof = new bytes32[](0); // a new root with no proof at all
         }
         uint64 before = _size();
-        try registry.anchorLog(id, size, root, proof) {
+        try registry.anchorLog(id, size, root, keccak256(abi.encode("forged", seed)), proof) {
             ++invalidAccepted;
         } catch {
             ++refusedAnchors;

@@ -56,6 +56,9 @@ contract ConsultationRegistryTest {
         _check(handler.invalidAccepted() == 0, "invalid head accepted", handler.invalidAccepted());
         _check(handler.validRefused() == 0, "valid head refused", handler.validRefused());
         _check(root == handler.ghostRoot(), "root differs from the last valid anchor", size);
+        _check(
+            registry.countedRoot(id) == handler.ghostCountedRoot(), "counted root differs from the last valid anchor", size
+        );
         if (size > 0) _check(root == handler.referenceRoot(size), "root is not the honest log's", size);
     }
 
@@ -65,12 +68,12 @@ contract ConsultationRegistryTest {
         VM.expectRevert(
             abi.encodeWithSelector(ConsultationRegistry.NotAgencyOrOperator.selector, STRANGER, address(this))
         );
-        registry.anchorLog(id, 1, keccak256("root"), new bytes32[](0));
+        registry.anchorLog(id, 1, keccak256("root"), keccak256("counted"), new bytes32[](0));
     }
 
     /// @notice The tally needs closesAt, then freezes the log.
     function test_tallyAfterCloseFreezesLog() public {
-        registry.anchorLog(id, 1, keccak256("leaf"), new bytes32[](0));
+        registry.anchorLog(id, 1, keccak256("leaf"), keccak256("counted"), new bytes32[](0));
         VM.expectRevert(
             abi.encodeWithSelector(
                 ConsultationRegistry.ConsultationNotClosed.selector, id, uint64(block.timestamp + 30 days)
@@ -80,19 +83,20 @@ contract ConsultationRegistryTest {
         VM.warp(block.timestamp + 30 days);
         registry.publishTally(id, keccak256("tally"), "ipfs://tally");
         VM.expectRevert(abi.encodeWithSelector(ConsultationRegistry.TallyAlreadyPublished.selector, id));
-        registry.anchorLog(id, 2, keccak256("root"), new bytes32[](0));
+        registry.anchorLog(id, 2, keccak256("root"), keccak256("counted"), new bytes32[](0));
     }
 
     /// @notice Any first head of any size is accepted with an empty proof; a second equal size is not.
-    function testFuzz_firstHead(uint64 size, bytes32 root) public {
+    function testFuzz_firstHead(uint64 size, bytes32 root, bytes32 counted) public {
         VM.assume(size > 0 && size <= registry.MAX_TREE_SIZE());
-        registry.anchorLog(id, size, root, new bytes32[](0));
+        registry.anchorLog(id, size, root, counted, new bytes32[](0));
         (uint64 anchored, bytes32 anchoredRoot, uint64 at) = registry.logHead(id);
         _check(anchored == size && anchoredRoot == root && at == block.timestamp, "head", size);
+        _check(registry.countedRoot(id) == counted, "counted root", size);
         VM.expectRevert(
             abi.encodeWithSelector(ConsultationRegistry.TreeSizeNotIncreasing.selector, id, size, size)
         );
-        registry.anchorLog(id, size, root, new bytes32[](0));
+        registry.anchorLog(id, size, root, counted, new bytes32[](0));
     }
 
     function _check(bool condition, string memory what, uint256 value) private pure {

@@ -10,7 +10,7 @@ describe("contracts/ConsultationRegistry.abi.ts", () => {
     expect(JSON.parse(JSON.stringify(consultationRegistryAbi))).to.deep.equal(artifact.abi);
   });
 
-  it("exposes the public interface of issue 3 with its exact signatures", () => {
+  it("exposes the public interface with its exact signatures", () => {
     const signature = (item: { name?: string; inputs?: readonly { type: string }[] }) =>
       `${item.name}(${(item.inputs ?? []).map((i) => i.type).join(",")})`;
     const functions = consultationRegistryAbi.filter((item) => item.type === "function").map(signature);
@@ -19,11 +19,17 @@ describe("contracts/ConsultationRegistry.abi.ts", () => {
       "setOperator(address,bool)",
       "openConsultation(address,bytes32,string,uint64,uint64)",
       "reviseDraft(uint256,bytes32,string)",
-      "anchorLog(uint256,uint64,bytes32,bytes32[])",
+      "anchorLog(uint256,uint64,bytes32,bytes32,bytes32[])",
+      "countedRoot(uint256)",
       "publishTally(uint256,bytes32,string)",
       "logHead(uint256)",
       "consultation(uint256)",
       "verifyInclusion(uint256,bytes32,uint64,bytes32[])",
+      "addReceiptKey(bytes32)",
+      "retireReceiptKey(bytes32)",
+      "receiptKey(bytes32)",
+      "receiptKeyCount()",
+      "receiptKeys(uint256,uint256)",
     ]) {
       expect(functions, expected).to.include(expected);
     }
@@ -31,8 +37,10 @@ describe("contracts/ConsultationRegistry.abi.ts", () => {
     for (const expected of [
       "ConsultationOpened(uint256,address,bytes32,string,uint64,uint64)",
       "DraftRevised(uint256,uint32,bytes32,string)",
-      "LogAnchored(uint256,uint64,bytes32)",
-      "TallyPublished(uint256,uint64,bytes32,bytes32,string)",
+      "LogAnchored(uint256,uint64,bytes32,bytes32)",
+      "TallyPublished(uint256,uint64,bytes32,bytes32,bytes32,string)",
+      "ReceiptKeyAdded(bytes32,address,uint64)",
+      "ReceiptKeyRetired(bytes32,address,uint64)",
       "OperatorSet(address,address,bool)",
     ]) {
       expect(events, expected).to.include(expected);

@@ -17,6 +17,8 @@ const DRAFT = randomHash();
 const DRAFT_URI = "https://gopy.example/c/1/draft/1";
 const TALLY = randomHash();
 const TALLY_URI = "https://gopy.example/c/1/tally";
+/** A counted map root: the registry stores it as given (auditors recompute it from the log). */
+const COUNTED = randomHash();
 
 type Signer = Awaited<ReturnType<typeof ethers.getSigners>>[number];
 // biome-ignore lint/suspicious/noExplicitAny: ethers contract methods are untyped without typechain
@@ -116,20 +118,28 @@ describe("ConsultationRegistry", () => {
       // anchor a growing protocol/ log: from 0 with an empty proof, then with consistency proofs
       const { log, leaves } = await logOf(300);
       expect(await registry.logHead(2n)).to.deep.equal([0n, ethers.ZeroHash, 0n]);
+      expect(await registry.countedRoot(2n)).to.equal(ethers.ZeroHash);
       let anchored = 0;
+      let counted = ethers.ZeroHash;
       for (const size of [1, 2, 3, 4, 7, 8, 9, 16, 17, 100, 255, 256, 257, 300]) {
         const root = await log.root(size);
         const proof = anchored === 0 ? [] : await log.consistencyProof(anchored, size);
         if (anchored > 0)
           expect(verifyConsistency(anchored, size, proof, await log.root(anchored), root)).to.equal(true);
-        const tx = registry.connect(operator).anchorLog(2n, size, root, proof);
-        await expect(tx).to.emit(registry, "LogAnchored").withArgs(2n, BigInt(size), root);
+        // each head carries its own counted root (zero, the empty map's, is allowed too)
+        counted = size === 2 ? ethers.ZeroHash : randomHash();
+        const tx = registry.connect(operator).anchorLog(2n, size, root, counted, proof);
+        await expect(tx).to.emit(registry, "LogAnchored").withArgs(2n, BigInt(size), root, counted);
         const [treeSize, rootHash, anchoredAt] = await registry.logHead(2n);
         expect([treeSize, rootHash, anchoredAt]).to.deep.equal([
           BigInt(size),
           root,
           BigInt(await time.latest()),
         ]);
+        expect(await registry.countedRoot(2n)).to.equal(counted);
+        expect((await registry.consultation(2n)).countedRoot).to.equal(counted);
+        // the other consultation's head is untouched
+        expect(await registry.countedRoot(1n)).to.equal(ethers.ZeroHash);
         anchored = size;
       }
 
@@ -150,7 +160,7 @@ describe("ConsultationRegistry", () => {
       await time.increaseTo(closesAt);
       await expect(registry.connect(operator).publishTally(2n, TALLY, TALLY_URI))
         .to.emit(registry, "TallyPublished")
-        .withArgs(2n, 300n, root, TALLY, TALLY_URI);
+        .withArgs(2n, 300n, root, counted, TALLY, TALLY_URI);
 
       const record = await registry.consultation(2n);
       expect(record.agency).to.equal(agency.address);
@@ -161,6 +171,7 @@ describe("ConsultationRegistry", () => {
       expect(record.closesAt).to.equal(closesAt);
       expect(record.treeSize).to.equal(300n);
       expect(record.rootHash).to.equal(root);
+      expect(record.countedRoot).to.equal(counted);
       expect(record.anchoredAt).to.be.greaterThan(0n);
       expect(record.tallyHash).to.equal(TALLY);
       expect(record.tallyURI).to.equal(TALLY_URI);
@@ -170,7 +181,7 @@ describe("ConsultationRegistry", () => {
       await reverts(
         registry
           .connect(operator)
-          .anchorLog(2n, 301, await longer.root(301), await longer.consistencyProof(300, 301)),
+          .anchorLog(2n, 301, await longer.root(301), COUNTED, await longer.consistencyProof(300, 301)),
         registry,
         "TallyAlreadyPublished",
       ).withArgs(2n);
@@ -190,23 +201,24 @@ describe("ConsultationRegistry", () => {
       const { registry, agency, closesAt } = await networkHelpers.loadFixture(deploy);
       await time.increaseTo(closesAt + 10n);
       const { log } = await logOf(5);
-      await registry.connect(agency).anchorLog(1n, 5, await log.root(5), []);
+      await registry.connect(agency).anchorLog(1n, 5, await log.root(5), COUNTED, []);
       await expect(registry.connect(agency).publishTally(1n, TALLY, TALLY_URI))
         .to.emit(registry, "TallyPublished")
-        .withArgs(1n, 5n, await log.root(5), TALLY, TALLY_URI);
+        .withArgs(1n, 5n, await log.root(5), COUNTED, TALLY, TALLY_URI);
     });
   });
 
   describe("storage layout", () => {
-    it("keeps agency, treeSize, anchoredAt and the tally flag in one slot, the root in the next", async () => {
+    it("keeps agency, treeSize, anchoredAt and the tally flag in one slot, the log root and the counted root in the next two", async () => {
       const f = await networkHelpers.loadFixture(deploy);
       const { log } = await logOf(1000);
-      await f.registry.connect(f.operator).anchorLog(1n, 1000, await log.root(1000), []);
+      await f.registry.connect(f.operator).anchorLog(1n, 1000, await log.root(1000), COUNTED, []);
       const anchoredAt = BigInt(await time.latest());
       const address = await f.registry.getAddress();
-      // _records is the mapping at slot 5 (after AccessControl's 3 slots, consultationCount, operatorAgency).
+      // _records is the mapping at slot 7 (after AccessControl's 3 slots, ReceiptKeys' 2, consultationCount,
+      // operatorAgency).
       const base = BigInt(
-        ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["uint256", "uint256"], [1n, 5n])),
+        ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["uint256", "uint256"], [1n, 7n])),
       );
       const word = async (offset: bigint) => BigInt(await ethers.provider.getStorage(address, base + offset));
       const hot = await word(0n);
@@ -215,13 +227,109 @@ describe("ConsultationRegistry", () => {
       expect((hot >> 208n) & ((1n << 40n) - 1n)).to.equal(anchoredAt);
       expect(hot >> 248n).to.equal(0n);
       expect(ethers.toBeHex(await word(1n), 32)).to.equal(await log.root(1000));
-      const schedule = await word(2n);
+      expect(ethers.toBeHex(await word(2n), 32)).to.equal(COUNTED);
+      const schedule = await word(3n);
       expect(schedule & ((1n << 64n) - 1n)).to.equal(f.opensAt);
       expect((schedule >> 64n) & ((1n << 64n) - 1n)).to.equal(f.closesAt);
       expect(schedule >> 128n).to.equal(1n); // draftVersion
       await time.increaseTo(f.closesAt);
       await f.registry.connect(f.operator).publishTally(1n, TALLY, TALLY_URI);
       expect((await word(0n)) >> 248n).to.equal(1n);
+    });
+  });
+
+  describe("receipt keys", () => {
+    it("records a key with who added it and when, retires it once, and lists every key ever added", async () => {
+      const f = await networkHelpers.loadFixture(deploy);
+      expect(await f.registry.receiptKeyCount()).to.equal(0n);
+      expect(await f.registry.receiptKeys(0n, 10n)).to.deep.equal([]);
+      const never = randomHash();
+      expect(await f.registry.receiptKey(never)).to.deep.equal([ethers.ZeroAddress, 0n, 0n]);
+
+      const keys = [randomHash(), randomHash(), randomHash()];
+      const added: bigint[] = [];
+      for (const [i, key] of keys.entries()) {
+        const by = i === 1 ? f.admin : f.operator;
+        const tx = await f.registry.connect(by).addReceiptKey(key);
+        const block = BigInt((await tx.wait())!.blockNumber);
+        await expect(tx).to.emit(f.registry, "ReceiptKeyAdded").withArgs(key, by.address, block);
+        expect(await f.registry.receiptKey(key)).to.deep.equal([by.address, block, 0n]);
+        added.push(block);
+      }
+      expect(await f.registry.receiptKeyCount()).to.equal(3n);
+
+      const retire = await f.registry.connect(f.otherOperator).retireReceiptKey(keys[0]!);
+      const retiredAt = BigInt((await retire.wait())!.blockNumber);
+      await expect(retire)
+        .to.emit(f.registry, "ReceiptKeyRetired")
+        .withArgs(keys[0]!, f.otherOperator.address, retiredAt);
+      expect(await f.registry.receiptKey(keys[0]!)).to.deep.equal([f.operator.address, added[0]!, retiredAt]);
+      // a retired key stays listed: receipts it signed keep verifying
+      expect(await f.registry.receiptKeyCount()).to.equal(3n);
+
+      const view = (i: number) => [
+        keys[i]!,
+        i === 1 ? f.admin.address : f.operator.address,
+        added[i]!,
+        i === 0 ? retiredAt : 0n,
+      ];
+      expect(await f.registry.receiptKeys(0n, 3n)).to.deep.equal([view(0), view(1), view(2)]);
+      expect(await f.registry.receiptKeys(0n, 2n)).to.deep.equal([view(0), view(1)]);
+      expect(await f.registry.receiptKeys(1n, 1n)).to.deep.equal([view(1)]);
+      expect(await f.registry.receiptKeys(2n, 10n)).to.deep.equal([view(2)]);
+      expect(await f.registry.receiptKeys(1n, 2n ** 256n - 1n)).to.deep.equal([view(1), view(2)]);
+      expect(await f.registry.receiptKeys(3n, 10n)).to.deep.equal([]);
+      expect(await f.registry.receiptKeys(2n ** 256n - 1n, 2n ** 256n - 1n)).to.deep.equal([]);
+      expect(await f.registry.receiptKeys(0n, 0n)).to.deep.equal([]);
+      const named = (await f.registry.receiptKeys(0n, 1n))[0];
+      expect([named.publicKey, named.addedBy, named.addedBlock, named.retiredBlock]).to.deep.equal(view(0));
+    });
+
+    it("refuses the zero key, a key added before (retired or not), an unknown key and a second retirement", async () => {
+      const f = await networkHelpers.loadFixture(deploy);
+      const r = f.registry.connect(f.operator);
+      await reverts(r.addReceiptKey(ethers.ZeroHash), f.registry, "ZeroReceiptKey");
+      const key = randomHash();
+      const block = BigInt((await (await r.addReceiptKey(key)).wait())!.blockNumber);
+      await reverts(
+        f.registry.connect(f.admin).addReceiptKey(key),
+        f.registry,
+        "ReceiptKeyAlreadyAdded",
+      ).withArgs(key, block);
+      const unknown = randomHash();
+      await reverts(r.retireReceiptKey(unknown), f.registry, "UnknownReceiptKey").withArgs(unknown);
+      await reverts(r.retireReceiptKey(ethers.ZeroHash), f.registry, "UnknownReceiptKey");
+      const retiredAt = BigInt((await (await r.retireReceiptKey(key)).wait())!.blockNumber);
+      await reverts(
+        f.registry.connect(f.admin).retireReceiptKey(key),
+        f.registry,
+        "ReceiptKeyAlreadyRetired",
+      ).withArgs(key, retiredAt);
+      // history is never rewritten: a retired key cannot come back
+      await reverts(r.addReceiptKey(key), f.registry, "ReceiptKeyAlreadyAdded").withArgs(key, block);
+      expect(await f.registry.receiptKey(key)).to.deep.equal([f.operator.address, block, retiredAt]);
+      expect(await f.registry.receiptKeyCount()).to.equal(1n);
+    });
+
+    it("keeps one key's record in one slot: addedBy, addedBlock, retiredBlock", async () => {
+      const f = await networkHelpers.loadFixture(deploy);
+      const key = randomHash();
+      const added = BigInt(
+        (await (await f.registry.connect(f.operator).addReceiptKey(key)).wait())!.blockNumber,
+      );
+      const retired = BigInt(
+        (await (await f.registry.connect(f.operator).retireReceiptKey(key)).wait())!.blockNumber,
+      );
+      // ReceiptKeys' mapping is at slot 3, right after AccessControl's 3 slots; its list at slot 4.
+      const slot = ethers.keccak256(
+        ethers.AbiCoder.defaultAbiCoder().encode(["bytes32", "uint256"], [key, 3n]),
+      );
+      const address = await f.registry.getAddress();
+      const word = BigInt(await ethers.provider.getStorage(address, slot));
+      expect(word & ((1n << 160n) - 1n)).to.equal(BigInt(f.operator.address));
+      expect((word >> 160n) & ((1n << 48n) - 1n)).to.equal(added);
+      expect(word >> 208n).to.equal(retired);
+      expect(BigInt(await ethers.provider.getStorage(address, 4n))).to.equal(1n);
     });
   });
 
@@ -247,7 +355,7 @@ describe("ConsultationRegistry", () => {
       {
         name: "anchorLog",
         allowed: actsForAgency,
-        run: (f, as) => f.registry.connect(as).anchorLog(1n, 1, randomHash(), []),
+        run: (f, as) => f.registry.connect(as).anchorLog(1n, 1, randomHash(), COUNTED, []),
       },
       {
         name: "publishTally",
@@ -276,6 +384,53 @@ describe("ConsultationRegistry", () => {
         });
       }
     }
+
+    // the service signing receipts (an operator) registers its key; the admin can too; an agency acts through
+    // its operators
+    const managesKeys = new Set<Role>(["admin", "operator"]);
+    for (const role of roles) {
+      const allowed = managesKeys.has(role);
+      it(`addReceiptKey and retireReceiptKey by ${role}: ${allowed ? "succeed" : "NotReceiptKeyManager"}`, async () => {
+        const f = await networkHelpers.loadFixture(deploy);
+        const as = f[role];
+        const key = randomHash();
+        if (allowed) {
+          await expect(f.registry.connect(as).addReceiptKey(key)).to.emit(f.registry, "ReceiptKeyAdded");
+          await expect(f.registry.connect(as).retireReceiptKey(key)).to.emit(f.registry, "ReceiptKeyRetired");
+        } else {
+          await reverts(
+            f.registry.connect(as).addReceiptKey(key),
+            f.registry,
+            "NotReceiptKeyManager",
+          ).withArgs(as.address);
+          await f.registry.connect(f.operator).addReceiptKey(key);
+          await reverts(
+            f.registry.connect(as).retireReceiptKey(key),
+            f.registry,
+            "NotReceiptKeyManager",
+          ).withArgs(as.address);
+          expect((await f.registry.receiptKey(key))[2]).to.equal(0n);
+        }
+      });
+    }
+
+    it("an operator of any agency manages receipt keys; once its agency is revoked it no longer does", async () => {
+      const f = await networkHelpers.loadFixture(deploy);
+      const key = randomHash();
+      await f.registry.connect(f.otherOperator).addReceiptKey(key);
+      await f.registry.connect(f.admin).revokeRole(AGENCY_ROLE, f.otherAgency.address);
+      await reverts(
+        f.registry.connect(f.otherOperator).retireReceiptKey(key),
+        f.registry,
+        "NotReceiptKeyManager",
+      ).withArgs(f.otherOperator.address);
+      await reverts(
+        f.registry.connect(f.otherOperator).addReceiptKey(randomHash()),
+        f.registry,
+        "NotReceiptKeyManager",
+      );
+      await expect(f.registry.connect(f.operator).retireReceiptKey(key)).not.to.be.revert(ethers);
+    });
 
     for (const role of roles) {
       const allowed = isAgency.has(role);
@@ -323,7 +478,7 @@ describe("ConsultationRegistry", () => {
     it("an operator of another agency acts for that agency only", async () => {
       const f = await networkHelpers.loadFixture(deploy);
       await reverts(
-        f.registry.connect(f.otherOperator).anchorLog(1n, 1, randomHash(), []),
+        f.registry.connect(f.otherOperator).anchorLog(1n, 1, randomHash(), COUNTED, []),
         f.registry,
         "NotAgencyOrOperator",
       ).withArgs(f.otherOperator.address, f.agency.address);
@@ -359,7 +514,7 @@ describe("ConsultationRegistry", () => {
         // the agency itself: NotAnAgency while revoked
         if (!granted) {
           await reverts(
-            f.registry.connect(f.agency).anchorLog(1n, 1, randomHash(), []),
+            f.registry.connect(f.agency).anchorLog(1n, 1, randomHash(), COUNTED, []),
             f.registry,
             "NotAnAgency",
           ).withArgs(f.agency.address);
@@ -383,7 +538,7 @@ describe("ConsultationRegistry", () => {
         }
         // its former operator: no longer bound, even after the role comes back
         await reverts(
-          f.registry.connect(f.operator).anchorLog(1n, 1, randomHash(), []),
+          f.registry.connect(f.operator).anchorLog(1n, 1, randomHash(), COUNTED, []),
           f.registry,
           "NotAgencyOrOperator",
         ).withArgs(f.operator.address, f.agency.address);
@@ -398,7 +553,9 @@ describe("ConsultationRegistry", () => {
       await check(false);
       await f.registry.connect(f.admin).grantRole(AGENCY_ROLE, f.agency.address);
       await check(true);
-      await expect(f.registry.connect(f.agency).anchorLog(1n, 1, randomHash(), [])).not.to.be.revert(ethers);
+      await expect(f.registry.connect(f.agency).anchorLog(1n, 1, randomHash(), COUNTED, [])).not.to.be.revert(
+        ethers,
+      );
     });
 
     it("renouncing AGENCY_ROLE unbinds the operators too", async () => {
@@ -407,7 +564,7 @@ describe("ConsultationRegistry", () => {
         .to.emit(f.registry, "OperatorSet")
         .withArgs(f.agency.address, f.operator.address, false);
       await reverts(
-        f.registry.connect(f.operator).anchorLog(1n, 1, randomHash(), []),
+        f.registry.connect(f.operator).anchorLog(1n, 1, randomHash(), COUNTED, []),
         f.registry,
         "NotAgencyOrOperator",
       );
@@ -520,10 +677,15 @@ describe("ConsultationRegistry", () => {
       const r = f.registry.connect(f.agency);
       for (const id of [0n, 2n, 2n ** 256n - 1n]) {
         await reverts(r.reviseDraft(id, DRAFT, ""), f.registry, "UnknownConsultation").withArgs(id);
-        await reverts(r.anchorLog(id, 1, randomHash(), []), f.registry, "UnknownConsultation").withArgs(id);
+        await reverts(
+          r.anchorLog(id, 1, randomHash(), COUNTED, []),
+          f.registry,
+          "UnknownConsultation",
+        ).withArgs(id);
         await reverts(r.publishTally(id, TALLY, ""), f.registry, "UnknownConsultation").withArgs(id);
         await reverts(r.logHead(id), f.registry, "UnknownConsultation").withArgs(id);
         await reverts(r.consultation(id), f.registry, "UnknownConsultation").withArgs(id);
+        await reverts(r.countedRoot(id), f.registry, "UnknownConsultation").withArgs(id);
         await reverts(r.verifyInclusion(id, randomHash(), 0, []), f.registry, "UnknownConsultation").withArgs(
           id,
         );
@@ -553,7 +715,7 @@ describe("ConsultationRegistry", () => {
       await time.setNextBlockTimestamp(f.closesAt);
       await expect(r.publishTally(1n, TALLY, TALLY_URI))
         .to.emit(f.registry, "TallyPublished")
-        .withArgs(1n, 0n, ethers.ZeroHash, TALLY, TALLY_URI);
+        .withArgs(1n, 0n, ethers.ZeroHash, ethers.ZeroHash, TALLY, TALLY_URI);
       await reverts(
         r.publishTally(1n, randomHash(), TALLY_URI),
         f.registry,
@@ -564,33 +726,35 @@ describe("ConsultationRegistry", () => {
     it("anchorLog: TreeSizeNotIncreasing, TreeSizeTooLarge, InvalidConsistencyProof from 0", async () => {
       const f = await networkHelpers.loadFixture(deploy);
       const r = f.registry.connect(f.operator);
-      await reverts(r.anchorLog(1n, 0, randomHash(), []), f.registry, "TreeSizeNotIncreasing").withArgs(
-        1n,
-        0n,
-        0n,
-      );
       await reverts(
-        r.anchorLog(1n, 1, randomHash(), [randomHash()]),
+        r.anchorLog(1n, 0, randomHash(), COUNTED, []),
+        f.registry,
+        "TreeSizeNotIncreasing",
+      ).withArgs(1n, 0n, 0n);
+      await reverts(
+        r.anchorLog(1n, 1, randomHash(), COUNTED, [randomHash()]),
         f.registry,
         "InvalidConsistencyProof",
       ).withArgs(1n, 0n, 1n);
       const max = await f.registry.MAX_TREE_SIZE();
       expect(max).to.equal(2n ** 48n - 1n);
-      await reverts(r.anchorLog(1n, max + 1n, randomHash(), []), f.registry, "TreeSizeTooLarge").withArgs(
-        max + 1n,
-      );
-      await expect(r.anchorLog(1n, max, randomHash(), [])).not.to.be.revert(ethers);
+      await reverts(
+        r.anchorLog(1n, max + 1n, randomHash(), COUNTED, []),
+        f.registry,
+        "TreeSizeTooLarge",
+      ).withArgs(max + 1n);
+      await expect(r.anchorLog(1n, max, randomHash(), COUNTED, [])).not.to.be.revert(ethers);
       const { log } = await logOf(8);
       const f2 = await networkHelpers.loadFixture(deploy);
       const r2 = f2.registry.connect(f2.agency);
-      await r2.anchorLog(1n, 5, await log.root(5), []);
+      await r2.anchorLog(1n, 5, await log.root(5), COUNTED, []);
       await reverts(
-        r2.anchorLog(1n, 5, await log.root(5), []),
+        r2.anchorLog(1n, 5, await log.root(5), COUNTED, []),
         f2.registry,
         "TreeSizeNotIncreasing",
       ).withArgs(1n, 5n, 5n);
       await reverts(
-        r2.anchorLog(1n, 4, await log.root(4), []),
+        r2.anchorLog(1n, 4, await log.root(4), COUNTED, []),
         f2.registry,
         "TreeSizeNotIncreasing",
       ).withArgs(1n, 5n, 4n);
@@ -616,7 +780,7 @@ describe("ConsultationRegistry", () => {
         const root1 = await log.root(size1);
         const root2 = await log.root(size2);
         const proof = await log.consistencyProof(size1, size2);
-        await r.anchorLog(1n, size1, root1, []);
+        await r.anchorLog(1n, size1, root1, COUNTED, []);
 
         const refused = (p: Promise<unknown>) =>
           reverts(p, f.registry, "InvalidConsistencyProof").withArgs(1n, BigInt(size1), BigInt(size2));
@@ -625,21 +789,21 @@ describe("ConsultationRegistry", () => {
           for (let bit = 0; bit < 256; bit++) {
             const bad = [...proof];
             bad[e] = flipBit(proof[e]!, bit);
-            wrong.push(refused(r.anchorLog.staticCall(1n, size2, root2, bad)));
+            wrong.push(refused(r.anchorLog.staticCall(1n, size2, root2, COUNTED, bad)));
           }
         }
         for (let bit = 0; bit < 256; bit++)
-          wrong.push(refused(r.anchorLog.staticCall(1n, size2, flipBit(root2, bit), proof)));
+          wrong.push(refused(r.anchorLog.staticCall(1n, size2, flipBit(root2, bit), COUNTED, proof)));
         for (const m of shapeMutations(proof))
-          wrong.push(refused(r.anchorLog.staticCall(1n, size2, root2, m.proof)));
-        wrong.push(refused(r.anchorLog.staticCall(1n, size2, await log.root(size2 + 1), proof)));
-        wrong.push(refused(r.anchorLog.staticCall(1n, size2, randomHash(), proof)));
+          wrong.push(refused(r.anchorLog.staticCall(1n, size2, root2, COUNTED, m.proof)));
+        wrong.push(refused(r.anchorLog.staticCall(1n, size2, await log.root(size2 + 1), COUNTED, proof)));
+        wrong.push(refused(r.anchorLog.staticCall(1n, size2, randomHash(), COUNTED, proof)));
         await Promise.all(wrong);
 
         // Wrong sizes: refused unless RFC 9162 itself accepts that size for this proof (protocol/ decides).
         for (const s of [size2 - 1, size2 + 1, size2 * 2, size1 + 1]) {
           if (s <= size1) continue;
-          const p = r.anchorLog.staticCall(1n, s, root2, proof);
+          const p = r.anchorLog.staticCall(1n, s, root2, COUNTED, proof);
           if (verifyConsistency(size1, s, proof, root1, root2)) await expect(p).not.to.be.revert(ethers);
           else await reverts(p, f.registry, "InvalidConsistencyProof").withArgs(1n, BigInt(size1), BigInt(s));
         }
@@ -651,13 +815,13 @@ describe("ConsultationRegistry", () => {
             await o.appendBatch(Array.from({ length: size2 }, () => randomHash()));
             return { p: await o.consistencyProof(size1, size2), root: await o.root(size2) };
           })();
-          await refused(r.anchorLog.staticCall(1n, size2, otherProof.root, otherProof.p));
+          await refused(r.anchorLog.staticCall(1n, size2, otherProof.root, COUNTED, otherProof.p));
         }
         expect(await other.root(size2)).to.equal(root2); // same leaves, same root: logOf is deterministic
 
-        await expect(r.anchorLog(1n, size2, root2, proof))
+        await expect(r.anchorLog(1n, size2, root2, COUNTED, proof))
           .to.emit(f.registry, "LogAnchored")
-          .withArgs(1n, BigInt(size2), root2);
+          .withArgs(1n, BigInt(size2), root2, COUNTED);
         const head = await f.registry.logHead(1n);
         expect(head[0]).to.equal(BigInt(size2));
         expect(head[1]).to.equal(root2);
@@ -668,18 +832,18 @@ describe("ConsultationRegistry", () => {
       const f = await networkHelpers.loadFixture(deploy);
       const r = f.registry.connect(f.agency);
       const { log, leaves } = await logOf(20);
-      await r.anchorLog(1n, 10, await log.root(10), []);
+      await r.anchorLog(1n, 10, await log.root(10), COUNTED, []);
       const forged = new MerkleLog();
       const rewritten = [...leaves];
       rewritten[3] = randomHash();
       await forged.appendBatch(rewritten);
       await reverts(
-        r.anchorLog(1n, 20, await forged.root(20), await forged.consistencyProof(10, 20)),
+        r.anchorLog(1n, 20, await forged.root(20), COUNTED, await forged.consistencyProof(10, 20)),
         f.registry,
         "InvalidConsistencyProof",
       ).withArgs(1n, 10n, 20n);
       await expect(
-        r.anchorLog(1n, 20, await log.root(20), await log.consistencyProof(10, 20)),
+        r.anchorLog(1n, 20, await log.root(20), COUNTED, await log.consistencyProof(10, 20)),
       ).not.to.be.revert(ethers);
     });
   });

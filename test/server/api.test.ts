@@ -13,7 +13,8 @@ import {
   verifyReceipt,
 } from "../../protocol/index.ts";
 import { missing, POSTGRES_HOW } from "../support/requires.ts";
-import { DRAFT, devToken, dropSchema, openConsultation, testApp, testChain, testConfig } from "./helpers.ts";
+import { devToken, dropSchema, testApp, testChain, testConfig } from "./helpers.ts";
+import { bearer, DRAFT, giveOpinion, importCsv, openConsultation, withhold } from "./requests.ts";
 
 const METRICS_TOKEN = "operator-scrape-token-0123456789abcdef";
 const pgUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
@@ -55,8 +56,6 @@ for (const [backend, extraEnv] of backends) {
       }
     });
 
-    const auth = (t: string) => ({ authorization: `Bearer ${t}` });
-
     it("lists and shows the consultation with its draft and chain", async () => {
       const list = await app.inject({ method: "GET", url: "/api/consultations" });
       expect(list.statusCode).to.equal(200);
@@ -95,15 +94,10 @@ for (const [backend, extraEnv] of backends) {
     });
 
     it("accepts an opinion and returns a receipt that verifies with /api/keys", async () => {
-      const r = await app.inject({
-        method: "POST",
-        url: `/api/consultations/${id}/opinions`,
-        headers: auth(citizen),
-        payload: {
-          section: "dieu-1",
-          stance: "agree",
-          text: "Tôi đồng ý. '; DROP TABLE entries; -- <b>x</b>",
-        },
+      const r = await giveOpinion(app, citizen, id, {
+        section: "dieu-1",
+        stance: "agree",
+        text: "Tôi đồng ý. '; DROP TABLE entries; -- <b>x</b>",
       });
       expect(r.statusCode, r.body).to.equal(201);
       const receipt = r.json() as Receipt;
@@ -123,13 +117,7 @@ for (const [backend, extraEnv] of backends) {
     });
 
     it("replaces the same author's earlier opinion on the same section", async () => {
-      const post = (stance: string) =>
-        app.inject({
-          method: "POST",
-          url: `/api/consultations/${id}/opinions`,
-          headers: auth(citizen),
-          payload: { section: "dieu-2", stance },
-        });
+      const post = (stance: string) => giveOpinion(app, citizen, id, { section: "dieu-2", stance });
       const first = (await post("agree")).json() as Receipt;
       const second = (await post("disagree")).json() as Receipt;
       const e = decodeEntry(second.entry);
@@ -138,12 +126,7 @@ for (const [backend, extraEnv] of backends) {
 
     it("returns the same receipt for a retried Idempotency-Key, never a second entry", async () => {
       const send = () =>
-        app.inject({
-          method: "POST",
-          url: `/api/consultations/${id}/opinions`,
-          headers: { ...auth(citizen), "idempotency-key": "retry-123" },
-          payload: { section: "dieu-3", stance: "neutral", text: "một lần" },
-        });
+        giveOpinion(app, citizen, id, { section: "dieu-3", stance: "neutral", text: "một lần" }, "retry-123");
       const [a, b] = await Promise.all([send(), send()]);
       const c = await send();
       expect(a.statusCode).to.equal(201);
@@ -161,11 +144,11 @@ for (const [backend, extraEnv] of backends) {
     });
 
     it("lists the citizen's receipts at /api/me/opinions", async () => {
-      const r = await app.inject({ method: "GET", url: "/api/me/opinions", headers: auth(citizen) });
+      const r = await app.inject({ method: "GET", url: "/api/me/opinions", headers: bearer(citizen) });
       expect(r.statusCode).to.equal(200);
       expect(r.json().receipts.length).to.equal(4);
       const other = await devToken(app, "citizen-2");
-      const r2 = await app.inject({ method: "GET", url: "/api/me/opinions", headers: auth(other) });
+      const r2 = await app.inject({ method: "GET", url: "/api/me/opinions", headers: bearer(other) });
       expect(r2.json().receipts).to.deep.equal([]);
     });
 
@@ -202,13 +185,7 @@ for (const [backend, extraEnv] of backends) {
       const { opensAt } = (await app.inject({ method: "GET", url: `/api/consultations/${id}` })).json();
       const collectedAt = new Date(opensAt * 1000).toISOString();
       const csv = `section,stance,text,collectedAt,location\r\ndieu-1,agree,"Họp dân, thôn 3",${collectedAt},Thôn 3\r\ndieu-2,disagree,,${opensAt},"Xã A"\r\n`;
-      const send = () =>
-        app.inject({
-          method: "POST",
-          url: `/api/consultations/${id}/opinions/import`,
-          headers: { ...auth(agencyA), "content-type": "text/csv" },
-          payload: csv,
-        });
+      const send = () => importCsv(app, agencyA, id, csv);
       const r = await send();
       expect(r.statusCode, r.body).to.equal(201);
       expect(r.json()).to.include({ imported: 2, duplicates: 0 });
@@ -222,29 +199,14 @@ for (const [backend, extraEnv] of backends) {
         })
       ).json().entries[0];
       expect(decodeEntry(e.leaf)).to.include({ channel: "offline", submittedAt: collectedAt });
-      const b = await app.inject({
-        method: "POST",
-        url: `/api/consultations/${id}/opinions/import`,
-        headers: { ...auth(agencyB), "content-type": "text/csv" },
-        payload: csv,
-      });
+      const b = await importCsv(app, agencyB, id, csv);
       expect(b.statusCode).to.equal(403);
     });
 
     it("withholds a text: gone from the export, the stance still in the log", async () => {
-      const r = await app.inject({
-        method: "POST",
-        url: `/api/consultations/${id}/entries/0/withhold`,
-        headers: auth(agencyA),
-        payload: { reason: "personal-data" },
-      });
+      const r = await withhold(app, agencyA, id, 0);
       expect(r.statusCode, r.body).to.equal(201);
-      const again = await app.inject({
-        method: "POST",
-        url: `/api/consultations/${id}/entries/0/withhold`,
-        headers: auth(agencyA),
-        payload: { reason: "personal-data" },
-      });
+      const again = await withhold(app, agencyA, id, 0);
       expect(again.statusCode).to.equal(409);
       const exp = await app.inject({ method: "GET", url: `/api/consultations/${id}/export` });
       expect(exp.statusCode).to.equal(200);
@@ -262,17 +224,12 @@ for (const [backend, extraEnv] of backends) {
     });
 
     it("refuses opinions on unknown sections and closing before closesAt", async () => {
-      const r = await app.inject({
-        method: "POST",
-        url: `/api/consultations/${id}/opinions`,
-        headers: auth(citizen),
-        payload: { section: "dieu-99", stance: "agree" },
-      });
+      const r = await giveOpinion(app, citizen, id, { section: "dieu-99", stance: "agree" });
       expect(r.statusCode).to.equal(400);
       const c = await app.inject({
         method: "POST",
         url: `/api/consultations/${id}/close`,
-        headers: auth(agencyA),
+        headers: bearer(agencyA),
       });
       expect(c.statusCode).to.equal(409);
       const t = await app.inject({ method: "GET", url: `/api/consultations/${id}/tally` });
@@ -299,7 +256,7 @@ for (const [backend, extraEnv] of backends) {
         const r = await app.inject({
           method,
           url,
-          headers: { ...auth(admin), ...(type ? { "content-type": type } : {}) },
+          headers: { ...bearer(admin), ...(type ? { "content-type": type } : {}) },
           payload,
         });
         expect(r.statusCode, `${method} ${url}: ${r.body}`).to.equal(403);
@@ -314,24 +271,19 @@ for (const [backend, extraEnv] of backends) {
       const b = await app.inject({
         method: "PUT",
         url: `/api/consultations/${id}/draft`,
-        headers: auth(agencyB),
+        headers: bearer(agencyB),
         payload: body,
       });
       expect(b.statusCode).to.equal(403);
       const r = await app.inject({
         method: "PUT",
         url: `/api/consultations/${id}/draft`,
-        headers: auth(agencyA),
+        headers: bearer(agencyA),
         payload: body,
       });
       expect(r.statusCode, r.body).to.equal(200);
       expect(r.json().draftVersion).to.equal(2);
-      const o = await app.inject({
-        method: "POST",
-        url: `/api/consultations/${id}/opinions`,
-        headers: auth(citizen),
-        payload: { section: "dieu-4", stance: "agree" },
-      });
+      const o = await giveOpinion(app, citizen, id, { section: "dieu-4", stance: "agree" });
       expect(o.statusCode).to.equal(201);
       expect(decodeEntry(o.json().entry)).to.include({ draftVersion: 2 });
     });
@@ -343,12 +295,12 @@ for (const [backend, extraEnv] of backends) {
       expect(h.json().chain.chainId).to.equal(31337);
       expect(h.json().backlog).to.be.greaterThan(0);
       // operators only: a bearer token from the configuration
-      for (const headers of [{}, { authorization: "Bearer wrong-token" }, auth(citizen)]) {
+      for (const headers of [{}, { authorization: "Bearer wrong-token" }, bearer(citizen)]) {
         const refused = await app.inject({ method: "GET", url: "/metrics", headers });
         expect(refused.statusCode, JSON.stringify(headers)).to.equal(401);
         expect(refused.body).to.not.contain("gopy_");
       }
-      const m = await app.inject({ method: "GET", url: "/metrics", headers: auth(METRICS_TOKEN) });
+      const m = await app.inject({ method: "GET", url: "/metrics", headers: bearer(METRICS_TOKEN) });
       expect(m.statusCode).to.equal(200);
       expect(m.body).to.contain("gopy_opinions_accepted_total");
       // replayed idempotent retries are not counted: 5 online opinions, 2 offline ones were appended

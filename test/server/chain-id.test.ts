@@ -10,7 +10,8 @@ import type { FastifyInstance } from "fastify";
 import { freePort } from "../../server/chain/devnet.ts";
 import { waitFor } from "../support/http.ts";
 import { Relay } from "../support/relay.ts";
-import { DRAFT, devToken, openConsultation, testApp, testChain, testConfig } from "./helpers.ts";
+import { devToken, testApp, testChain, testConfig } from "./helpers.ts";
+import { DRAFT, openConsultation, postConsultation } from "./requests.ts";
 
 /** A pino destination keeping every line the service logs. */
 function logSink(): { lines: string[]; logger: { level: string; stream: Writable } } {
@@ -47,12 +48,7 @@ describe("CHAIN_ID, checked against the RPC", function () {
   }
   const tryOpening = (service: FastifyInstance, agency: string) => {
     const now = Math.floor(Date.now() / 1000);
-    return service.inject({
-      method: "POST",
-      url: "/api/consultations",
-      headers: { authorization: `Bearer ${agency}` },
-      payload: { ...DRAFT, opensAt: now, closesAt: now + 3600 },
-    });
+    return postConsultation(service, agency, { ...DRAFT, opensAt: now, closesAt: now + 3600 });
   };
   afterEach(async () => {
     await app?.close();

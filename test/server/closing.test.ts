@@ -15,18 +15,8 @@ import {
 import { ManualClock, OffsetClock } from "../../server/clock.ts";
 import { Ingest } from "../../server/ingest.ts";
 import { SqliteStore } from "../../server/store/index.ts";
-import {
-  DRAFT,
-  devToken,
-  openConsultation,
-  rpc,
-  testApp,
-  testChain,
-  testConfig,
-  tmpSqlite,
-} from "./helpers.ts";
-
-const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+import { devToken, rpc, testApp, testChain, testConfig, tmpSqlite } from "./helpers.ts";
+import { bearer, DRAFT, giveOpinion, importCsv, openConsultation, withhold } from "./requests.ts";
 
 describe("closing: the ingest queue", () => {
   const closesAt = Date.UTC(2026, 0, 2) / 1000;
@@ -123,11 +113,10 @@ describe("closing: through the service", function () {
     const agency = await devToken(app, "officer-closing", "agency", "bo-tu-phap");
     const citizen = await devToken(app, "citizen-closing");
     const id = await openConsultation(app, agency, 60);
-    const given = await app.inject({
-      method: "POST",
-      url: `/api/consultations/${id}/opinions`,
-      headers: auth(citizen),
-      payload: { section: "dieu-1", stance: "agree", text: "trước khi đóng" },
+    const given = await giveOpinion(app, citizen, id, {
+      section: "dieu-1",
+      stance: "agree",
+      text: "trước khi đóng",
     });
     expect(given.statusCode, given.body).to.equal(201);
     const collectedAt = Math.floor(clock.now() / 1000);
@@ -138,24 +127,19 @@ describe("closing: through the service", function () {
     const close = await app.inject({
       method: "POST",
       url: `/api/consultations/${id}/close`,
-      headers: auth(agency),
+      headers: bearer(agency),
     });
     expect(close.statusCode, close.body).to.equal(503);
 
-    const imported = await app.inject({
-      method: "POST",
-      url: `/api/consultations/${id}/opinions/import`,
-      headers: { ...auth(agency), "content-type": "text/csv" },
-      payload: `section,stance,text,collectedAt,location\ndieu-2,disagree,giấy,${collectedAt},Hà Nội\n`,
-    });
+    const imported = await importCsv(
+      app,
+      agency,
+      id,
+      `section,stance,text,collectedAt,location\ndieu-2,disagree,giấy,${collectedAt},Hà Nội\n`,
+    );
     expect(imported.statusCode, imported.body).to.equal(409);
     expect(imported.json()).to.include({ error: "closed" });
-    const withheld = await app.inject({
-      method: "POST",
-      url: `/api/consultations/${id}/entries/0/withhold`,
-      headers: auth(agency),
-      payload: { reason: "personal-data" },
-    });
+    const withheld = await withhold(app, agency, id, 0);
     expect(withheld.statusCode, withheld.body).to.equal(409);
     expect(withheld.json()).to.include({ error: "closed" });
     const c = await app.inject({ method: "GET", url: `/api/consultations/${id}/log/head` });
@@ -179,28 +163,24 @@ describe("withholding: the stored receipt", function () {
     const citizen = await devToken(app, "citizen-withhold");
     const id = await openConsultation(app, agency);
     const give = () =>
-      app.inject({
-        method: "POST",
-        url: `/api/consultations/${id}/opinions`,
-        headers: { ...auth(citizen), "idempotency-key": "once" },
-        payload: { section: "dieu-1", stance: "disagree", text: "số điện thoại của tôi là 0912 345 678" },
-      });
+      giveOpinion(
+        app,
+        citizen,
+        id,
+        { section: "dieu-1", stance: "disagree", text: "số điện thoại của tôi là 0912 345 678" },
+        "once",
+      );
     const first = await give();
     expect(first.statusCode, first.body).to.equal(201);
     const original = first.json() as Receipt;
-    const w = await app.inject({
-      method: "POST",
-      url: `/api/consultations/${id}/entries/${original.leafIndex}/withhold`,
-      headers: auth(agency),
-      payload: { reason: "personal-data" },
-    });
+    const w = await withhold(app, agency, id, original.leafIndex);
     expect(w.statusCode, w.body).to.equal(201);
 
     const redacted = { ...original, text: "", salt: WITHHELD_SALT };
     const replay = await give();
     expect(replay.statusCode).to.equal(201);
     expect(replay.json()).to.deep.equal(redacted);
-    const mine = await app.inject({ method: "GET", url: "/api/me/opinions", headers: auth(citizen) });
+    const mine = await app.inject({ method: "GET", url: "/api/me/opinions", headers: bearer(citizen) });
     expect(mine.json().receipts).to.deep.equal([redacted]);
     expect(mine.body).to.not.contain("0912");
     const keys = (await app.inject({ method: "GET", url: "/api/keys" })).json().keys as PublicJwk[];

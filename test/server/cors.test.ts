@@ -4,7 +4,8 @@
  */
 import { expect } from "chai";
 import type { FastifyInstance } from "fastify";
-import { devToken, openConsultation, testApp, testChain, testConfig } from "./helpers.ts";
+import { devToken, testApp, testChain, testConfig } from "./helpers.ts";
+import { openConsultation } from "./requests.ts";
 
 const ORIGIN = "https://journalists.example.org";
 const PUBLIC_RPC = "https://rpc.public.example.org/";

@@ -5,41 +5,32 @@
  * draft version) the chain has is served, with the id and version the chain assigned, and nothing is opened twice.
  */
 import { expect } from "chai";
-import {
-  createPublicClient,
-  createWalletClient,
-  type Hex,
-  http,
-  parseEventLogs,
-  parseTransaction,
-} from "viem";
+import type { Hex } from "viem";
+import { createPublicClient, createWalletClient, http, parseEventLogs, parseTransaction } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { hardhat } from "viem/chains";
 import { consultationRegistryAbi } from "../../contracts/ConsultationRegistry.abi.ts";
 import { draftHash } from "../../protocol/index.ts";
-import { type DevNode, deployRegistry, makeAgency, startHardhatNode } from "../../server/chain/devnet.ts";
-import { type DraftIntent, PostgresStore, SqliteStore, type Store } from "../../server/store/index.ts";
-import { missing, POSTGRES_HOW } from "../support/requires.ts";
-import { childEnv, DRAFT, dropSchema, kill, rpc, type Service, startService, tmpSqlite } from "./helpers.ts";
+import type { DevNode } from "../../server/chain/devnet.ts";
+import type { DraftIntent, Store } from "../../server/store/index.ts";
+import type { ChildRig, Service } from "./helpers.ts";
+import { kill, rpc, startChildRig, startService, storeBackends } from "./helpers.ts";
+import { DRAFT } from "./requests.ts";
 
-const pgUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
-const backends: ("sqlite" | "postgres")[] = pgUrl ? ["sqlite", "postgres"] : ["sqlite"];
-if (!pgUrl)
-  describe("no orphan consultations (SIGKILL between broadcast and store write, postgres)", () =>
-    missing("PostgreSQL", POSTGRES_HOW));
+const backends = storeBackends(
+  (backend) => `no orphan consultations (SIGKILL between broadcast and store write, ${backend})`,
+);
 
 for (const backend of backends) {
   describe(`no orphan consultations (SIGKILL between broadcast and store write, ${backend})`, function () {
     this.timeout(180_000);
+    let rig: ChildRig;
     let node: DevNode;
     let env: Record<string, string>;
     let registry: Hex;
-    let sqlite: string;
     let operatorKey: Hex;
     let svc: Service | null = null;
-    const schema = `gopy_orphan_${process.pid}_${Date.now() % 1_000_000}`;
-    const openStore = (): Store =>
-      backend === "sqlite" ? new SqliteStore(sqlite) : new PostgresStore(pgUrl!, schema);
+    const openStore = (): Store => rig.openStore();
     const withStore = async <T>(fn: (s: Store) => Promise<T>): Promise<T> => {
       const s = openStore();
       try {
@@ -51,27 +42,15 @@ for (const backend of backends) {
     };
 
     before(async () => {
-      node = await startHardhatNode({ unref: true });
-      process.once("exit", () => node.process.kill("SIGKILL"));
-      registry = await deployRegistry(node.url);
-      sqlite = tmpSqlite();
-      const agencies = { "bo-tu-phap": await makeAgency(node.url, registry, 1, 3) };
-      operatorKey = agencies["bo-tu-phap"].operatorKey;
-      env = childEnv({
-        chain: { url: node.url, registry, agencies },
-        sqlite,
-        postgres: backend === "postgres" ? { url: pgUrl!, schema } : null,
-      });
+      rig = await startChildRig(backend, "orphan");
+      ({ node, env, registry, operatorKey } = rig);
     });
     afterEach(async () => {
       await rpc(node.url, "evm_setAutomine", [true]).catch(() => {});
     });
     after(async () => {
       if (svc) await kill(svc);
-      await node?.stop();
-      if (backend === "postgres") {
-        await dropSchema(pgUrl!, schema);
-      }
+      await rig?.close();
     });
 
     const pub = () => createPublicClient({ transport: http(node.url) });

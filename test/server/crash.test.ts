@@ -6,52 +6,35 @@ import { expect } from "chai";
 import { createPublicClient, type Hex, http } from "viem";
 import { consultationRegistryAbi } from "../../contracts/ConsultationRegistry.abi.ts";
 import { MerkleLog, type Receipt } from "../../protocol/index.ts";
-import { type DevNode, deployRegistry, makeAgency, startHardhatNode } from "../../server/chain/devnet.ts";
-import { PostgresStore, SqliteStore, type Store } from "../../server/store/index.ts";
+import type { DevNode } from "../../server/chain/devnet.ts";
+import type { Store } from "../../server/store/index.ts";
 import { testRandom } from "../support/random.ts";
-import { missing, POSTGRES_HOW } from "../support/requires.ts";
-import { childEnv, DRAFT, dropSchema, kill, rpc, type Service, startService, tmpSqlite } from "./helpers.ts";
+import type { ChildRig, Service } from "./helpers.ts";
+import { kill, rpc, startChildRig, startService, storeBackends } from "./helpers.ts";
+import { DRAFT } from "./requests.ts";
 
 const random = testRandom("crash");
 
-const pgUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
-const backends: ("sqlite" | "postgres")[] = pgUrl ? ["sqlite", "postgres"] : ["sqlite"];
-if (!pgUrl)
-  describe("crash safety (SIGKILL of the service process, postgres)", () =>
-    missing("PostgreSQL", POSTGRES_HOW));
+const backends = storeBackends((backend) => `crash safety (SIGKILL of the service process, ${backend})`);
 
 for (const backend of backends) {
   describe(`crash safety (SIGKILL of the service process, ${backend})`, function () {
     this.timeout(300_000);
+    let rig: ChildRig;
     let node: DevNode;
     let env: Record<string, string>;
     let registry: Hex;
-    let sqlite: string;
-    const schema = `gopy_crash_${process.pid}_${Date.now() % 1_000_000}`;
-    const openStore = (): Store =>
-      backend === "sqlite" ? new SqliteStore(sqlite) : new PostgresStore(pgUrl!, schema);
     let id: number;
     let svc: Service | null = null;
+    const openStore = (): Store => rig.openStore();
 
     before(async () => {
-      node = await startHardhatNode({ unref: true });
-      process.once("exit", () => node.process.kill("SIGKILL"));
-      registry = await deployRegistry(node.url);
-      const agencies = { "bo-tu-phap": await makeAgency(node.url, registry, 1, 3) };
-      sqlite = tmpSqlite();
-      env = childEnv({
-        chain: { url: node.url, registry, agencies },
-        sqlite,
-        postgres: backend === "postgres" ? { url: pgUrl!, schema } : null,
-        extra: { RATE_LIMIT_MAX: "100000" },
-      });
+      rig = await startChildRig(backend, "crash", { RATE_LIMIT_MAX: "100000" });
+      ({ node, env, registry } = rig);
     });
     after(async () => {
       if (svc) await kill(svc);
-      await node?.stop();
-      if (backend === "postgres") {
-        await dropSchema(pgUrl!, schema);
-      }
+      await rig?.close();
     });
 
     const token = async (base: string, sub: string, role = "citizen", agency?: string) => {

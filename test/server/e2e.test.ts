@@ -1,17 +1,26 @@
 /**
- * End to end over real HTTP on a real local Hardhat node: many citizens give opinions, everything anchors, every
- * receipt's inclusion proof verifies against the head read from the contract; closing publishes the tally on chain.
+ * End to end over real HTTP on a real local Hardhat node: many citizens give opinions (some replace one), everything
+ * anchors, every receipt's inclusion proof verifies against the head read from the contract, every anchored counted
+ * root is the counted map of its head; closing publishes the tally on chain.
  */
 import { expect } from "chai";
 import type { FastifyInstance } from "fastify";
 import { createPublicClient, http } from "viem";
 import { consultationRegistryAbi } from "../../contracts/ConsultationRegistry.abi.ts";
-import { type Receipt, type TallyDocument, tallyHash, verifyInclusion } from "../../protocol/index.ts";
+import {
+  bytesToHex,
+  type Receipt,
+  type TallyDocument,
+  tallyHash,
+  verifyInclusion,
+} from "../../protocol/index.ts";
 import { advanceChainTime, devAddress, devKey } from "../../server/chain/devnet.ts";
 import { OffsetClock } from "../../server/clock.ts";
+import { type RefLeaf, refHash, refKey } from "../protocol/counted-reference.ts";
 import { waitFor } from "../support/http.ts";
 import type { TestChain } from "./helpers.ts";
-import { DRAFT, devToken, startTestChain, testApp, testChain, testConfig } from "./helpers.ts";
+import { devToken, startTestChain, testApp, testChain, testConfig } from "./helpers.ts";
+import { DRAFT, postConsultation } from "./requests.ts";
 
 describe("end to end on a local Hardhat node (HTTP)", function () {
   this.timeout(180_000);
@@ -74,6 +83,16 @@ describe("end to end on a local Hardhat node (HTTP)", function () {
         receipts.push(r.body as Receipt);
       }
     }
+    // ten citizens change their mind on their first section: the later opinion replaces the earlier one
+    for (let i = 0; i < 10; i++) {
+      const r = await call("POST", `/api/consultations/${id}/opinions`, tokens[i], {
+        section: DRAFT.sections[i % 3]!.id,
+        stance: "neutral",
+        text: `Tôi đổi ý ${i}`,
+      });
+      expect(r.status, JSON.stringify(r.body)).to.equal(201);
+      receipts.push(r.body as Receipt);
+    }
     const indices = new Set(receipts.map((r) => r.leafIndex));
     expect(indices.size).to.equal(receipts.length);
 
@@ -91,6 +110,55 @@ describe("end to end on a local Hardhat node (HTTP)", function () {
       const h = await readHead();
       return h.treeSize === receipts.length ? h : null;
     });
+    // every anchored head carries the counted map of its entries: the latest opinion per (author, section),
+    // computed here by the naive reference from the receipts alone
+    const countedRootOf = (size: number) => {
+      const latest = new Map<string, RefLeaf>();
+      for (const r of [...receipts].sort((a, b) => a.leafIndex - b.leafIndex)) {
+        if (r.leafIndex >= size) continue;
+        const entry = JSON.parse(r.entry) as { author: string; section: string };
+        const key = refKey(entry.author, entry.section);
+        latest.set(bytesToHex(key), {
+          key,
+          leafIndex: r.leafIndex,
+          leafHash: Buffer.from(r.leafHash.slice(2), "hex"),
+        });
+      }
+      return bytesToHex(refHash([...latest.values()]));
+    };
+    const anchoredEvents = await pub.getContractEvents({
+      address: chain.registry,
+      abi: consultationRegistryAbi,
+      eventName: "LogAnchored",
+      args: { id: BigInt(id) },
+      fromBlock: 0n,
+      strict: true,
+    });
+    expect(anchoredEvents.length).to.be.greaterThan(0);
+    for (const event of anchoredEvents) {
+      const size = Number(event.args.treeSize);
+      expect(event.args.countedRoot, `counted root at ${size}`).to.equal(countedRootOf(size));
+    }
+    const countedOnChain = await pub.readContract({
+      address: chain.registry,
+      abi: consultationRegistryAbi,
+      functionName: "countedRoot",
+      args: [BigInt(id)],
+    });
+    expect(countedOnChain).to.equal(countedRootOf(receipts.length));
+    // the replacements changed the map: it is not the map of every entry taken as its own key
+    expect(countedOnChain).to.not.equal(
+      bytesToHex(
+        refHash(
+          receipts.map((r) => ({
+            key: Buffer.from(r.leafHash.slice(2), "hex"),
+            leafIndex: r.leafIndex,
+            leafHash: Buffer.from(r.leafHash.slice(2), "hex"),
+          })),
+        ),
+      ),
+    );
+
     const svcHead = await call("GET", `/api/consultations/${id}/log/head`);
     expect(svcHead.body.rootHash).to.equal(head.rootHash);
     expect(svcHead.body.anchored).to.include({ treeSize: head.treeSize, rootHash: head.rootHash });
@@ -183,12 +251,7 @@ describe("a call the registry refuses (HTTP)", function () {
   it("answers 409 chain_refused with the contract's error name, not 503 (the chain answered)", async () => {
     const token = await devToken(app, "officer-unregistered", "agency", "bo-khong-dang-ky");
     const now = Math.floor(Date.now() / 1000);
-    const r = await app.inject({
-      method: "POST",
-      url: "/api/consultations",
-      headers: { authorization: `Bearer ${token}` },
-      payload: { ...DRAFT, opensAt: now, closesAt: now + 3600 },
-    });
+    const r = await postConsultation(app, token, { ...DRAFT, opensAt: now, closesAt: now + 3600 });
     expect(r.statusCode, r.body).to.equal(409);
     expect(r.json()).to.deep.equal({
       error: "chain_refused",

@@ -20,7 +20,8 @@ import {
 import { ManualClock } from "../../server/clock.ts";
 import { Ingest } from "../../server/ingest.ts";
 import { SqliteStore } from "../../server/store/index.ts";
-import { DRAFT, devToken, openConsultation, testApp, testChain, testConfig, tmpSqlite } from "./helpers.ts";
+import { devToken, testApp, testChain, testConfig, tmpSqlite } from "./helpers.ts";
+import { DRAFT, giveOpinion, importCsv, openConsultation, withhold } from "./requests.ts";
 
 const CSV_HEADER = "section,stance,text,collectedAt,location";
 
@@ -43,8 +44,6 @@ describe("entries the service writes", function () {
     await store?.close();
   });
 
-  const auth = (token: string) => ({ authorization: `Bearer ${token}` });
-
   async function entryAt(id: number, index: number): Promise<Entry> {
     const r = await app.inject({
       method: "GET",
@@ -58,34 +57,19 @@ describe("entries the service writes", function () {
   const citizen = (sub: string) => devToken(app, sub);
 
   async function opinion(id: number, token: string, section = "dieu-1"): Promise<OpinionEntry> {
-    const r = await app.inject({
-      method: "POST",
-      url: `/api/consultations/${id}/opinions`,
-      headers: auth(token),
-      payload: { section, stance: "agree", text: "an opinion" },
-    });
+    const r = await giveOpinion(app, token, id, { section, stance: "agree", text: "an opinion" });
     expect(r.statusCode, r.body).to.equal(201);
     return decodeEntry((r.json() as Receipt).entry) as OpinionEntry;
   }
 
-  async function importCsv(id: number, csv: string): Promise<number[]> {
-    const r = await app.inject({
-      method: "POST",
-      url: `/api/consultations/${id}/opinions/import`,
-      headers: { ...auth(agency), "content-type": "text/csv" },
-      payload: csv,
-    });
+  async function importRows(id: number, csv: string): Promise<number[]> {
+    const r = await importCsv(app, agency, id, csv);
     expect(r.statusCode, r.body).to.equal(201);
     return (r.json() as { leafIndices: number[] }).leafIndices;
   }
 
-  async function withhold(id: number, index: number): Promise<number> {
-    const r = await app.inject({
-      method: "POST",
-      url: `/api/consultations/${id}/entries/${index}/withhold`,
-      headers: auth(agency),
-      payload: { reason: "personal-data" },
-    });
+  async function withholdEntry(id: number, index: number): Promise<number> {
+    const r = await withhold(app, agency, id, index);
     expect(r.statusCode, r.body).to.equal(201);
     return (r.json() as { index: number }).index;
   }
@@ -102,7 +86,7 @@ describe("entries the service writes", function () {
     clock.set(Date.now());
     const id = await openConsultation(app, agency);
     const csv = `${CSV_HEADER}\r\ndieu-1,agree,collected at a meeting,${Math.floor(clock.now() / 1000)},Xã A\r\n`;
-    const [offlineIndex] = await importCsv(id, csv);
+    const [offlineIndex] = await importRows(id, csv);
     const offline = (await entryAt(id, offlineIndex!)) as OpinionEntry;
     // the identity provider may issue any subject, including the one the offline row is keyed by
     const csvHash = createHash("sha256").update(csv).digest("hex");
@@ -110,7 +94,7 @@ describe("entries the service writes", function () {
     expect(lookalike.author).to.not.equal(offline.author);
     expect(lookalike.replaces, "a citizen's opinion replaced an offline row").to.equal(null);
 
-    const moderation = (await entryAt(id, await withhold(id, offlineIndex!))) as ModerationEntry;
+    const moderation = (await entryAt(id, await withholdEntry(id, offlineIndex!))) as ModerationEntry;
     const officerLookalike = await opinion(id, await citizen("officer:officer-entries"), "dieu-2");
     expect(officerLookalike.author).to.not.equal(moderation.by);
   });
@@ -129,14 +113,14 @@ describe("entries the service writes", function () {
     const last = await opinion(id, late);
     expect(last.submittedAt).to.equal(formatTime(closesMs - 1000));
 
-    const [offlineIndex] = await importCsv(
+    const [offlineIndex] = await importRows(
       id,
       `${CSV_HEADER}\r\ndieu-2,neutral,,${formatTime(opensMs + 1456)},Xã B\r\n`,
     );
     const offline = (await entryAt(id, offlineIndex!)) as OpinionEntry;
     expect(offline.submittedAt).to.equal(formatTime(opensMs + 1000));
 
-    const moderation = (await entryAt(id, await withhold(id, offlineIndex!))) as ModerationEntry;
+    const moderation = (await entryAt(id, await withholdEntry(id, offlineIndex!))) as ModerationEntry;
     expect(moderation.at).to.equal(formatTime(closesMs - 1000));
 
     for (const t of [first.submittedAt, last.submittedAt, offline.submittedAt, moderation.at]) {

@@ -15,8 +15,10 @@ import {
   startHardhatNode,
 } from "../../server/chain/devnet.ts";
 import { type Config, loadConfig } from "../../server/config.ts";
+import { PostgresStore, SqliteStore, type Store } from "../../server/store/index.ts";
 import { type Idp, sharedIdp } from "../support/idp.ts";
 import { randomBytesFrom, testRandom } from "../support/random.ts";
+import { missing, POSTGRES_HOW } from "../support/requires.ts";
 
 export interface TestChain {
   node: DevNode;
@@ -105,40 +107,6 @@ export async function devToken(
   });
   if (r.statusCode !== 200) throw new Error(`dev token: ${r.statusCode} ${r.body}`);
   return (r.json() as { token: string }).token;
-}
-
-export const DRAFT = {
-  title: "Dự thảo Luật sửa đổi, bổ sung một số điều của Luật Đất đai",
-  summary: "Lấy ý kiến nhân dân về dự thảo.",
-  sections: [
-    {
-      id: "dieu-1",
-      title: "Điều 1. Phạm vi điều chỉnh",
-      text: "Luật này quy định về chế độ sở hữu đất đai.",
-    },
-    { id: "dieu-2", title: "Điều 2. Đối tượng áp dụng", text: "Cơ quan nhà nước, người sử dụng đất." },
-    {
-      id: "dieu-3",
-      title: "Điều 3. Giải thích từ ngữ",
-      text: "Trong Luật này, các từ ngữ dưới đây được hiểu như sau.",
-    },
-  ],
-};
-
-export async function openConsultation(
-  app: FastifyInstance,
-  agencyToken: string,
-  closesInSeconds = 3600,
-): Promise<number> {
-  const now = Math.floor(Date.now() / 1000);
-  const r = await app.inject({
-    method: "POST",
-    url: "/api/consultations",
-    headers: { authorization: `Bearer ${agencyToken}` },
-    payload: { ...DRAFT, opensAt: now, closesAt: now + closesInSeconds },
-  });
-  if (r.statusCode !== 201) throw new Error(`open: ${r.statusCode} ${r.body}`);
-  return (r.json() as { id: number }).id;
 }
 
 const ROOT = join(import.meta.dirname, "..", "..");
@@ -235,4 +203,52 @@ export async function dropSchema(url: string, schema: string): Promise<void> {
   } finally {
     await c.end();
   }
+}
+
+/** A fresh PostgreSQL schema name for one suite. */
+export const tempSchema = (label: string) => `gopy_${label}_${process.pid}_${Date.now() % 1_000_000}`;
+
+/** The PostgreSQL URL the tests use, if any. */
+export const PG_URL = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
+
+/** The store backends a suite runs on: SQLite always, PostgreSQL when PG_URL is set (else a visible skip). */
+export function storeBackends(title: (backend: string) => string): ("sqlite" | "postgres")[] {
+  if (PG_URL) return ["sqlite", "postgres"];
+  describe(title("postgres"), () => missing("PostgreSQL", POSTGRES_HOW));
+  return ["sqlite"];
+}
+
+/** A service's surroundings for tests that run it as a child process: its own chain, registry, agency and store. */
+export interface ChildRig {
+  node: DevNode;
+  registry: Hex;
+  operatorKey: Hex;
+  env: Record<string, string>;
+  /** A store on the same database as the child's (migrate it before use). */
+  openStore(): Store;
+  close(): Promise<void>;
+}
+
+export async function startChildRig(
+  backend: "sqlite" | "postgres",
+  label: string,
+  extra: Record<string, string> = {},
+): Promise<ChildRig> {
+  const node = await startHardhatNode({ unref: true });
+  process.once("exit", () => node.process.kill("SIGKILL"));
+  const registry = await deployRegistry(node.url);
+  const agencies = { "bo-tu-phap": await makeAgency(node.url, registry, 1, 3) };
+  const sqlite = tmpSqlite();
+  const postgres = backend === "postgres" ? { url: PG_URL!, schema: tempSchema(label) } : null;
+  return {
+    node,
+    registry,
+    operatorKey: agencies["bo-tu-phap"].operatorKey,
+    env: childEnv({ chain: { url: node.url, registry, agencies }, sqlite, postgres, extra }),
+    openStore: () => (postgres ? new PostgresStore(postgres.url, postgres.schema) : new SqliteStore(sqlite)),
+    async close() {
+      await node.stop();
+      if (postgres) await dropSchema(postgres.url, postgres.schema);
+    },
+  };
 }

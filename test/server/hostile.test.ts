@@ -13,7 +13,8 @@ import {
   strangerSigned,
   tampered,
 } from "../support/idp.ts";
-import { devToken, openConsultation, testApp, testChain, testConfig, testIdp } from "./helpers.ts";
+import { devToken, testApp, testChain, testConfig, testIdp } from "./helpers.ts";
+import { ONE_ARTICLE, openConsultation, postConsultation } from "./requests.ts";
 
 describe("hostile inputs and access control", function () {
   this.timeout(120_000);
@@ -107,18 +108,7 @@ describe("hostile inputs and access control", function () {
 
   describe("roles", () => {
     it("403: a citizen cannot open or close consultations", async () => {
-      const r = await app.inject({
-        method: "POST",
-        url: "/api/consultations",
-        headers: { authorization: `Bearer ${citizen}` },
-        payload: {
-          title: "x",
-          summary: "",
-          sections: [{ id: "a", title: "A", text: "" }],
-          opensAt: 0,
-          closesAt: now() + 99,
-        },
-      });
+      const r = await postConsultation(app, citizen, { ...ONE_ARTICLE, opensAt: 0, closesAt: now() + 99 });
       expect(r.statusCode).to.equal(403);
       const c = await app.inject({
         method: "POST",

@@ -4,7 +4,8 @@ import { createPublicClient, http } from "viem";
 import { consultationRegistryAbi } from "../../contracts/ConsultationRegistry.abi.ts";
 import { type PublicJwk, verifyReceipt } from "../../protocol/index.ts";
 import { ManualClock, OffsetClock } from "../../server/clock.ts";
-import { DRAFT, devToken, openConsultation, testApp, testChain, testConfig } from "./helpers.ts";
+import { devToken, testApp, testChain, testConfig } from "./helpers.ts";
+import { DRAFT, giveOpinion, openConsultation, postConsultation } from "./requests.ts";
 
 describe("limits and schedules", function () {
   this.timeout(120_000);
@@ -50,12 +51,7 @@ describe("limits and schedules", function () {
         const id = await openConsultation(app, await devToken(app, "officer-iso", "agency", "bo-tu-phap"));
         const t = await devToken(app, "rl-iso");
         for (let i = 0; i < 4; i++) {
-          const r = await app.inject({
-            method: "POST",
-            url: `/api/consultations/${id}/opinions`,
-            headers: { authorization: `Bearer ${t}` },
-            payload: { section: "dieu-1", stance: "agree" },
-          });
+          const r = await giveOpinion(app, t, id, { section: "dieu-1", stance: "agree" });
           statuses.push(r.statusCode);
         }
       }
@@ -73,12 +69,7 @@ describe("limits and schedules", function () {
     try {
       const agency = await devToken(app, "officer-sched", "agency", "bo-tu-phap");
       const now = Math.floor(Date.now() / 1000);
-      const r = await app.inject({
-        method: "POST",
-        url: "/api/consultations",
-        headers: { authorization: `Bearer ${agency}` },
-        payload: { ...DRAFT, opensAt: now + 3600, closesAt: now + 7200 },
-      });
+      const r = await postConsultation(app, agency, { ...DRAFT, opensAt: now + 3600, closesAt: now + 7200 });
       expect(r.statusCode, r.body).to.equal(201);
       const id = r.json().id;
       const c = await app.inject({ method: "GET", url: `/api/consultations/${id}` });
@@ -91,12 +82,7 @@ describe("limits and schedules", function () {
       });
       expect(o.statusCode).to.equal(409);
       expect(o.json().message).to.match(/opens at/);
-      const bad = await app.inject({
-        method: "POST",
-        url: "/api/consultations",
-        headers: { authorization: `Bearer ${agency}` },
-        payload: { ...DRAFT, opensAt: now + 100, closesAt: now + 50 },
-      });
+      const bad = await postConsultation(app, agency, { ...DRAFT, opensAt: now + 100, closesAt: now + 50 });
       expect(bad.statusCode).to.equal(400);
     } finally {
       await app.close();

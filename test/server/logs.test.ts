@@ -4,7 +4,8 @@
 import { expect } from "chai";
 import { call, waitFor } from "../support/http.ts";
 import { hsConfusion, type Idp, publicKeyPem, startIdp, strangerSigned, tampered } from "../support/idp.ts";
-import { childEnv, DRAFT, kill, type Service, startService, testChain, tmpSqlite } from "./helpers.ts";
+import { childEnv, kill, type Service, startService, testChain, tmpSqlite } from "./helpers.ts";
+import { DRAFT } from "./requests.ts";
 
 describe("service logs (the service as a child process, LOG_LEVEL=trace)", function () {
   this.timeout(120_000);

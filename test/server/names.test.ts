@@ -13,6 +13,7 @@ import { OffsetClock } from "../../server/clock.ts";
 import { parseJsonBody } from "../../server/http.ts";
 import { type Chain, startChain } from "../support/stack.ts";
 import { devToken, testApp, testConfig } from "./helpers.ts";
+import { bearer, importCsv, ONE_ARTICLE, openFor, postConsultation } from "./requests.ts";
 
 const INHERITED = ["constructor", "toString", "hasOwnProperty", "valueOf", "isPrototypeOf", "prototype"];
 
@@ -45,28 +46,22 @@ describe("ids named like Object.prototype's members", function () {
 
     it("counts every opinion on them and publishes a tally keyed by them", async () => {
       const agency = await devToken(app, "officer-names", "agency", "bo-tu-phap");
-      const auth = (token: string) => ({ authorization: `Bearer ${token}` });
       const now = Math.floor(Date.now() / 1000);
       const sections = INHERITED.map((id) => ({ id, title: `Điều ${id}`, text: `Nội dung ${id}` }));
-      const refused = await app.inject({
-        method: "POST",
-        url: "/api/consultations",
-        headers: auth(agency),
-        payload: {
-          title: "t",
-          summary: "",
-          sections: [{ id: "__proto__", title: "x", text: "" }],
-          opensAt: now,
-          closesAt: now + 60,
-        },
+      const proto = [{ id: "__proto__", title: "x", text: "" }];
+      const refused = await postConsultation(app, agency, {
+        ...ONE_ARTICLE,
+        sections: proto,
+        ...openFor(60),
       });
       expect(refused.statusCode, refused.body).to.equal(400);
 
-      const opened = await app.inject({
-        method: "POST",
-        url: "/api/consultations",
-        headers: auth(agency),
-        payload: { title: "Dự thảo", summary: "Tên điều lạ", sections, opensAt: now, closesAt: now + 60 },
+      const opened = await postConsultation(app, agency, {
+        title: "Dự thảo",
+        summary: "Tên điều lạ",
+        sections,
+        opensAt: now,
+        closesAt: now + 60,
       });
       expect(opened.statusCode, opened.body).to.equal(201);
       const id = opened.json().id as number;
@@ -76,19 +71,14 @@ describe("ids named like Object.prototype's members", function () {
           const r = await app.inject({
             method: "POST",
             url: `/api/consultations/${id}/opinions`,
-            headers: auth(await devToken(app, `citizen-${citizen}`)),
+            headers: bearer(await devToken(app, `citizen-${citizen}`)),
             payload: { section, stance: i % 2 === 0 ? "agree" : "disagree", text: section },
           });
           expect(r.statusCode, r.body).to.equal(201);
         }
       }
       const csv = `section,stance,text,collectedAt,location\n${INHERITED.map((s) => `${s},neutral,${s},${now},Xã A`).join("\n")}\n`;
-      const imported = await app.inject({
-        method: "POST",
-        url: `/api/consultations/${id}/opinions/import`,
-        headers: { ...auth(agency), "content-type": "text/csv" },
-        payload: csv,
-      });
+      const imported = await importCsv(app, agency, id, csv);
       expect(imported.statusCode, imported.body).to.equal(201);
 
       // past closesAt, on the service's clock and on the chain's
@@ -97,7 +87,7 @@ describe("ids named like Object.prototype's members", function () {
       const closed = await app.inject({
         method: "POST",
         url: `/api/consultations/${id}/close`,
-        headers: auth(agency),
+        headers: bearer(agency),
       });
       expect(closed.statusCode, closed.body).to.equal(200);
       const tally = closed.json().document as TallyDocument;

@@ -11,17 +11,16 @@ import { OffsetClock } from "../../server/clock.ts";
 import { missing, POSTGRES_HOW } from "../support/requires.ts";
 import type { TestChain } from "./helpers.ts";
 import {
-  DRAFT,
   devToken,
   dropSchema,
-  openConsultation,
+  PG_URL,
   startTestChain,
+  tempSchema,
   testApp,
   testChain,
   testConfig,
 } from "./helpers.ts";
-
-const pgUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
+import { DRAFT, giveOpinion, openConsultation } from "./requests.ts";
 
 describe("transactions of one operator key at the same time", function () {
   this.timeout(120_000);
@@ -40,11 +39,10 @@ describe("transactions of one operator key at the same time", function () {
     const citizen = await devToken(app, "citizen-nonce");
     const first = await openConsultation(app, agency);
     // give the anchorer something to send while the openings race
-    const opinion = await app.inject({
-      method: "POST",
-      url: `/api/consultations/${first}/opinions`,
-      headers: { authorization: `Bearer ${citizen}` },
-      payload: { section: DRAFT.sections[0]!.id, stance: "agree", text: "ok" },
+    const opinion = await giveOpinion(app, citizen, first, {
+      section: DRAFT.sections[0]!.id,
+      stance: "agree",
+      text: "ok",
     });
     expect(opinion.statusCode).to.equal(201);
     const ids = await Promise.all(Array.from({ length: 6 }, () => openConsultation(app, agency)));
@@ -55,11 +53,9 @@ describe("transactions of one operator key at the same time", function () {
 
 describe("transactions of one operator key from two service instances on one PostgreSQL", function () {
   this.timeout(180_000);
-  if (!pgUrl) {
-    missing("PostgreSQL", POSTGRES_HOW);
-    return;
-  }
-  const schema = `gopy_nonce_${process.pid}_${Date.now() % 1_000_000}`;
+  const pgUrl = PG_URL;
+  if (!pgUrl) return missing("PostgreSQL", POSTGRES_HOW);
+  const schema = tempSchema("nonce");
   // closing time comes by moving both instances' clock and this file's own chain together
   const clock = new OffsetClock();
   let chain: TestChain;

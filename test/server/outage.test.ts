@@ -9,7 +9,8 @@ import { consultationRegistryAbi } from "../../contracts/ConsultationRegistry.ab
 import { freePort } from "../../server/chain/devnet.ts";
 import { waitFor } from "../support/http.ts";
 import { Relay } from "../support/relay.ts";
-import { devToken, openConsultation, testApp, testChain, testConfig } from "./helpers.ts";
+import { devToken, testApp, testChain, testConfig } from "./helpers.ts";
+import { ONE_ARTICLE, openConsultation, openFor, postConsultation } from "./requests.ts";
 
 describe("chain outage", function () {
   this.timeout(120_000);
@@ -50,19 +51,7 @@ describe("chain outage", function () {
     expect(health.json()).to.include({ ok: false, db: true, backlog: n });
     expect(health.json().chain.block).to.equal(null);
     // opening a consultation needs the chain: a clear 503, not a crash
-    const now = Math.floor(Date.now() / 1000);
-    const open = await app.inject({
-      method: "POST",
-      url: "/api/consultations",
-      headers: { authorization: `Bearer ${agency}` },
-      payload: {
-        title: "t",
-        summary: "",
-        sections: [{ id: "a", title: "A", text: "" }],
-        opensAt: now,
-        closesAt: now + 999,
-      },
-    });
+    const open = await postConsultation(app, agency, { ...ONE_ARTICLE, ...openFor(999) });
     expect(open.statusCode).to.equal(503);
     expect(open.json().error).to.equal("chain_unavailable");
 

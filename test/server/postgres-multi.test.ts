@@ -10,17 +10,14 @@ import { consultationRegistryAbi } from "../../contracts/ConsultationRegistry.ab
 import { decodeEntry, type OpinionEntry, type Receipt, verifyInclusion } from "../../protocol/index.ts";
 import { loadConfig } from "../../server/config.ts";
 import { missing, POSTGRES_HOW } from "../support/requires.ts";
-import { devToken, dropSchema, openConsultation, testApp, testChain, testEnv } from "./helpers.ts";
-
-const pgUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
+import { devToken, dropSchema, PG_URL, tempSchema, testApp, testChain, testEnv } from "./helpers.ts";
+import { openConsultation } from "./requests.ts";
 
 describe("PostgreSQL: two service instances", function () {
   this.timeout(120_000);
-  if (!pgUrl) {
-    missing("PostgreSQL", POSTGRES_HOW);
-    return;
-  }
-  const schema = `gopy_multi_${process.pid}_${Date.now() % 1_000_000}`;
+  const pgUrl = PG_URL;
+  if (!pgUrl) return missing("PostgreSQL", POSTGRES_HOW);
+  const schema = tempSchema("multi");
   let a: FastifyInstance;
   let b: FastifyInstance;
 

@@ -726,6 +726,25 @@ function conformance(backend: Backend): void {
       expect((await store.getDraft(8))?.hash).to.equal(h(700));
     });
 
+    it("records receipt-key intents, pending until mined or failed", async () => {
+      const add = {
+        kind: "add" as const,
+        publicKey: h(800),
+        agency: "bo-tu-phap",
+        txHash: h(801),
+        rawTx: h(802),
+      };
+      const first = await store.addKeyIntent({ ...add, createdAt: 10 });
+      const second = await store.addKeyIntent({ ...add, kind: "retire", txHash: h(803), createdAt: 11 });
+      expect(await store.pendingKeyIntents()).to.deep.equal([
+        { ...add, id: first, status: "pending", createdAt: 10 },
+        { ...add, id: second, kind: "retire", txHash: h(803), status: "pending", createdAt: 11 },
+      ]);
+      await store.resolveKeyIntent(first, "mined");
+      await store.resolveKeyIntent(second, "failed");
+      expect(await store.pendingKeyIntents()).to.deep.equal([]);
+    });
+
     it("grants the anchoring lock to its one instance, round after round", async () => {
       expect(await store.tryAnchorLock()).to.equal(true);
       expect(await store.tryAnchorLock()).to.equal(true);
