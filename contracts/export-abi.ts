@@ -2,7 +2,6 @@
 // compiled Hardhat artifact. Run after `npx hardhat compile`:
 //   node contracts/export-abi.ts
 // test/contracts/abi.test.ts fails when the committed file drifts from the artifact.
-import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -18,7 +17,10 @@ export function abiSource(abi: unknown): string {
   return [
     "// Generated from the compiled artifact by contracts/export-abi.ts: do not edit by hand.",
     "// test/contracts/abi.test.ts fails when it drifts from contracts/ConsultationRegistry.sol.",
-    `export const consultationRegistryAbi = ${JSON.stringify(abi, null, 2)} as const;`,
+    // one ABI item per line: a reviewer's diff shows which function or event changed
+    "export const consultationRegistryAbi = [",
+    ...(abi as unknown[]).map((item) => `  ${JSON.stringify(item)},`),
+    "] as const;",
     "",
   ].join("\n");
 }
@@ -26,8 +28,5 @@ export function abiSource(abi: unknown): string {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { abi } = JSON.parse(readFileSync(ARTIFACT, "utf8")) as { abi: unknown };
   writeFileSync(ABI_FILE, abiSource(abi));
-  execFileSync(path.join(root, "node_modules/.bin/biome"), ["format", "--write", ABI_FILE], {
-    stdio: "inherit",
-  });
   console.log(`wrote ${path.relative(root, ABI_FILE)}`);
 }

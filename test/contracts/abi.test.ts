@@ -4,6 +4,34 @@ import { expect } from "chai";
 import { artifacts } from "hardhat";
 import { consultationRegistryAbi } from "../../contracts/ConsultationRegistry.abi.ts";
 
+const FUNCTIONS = [
+  "AGENCY_ROLE()",
+  "setOperator(address,bool)",
+  "openConsultation(address,bytes32,string,uint64,uint64)",
+  "reviseDraft(uint256,bytes32,string)",
+  "anchorLog(uint256,uint64,bytes32,bytes32,bytes32[])",
+  "countedRoot(uint256)",
+  "publishTally(uint256,bytes32,string)",
+  "logHead(uint256)",
+  "consultation(uint256)",
+  "verifyInclusion(uint256,bytes32,uint64,bytes32[])",
+  "addReceiptKey(bytes32)",
+  "retireReceiptKey(bytes32)",
+  "receiptKey(bytes32)",
+  "receiptKeyCount()",
+  "receiptKeys(uint256,uint256)",
+];
+
+const EVENTS = [
+  "ConsultationOpened(uint256,address,bytes32,string,uint64,uint64)",
+  "DraftRevised(uint256,uint32,bytes32,string)",
+  "LogAnchored(uint256,uint64,bytes32,bytes32)",
+  "TallyPublished(uint256,uint64,bytes32,bytes32,bytes32,string)",
+  "ReceiptKeyAdded(bytes32,address,uint64)",
+  "ReceiptKeyRetired(bytes32,address,uint64)",
+  "OperatorSet(address,address,bool)",
+];
+
 describe("contracts/ConsultationRegistry.abi.ts", () => {
   it("equals the ABI of the compiled ConsultationRegistry (run `node contracts/export-abi.ts` if not)", async () => {
     const artifact = await artifacts.readArtifact("ConsultationRegistry");
@@ -13,37 +41,13 @@ describe("contracts/ConsultationRegistry.abi.ts", () => {
   it("exposes the public interface with its exact signatures", () => {
     const signature = (item: { name?: string; inputs?: readonly { type: string }[] }) =>
       `${item.name}(${(item.inputs ?? []).map((i) => i.type).join(",")})`;
-    const functions = consultationRegistryAbi.filter((item) => item.type === "function").map(signature);
-    for (const expected of [
-      "AGENCY_ROLE()",
-      "setOperator(address,bool)",
-      "openConsultation(address,bytes32,string,uint64,uint64)",
-      "reviseDraft(uint256,bytes32,string)",
-      "anchorLog(uint256,uint64,bytes32,bytes32,bytes32[])",
-      "countedRoot(uint256)",
-      "publishTally(uint256,bytes32,string)",
-      "logHead(uint256)",
-      "consultation(uint256)",
-      "verifyInclusion(uint256,bytes32,uint64,bytes32[])",
-      "addReceiptKey(bytes32)",
-      "retireReceiptKey(bytes32)",
-      "receiptKey(bytes32)",
-      "receiptKeyCount()",
-      "receiptKeys(uint256,uint256)",
-    ]) {
-      expect(functions, expected).to.include(expected);
-    }
-    const events = consultationRegistryAbi.filter((item) => item.type === "event").map(signature);
-    for (const expected of [
-      "ConsultationOpened(uint256,address,bytes32,string,uint64,uint64)",
-      "DraftRevised(uint256,uint32,bytes32,string)",
-      "LogAnchored(uint256,uint64,bytes32,bytes32)",
-      "TallyPublished(uint256,uint64,bytes32,bytes32,bytes32,string)",
-      "ReceiptKeyAdded(bytes32,address,uint64)",
-      "ReceiptKeyRetired(bytes32,address,uint64)",
-      "OperatorSet(address,address,bool)",
-    ]) {
-      expect(events, expected).to.include(expected);
+    const declared = (type: "function" | "event") =>
+      consultationRegistryAbi.filter((item) => item.type === type).map(signature);
+    for (const [type, expected] of [
+      ["function", FUNCTIONS],
+      ["event", EVENTS],
+    ] as const) {
+      for (const one of expected) expect(declared(type), one).to.include(one);
     }
   });
 });

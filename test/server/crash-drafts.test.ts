@@ -11,7 +11,6 @@ import { privateKeyToAccount } from "viem/accounts";
 import { hardhat } from "viem/chains";
 import { consultationRegistryAbi } from "../../contracts/ConsultationRegistry.abi.ts";
 import { draftHash } from "../../protocol/index.ts";
-import type { DevNode } from "../../server/chain/devnet.ts";
 import type { DraftIntent, Store } from "../../server/store/index.ts";
 import type { ChildRig, Service } from "./helpers.ts";
 import { kill, rpc, startChildRig, startService, storeBackends } from "./helpers.ts";
@@ -25,10 +24,6 @@ for (const backend of backends) {
   describe(`no orphan consultations (SIGKILL between broadcast and store write, ${backend})`, function () {
     this.timeout(180_000);
     let rig: ChildRig;
-    let node: DevNode;
-    let env: Record<string, string>;
-    let registry: Hex;
-    let operatorKey: Hex;
     let svc: Service | null = null;
     const openStore = (): Store => rig.openStore();
     const withStore = async <T>(fn: (s: Store) => Promise<T>): Promise<T> => {
@@ -43,21 +38,20 @@ for (const backend of backends) {
 
     before(async () => {
       rig = await startChildRig(backend, "orphan");
-      ({ node, env, registry, operatorKey } = rig);
     });
     afterEach(async () => {
-      await rpc(node.url, "evm_setAutomine", [true]).catch(() => {});
+      await rpc(rig.node.url, "evm_setAutomine", [true]).catch(() => {});
     });
     after(async () => {
       if (svc) await kill(svc);
       await rig?.close();
     });
 
-    const pub = () => createPublicClient({ transport: http(node.url) });
+    const pub = () => createPublicClient({ transport: http(rig.node.url) });
     const count = async () =>
       Number(
         await pub().readContract({
-          address: registry,
+          address: rig.registry,
           abi: consultationRegistryAbi,
           functionName: "consultationCount",
         }),
@@ -79,9 +73,9 @@ for (const backend of backends) {
       send: (base: string, token: string) => Promise<Response>,
       then: "mine" | "drop",
     ): Promise<DraftIntent> {
-      svc = await startService(env);
+      svc = await startService(rig.env);
       const token = await agencyToken(svc.base);
-      await rpc(node.url, "evm_setAutomine", [false]);
+      await rpc(rig.node.url, "evm_setAutomine", [false]);
       const answered = send(svc.base, token).then(
         (r) => r.status,
         () => null,
@@ -94,15 +88,15 @@ for (const backend of backends) {
       if (!intent) throw new Error("no pending draft intent");
       // broadcast happens right after the intent is written: wait until the node has it
       for (let i = 0; i < 100; i++) {
-        const known = await rpc(node.url, "eth_getTransactionByHash", [intent.txHash]);
+        const known = await rpc(rig.node.url, "eth_getTransactionByHash", [intent.txHash]);
         if (known) break;
         await new Promise((r) => setTimeout(r, 50));
       }
       await kill(svc);
       expect(await answered).to.equal(null); // the request died with the service: never acknowledged
-      if (then === "mine") await rpc(node.url, "evm_mine");
-      else expect(await rpc(node.url, "hardhat_dropTransaction", [intent.txHash])).to.equal(true);
-      await rpc(node.url, "evm_setAutomine", [true]);
+      if (then === "mine") await rpc(rig.node.url, "evm_mine");
+      else expect(await rpc(rig.node.url, "hardhat_dropTransaction", [intent.txHash])).to.equal(true);
+      await rpc(rig.node.url, "evm_setAutomine", [true]);
       return intent;
     }
 
@@ -153,7 +147,7 @@ for (const backend of backends) {
       // the gap this closes: on chain, not in the database
       expect(await withStore((s) => s.getConsultation(id))).to.equal(null);
 
-      svc = await startService(env);
+      svc = await startService(rig.env);
       const c = await detail(svc.base, id);
       expect(c.title).to.equal("Mined while down");
       expect(c.agency).to.equal("bo-tu-phap");
@@ -168,7 +162,7 @@ for (const backend of backends) {
       const before = await count();
       const intent = await crashAfterBroadcast(open("Dropped while down"), "drop");
       expect(await count()).to.equal(before);
-      svc = await startService(env);
+      svc = await startService(rig.env);
       const id = before + 1;
       const c = await detail(svc.base, id);
       expect(c.title).to.equal("Dropped while down");
@@ -192,7 +186,7 @@ for (const backend of backends) {
         "mine",
       );
       expect((await withStore((s) => s.getDraft(id)))?.version).to.equal(1);
-      svc = await startService(env);
+      svc = await startService(rig.env);
       const c = await waitFor(async () => {
         const r = (await detail(svc!.base, id)) ?? null;
         return r && r.draft.version === 2 ? r : null;
@@ -200,7 +194,7 @@ for (const backend of backends) {
       expect(c.title).to.equal("Revised while down");
       expect(c.draft.hash).to.equal(draftHash(revised));
       const onChain = await pub().readContract({
-        address: registry,
+        address: rig.registry,
         abi: consultationRegistryAbi,
         functionName: "consultation",
         args: [BigInt(id)],
@@ -228,17 +222,17 @@ for (const backend of backends) {
     it("keeps a dropped opening pending while the node refuses it (operator out of funds), then opens it once", async () => {
       const before = await count();
       const intent = await crashAfterBroadcast(open("Refused for a while"), "drop");
-      const operator = privateKeyToAccount(operatorKey).address;
-      const balance = await rpc(node.url, "eth_getBalance", [operator, "latest"]);
-      await rpc(node.url, "hardhat_setBalance", [operator, "0x0"]);
+      const operator = privateKeyToAccount(rig.operatorKey).address;
+      const balance = await rpc(rig.node.url, "eth_getBalance", [operator, "latest"]);
+      await rpc(rig.node.url, "hardhat_setBalance", [operator, "0x0"]);
       try {
-        svc = await startService(env);
+        svc = await startService(rig.env);
         // reconciliation re-sends the very bytes, and the node refuses them: not a verdict on the transaction
         await said(svc, intent.txHash);
         const pending = await withStore((s) => s.pendingDraftIntents());
         expect(pending.map((i) => i.txHash)).to.deep.equal([intent.txHash]);
       } finally {
-        await rpc(node.url, "hardhat_setBalance", [operator, balance]);
+        await rpc(rig.node.url, "hardhat_setBalance", [operator, balance]);
       }
       const c = await detail(svc.base, before + 1);
       expect(c.title).to.equal("Refused for a while");
@@ -251,14 +245,14 @@ for (const backend of backends) {
       const before = await count();
       const intent = await crashAfterBroadcast(open("Nonce taken"), "drop");
       // the operator key sends something else with that nonce (mined at once)
-      const account = privateKeyToAccount(operatorKey);
-      const wallet = createWalletClient({ account, chain: hardhat, transport: http(node.url) });
+      const account = privateKeyToAccount(rig.operatorKey);
+      const wallet = createWalletClient({ account, chain: hardhat, transport: http(rig.node.url) });
       await wallet.sendTransaction({
         to: account.address,
         value: 0n,
         nonce: parseTransaction(intent.rawTx).nonce,
       });
-      svc = await startService(env);
+      svc = await startService(rig.env);
       await waitFor(async () =>
         (await withStore((s) => s.pendingDraftIntents())).length === 0 ? true : null,
       );

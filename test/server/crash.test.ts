@@ -6,7 +6,6 @@ import { expect } from "chai";
 import { createPublicClient, type Hex, http } from "viem";
 import { consultationRegistryAbi } from "../../contracts/ConsultationRegistry.abi.ts";
 import { MerkleLog, type Receipt } from "../../protocol/index.ts";
-import type { DevNode } from "../../server/chain/devnet.ts";
 import type { Store } from "../../server/store/index.ts";
 import { testRandom } from "../support/random.ts";
 import type { ChildRig, Service } from "./helpers.ts";
@@ -21,16 +20,12 @@ for (const backend of backends) {
   describe(`crash safety (SIGKILL of the service process, ${backend})`, function () {
     this.timeout(300_000);
     let rig: ChildRig;
-    let node: DevNode;
-    let env: Record<string, string>;
-    let registry: Hex;
     let id: number;
     let svc: Service | null = null;
     const openStore = (): Store => rig.openStore();
 
     before(async () => {
       rig = await startChildRig(backend, "crash", { RATE_LIMIT_MAX: "100000" });
-      ({ node, env, registry } = rig);
     });
     after(async () => {
       if (svc) await kill(svc);
@@ -72,7 +67,7 @@ for (const backend of backends) {
     }
 
     it("loses and duplicates nothing acknowledged across SIGKILLs during ingest", async () => {
-      svc = await startService(env);
+      svc = await startService(rig.env);
       const agency = await token(svc.base, "officer", "agency", "bo-tu-phap");
       const now = Math.floor(Date.now() / 1000);
       const open = await fetch(`${svc.base}/api/consultations`, {
@@ -99,7 +94,7 @@ for (const backend of backends) {
         await kill(svc);
         stop = true;
         await Promise.all(workers);
-        svc = await startService(env);
+        svc = await startService(rig.env);
         // retry whatever was not acknowledged, with the same idempotency keys
         for (const [key, v] of [...unacknowledged]) await post(svc.base, v.sub, key, v.section);
       }
@@ -129,10 +124,10 @@ for (const backend of backends) {
     });
 
     it("reconciles anchoring after SIGKILLs mid-transaction (mined while down; dropped and re-sent)", async () => {
-      const pub = createPublicClient({ transport: http(node.url) });
+      const pub = createPublicClient({ transport: http(rig.node.url) });
       const chainHead = async () => {
         const [treeSize, rootHash] = await pub.readContract({
-          address: registry,
+          address: rig.registry,
           abi: consultationRegistryAbi,
           functionName: "logHead",
           args: [BigInt(id)],
@@ -157,21 +152,21 @@ for (const backend of backends) {
       };
 
       for (const mode of ["mined-while-down", "dropped"] as const) {
-        await rpc(node.url, "evm_setAutomine", [false]);
+        await rpc(rig.node.url, "evm_setAutomine", [false]);
         // new entries so there is something to anchor
         for (let i = 0; i < 5; i++) await post(svc!.base, `anchor-${mode}-${i}`, `a-${mode}-${i}`, "dieu-1");
         const intent = await waitPending();
         await kill(svc!);
         if (mode === "mined-while-down") {
-          await rpc(node.url, "evm_mine");
+          await rpc(rig.node.url, "evm_mine");
         } else {
-          const dropped = await rpc(node.url, "hardhat_dropTransaction", [intent.txHash]);
+          const dropped = await rpc(rig.node.url, "hardhat_dropTransaction", [intent.txHash]);
           expect(dropped).to.equal(true);
         }
-        await rpc(node.url, "evm_setAutomine", [true]);
+        await rpc(rig.node.url, "evm_setAutomine", [true]);
         const before = await chainHead();
         if (mode === "dropped") expect(before.treeSize).to.be.lessThan(intent.treeSize);
-        svc = await startService(env);
+        svc = await startService(rig.env);
         // the intent is resolved: mined (recorded) or re-sent (same bytes) and mined
         for (let i = 0; i < 300; i++) {
           const s = openStore();
