@@ -13,7 +13,7 @@ const { chain, env } = evidence;
 try {
   let service = evidence.service;
   const id = await evidence.open(3600);
-  const tokens = evidence.citizenTokens(CITIZENS);
+  const tokens = await evidence.citizenTokens(CITIZENS);
   let stop = false;
   const load = runLoad({
     base: () => service.url,

@@ -2,6 +2,7 @@
 // 50,000), and the token attack set (alg none, HS/RS confusion, expired, not yet valid, wrong iss/aud,
 // tampered, unknown kid, ...) against the service as a child process. Figures: 5xx count (must be 0),
 // crashes (0), attack tokens accepted (0), and whether the service still serves a valid opinion.
+import { algNone, hsConfusion, kidOf, publicKeyPem, strangerSigned, tampered } from "../test/support/idp.ts";
 import { citizen, DRAFT, log, startEvidence } from "./evidence/stack.ts";
 import { FULL, lcg, report } from "./report.ts";
 
@@ -16,10 +17,10 @@ const { idp, service } = evidence;
 try {
   const base = service.url;
   const id = await evidence.open(3600);
-  const citizenToken = idp.token({ sub: citizen(1).sub });
-  const agencyToken = idp.token({ sub: "officer-1", role: "agency", agency: "bo-tu-phap" });
-  const strangerAgency = idp.token({ sub: "officer-2", role: "agency", agency: "bo-khac" });
-  const adminToken = idp.token({ sub: "admin-1", role: "admin" });
+  const citizenToken = await idp.token({ sub: citizen(1).sub });
+  const agencyToken = await idp.token({ sub: "officer-1", role: "agency", agency: "bo-tu-phap" });
+  const strangerAgency = await idp.token({ sub: "officer-2", role: "agency", agency: "bo-khac" });
+  const adminToken = await idp.token({ sub: "admin-1", role: "admin" });
   // One real opinion, so proof and withhold routes have something to refuse around.
   await fetch(`${base}/api/consultations/${id}/opinions`, {
     method: "POST",
@@ -186,33 +187,27 @@ try {
   // The token attack set, each against a citizen route and an agency route.
   const now = Math.floor(Date.now() / 1000);
   const sub = citizen(2).sub;
-  const valid = idp.token({ sub });
+  const valid = await idp.token({ sub });
   const [vh, vp, vs] = valid.split(".") as [string, string, string];
-  const tamperedPayload = b64u(
-    JSON.stringify({ ...JSON.parse(Buffer.from(vp, "base64url").toString()), sub: "someone-else" }),
-  );
   const attacks: Record<string, string> = {
-    "alg none": `${b64u(JSON.stringify({ alg: "none", typ: "JWT" }))}.${vp}.`,
-    "alg none, no dot": `${b64u(JSON.stringify({ alg: "none", typ: "JWT" }))}.${vp}`,
-    "HS256 signed with the RS public key": idp.hsConfusion({ sub }),
-    expired: idp.token({ sub, exp: now - 60, iat: now - 3600, nbf: now - 3600 }),
-    "not yet valid": idp.token({ sub, nbf: now + 3600 }),
-    "wrong issuer": idp.token({ sub, iss: "https://evil.example" }),
-    "wrong audience": idp.token({ sub, aud: "another-service" }),
-    "tampered payload": `${vh}.${tamperedPayload}.${vs}`,
+    "alg none": algNone(valid),
+    "alg none, no dot": algNone(valid).slice(0, -1),
+    "HS256 keyed with the provider's public key": hsConfusion(valid, await publicKeyPem(idp)),
+    expired: tampered(valid, { exp: now - 60, iat: now - 3600, nbf: now - 3600 }),
+    "not yet valid": tampered(valid, { nbf: now + 3600 }),
+    "wrong issuer": tampered(valid, { iss: "https://evil.example" }),
+    "wrong audience": tampered(valid, { aud: "another-service" }),
+    "tampered payload": tampered(valid, { sub: "someone-else" }),
     "tampered signature": `${vh}.${vp}.${vs.slice(0, -4)}AAAA`,
-    "unknown kid": idp.foreignToken({ sub }),
-    "alg header swapped (ES256 key, RS256 header)": (() => {
-      const es = idp.token({ sub }, { alg: "ES256" });
-      const [, p, s] = es.split(".") as [string, string, string];
-      return `${b64u(JSON.stringify({ alg: "RS256", typ: "JWT", kid: "ec-1" }))}.${p}.${s}`;
+    "unknown kid": strangerSigned(valid, "unknown-kid"),
+    "the provider's kid, a stranger's key": strangerSigned(valid, kidOf(valid)),
+    "alg header swapped (EdDSA key, RS256 header)": (() => {
+      const [, p, sig] = valid.split(".") as [string, string, string];
+      return `${b64u(JSON.stringify({ alg: "RS256", typ: "at+jwt", kid: kidOf(valid) }))}.${p}.${sig}`;
     })(),
-    "no exp": (() => {
-      const t = idp.token({ sub, exp: undefined });
-      return t;
-    })(),
-    "empty subject": idp.token({ sub: "" }),
-    "agency role without agency": idp.token({ sub, role: "agency" }),
+    "no exp": tampered(valid, { exp: undefined }),
+    "empty subject": strangerSigned(valid, kidOf(valid), { sub: "" }),
+    "agency role without agency": strangerSigned(valid, kidOf(valid), { role: "agency" }),
   };
   let attackAccepted = 0;
   let attack5xx = 0;
@@ -234,7 +229,7 @@ try {
   const after = await fetch(`${base}/api/consultations/${id}/opinions`, {
     method: "POST",
     headers: {
-      authorization: `Bearer ${idp.token({ sub: citizen(3).sub })}`,
+      authorization: `Bearer ${await idp.token({ sub: citizen(3).sub })}`,
       "content-type": "application/json",
     },
     body: JSON.stringify({ section: "dieu-3", stance: "neutral", text: "still here" }),

@@ -22,6 +22,7 @@ import {
 } from "../protocol/index.ts";
 import { countedRootAt } from "../server/counted.ts";
 import { type NewOpinionEntry, SqliteStore } from "../server/store/index.ts";
+import { sharedIdp } from "../test/support/idp.ts";
 import { startService } from "./evidence/stack.ts";
 
 const full = process.argv.includes("--full");
@@ -149,6 +150,8 @@ async function main(): Promise<void> {
   const sections = SECTIONS.map((id, k) => ({ id, title: `Điều ${k + 1}`, text: "Nội dung điều khoản." }));
   await seedConsultation(store, { title: "Dự thảo đo hiệu năng", summary: "Bench", sections });
   await store.close();
+  // tokens from the demo identity provider, through the service's POST /api/dev/token as a script would get them
+  const idp = await sharedIdp();
 
   const service = await startService(
     {
@@ -159,7 +162,7 @@ async function main(): Promise<void> {
       SQLITE_PATH: sqlite,
       PSEUDONYM_SECRET: randomBytes(32).toString("hex"),
       RECEIPT_KEY_SEED: randomBytes(32).toString("hex"),
-      DEV_IDP: "true",
+      ...idp.env(),
       ANCHOR_ENABLED: "false",
       RATE_LIMIT_MAX: "1000",
     },
@@ -274,6 +277,7 @@ async function main(): Promise<void> {
     });
   } finally {
     await service.kill("SIGTERM");
+    await idp.close();
     agent.destroy();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -54,7 +54,7 @@ const { service } = evidence;
 try {
   const base = () => service.url;
   const id = await evidence.open(3600);
-  const tokens = evidence.citizenTokens(1000);
+  const tokens = await evidence.citizenTokens(1000);
   let stop = false;
   const load = runLoad({ base, id, tokens, seconds: 3600, concurrency: 32, stop: () => stop });
   await new Promise((r) => setTimeout(r, 3000));

@@ -17,14 +17,13 @@ try {
   const opened = Date.now();
   const id = await evidence.open(closesIn);
   const people = Array.from({ length: CITIZENS }, (_, i) => citizen(i));
-  const tokens = evidence.citizenTokens(CITIZENS, (c) => ({
+  const tokens = await evidence.citizenTokens(CITIZENS, (c) => ({
     sub: c.sub,
     name: c.name,
     email: c.email,
-    preferred_username: c.email,
   }));
   const load = await runLoad({ base: () => service.url, id, tokens, seconds: 5, concurrency: 16 });
-  const agency = idp.token({
+  const agency = await idp.token({
     sub: "officer-privacy",
     role: "agency",
     agency: "bo-tu-phap",

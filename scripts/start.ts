@@ -6,7 +6,8 @@
  *      writes the demo's trust root (data/trust-root.json: chain id, registry, RPC URL) and builds the web client
  *      with it (`GOPY_TRUST_ROOT=data/trust-root.json vite build web`) unless web/dist already holds a build of the
  *      same sources for that trust root;
- *   4. starts the service on 127.0.0.1:3000 with a new SQLite file (data/demo.sqlite) and the dev identity provider;
+ *   4. starts the demo OpenID Provider on 127.0.0.1:3001 (scripts/demo-idp.ts: demo accounts, password `demo`), and
+ *      the service on 127.0.0.1:3000 with a new SQLite file (data/demo.sqlite), accepting that provider's tokens;
  *      the service registers its receipt-signing key on chain (addReceiptKey), waited for here;
  *   5. seeds a consultation on a Vietnamese draft (several articles), open now, with some opinions;
  *   6. prints the URLs and how to get a token. Ctrl-C stops everything.
@@ -27,11 +28,14 @@ import {
 } from "../server/chain/devnet.ts";
 import { ConfigError, loadConfig } from "../server/config.ts";
 import { receiptKeyBytes32 } from "../server/receipt-keys.ts";
+import { DEMO_ACCOUNTS, DEMO_PASSWORD, type DemoIdp, startDemoIdp } from "./demo-idp.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 const HOST = "127.0.0.1";
 const PORT = 3000;
 const CHAIN_PORT = 8545;
+/** The demo OpenID Provider's port: its issuer http://127.0.0.1:3001 is what web/vite.config.ts bakes by default. */
+const IDP_PORT = 3001;
 const log = (msg: string) => process.stderr.write(`[gopy] ${msg}\n`);
 
 const DRAFT = {
@@ -148,6 +152,7 @@ function ensureWebBuilt(trustRootFile: string): boolean {
 async function main(): Promise<void> {
   let node: DevNode | null = null;
   let app: FastifyInstance | null = null;
+  let idp: DemoIdp | null = null;
   let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;
@@ -159,6 +164,7 @@ async function main(): Promise<void> {
       /* closing anyway */
     }
     await node?.stop();
+    await idp?.close();
     log("stopped.");
     process.exit(code);
   };
@@ -206,6 +212,24 @@ async function main(): Promise<void> {
     const sqlite = join(dataDir, "demo.sqlite");
     for (const f of [sqlite, `${sqlite}-wal`, `${sqlite}-shm`]) rmSync(f, { force: true });
 
+    // ---------- the demo identity provider (sign-in for the web client; tokens for scripts) ----------
+    log(`starting the demo OpenID Provider on ${HOST}:${IDP_PORT}…`);
+    idp = await startDemoIdp({
+      port: IDP_PORT,
+      webOrigins: [`http://${HOST}:${PORT}`],
+      nodeEnv: "development",
+    }).catch((e: Error & { code?: string }) => {
+      throw e.code === "EADDRINUSE" ? new Error(`port ${IDP_PORT} is in use: stop the other demo first`) : e;
+    });
+    const identity = {
+      OIDC_ISSUERS: JSON.stringify([
+        { issuer: idp.issuer, audience: idp.audience, roles: ["citizen", "agency"] },
+      ]),
+      DEV_IDP_URL: idp.issuer,
+      // the web client reads the provider's discovery document and exchanges its code at the token endpoint
+      CSP_CONNECT_SRC: idp.issuer,
+    };
+
     // /metrics is for operators: the demo makes a token and prints how to scrape with it
     const metricsToken = randomBytes(32).toString("hex");
     const config = loadConfig({
@@ -222,7 +246,7 @@ async function main(): Promise<void> {
       AGENCIES: JSON.stringify(agencies),
       PSEUDONYM_SECRET: randomBytes(32).toString("hex"),
       RECEIPT_KEY_SEED: randomBytes(32).toString("hex"),
-      DEV_IDP: "true",
+      ...identity,
       METRICS_TOKEN: metricsToken,
       ANCHOR_INTERVAL: "10s",
       MAX_ANCHOR_DELAY: "5m",
@@ -279,8 +303,12 @@ async function main(): Promise<void> {
         `  Metrics        curl -H 'authorization: Bearer ${metricsToken}' ${base}/metrics`,
         `  Consultation   ${base}/api/consultations/${id}  (${OPINIONS.length} opinions; anchored every 10 s)`,
         `  Chain (RPC)    ${node.url}  chain id 31337, registry ${registry}`,
+        `  Sign-in (OIDC) ${idp.issuer}  demo OpenID Provider; password \`${DEMO_PASSWORD}\` for every account:`,
+        ...DEMO_ACCOUNTS.map(
+          (a) => `                 ${a.username.padEnd(11)} ${a.role}${a.agency ? ` (${a.agency})` : ""}`,
+        ),
         "",
-        "Get a token from the development identity provider (demo only):",
+        "Get a token the demo provider signs, without a browser (development only):",
         `  curl -s -X POST ${base}/api/dev/token -H 'content-type: application/json' \\`,
         `       -d '{"sub":"cong-dan-999","role":"citizen"}'`,
         `  agency staff: -d '{"sub":"can-bo-01","role":"agency","agency":"bo-tu-phap"}'`,

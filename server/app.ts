@@ -13,7 +13,7 @@ import { type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from "@fastify/typ
 import Fastify, { type FastifyInstance, type FastifyRequest, LogController } from "fastify";
 import { keyedHash, receiptKeyFromSeed } from "../protocol/index.ts";
 import { Anchorer } from "./anchorer.ts";
-import { authenticate, createDevIdp, registerAuth } from "./auth.ts";
+import { Authenticator, authenticate } from "./auth.ts";
 import { chainErrorMessage, type RegistryClient, ViemRegistry } from "./chain/registry.ts";
 import { ChainIdCheck } from "./chain-id.ts";
 import { type Clock, systemClock } from "./clock.ts";
@@ -141,10 +141,10 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
         },
       })
     : null;
-  if (config.devIdp && config.nodeEnv !== "development") {
-    throw new Error("DEV_IDP: the development identity provider runs only with NODE_ENV=development");
+  if (config.devIdpUrl !== null && config.nodeEnv !== "development") {
+    throw new Error("DEV_IDP_URL: the development token mint is served only with NODE_ENV=development");
   }
-  const devIdp = config.devIdp ? createDevIdp(config) : null;
+  const auth = new Authenticator(config, clock, app.log);
 
   const gopy: Gopy = {
     config,
@@ -156,8 +156,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     anchorer,
     drafts,
     receiptKey,
+    auth,
     receiptKeys,
-    devIdp,
     metrics: metrics.registry,
   };
   app.decorate("gopy", gopy);
@@ -179,7 +179,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     },
   });
   await app.register(swaggerUi, { routePrefix: "/docs" });
-  await registerAuth(app, config, devIdp, clock, app.log);
+  app.decorateRequest("identity", null);
 
   // ---------- routes: one encapsulated plugin per concern ----------
   await app.register(
@@ -188,7 +188,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       api.setNotFoundHandler(noSuchRoute);
       await api.register(healthRoutes);
       await api.register(keysRoutes);
-      if (devIdp) await api.register(devIdpRoutes);
+      if (config.devIdpUrl !== null) await api.register(devIdpRoutes);
       await api.register(consultationRoutes);
       await api.register(logRoutes);
       await api.register(exportRoutes);
@@ -233,6 +233,11 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     else void reconcileDrafts();
   };
   let recheck: NodeJS.Timeout | null = null;
+  // discovery runs beside the start, never holding it up: an identity provider that does not answer yet is named in
+  // the log and asked again (and by the first token that needs it)
+  app.addHook("onReady", async () => {
+    void auth.start();
+  });
   app.addHook("onReady", async () => {
     const check = gopy.chainId;
     if (!check) return;
@@ -270,6 +275,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     }
   });
   app.addHook("onClose", async () => {
+    auth.stop();
     if (recheck) clearInterval(recheck);
     if (anchorer) await anchorer.stop();
     if (!deps.store) await store.close();

@@ -1,19 +1,20 @@
 /**
- * Identity: JWTs from an external identity provider (JWKS URL or PEM key), verified by @fastify/jwt with an
- * algorithm allowlist (RS256, ES256, EdDSA) and iss/aud/exp/nbf checks within a small clock tolerance. JWKS keys come
- * from server/jwks.ts (one shared fetch per cooldown). Optional development identity provider that signs RS256
- * tokens with a key generated at start (NODE_ENV=development only). RS256, the usual OpenID Connect choice, is also
- * the cheapest to verify on the ingest path (an RSA-2048 check costs about a quarter of an Ed25519 one).
+ * Identity: access tokens (JWT) from the configured OpenID Providers (OIDC_ISSUERS). A token names its issuer; only
+ * a configured one is asked for keys (discovered from its `/.well-known/openid-configuration`, server/jwks.ts), and
+ * its `aud`, `exp` and `nbf` are checked against this service's clock within JWT_CLOCK_TOLERANCE, its `alg` against
+ * the allowlist (RS256, ES256, EdDSA: never HS* or none), its signature by fast-jwt. The issuer's claim mapping
+ * turns the claims into a role, which must be one the issuer may grant. Every refusal is a 401 with a `reason`; an
+ * issuer that cannot be reached is a 503.
  */
-import { createPrivateKey, sign as cryptoSign, generateKeyPairSync, type KeyObject } from "node:crypto";
-import fastifyJwt from "@fastify/jwt";
-import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import type { Clock } from "./clock.ts";
-import type { Config } from "./config.ts";
-import { ServiceError } from "./errors.ts";
-import { JwksKeys } from "./jwks.ts";
 
-export type Role = "citizen" | "agency" | "admin";
+import { createDecoder, createVerifier, TokenError } from "fast-jwt";
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from "fastify";
+import type { Clock } from "./clock.ts";
+import type { Config, IssuerConfig, Role } from "./config.ts";
+import { ServiceError, unauthorized } from "./errors.ts";
+import { IssuerKeys } from "./jwks.ts";
+
+export type { Role } from "./config.ts";
 
 export interface Identity {
   sub: string;
@@ -27,116 +28,190 @@ declare module "fastify" {
   }
 }
 
-export const DEV_KID = "gopy-dev-idp";
-
-export interface DevIdp {
-  publicPem: string;
-  issue(sub: string, role: Role, agency: string | null, nowMs: number): string;
+/** What GET /api/health says of each configured identity provider. */
+export interface IssuerStatus {
+  issuer: string;
+  roles: Role[];
+  /** Its discovery document has been read. */
+  reachable: boolean;
 }
 
-const base64url = (bytes: string | Buffer): string => Buffer.from(bytes).toString("base64url");
-
-export function createDevIdp(config: Pick<Config, "jwt">): DevIdp {
-  const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  const signingKey: KeyObject = createPrivateKey(privateKey.export({ format: "pem", type: "pkcs8" }));
-  return {
-    publicPem: publicKey.export({ format: "pem", type: "spki" }).toString(),
-    issue(sub, role, agency, nowMs) {
-      const iat = Math.floor(nowMs / 1000);
-      const header = { alg: "RS256", typ: "JWT", kid: DEV_KID };
-      const payload: Record<string, unknown> = {
-        sub,
-        role,
-        iss: config.jwt.issuer,
-        aud: config.jwt.audience,
-        iat,
-        nbf: iat - 5,
-        exp: iat + 12 * 3600,
-      };
-      if (agency !== null) payload.agency = agency;
-      const input = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(payload))}`;
-      return `${input}.${base64url(cryptoSign("sha256", Buffer.from(input), signingKey))}`;
-    },
-  };
+interface Claims {
+  [claim: string]: unknown;
+  iss?: unknown;
+  aud?: unknown;
+  exp?: unknown;
+  nbf?: unknown;
 }
 
-interface DecodedToken {
-  header: { kid?: string; alg?: string };
-  payload: { iss?: string };
+type Verify = (token: string) => Promise<Claims>;
+
+interface Issuer {
+  config: IssuerConfig;
+  keys: IssuerKeys;
+  verify: Verify;
 }
 
-export async function registerAuth(
-  app: FastifyInstance,
-  config: Pick<Config, "jwt">,
-  devIdp: DevIdp | null,
-  clock: Clock,
-  log: FastifyBaseLogger,
-): Promise<void> {
-  const { jwt } = config;
-  const jwks = jwt.jwksUrl ? new JwksKeys({ url: jwt.jwksUrl, clock, log }) : null;
-  const secret = async (_req: FastifyRequest, token: DecodedToken): Promise<string> => {
-    const kid = token.header?.kid;
-    if (devIdp && kid === DEV_KID) return devIdp.publicPem;
-    if (jwks) return jwks.publicKeyPem(kid, token.header?.alg);
-    if (jwt.publicKeyPem) return jwt.publicKeyPem;
-    throw new ServiceError(401, "unauthorized", "unknown signing key");
-  };
-  await app.register(fastifyJwt, {
-    secret: { public: secret as never },
-    decode: { complete: true },
-    verify: {
-      algorithms: jwt.algorithms,
-      allowedIss: jwt.issuer,
-      allowedAud: jwt.audience,
-      requiredClaims: ["sub", "exp"],
-      // verified tokens are cached (LRU, bounded by their exp): a citizen's next request skips the signature check
-      cache: 10_000,
-      cacheTTL: 300_000,
-      // a token minted this instant by an IdP whose clock runs a little ahead is valid, not "not yet active"
-      clockTolerance: jwt.clockToleranceMs,
-    },
-  });
-  app.decorateRequest("identity", null);
-}
+const decodeComplete = createDecoder({ complete: true }) as (token: string) => {
+  header: { alg?: unknown; kid?: unknown };
+  payload: unknown;
+};
 
-function toIdentity(payload: unknown): Identity {
-  const claims = payload as { sub?: unknown; role?: unknown; agency?: unknown };
-  if (typeof claims.sub !== "string" || claims.sub.length === 0 || claims.sub.length > 256) {
-    throw new ServiceError(401, "unauthorized", "token subject missing");
+/** A claim by name, or by a dotted path into nested objects (`realm_access.roles`) when no claim has that name. */
+function claim(claims: Claims, name: string): unknown {
+  if (Object.hasOwn(claims, name)) return claims[name];
+  let value: unknown = claims;
+  for (const part of name.split(".")) {
+    if (typeof value !== "object" || value === null || !Object.hasOwn(value, part)) return undefined;
+    value = (value as Record<string, unknown>)[part];
   }
-  const role = claims.role === undefined ? "citizen" : claims.role;
-  if (role !== "citizen" && role !== "agency" && role !== "admin") {
-    throw new ServiceError(401, "unauthorized", "unknown role in token");
+  return value;
+}
+
+/** The identity a verified token of `issuer` stands for, through the issuer's claim mapping. */
+export function identityOf(claims: Claims, issuer: IssuerConfig): Identity {
+  const sub = claim(claims, issuer.subjectClaim);
+  if (typeof sub !== "string" || sub.length === 0 || sub.length > 256) {
+    throw unauthorized("missing_subject", `token has no subject (${issuer.subjectClaim})`);
   }
-  const agency = typeof claims.agency === "string" && claims.agency.length > 0 ? claims.agency : null;
-  if (role === "agency" && agency === null)
-    throw new ServiceError(401, "unauthorized", "agency token without agency");
-  return { sub: claims.sub, role, agency };
+  const raw = issuer.roleClaim === null ? undefined : claim(claims, issuer.roleClaim);
+  const values = typeof raw === "string" ? [raw] : Array.isArray(raw) ? raw : [];
+  const mapped = new Set<Role>();
+  for (const value of values) {
+    if (typeof value === "string" && Object.hasOwn(issuer.roleValues, value))
+      mapped.add(issuer.roleValues[value]!);
+  }
+  if (mapped.size > 1)
+    throw unauthorized("ambiguous_role", `token maps to several roles: ${[...mapped].join(", ")}`);
+  const role = mapped.size === 1 ? [...mapped][0]! : issuer.defaultRole;
+  if (role === null)
+    throw unauthorized("no_role", `token has no role this service knows (${issuer.roleClaim})`);
+  if (!issuer.roles.includes(role)) {
+    throw unauthorized("role_not_allowed", `${issuer.issuer} may not grant the ${role} role`);
+  }
+  if (role === "citizen") return { sub, role, agency: null };
+  const agencyClaim = issuer.agencyClaim === null ? undefined : claim(claims, issuer.agencyClaim);
+  const agency =
+    issuer.agency ?? (typeof agencyClaim === "string" && agencyClaim.length > 0 ? agencyClaim : null);
+  if (role === "agency" && agency === null) throw unauthorized("no_agency", "agency token without agency");
+  return { sub, role, agency };
+}
+
+const signatureReasons: Record<string, string> = {
+  [TokenError.codes.invalidAlgorithm]: "alg_not_allowed",
+  [TokenError.codes.invalidKey]: "alg_not_allowed",
+  [TokenError.codes.missingRequiredClaim]: "missing_claim",
+  [TokenError.codes.malformed]: "malformed",
+  [TokenError.codes.invalidPayload]: "malformed",
+};
+
+/** Verifies bearer tokens against the configured issuers. */
+export class Authenticator {
+  readonly #issuers: Map<string, Issuer>;
+  readonly #algorithms: ReadonlySet<string>;
+  readonly #clock: Clock;
+  readonly #toleranceMs: number;
+
+  constructor(config: Pick<Config, "jwt">, clock: Clock, log: FastifyBaseLogger) {
+    this.#clock = clock;
+    this.#algorithms = new Set(config.jwt.algorithms);
+    this.#toleranceMs = config.jwt.clockToleranceMs;
+    this.#issuers = new Map(
+      config.jwt.issuers.map((issuer) => {
+        const keys = new IssuerKeys({ issuer: issuer.issuer, clock, log });
+        const verify = createVerifier({
+          key: async (decoded: { header: { kid?: string; alg?: string } }) =>
+            keys.publicKeyPem(decoded.header.kid, decoded.header.alg),
+          algorithms: config.jwt.algorithms as never,
+          // exp and nbf are checked against the service's clock below; iss and aud before the signature
+          ignoreExpiration: true,
+          ignoreNotBefore: true,
+          // verified tokens are cached (LRU): a citizen's next request skips the signature check
+          cache: 10_000,
+          cacheTTL: 300_000,
+        }) as unknown as Verify;
+        return [issuer.issuer, { config: issuer, keys, verify }];
+      }),
+    );
+  }
+
+  /** Discovers every issuer (in parallel); an unreachable one is retried in the background, never fatal. */
+  async start(): Promise<void> {
+    await Promise.all([...this.#issuers.values()].map((issuer) => issuer.keys.start()));
+  }
+
+  stop(): void {
+    for (const issuer of this.#issuers.values()) issuer.keys.stop();
+  }
+
+  status(): IssuerStatus[] {
+    return [...this.#issuers.values()].map(({ config, keys }) => ({
+      issuer: config.issuer,
+      roles: [...config.roles],
+      reachable: keys.discovered,
+    }));
+  }
+
+  /** The identity of a bearer token; a ServiceError (401 with a reason, or 503) otherwise. */
+  async verify(token: string): Promise<Identity> {
+    let decoded: ReturnType<typeof decodeComplete>;
+    try {
+      decoded = decodeComplete(token);
+    } catch {
+      throw unauthorized("malformed", "token is not a JWT");
+    }
+    const alg = decoded.header?.alg;
+    if (typeof alg !== "string" || !this.#algorithms.has(alg)) {
+      throw unauthorized("alg_not_allowed", `alg ${JSON.stringify(alg)} is not allowed`);
+    }
+    const claims = decoded.payload as Claims;
+    if (typeof claims !== "object" || claims === null)
+      throw unauthorized("malformed", "token payload is not an object");
+    const issuer = typeof claims.iss === "string" ? this.#issuers.get(claims.iss) : undefined;
+    if (!issuer)
+      throw unauthorized("unknown_issuer", `issuer ${JSON.stringify(claims.iss)} is not configured`);
+    const audiences =
+      typeof claims.aud === "string" ? [claims.aud] : Array.isArray(claims.aud) ? claims.aud : [];
+    if (!audiences.includes(issuer.config.audience)) {
+      throw unauthorized("wrong_audience", `token is not for audience ${issuer.config.audience}`);
+    }
+    const now = this.#clock.now();
+    if (typeof claims.exp !== "number") throw unauthorized("missing_claim", "token has no exp");
+    if (claims.exp * 1000 + this.#toleranceMs <= now) throw unauthorized("expired", "token expired");
+    if (claims.nbf !== undefined) {
+      if (typeof claims.nbf !== "number") throw unauthorized("malformed", "token nbf is not a number");
+      if (claims.nbf * 1000 - this.#toleranceMs > now)
+        throw unauthorized("not_yet_valid", "token is not valid yet");
+    }
+    try {
+      await issuer.verify(token);
+    } catch (e) {
+      const original = (e as { originalError?: unknown }).originalError;
+      if (original instanceof ServiceError) throw original;
+      if (e instanceof ServiceError) throw e;
+      const code = (e as { code?: string }).code ?? "";
+      throw unauthorized(signatureReasons[code] ?? "bad_signature", `invalid token: ${(e as Error).message}`);
+    }
+    return identityOf(claims, issuer.config);
+  }
 }
 
 /**
- * onRequest hook of the authenticated scope: verifies the bearer token (any failure: 401) and sets
- * request.identity, before any body is read.
+ * onRequest hook of the authenticated scope: verifies the bearer token (any failure: 401, an unreachable issuer:
+ * 503) and sets request.identity, before any body is read.
  */
 export async function authenticate(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
   const header = request.headers.authorization;
   if (!header || !/^Bearer [A-Za-z0-9_.-]+$/.test(header)) {
-    throw new ServiceError(401, "unauthorized", "a bearer token is required");
+    throw unauthorized("missing_token", "a bearer token is required");
   }
-  let payload: unknown;
-  try {
-    payload = await request.jwtVerify();
-  } catch (e) {
-    const reason = (e as { message?: string }).message ?? "invalid token";
-    throw new ServiceError(401, "unauthorized", `invalid token: ${reason.replace(/\.$/, "")}`);
-  }
-  request.identity = toIdentity(payload);
+  request.identity = await request.server.gopy.auth.verify(header.slice("Bearer ".length));
 }
 
 /** The signed-in identity, which must have one of `roles` (403 otherwise). */
 export function requireRole(request: FastifyRequest, ...roles: Role[]): Identity {
   const identity = request.identity;
-  if (!identity) throw new ServiceError(401, "unauthorized", "a bearer token is required");
+  if (!identity) throw unauthorized("missing_token", "a bearer token is required");
   if (!roles.includes(identity.role))
     throw new ServiceError(403, "forbidden", `this action needs the ${roles.join(" or ")} role`);
   return identity;

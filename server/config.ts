@@ -7,6 +7,34 @@ import { resolve } from "node:path";
 export type JwtAlgorithm = "RS256" | "ES256" | "EdDSA";
 const ALLOWED_ALGORITHMS: readonly JwtAlgorithm[] = ["RS256", "ES256", "EdDSA"];
 
+export type Role = "citizen" | "agency" | "admin";
+export const ROLES: readonly Role[] = ["citizen", "agency", "admin"];
+
+/**
+ * One OpenID Provider whose tokens the service accepts (OIDC_ISSUERS): its keys come from the JWKS its discovery
+ * document names, and it may grant only `roles`, so a citizens' identity provider cannot mint agency staff.
+ */
+export interface IssuerConfig {
+  /** Issuer URL, exactly as in its tokens' `iss` and its `/.well-known/openid-configuration`. */
+  issuer: string;
+  /** The `aud` its tokens must carry for this service. */
+  audience: string;
+  /** Roles its tokens may have; a token of any other role is refused. */
+  roles: Role[];
+  /** Claim holding the stable subject (default `sub`; Entra ID: `oid`). A dotted name reaches into objects. */
+  subjectClaim: string;
+  /** Claim holding the role, a string or an array of strings (Keycloak: `realm_access.roles`); null: none. */
+  roleClaim: string | null;
+  /** Role claim value -> role; values not listed are ignored (default: citizen, agency and admin as themselves). */
+  roleValues: Record<string, Role>;
+  /** Role of a token whose role claim names no role (default citizen when `roles` has it, else none: refused). */
+  defaultRole: Role | null;
+  /** Claim holding the agency id of staff tokens; null: none. */
+  agencyClaim: string | null;
+  /** Agency of every staff token of this issuer (an agency's own identity provider); null: from `agencyClaim`. */
+  agency: string | null;
+}
+
 export interface AgencyConfig {
   /** Address of the agency on chain (holder of AGENCY_ROLE). */
   address: `0x${string}`;
@@ -52,16 +80,17 @@ export interface Config {
   /** Public keys (base64url Ed25519 `x`) of retired receipt-signing keys, still listed at /api/keys. */
   retiredReceiptKeys: string[];
   jwt: {
-    jwksUrl: string | null;
-    publicKeyPem: string | null;
-    issuer: string;
-    audience: string;
+    /** The identity providers whose tokens are accepted (OIDC_ISSUERS). */
+    issuers: IssuerConfig[];
     algorithms: JwtAlgorithm[];
     /** Milliseconds a token's nbf may lie ahead of (and its exp behind) this service's clock: IdP clock skew. */
     clockToleranceMs: number;
   };
-  /** Development identity provider (POST /api/dev/token). Only with NODE_ENV=development set explicitly. */
-  devIdp: boolean;
+  /**
+   * The demo identity provider's issuer (DEV_IDP_URL), whose development mint POST /api/dev/token forwards to; null:
+   * no such route. Only with NODE_ENV=development set explicitly, and only an issuer of OIDC_ISSUERS.
+   */
+  devIdpUrl: string | null;
   /** Bearer token operators scrape /metrics with; null: /metrics is not served. */
   metricsToken: string | null;
   /** Origins, besides this service and PUBLIC_RPC_URL, the served web client may connect to (CSP connect-src). */
@@ -221,6 +250,115 @@ function agencies(env: Env): Record<string, AgencyConfig> {
   return Object.fromEntries(entries);
 }
 
+const CLAIM_NAME = /^[A-Za-z0-9_.:/-]{1,200}$/;
+
+function claimName(variable: string, value: unknown, fallback: string | null): string | null {
+  if (value === undefined) return fallback;
+  if (value === null) return null;
+  if (typeof value !== "string" || !CLAIM_NAME.test(value))
+    throw new ConfigError(variable, "expected a claim name (letters, digits, _ . : / -)");
+  return value;
+}
+
+function role(variable: string, value: unknown): Role {
+  if (typeof value !== "string" || !ROLES.includes(value as Role))
+    throw new ConfigError(variable, `expected one of ${ROLES.join(", ")}, got ${JSON.stringify(value)}`);
+  return value as Role;
+}
+
+const ISSUER_FIELDS = new Set([
+  "issuer",
+  "audience",
+  "roles",
+  "subjectClaim",
+  "roleClaim",
+  "roleValues",
+  "defaultRole",
+  "agencyClaim",
+  "agency",
+]);
+
+/** OIDC_ISSUERS: a JSON array of identity providers, each with the roles it may grant and its claim names. */
+function oidcIssuers(env: Env): IssuerConfig[] {
+  const raw = optStr(env, "OIDC_ISSUERS");
+  if (raw === null) {
+    throw new ConfigError(
+      "OIDC_ISSUERS",
+      'required: a JSON array such as [{"issuer": "https://id.example.gov.vn", "audience": "gopy", "roles": ["citizen"]}]',
+    );
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError("OIDC_ISSUERS", "expected a JSON array of issuer objects");
+  }
+  if (!Array.isArray(parsed) || parsed.length === 0 || parsed.length > 32)
+    throw new ConfigError("OIDC_ISSUERS", "expected a JSON array of 1 to 32 issuer objects");
+  const seen = new Set<string>();
+  return parsed.map((entry: unknown, i): IssuerConfig => {
+    const at = `OIDC_ISSUERS[${i}]`;
+    if (typeof entry !== "object" || entry === null || Array.isArray(entry))
+      throw new ConfigError(at, "expected an object");
+    const fields = entry as Record<string, unknown>;
+    for (const key of Object.keys(fields)) {
+      if (!ISSUER_FIELDS.has(key)) throw new ConfigError(`${at}.${key}`, "unknown field");
+    }
+    if (typeof fields.issuer !== "string") throw new ConfigError(`${at}.issuer`, "required: the issuer URL");
+    const issuer = url(`${at}.issuer`, fields.issuer);
+    if (!/^https?:$/.test(new URL(issuer).protocol))
+      throw new ConfigError(`${at}.issuer`, "expected an http(s) URL");
+    if (seen.has(issuer)) throw new ConfigError(`${at}.issuer`, `${issuer} is listed twice`);
+    seen.add(issuer);
+    if (typeof fields.audience !== "string" || fields.audience === "" || fields.audience.length > 500)
+      throw new ConfigError(`${at}.audience`, "required: the `aud` its tokens carry for this service");
+    if (!Array.isArray(fields.roles) || fields.roles.length === 0)
+      throw new ConfigError(`${at}.roles`, `required: a non-empty array of ${ROLES.join(", ")}`);
+    const roles = [...new Set(fields.roles.map((r: unknown) => role(`${at}.roles`, r)))];
+    const roleValues: Record<string, Role> = Object.fromEntries(ROLES.map((r) => [r, r]));
+    if (fields.roleValues !== undefined) {
+      if (
+        typeof fields.roleValues !== "object" ||
+        fields.roleValues === null ||
+        Array.isArray(fields.roleValues)
+      )
+        throw new ConfigError(`${at}.roleValues`, "expected an object {claim value: role}");
+      for (const key of Object.keys(roleValues)) delete roleValues[key];
+      for (const [value, mapped] of Object.entries(fields.roleValues as Record<string, unknown>)) {
+        if (value === "__proto__") throw new ConfigError(`${at}.roleValues`, "bad claim value");
+        roleValues[value] = role(`${at}.roleValues.${value}`, mapped);
+      }
+    }
+    const defaultRole =
+      fields.defaultRole === undefined
+        ? roles.includes("citizen")
+          ? "citizen"
+          : null
+        : fields.defaultRole === null
+          ? null
+          : role(`${at}.defaultRole`, fields.defaultRole);
+    if (defaultRole !== null && !roles.includes(defaultRole))
+      throw new ConfigError(`${at}.defaultRole`, "must be one of the issuer's roles");
+    let agency: string | null = null;
+    if (fields.agency !== undefined && fields.agency !== null) {
+      if (typeof fields.agency !== "string" || !/^[A-Za-z0-9_.-]{1,64}$/.test(fields.agency))
+        throw new ConfigError(`${at}.agency`, "expected an agency id");
+      agency = fields.agency;
+    }
+    return {
+      issuer,
+      audience: fields.audience,
+      roles,
+      subjectClaim: claimName(`${at}.subjectClaim`, fields.subjectClaim, "sub") ?? "sub",
+      roleClaim: claimName(`${at}.roleClaim`, fields.roleClaim, "role"),
+      roleValues,
+      defaultRole,
+      agencyClaim: claimName(`${at}.agencyClaim`, fields.agencyClaim, "agency"),
+      agency,
+    };
+  });
+}
+
 /** Reads and validates the configuration. Throws ConfigError naming the variable on a bad value. */
 export function loadConfig(env: Env = process.env): Config {
   // unset is production: whatever is meant for development only must be asked for by name
@@ -286,27 +424,31 @@ export function loadConfig(env: Env = process.env): Config {
     }
   }
 
-  const devIdp = bool(env, "DEV_IDP", false);
-  if (devIdp && nodeEnv !== "development") {
+  for (const replaced of ["JWT_JWKS_URL", "JWT_PUBLIC_KEY", "JWT_ISSUER", "JWT_AUDIENCE", "DEV_IDP"]) {
+    if (optStr(env, replaced) !== null) {
+      throw new ConfigError(
+        replaced,
+        `no longer read: identity providers are configured by OIDC_ISSUERS (keys discovered from each issuer) and the demo's mint by DEV_IDP_URL`,
+      );
+    }
+  }
+  const issuers = oidcIssuers(env);
+  // a citizen's pseudonyms derive from the subject alone: two citizen issuers could hand out the same one
+  if (issuers.filter((i) => i.roles.includes("citizen")).length > 1) {
+    throw new ConfigError("OIDC_ISSUERS", "at most one issuer may grant the citizen role");
+  }
+  const devIdpRaw = optStr(env, "DEV_IDP_URL");
+  const devIdpUrl = devIdpRaw === null ? null : url("DEV_IDP_URL", devIdpRaw).replace(/\/+$/, "");
+  if (devIdpUrl !== null && nodeEnv !== "development") {
     throw new ConfigError(
-      "DEV_IDP",
-      `the development identity provider mints tokens for any role: it runs only with NODE_ENV=development set explicitly (NODE_ENV is ${env.NODE_ENV ? JSON.stringify(env.NODE_ENV) : "unset, that is production"})`,
+      "DEV_IDP_URL",
+      `the development token mint issues tokens for any role: it is served only with NODE_ENV=development set explicitly (NODE_ENV is ${env.NODE_ENV ? JSON.stringify(env.NODE_ENV) : "unset, that is production"})`,
     );
   }
-  const jwksRaw = optStr(env, "JWT_JWKS_URL");
-  const jwksUrl = jwksRaw === null ? null : url("JWT_JWKS_URL", jwksRaw);
-  const pemRaw = optStr(env, "JWT_PUBLIC_KEY");
-  const publicKeyPem = pemRaw === null ? null : pemRaw.replace(/\\n/g, "\n");
-  if (publicKeyPem !== null && !/-----BEGIN PUBLIC KEY-----/.test(publicKeyPem)) {
-    throw new ConfigError("JWT_PUBLIC_KEY", "expected a PEM public key (-----BEGIN PUBLIC KEY-----)");
-  }
-  if (jwksUrl !== null && publicKeyPem !== null) {
-    throw new ConfigError("JWT_PUBLIC_KEY", "set JWT_JWKS_URL or JWT_PUBLIC_KEY, not both");
-  }
-  if (jwksUrl === null && publicKeyPem === null && !devIdp) {
+  if (devIdpUrl !== null && !issuers.some((i) => i.issuer === devIdpUrl)) {
     throw new ConfigError(
-      "JWT_JWKS_URL",
-      "required (or JWT_PUBLIC_KEY, or DEV_IDP=true with NODE_ENV=development)",
+      "DEV_IDP_URL",
+      "must be the issuer of one of OIDC_ISSUERS (its tokens are verified as any)",
     );
   }
   const algRaw = str(env, "JWT_ALGORITHMS", ALLOWED_ALGORITHMS.join(","));
@@ -319,10 +461,6 @@ export function loadConfig(env: Env = process.env): Config {
       );
     }
   }
-  const issuer = str(env, "JWT_ISSUER", devIdp ? "gopy-dev-idp" : "");
-  if (!issuer) throw new ConfigError("JWT_ISSUER", "required");
-  const audience = str(env, "JWT_AUDIENCE", devIdp ? "gopy" : "");
-  if (!audience) throw new ConfigError("JWT_AUDIENCE", "required");
   const clockToleranceMs = duration(env, "JWT_CLOCK_TOLERANCE", 5_000, 0);
   if (clockToleranceMs > 60_000) throw new ConfigError("JWT_CLOCK_TOLERANCE", "at most 60 s");
 
@@ -361,8 +499,8 @@ export function loadConfig(env: Env = process.env): Config {
     pseudonymSecret,
     receiptKeySeed,
     retiredReceiptKeys,
-    jwt: { jwksUrl, publicKeyPem, issuer, audience, algorithms, clockToleranceMs },
-    devIdp,
+    jwt: { issuers, algorithms, clockToleranceMs },
+    devIdpUrl,
     metricsToken,
     cspConnectSrc,
     anchor: {

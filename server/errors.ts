@@ -6,13 +6,36 @@
 export class ServiceError extends Error {
   readonly statusCode: number;
   readonly code: string;
-  constructor(statusCode: number, code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  /** Finer machine-readable reason, served as `reason` (why a token was refused: `expired`, `unknown_kid`…). */
+  readonly reason: string | undefined;
+  constructor(
+    statusCode: number,
+    code: string,
+    message: string,
+    options?: { cause?: unknown; reason?: string },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = "ServiceError";
     this.statusCode = statusCode;
     this.code = code;
+    this.reason = options?.reason;
   }
 }
+
+/** 401 with the reason the bearer token is refused. */
+export const unauthorized = (reason: string, message: string): ServiceError =>
+  new ServiceError(401, "unauthorized", message, { reason });
+
+/** 503: an identity provider needed to check a token cannot be reached right now. */
+export const issuerUnavailable = (issuer: string, detail: string): ServiceError =>
+  new ServiceError(
+    503,
+    "issuer_unavailable",
+    `the identity provider ${issuer} cannot be reached: ${detail}`,
+    {
+      reason: "issuer_unavailable",
+    },
+  );
 
 /** 400 with the field or the input named in the message. */
 export const badRequest = (message: string): ServiceError => new ServiceError(400, "bad_request", message);

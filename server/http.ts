@@ -81,7 +81,10 @@ export function setupErrors(app: FastifyInstance): void {
     }
     if (error instanceof ServiceError) {
       if (error.code.startsWith("chain_")) request.log.warn({ err: error.message }, "chain error");
-      return reply.status(error.statusCode).send({ error: error.code, message: error.message });
+      const body = { error: error.code, message: error.message };
+      return reply
+        .status(error.statusCode)
+        .send(error.reason === undefined ? body : { ...body, reason: error.reason });
     }
     if (error instanceof ProtocolError)
       return reply.status(400).send({ error: "bad_request", message: error.message });

@@ -19,8 +19,8 @@ export const UnixSeconds = Type.Integer({
 const SectionId = Type.String({ pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$" });
 
 export const ErrorBody = Type.Object(
-  { error: Type.String(), message: Type.String() },
-  { ...closed, description: "every error" },
+  { error: Type.String(), message: Type.String(), reason: Type.Optional(Type.String()) },
+  { ...closed, description: "every error; `reason` says why a token was refused (401) or not checked (503)" },
 );
 
 export const errors = {
@@ -302,6 +302,15 @@ export const DevTokenBody = Type.Object(
 );
 export const DevToken = Type.Object({ token: Type.String() }, closed);
 
+export const Me = Type.Object(
+  {
+    sub: Type.String(),
+    role: Type.Union([Type.Literal("citizen"), Type.Literal("agency"), Type.Literal("admin")]),
+    agency: Type.Union([Type.String(), Type.Null()]),
+  },
+  closed,
+);
+
 export const Health = Type.Object(
   {
     ok: Type.Boolean(),
@@ -329,6 +338,26 @@ export const Health = Type.Object(
         }),
       },
       closed,
+    ),
+    auth: Type.Object(
+      {
+        issuers: Type.Array(
+          Type.Object(
+            {
+              issuer: Type.String(),
+              roles: Type.Array(
+                Type.Union([Type.Literal("citizen"), Type.Literal("agency"), Type.Literal("admin")]),
+              ),
+              reachable: Type.Boolean({ description: "its discovery document has been read" }),
+            },
+            closed,
+          ),
+        ),
+      },
+      {
+        ...closed,
+        description: "the identity providers whose tokens are accepted, and the roles each may grant",
+      },
     ),
   },
   closed,

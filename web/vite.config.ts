@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { defineConfig, type Plugin } from "vite";
 import { parseTrustRoot, type TrustRoot, TrustRootError } from "./src/trust-root.ts";
@@ -52,12 +52,37 @@ function beside(root: TrustRoot | null): Plugin {
   };
 }
 
+// ---------- sign-in: the identity provider this build trusts (beside the trust root) ----------
+// GOPY_OIDC: JSON `{"issuer", "clientId", "scope"?, "idTokenAlg"?}` or the path of a file holding it. Baked into the
+// bundle, so the service cannot point the client at another provider. Default: the demo's (`npm start`).
+function oidcClientConfig(): { issuer: string; clientId: string; scope: string; idTokenAlg: string } {
+  const raw = process.env.GOPY_OIDC?.trim();
+  const text = !raw
+    ? "{}"
+    : raw.startsWith("{")
+      ? raw
+      : readFileSync(existsSync(raw) ? raw : resolve(raw), "utf8");
+  const given = JSON.parse(text) as Record<string, unknown>;
+  const config = {
+    issuer: String(given.issuer ?? "http://127.0.0.1:3001"),
+    clientId: String(given.clientId ?? "gopy-web"),
+    scope: String(given.scope ?? "profile"),
+    idTokenAlg: String(given.idTokenAlg ?? "EdDSA"),
+  };
+  if (!/^https?:\/\/[^/]/.test(config.issuer))
+    throw new Error(`GOPY_OIDC: issuer ${config.issuer} is not a URL`);
+  return config;
+}
+
 export default defineConfig(() => {
   const trustRoot = buildTrustRoot();
   return {
     base: "./",
     plugins: [beside(trustRoot)],
-    define: { __GOPY_TRUST_ROOT__: JSON.stringify(trustRoot) },
+    define: {
+      __GOPY_TRUST_ROOT__: JSON.stringify(trustRoot),
+      __GOPY_OIDC__: JSON.stringify(oidcClientConfig()),
+    },
     worker: { format: "es" as const },
     build: {
       outDir: "dist",

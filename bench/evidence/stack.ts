@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { MintClaims } from "../../scripts/demo-idp.ts";
 import { call, waitFor } from "../../test/support/http.ts";
 import { type Idp, startIdp } from "../../test/support/idp.ts";
 import { type Chain, ROOT, stackEnv, startChain } from "../../test/support/stack.ts";
@@ -26,10 +27,8 @@ export interface Service {
 export function serviceEnv(chain: Chain, idp: Idp, rpcUrl: string, extra: Record<string, string> = {}) {
   return stackEnv(chain, mkdtempSync(join(tmpdir(), "gopy-evidence-")), {
     LOG_LEVEL: "warn",
-    DEV_IDP: "false",
-    JWT_JWKS_URL: idp.jwksUrl,
-    JWT_ISSUER: idp.issuer,
-    JWT_AUDIENCE: idp.audience,
+    ...idp.env(),
+    DEV_IDP_URL: "",
     RPC_URL: rpcUrl,
     ANCHOR_INTERVAL: "1s",
     RATE_LIMIT_MAX: "100000",
@@ -111,7 +110,7 @@ export const DRAFT = {
 
 /** Opens a consultation through the API as agency bo-tu-phap; returns its id. */
 export async function openConsultation(base: string, idp: Idp, closesInSeconds: number): Promise<number> {
-  const agency = idp.token({ sub: "officer-evidence", role: "agency", agency: "bo-tu-phap" });
+  const agency = await idp.token({ sub: "officer-evidence", role: "agency", agency: "bo-tu-phap" });
   const now = Math.floor(Date.now() / 1000);
   const r = await call(base, "POST", "/api/consultations", agency, {
     ...DRAFT,
@@ -241,8 +240,11 @@ export interface Evidence {
   service: Service;
   /** Opens a consultation on the service as agency bo-tu-phap (openConsultation); resolves to its id. */
   open(closesInSeconds: number): Promise<number>;
-  /** Tokens of citizens 0..n-1 (citizen(i)); `claims` says what each carries (default: the subject alone). */
-  citizenTokens(n: number, claims?: (c: Citizen) => Record<string, unknown>): string[];
+  /**
+   * Tokens of citizens 0..n-1 (citizen(i)), minted by the identity provider; `claims` says what each carries
+   * (default: the subject alone).
+   */
+  citizenTokens(n: number, claims?: (c: Citizen) => MintClaims): Promise<string[]>;
   /** Stops the service, the identity provider and the chain. */
   stop(): Promise<void>;
 }
@@ -272,8 +274,17 @@ export async function startEvidence(
     env,
     service,
     open: (closesInSeconds) => openConsultation(evidence.service.url, idp, closesInSeconds),
-    citizenTokens: (n, claims = (c) => ({ sub: c.sub })) =>
-      Array.from({ length: n }, (_, i) => idp.token(claims(citizen(i)))),
+    async citizenTokens(n, claims = (c) => ({ sub: c.sub })) {
+      const tokens: string[] = [];
+      // in slices: the provider signs each one, and thousands of open requests at once help nobody
+      for (let from = 0; from < n; from += 256) {
+        const slice = Array.from({ length: Math.min(256, n - from) }, (_, i) =>
+          idp.token(claims(citizen(from + i))),
+        );
+        tokens.push(...(await Promise.all(slice)));
+      }
+      return tokens;
+    },
     async stop() {
       await evidence.service.kill("SIGTERM");
       await idp.close();

@@ -7,7 +7,7 @@ import type { FastifyRequest } from "fastify";
 import type client from "prom-client";
 import { keyedHash, MerkleLog, type ReceiptSigningKey } from "../../protocol/index.ts";
 import type { Anchorer } from "../anchorer.ts";
-import { type DevIdp, type Identity, requireRole } from "../auth.ts";
+import { type Authenticator, type Identity, requireRole } from "../auth.ts";
 import type { RegistryClient } from "../chain/registry.ts";
 import type { ChainIdCheck } from "../chain-id.ts";
 import type { Clock } from "../clock.ts";
@@ -30,9 +30,10 @@ export interface Gopy {
   /** Opens consultations and publishes drafts on chain, crash-safe (null without a chain). */
   drafts: DraftPublisher | null;
   receiptKey: ReceiptSigningKey;
+  /** Verifies bearer tokens against the configured identity providers. */
+  auth: Authenticator;
   /** Puts the receipt key on chain and retires keys there (null without a chain). */
   receiptKeys: ReceiptKeyRegistrar | null;
-  devIdp: DevIdp | null;
   metrics: client.Registry;
 }
 

@@ -1,4 +1,4 @@
-/** GET /api/me/opinions: the signed-in citizen's receipts (authenticated scope). */
+/** GET /api/me (who the token stands for) and GET /api/me/opinions (the citizen's receipts): authenticated scope. */
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance } from "fastify";
 import { requireRole } from "../auth.ts";
@@ -8,6 +8,19 @@ import { subjectKey } from "./context.ts";
 export async function meRoutes(fastify: FastifyInstance): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { store, config } = app.gopy;
+  app.get(
+    "/me",
+    {
+      schema: {
+        summary: "The signed-in identity: subject, and the role and agency the issuer's claim mapping gives",
+        response: { 200: schemas.Me, ...schemas.errors },
+      },
+    },
+    async (req) => {
+      const { sub, role, agency } = requireRole(req, "citizen", "agency", "admin");
+      return { sub, role, agency };
+    },
+  );
   app.get(
     "/me/opinions",
     {

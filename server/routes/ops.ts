@@ -11,7 +11,7 @@ import * as schemas from "../schemas.ts";
 
 export async function healthRoutes(fastify: FastifyInstance): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  const { store, chain, chainId, clock, config } = app.gopy;
+  const { store, chain, chainId, clock, config, auth } = app.gopy;
   app.get(
     "/health",
     { schema: { summary: "Health", response: { 200: schemas.Health, 503: schemas.Health } } },
@@ -43,9 +43,15 @@ export async function healthRoutes(fastify: FastifyInstance): Promise<void> {
         }
       }
       const ok = db && chainOk;
-      return reply
-        .status(ok ? 200 : 503)
-        .send({ ok, chain: chainInfo, db, backlog: backlog.backlog, overdue: backlog.overdue, counted });
+      return reply.status(ok ? 200 : 503).send({
+        ok,
+        chain: chainInfo,
+        db,
+        backlog: backlog.backlog,
+        overdue: backlog.overdue,
+        counted,
+        auth: { issuers: auth.status() },
+      });
     },
   );
 }

@@ -9,18 +9,18 @@ const base = {
   NODE_ENV: "development",
   PSEUDONYM_SECRET: "11".repeat(32),
   RECEIPT_KEY_SEED: "22".repeat(32),
-  DEV_IDP: "true",
+  OIDC_ISSUERS: JSON.stringify([
+    { issuer: "http://127.0.0.1:3001", audience: "gopy", roles: ["citizen", "agency"] },
+  ]),
+  DEV_IDP_URL: "http://127.0.0.1:3001",
 };
-
-const PEM =
-  "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END PUBLIC KEY-----";
 
 function failsOn(env: Record<string, string>, variable: string): void {
   try {
     loadConfig({ ...base, ...env });
   } catch (e) {
     expect(e).to.be.instanceOf(ConfigError);
-    expect((e as ConfigError).variable).to.match(new RegExp(`^${variable}`));
+    expect((e as ConfigError).variable.startsWith(variable), (e as Error).message).to.equal(true);
     expect((e as Error).message).to.contain(variable);
     return;
   }
@@ -58,14 +58,52 @@ describe("configuration", () => {
     );
     failsOn({ JWT_ALGORITHMS: "HS256" }, "JWT_ALGORITHMS");
     failsOn({ JWT_ALGORITHMS: "none" }, "JWT_ALGORITHMS");
-    failsOn({ DEV_IDP: "false" }, "JWT_JWKS_URL");
-    failsOn({ DEV_IDP: "maybe" }, "DEV_IDP");
-    failsOn({ NODE_ENV: "production" }, "DEV_IDP");
+    failsOn({ NODE_ENV: "production" }, "DEV_IDP_URL");
+    failsOn({ DEV_IDP_URL: "http://127.0.0.1:4444" }, "DEV_IDP_URL");
     failsOn({ LOG_LEVEL: "loud" }, "LOG_LEVEL");
-    failsOn({ JWT_PUBLIC_KEY: "not a pem" }, "JWT_PUBLIC_KEY");
   });
 
-  it("runs the development identity provider only with NODE_ENV=development set explicitly", () => {
+  it("reads OIDC_ISSUERS: each issuer's audience, roles and claim names, refusing what would be ambiguous", () => {
+    const issuers = (list: unknown) => ({ OIDC_ISSUERS: JSON.stringify(list), DEV_IDP_URL: "" });
+    const citizens = { issuer: "https://id.example.gov.vn", audience: "gopy", roles: ["citizen"] };
+    const staff = {
+      issuer: "https://login.microsoftonline.com/0b1c/v2.0",
+      audience: "api://gopy",
+      roles: ["agency"],
+      subjectClaim: "oid",
+      roleClaim: "roles",
+      roleValues: { "Gopy.Staff": "agency" },
+      agency: "bo-tu-phap",
+    };
+    const c = loadConfig({ ...base, ...issuers([citizens, staff]) });
+    expect(c.jwt.issuers.map((i) => [i.issuer, i.roles, i.defaultRole])).to.deep.equal([
+      ["https://id.example.gov.vn", ["citizen"], "citizen"],
+      ["https://login.microsoftonline.com/0b1c/v2.0", ["agency"], null],
+    ]);
+    expect(c.jwt.issuers[1]).to.include({ subjectClaim: "oid", roleClaim: "roles", agency: "bo-tu-phap" });
+    expect(c.jwt.issuers[1]!.roleValues).to.deep.equal({ "Gopy.Staff": "agency" });
+    expect(c.devIdpUrl).to.equal(null);
+    failsOn({ OIDC_ISSUERS: "" }, "OIDC_ISSUERS");
+    failsOn({ OIDC_ISSUERS: "{" }, "OIDC_ISSUERS");
+    failsOn(issuers([]), "OIDC_ISSUERS");
+    failsOn(issuers([{ ...citizens, issuer: "not a url" }]), "OIDC_ISSUERS[0].issuer");
+    failsOn(issuers([citizens, citizens]), "OIDC_ISSUERS[1].issuer");
+    failsOn(issuers([{ ...citizens, audience: "" }]), "OIDC_ISSUERS[0].audience");
+    failsOn(issuers([{ ...citizens, roles: ["mayor"] }]), "OIDC_ISSUERS[0].roles");
+    failsOn(issuers([{ ...citizens, roles: [] }]), "OIDC_ISSUERS[0].roles");
+    failsOn(issuers([{ ...citizens, claimz: "sub" }]), "OIDC_ISSUERS[0].claimz");
+    failsOn(issuers([{ ...staff, roleValues: { x: "root" } }]), "OIDC_ISSUERS[0].roleValues.x");
+    failsOn(issuers([{ ...staff, defaultRole: "citizen" }]), "OIDC_ISSUERS[0].defaultRole");
+    failsOn(issuers([citizens, { ...staff, roles: ["citizen"] }]), "OIDC_ISSUERS");
+  });
+
+  it("names the variables that OIDC_ISSUERS and DEV_IDP_URL replaced", () => {
+    for (const replaced of ["JWT_JWKS_URL", "JWT_PUBLIC_KEY", "JWT_ISSUER", "JWT_AUDIENCE", "DEV_IDP"]) {
+      failsOn({ [replaced]: "x" }, replaced);
+    }
+  });
+
+  it("serves the development token mint only with NODE_ENV=development set explicitly", () => {
     const { NODE_ENV: _explicit, ...unset } = base;
     for (const env of [unset, { ...base, NODE_ENV: "" }, { ...base, NODE_ENV: "test" }] as Record<
       string,
@@ -73,15 +111,12 @@ describe("configuration", () => {
     >[]) {
       expect(() => loadConfig(env), JSON.stringify(env.NODE_ENV)).to.throw(
         ConfigError,
-        /DEV_IDP.*NODE_ENV=development/,
+        /DEV_IDP_URL.*NODE_ENV=development/,
       );
     }
-    expect(loadConfig(base).devIdp).to.equal(true);
+    expect(loadConfig(base).devIdpUrl).to.equal("http://127.0.0.1:3001");
     // NODE_ENV unset is production
-    expect(
-      loadConfig({ ...unset, DEV_IDP: "false", JWT_PUBLIC_KEY: PEM, JWT_ISSUER: "iss", JWT_AUDIENCE: "aud" })
-        .nodeEnv,
-    ).to.equal("production");
+    expect(loadConfig({ ...unset, DEV_IDP_URL: "" }).nodeEnv).to.equal("production");
   });
 
   it("keeps agency ids that are names of Object.prototype as agencies, and refuses __proto__", () => {
@@ -128,6 +163,7 @@ describe("configuration", () => {
     });
     const c = loadConfig(env);
     expect(c.nodeEnv).to.equal("production");
-    expect(c.devIdp).to.equal(false);
+    expect(c.devIdpUrl).to.equal(null);
+    expect(c.jwt.issuers.length).to.be.greaterThan(0);
   });
 });

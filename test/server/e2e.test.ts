@@ -182,7 +182,7 @@ describe("end to end on a local Hardhat node (HTTP)", function () {
     expect(health.body).to.include({ ok: true, overdue: 0 });
 
     // close after closesAt: final head anchored, tally published on chain
-    // Tokens are dated by the service's clock and checked against the real one: issued before it moves.
+    // Tokens are dated by the provider's clock and checked against the service's: valid for 12 h, an hour on is fine.
     const other = await devToken(app, "officer-b", "agency", "bo-y-te");
     const early = await call("POST", `/api/consultations/${id}/close`, agency);
     expect(early.status, JSON.stringify(early.body)).to.equal(409);

@@ -16,6 +16,7 @@ import {
 } from "../../server/chain/devnet.ts";
 import { type Config, loadConfig } from "../../server/config.ts";
 import { PostgresStore, SqliteStore, type Store } from "../../server/store/index.ts";
+import { type Idp, sharedIdp } from "../support/idp.ts";
 import { randomBytesFrom, testRandom } from "../support/random.ts";
 import { missing, POSTGRES_HOW } from "../support/requires.ts";
 
@@ -48,6 +49,9 @@ export function testChain(): Promise<TestChain> {
   return shared;
 }
 
+/** The process's demo OpenID Provider: every test config accepts its tokens, and /api/dev/token forwards to it. */
+export const testIdp: Idp = await sharedIdp();
+
 const secrets = testRandom("server secrets");
 /** A fresh 32-byte secret in hex (PSEUDONYM_SECRET, RECEIPT_KEY_SEED), from the run's seeded stream. */
 const testSecret = (): string => Buffer.from(randomBytesFrom(secrets, 32)).toString("hex");
@@ -65,7 +69,7 @@ export function testEnv(chain: TestChain | null, extra: Record<string, string> =
     SQLITE_PATH: tmpSqlite(),
     PSEUDONYM_SECRET: testSecret(),
     RECEIPT_KEY_SEED: testSecret(),
-    DEV_IDP: "true",
+    ...testIdp.env(),
     ANCHOR_INTERVAL: "200ms",
     RATE_LIMIT_MAX: "1000",
     WEB_DIST: join(tmpdir(), "gopy-no-web"),
@@ -180,7 +184,7 @@ export function childEnv(o: {
     ...(o.postgres ? { DATABASE_URL: o.postgres.url, DATABASE_SCHEMA: o.postgres.schema } : {}),
     PSEUDONYM_SECRET: testSecret(),
     RECEIPT_KEY_SEED: testSecret(),
-    DEV_IDP: "true",
+    ...testIdp.env(),
     ANCHOR_INTERVAL: "150ms",
     TX_TIMEOUT: "120",
     RPC_URL: o.chain.url,

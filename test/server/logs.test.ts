@@ -3,7 +3,7 @@
 // printed is searched for them and for the tokens.
 import { expect } from "chai";
 import { call, waitFor } from "../support/http.ts";
-import { type Idp, startIdp } from "../support/idp.ts";
+import { hsConfusion, type Idp, publicKeyPem, startIdp, strangerSigned, tampered } from "../support/idp.ts";
 import { childEnv, kill, type Service, startService, testChain, tmpSqlite } from "./helpers.ts";
 import { DRAFT } from "./requests.ts";
 
@@ -26,10 +26,8 @@ describe("service logs (the service as a child process, LOG_LEVEL=trace)", funct
         sqlite: tmpSqlite(),
         extra: {
           LOG_LEVEL: "trace",
-          DEV_IDP: "false",
-          JWT_JWKS_URL: idp.jwksUrl,
-          JWT_ISSUER: idp.issuer,
-          JWT_AUDIENCE: idp.audience,
+          ...idp.env(),
+          DEV_IDP_URL: "",
           ANCHOR_ENABLED: "false",
         },
       }),
@@ -42,7 +40,7 @@ describe("service logs (the service as a child process, LOG_LEVEL=trace)", funct
 
   it("never logs the subject or the token (nor the citizen's name or e-mail)", async () => {
     const officer = "officer-log-0042";
-    const agency = idp.token({ sub: officer, role: "agency", agency: "bo-tu-phap" });
+    const agency = await idp.token({ sub: officer, role: "agency", agency: "bo-tu-phap" });
     const now = Math.floor(Date.now() / 1000);
     const opened = await call(service.base, "POST", "/api/consultations", agency, {
       ...DRAFT,
@@ -51,12 +49,12 @@ describe("service logs (the service as a child process, LOG_LEVEL=trace)", funct
     });
     expect(opened.status, JSON.stringify(opened.body)).to.equal(201);
     const opinions = `/api/consultations/${opened.body.id}/opinions`;
-    const token = idp.token(citizen);
+    const token = await idp.token(citizen);
     const refused = [
       `${token.slice(0, -6)}AAAAAA`, // signature spoiled
-      idp.token({ ...citizen, exp: now - 60 }),
-      idp.foreignToken(citizen),
-      idp.hsConfusion(citizen),
+      tampered(token, { exp: now - 60 }),
+      strangerSigned(token, "unknown-kid"),
+      hsConfusion(token, await publicKeyPem(idp)),
     ];
     const given = await call(service.base, "POST", opinions, token, { section: "dieu-1", stance: "agree" });
     expect(given.status, JSON.stringify(given.body)).to.equal(201);

@@ -74,7 +74,7 @@ export interface Stack extends Chain {
 }
 
 /**
- * A chain (see startChain) and the service (buildApp) on it, listening on a free port. `env` overrides;
+ * A chain (see startChain) and the service (buildApp) on it, listening on `port` (default: a free one). `env` overrides;
  * `prepare` runs once the chain is up, before the service starts, and adds to the environment (the web
  * tests build the client with this chain's trust root there).
  */
@@ -83,6 +83,7 @@ export async function startStack(
     deploy?: "artifact" | "ignition";
     env?: Record<string, string>;
     prepare?: (chain: Chain) => Promise<Record<string, string>>;
+    port?: number;
   } = {},
 ): Promise<Stack> {
   const chain = await startChain(opts.deploy ? { deploy: opts.deploy } : {});
@@ -92,7 +93,7 @@ export async function startStack(
     const prepared = opts.prepare ? await opts.prepare(chain) : {};
     const env = stackEnv(chain, dataDir, { ...opts.env, ...prepared });
     const app = await buildApp(loadConfig(env), { logger: false, clock });
-    const base = await app.listen({ host: "127.0.0.1", port: 0 });
+    const base = await app.listen({ host: "127.0.0.1", port: opts.port ?? 0 });
     return {
       ...chain,
       app,

@@ -9,7 +9,7 @@ import { expect } from "chai";
 import type { Browser, Page } from "playwright-core";
 import type { Receipt } from "../../protocol/index.ts";
 import { ensureDist, launch, needChromium, PHONE, shoot } from "./helpers.ts";
-import { api, DRAFT, type Stack, startStack, token } from "./stack.ts";
+import { api, DRAFT, type Stack, signInAs, startStack, token } from "./stack.ts";
 
 describe("web: a receipt not yet anchored, end to end", function () {
   this.timeout(300_000);
@@ -51,8 +51,7 @@ describe("web: a receipt not yet anchored, end to end", function () {
 
   it("the receipt page says pending, with the promised deadline", async () => {
     await page.goto(`${stack.base}/#/c/${id}`);
-    await page.fill("#signin-sub", "cong-dan-cho");
-    await page.click("#signin-form button[type=submit]");
+    await signInAs(page, "cong-dan-2", "#signin-button");
     const form = page.locator('form.opinion[data-section="dieu-1"]');
     await form.waitFor();
     await form.locator('input[value="neutral"]').check();

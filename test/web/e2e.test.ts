@@ -12,7 +12,7 @@ import type { Browser, Page } from "playwright-core";
 import type { Receipt } from "../../protocol/index.ts";
 import { waitFor } from "../support/http.ts";
 import { ensureDist, freePort, launch, needChromium, PHONE, shoot, unlabelled } from "./helpers.ts";
-import { api, DRAFT, type Stack, startStack, token } from "./stack.ts";
+import { api, DRAFT, type Stack, signInAs, startStack, token } from "./stack.ts";
 
 /**
  * A mirror that lies: it forwards to the real service but serves the draft with one article altered and
@@ -167,8 +167,7 @@ describe("web: end to end in Chromium on the real stack", function () {
   });
 
   it("a citizen signs in, gives an opinion, gets a receipt with a QR code and downloads it", async () => {
-    await page.fill("#signin-sub", "cong-dan-1");
-    await page.click("#signin-form button[type=submit]");
+    await signInAs(page, "cong-dan-1", "#signin-button");
     const form = page.locator('form.opinion[data-section="dieu-2"]');
     await form.waitFor();
     expect(await unlabelled(page)).to.deep.equal([]);

@@ -93,11 +93,12 @@ export interface TrustRootFile {
  * Builds the client as `npm run build` does, with GOPY_TRUST_ROOT naming a file holding `trustRoot` (null: unset),
  * into a new temporary folder (returned): each test stack gets a client that trusts its own chain.
  */
-export function buildClient(trustRoot: TrustRootFile | null): string {
+export function buildClient(trustRoot: TrustRootFile | null, oidcIssuer?: string): string {
   const dir = mkdtempSync(join(tmpdir(), "gopy-web-dist-"));
   const file = join(dir, "trust-root.input.json");
   if (trustRoot) writeFileSync(file, JSON.stringify(trustRoot));
-  const env = { ...process.env, GOPY_TRUST_ROOT: trustRoot ? file : "" };
+  const env: NodeJS.ProcessEnv = { ...process.env, GOPY_TRUST_ROOT: trustRoot ? file : "" };
+  if (oidcIssuer) env.GOPY_OIDC = JSON.stringify({ issuer: oidcIssuer, clientId: "gopy-web" });
   const outDir = join(dir, "dist");
   execFileSync(
     process.execPath,

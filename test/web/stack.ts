@@ -1,11 +1,13 @@
-// The real stack for the end-to-end browser test (test/support/stack.ts): a `hardhat node` child process on a
-// free port, the registry deployed through its Ignition module (in memory: nothing written under
-// ignition/deployments), an agency with its operator, and the service (buildApp) on a free port serving web/dist.
+import type { Page } from "playwright-core";
+import { DEMO_PASSWORD } from "../../scripts/demo-idp.ts";
 import { call } from "../support/http.ts";
-import { type Chain, type Stack, startStack as startSharedStack } from "../support/stack.ts";
-import { buildClient, type TrustRootFile } from "./helpers.ts";
+import { type Idp, startIdp } from "../support/idp.ts";
+import { type Chain, type Stack as SharedStack, startStack as startSharedStack } from "../support/stack.ts";
+import { buildClient, freePort, type TrustRootFile } from "./helpers.ts";
 
-export type { Stack };
+export interface Stack extends SharedStack {
+  readonly idp: Idp;
+}
 
 /** The trust root of a test chain: its chain id, its registry, its node's RPC URL (or `rpcUrls`). */
 export function chainTrustRoot(chain: Chain, rpcUrls: string[] = [chain.node.url]): TrustRootFile {
@@ -13,28 +15,62 @@ export function chainTrustRoot(chain: Chain, rpcUrls: string[] = [chain.node.url
 }
 
 /**
- * The stack with the client built for its chain (web/vite.config.ts with GOPY_TRUST_ROOT): the trust root of
- * `trustRoot(chain)`, by default the chain's own node only.
+ * The stack with the demo OpenID Provider (this service's origin as the web client's redirect URI) and the
+ * client built for its chain and that provider (web/vite.config.ts with GOPY_TRUST_ROOT and GOPY_OIDC): the
+ * trust root of `trustRoot(chain)`, by default the chain's own node only.
  */
-export function startStack(
+export async function startStack(
   opts: {
     maxAnchorDelay?: string;
     anchorEnabled?: boolean;
     trustRoot?: (chain: Chain) => Promise<TrustRootFile> | TrustRootFile;
   } = {},
 ): Promise<Stack> {
-  return startSharedStack({
-    deploy: "ignition",
-    env: {
-      ANCHOR_INTERVAL: "500ms",
-      ANCHOR_ENABLED: opts.anchorEnabled === false ? "false" : "true",
-      MAX_ANCHOR_DELAY: opts.maxAnchorDelay ?? "5m",
-      CHAIN_ID: "31337",
-    },
-    prepare: async (chain) => ({
-      WEB_DIST: buildClient(await (opts.trustRoot ?? ((c: Chain) => chainTrustRoot(c)))(chain)),
-    }),
-  });
+  const port = await freePort();
+  const idp = await startIdp({ webOrigins: [`http://127.0.0.1:${port}`] });
+  let dist: string | null = null;
+  try {
+    const stack = await startSharedStack({
+      deploy: "ignition",
+      port,
+      env: {
+        ANCHOR_INTERVAL: "500ms",
+        ANCHOR_ENABLED: opts.anchorEnabled === false ? "false" : "true",
+        MAX_ANCHOR_DELAY: opts.maxAnchorDelay ?? "5m",
+        CHAIN_ID: "31337",
+        ...idp.env({ roles: ["citizen", "agency"] }),
+        CSP_CONNECT_SRC: idp.issuer,
+      },
+      prepare: async (chain) => {
+        dist = buildClient(await (opts.trustRoot ?? ((c: Chain) => chainTrustRoot(c)))(chain), idp.issuer);
+        return { WEB_DIST: dist };
+      },
+    });
+    return {
+      ...stack,
+      idp,
+      async stop() {
+        await stack.stop();
+        await idp.close();
+      },
+    };
+  } catch (e) {
+    await idp.close();
+    throw e;
+  }
+}
+
+/**
+ * Signs in as a demo account the way a person does: the client's sign-in button, the provider's login page
+ * (username and password), and back to the client, signed in.
+ */
+export async function signInAs(page: Page, username: string, button = "#nav-sign-in"): Promise<void> {
+  await page.click(button);
+  await page.waitForURL(/\/interaction\//);
+  await page.fill("#username", username);
+  await page.fill("#password", DEMO_PASSWORD);
+  await page.click("#login-submit");
+  await page.locator("#signed-in-name").waitFor({ timeout: 30_000 });
 }
 
 /** Small HTTP client of the service for test set-up (what an agency's tools would do). */

@@ -1,7 +1,8 @@
 // The service's public HTTP interface (issue 4). Every failure becomes an ApiError whose `kind`
 // the pages turn into a plain-language message.
 import type { Hex, Receipt, TallyDocument } from "../../protocol/index.ts";
-import { apiBase, loadSession, proofBase } from "./settings.ts";
+import { currentSession } from "./auth.ts";
+import { apiBase, proofBase } from "./settings.ts";
 
 export type ApiErrorKind = "unreachable" | "http" | "format" | "auth";
 
@@ -72,9 +73,9 @@ async function request<T>(
   const url = `${base}${path}`;
   const headers = new Headers(init.headers);
   if (init.auth) {
-    const session = loadSession();
+    const session = currentSession();
     if (!session) throw new ApiError("auth", url, "not signed in", 401);
-    headers.set("authorization", `Bearer ${session.token}`);
+    headers.set("authorization", `Bearer ${session.accessToken}`);
   }
   if (init.body !== undefined && !headers.has("content-type"))
     headers.set("content-type", "application/json");
@@ -158,11 +159,9 @@ export function getKeys(): Promise<{ keys: unknown[] }> {
   return request(apiBase(), "/api/keys");
 }
 
-export function devToken(sub: string): Promise<{ token: string }> {
-  return request(apiBase(), "/api/dev/token", {
-    method: "POST",
-    body: JSON.stringify({ sub, role: "citizen" }),
-  });
+/** Who the service takes the signed-in user for: the role and agency its claim mapping gives. */
+export function me(): Promise<{ sub: string; role: "citizen" | "agency" | "admin"; agency: string | null }> {
+  return request(apiBase(), "/api/me", { auth: true });
 }
 
 export function submitOpinion(

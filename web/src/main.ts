@@ -8,6 +8,7 @@ import { renderConsultation } from "./pages/consultation.ts";
 import { renderList } from "./pages/list.ts";
 import { renderReceipt } from "./pages/receipt.ts";
 import { renderSettings } from "./pages/settings.ts";
+import { authNav, finishSignIn, renderStaff } from "./pages/sign-in.ts";
 import { renderVerify } from "./pages/verify.ts";
 import { isCurrent, nextGeneration } from "./state.ts";
 import { renderTrustBanner } from "./trust.ts";
@@ -20,6 +21,7 @@ export type Route =
   | { page: "receipt"; consultation: string; index: number }
   | { page: "verify"; fragment?: string }
   | { page: "settings" }
+  | { page: "staff" }
   | { page: "notFound" };
 
 export function parseRoute(pathname: string, hash: string): Route {
@@ -30,6 +32,7 @@ export function parseRoute(pathname: string, hash: string): Route {
   if (parts.length === 0) return { page: "list" };
   if (parts[0] === "verify" && parts.length === 1) return { page: "verify" };
   if (parts[0] === "settings" && parts.length === 1) return { page: "settings" };
+  if (parts[0] === "staff" && parts.length === 1) return { page: "staff" };
   if (parts[0] === "c" && parts[1] && /^[0-9]+$/.test(parts[1])) {
     if (parts.length === 2) return { page: "consultation", id: parts[1] };
     if (parts.length === 3 && parts[2] === "audit") return { page: "audit", id: parts[1] };
@@ -60,11 +63,19 @@ function renderNav(route: Route): void {
         lang: getLang() === "vi" ? "en" : "vi",
         onclick: () => {
           setLang(getLang() === "vi" ? "en" : "vi");
-          void render(false);
+          // back from the identity provider's sign-in page: finish the sign-in before the first render
+          void finishSignIn().then(async (failure) => {
+            await render(false);
+            if (failure)
+              document
+                .getElementById("main")
+                ?.prepend(h("p", { role: "alert", id: "sign-in-failed" }, failure));
+          });
         },
       },
       t("nav.switchLang"),
     ),
+    authNav(),
   );
   nav.setAttribute("aria-label", t("nav.label"));
   const skip = document.getElementById("skip-link");
@@ -104,6 +115,9 @@ async function render(moveFocus = true): Promise<void> {
       case "settings":
         renderSettings(main);
         break;
+      case "staff":
+        renderStaff(main);
+        break;
       default:
         replace(
           main,
@@ -138,4 +152,9 @@ window.addEventListener("unhandledrejection", (ev) => {
       errorBox(ev.reason, () => void render()),
     );
 });
-void render(false);
+// back from the identity provider's sign-in page: finish the sign-in before the first render
+void finishSignIn().then(async (failure) => {
+  await render(false);
+  if (failure)
+    document.getElementById("main")?.prepend(h("p", { role: "alert", id: "sign-in-failed" }, failure));
+});

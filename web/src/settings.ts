@@ -91,25 +91,3 @@ export function isHttpUrl(value: string): boolean {
     return false;
   }
 }
-
-// Dev sign-in token (demo identity provider). Stored per API base.
-const TOKEN_KEY = "gopy.token.v1";
-export interface Session {
-  apiUrl: string;
-  sub: string;
-  token: string;
-}
-export function loadSession(): Session | null {
-  const raw = storage()?.getItem(TOKEN_KEY);
-  if (!raw) return null;
-  try {
-    const s = JSON.parse(raw) as Session;
-    return s.apiUrl === apiBase() && typeof s.token === "string" ? s : null;
-  } catch {
-    return null;
-  }
-}
-export function saveSession(s: Session | null): void {
-  if (s) storage()?.setItem(TOKEN_KEY, JSON.stringify(s));
-  else storage()?.removeItem(TOKEN_KEY);
-}

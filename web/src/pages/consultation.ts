@@ -1,20 +1,21 @@
 import { draftHash, type Hex, sectionCounts, tallyHash } from "../../../protocol/index.ts";
 import {
+  ApiError,
   type Consultation,
-  devToken,
   getConsultation,
   getTally,
   type Section,
   submitOpinion,
 } from "../api.ts";
+import { currentSession, signInAgainKeeping, takeDraft } from "../auth.ts";
 import { findDraftTx, findTallyTx, readRecord } from "../chain.ts";
 import { h, replace, shortHex, uid } from "../dom.ts";
 import { t } from "../i18n.ts";
 import { saveReceipt } from "../receipts.ts";
-import { apiBase, loadSession, saveSession } from "../settings.ts";
 import { isCurrent } from "../state.ts";
 import { pinnedChain, readAgreedHead, trustWarning } from "../trust.ts";
 import { consultationMeta, describeError, errorBox, heading, loading } from "../ui.ts";
+import { signInPanel } from "./sign-in.ts";
 
 export async function renderConsultation(main: HTMLElement, gen: number, id: string): Promise<void> {
   replace(main, heading(t("c.loadingTitle")), loading());
@@ -49,7 +50,7 @@ export async function renderConsultation(main: HTMLElement, gen: number, id: str
     badge,
     c.summary ? h("p", { class: "summary" }, c.summary) : null,
     isOpen ? null : tally,
-    isOpen ? signInPanel(main, gen, id) : null,
+    isOpen ? signInPanel() : null,
     h(
       "div",
       { class: "sections" },
@@ -234,67 +235,6 @@ async function checkTally(c: Consultation, box: HTMLElement, gen: number): Promi
   }
 }
 
-function signInPanel(main: HTMLElement, gen: number, id: string): HTMLElement {
-  const session = loadSession();
-  if (session) {
-    return h(
-      "section",
-      { class: "signin", "aria-labelledby": "signin-h" },
-      h("h2", { id: "signin-h", class: "visually-hidden" }, t("f.signin.title")),
-      h("p", null, t("f.signedInAs", { sub: session.sub }), " "),
-      h(
-        "button",
-        {
-          type: "button",
-          class: "link",
-          onclick: () => {
-            saveSession(null);
-            void renderConsultation(main, gen, id);
-          },
-        },
-        t("f.signout"),
-      ),
-    );
-  }
-  const input = h("input", {
-    type: "text",
-    name: "sub",
-    autocomplete: "username",
-    required: true,
-    maxlength: "64",
-    id: "signin-sub",
-  });
-  const status = h("p", { role: "status", class: "form-status" });
-  const form = h(
-    "form",
-    { class: "signin", "aria-labelledby": "signin-h", id: "signin-form" },
-    h("h2", { id: "signin-h" }, t("f.signin.title")),
-    h("p", { class: "hint" }, t("f.signin.hint")),
-    h("div", { class: "field" }, h("label", { for: "signin-sub" }, t("f.signin.sub")), input),
-    h("button", { type: "submit" }, t("f.signin.button")),
-    status,
-  );
-  form.addEventListener("submit", async (ev) => {
-    ev.preventDefault();
-    const sub = input.value.trim();
-    if (!sub) {
-      status.textContent = t("f.signin.empty");
-      input.focus();
-      return;
-    }
-    status.textContent = t("common.loading");
-    try {
-      const { token } = await devToken(sub);
-      saveSession({ apiUrl: apiBase(), sub, token });
-      await renderConsultation(main, gen, id);
-      document.getElementById("page-title")?.focus();
-    } catch (e) {
-      status.textContent = describeError(e);
-    }
-  });
-  return form;
-}
-
 function sectionView(c: Consultation, s: Section, isOpen: boolean): HTMLElement {
   const hid = uid("sec");
   return h(
@@ -307,11 +247,12 @@ function sectionView(c: Consultation, s: Section, isOpen: boolean): HTMLElement 
 }
 
 function opinionForm(c: Consultation, s: Section): HTMLElement {
-  const session = loadSession();
-  if (!session) return h("p", { class: "hint" }, t("f.signinFirst"));
+  const kept = takeDraft(c.id, s.id);
+  if (!currentSession() && !kept) return h("p", { class: "hint" }, t("f.signinFirst"));
   const base = uid("op");
   const stances = ["agree", "disagree", "neutral"] as const;
   const text = h("textarea", { id: `${base}-text`, name: "text", rows: "4", maxlength: "10000" });
+  if (kept) text.value = kept.text;
   const status = h("p", { role: "status", class: "form-status", "aria-live": "polite" });
   const submit = h("button", { type: "submit" }, t("f.submit"));
   let idempotencyKey = crypto.randomUUID();
@@ -327,7 +268,13 @@ function opinionForm(c: Consultation, s: Section): HTMLElement {
         h(
           "label",
           { class: "radio" },
-          h("input", { type: "radio", name: `${base}-stance`, value: st, required: true }),
+          h("input", {
+            type: "radio",
+            name: `${base}-stance`,
+            value: st,
+            required: true,
+            checked: kept?.stance === st,
+          }),
           " ",
           t(`stance.${st}`),
         ),
@@ -363,6 +310,16 @@ function opinionForm(c: Consultation, s: Section): HTMLElement {
       saveReceipt(receipt);
       window.location.hash = `#/receipt/${encodeURIComponent(receipt.consultation)}/${receipt.leafIndex}`;
     } catch (e) {
+      if (e instanceof ApiError && e.kind === "auth") {
+        // the session ran out: sign in again, and find what was typed here when back
+        status.textContent = t("err.auth");
+        await signInAgainKeeping({
+          consultation: c.id,
+          section: s.id,
+          stance: checked.value,
+          text: text.value,
+        });
+      }
       status.textContent = describeError(e);
       submit.disabled = false;
     }

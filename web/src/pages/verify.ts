@@ -7,11 +7,12 @@ import {
   myOpinions,
   type ProofResponse,
 } from "../api.ts";
+import { currentSession } from "../auth.ts";
 import { findAnchor } from "../chain.ts";
 import { h, replace, shortHex } from "../dom.ts";
 import { t } from "../i18n.ts";
 import { listReceipts, markAnchored } from "../receipts.ts";
-import { loadSession, proofBase } from "../settings.ts";
+import { proofBase } from "../settings.ts";
 import { isCurrent } from "../state.ts";
 import {
   type ActiveTrust,
@@ -149,7 +150,7 @@ function renderMine(box: HTMLElement, start: (r: unknown) => void): void {
       h("span", { class: "hint" }, formatIso(x.receipt.issuedAt)),
     ),
   );
-  const fromService = loadSession()
+  const fromService = currentSession()
     ? h(
         "button",
         {
