@@ -1,5 +1,6 @@
 // What the chain says about one consultation, as the auditor needs it: a plain typed object that any
 // chain reader fills (the CLI's, the browser's), so that the audit itself never talks to a chain.
+import type { ConsultationRecord } from "../chain/reader.ts";
 import type { Hex } from "../protocol/index.ts";
 
 /** One LogAnchored event. */
@@ -23,19 +24,14 @@ export interface TallyEvent {
 }
 
 /** What the chain says about one consultation: the registry record and its events, in order. */
-export interface ChainFacts {
+export interface ChainFacts
+  extends Pick<
+    ConsultationRecord,
+    "agency" | "draftHash" | "draftURI" | "draftVersion" | "opensAt" | "closesAt" | "head"
+  > {
   readonly chainId: number;
   readonly contract: Hex;
   readonly consultation: string;
-  readonly agency: Hex;
-  readonly draftHash: Hex;
-  readonly draftURI: string;
-  readonly draftVersion: number;
-  /** Unix seconds. */
-  readonly opensAt: number;
-  readonly closesAt: number;
-  /** logHead(id) / the record's head. */
-  readonly head: { readonly treeSize: number; readonly rootHash: Hex; readonly anchoredAt: number };
   /** The record's tallyHash (zero before the tally). */
   readonly recordTallyHash: Hex;
   /** LogAnchored events in chain order. */

@@ -4,7 +4,7 @@
 // acknowledged ones, anchoring lag, the service's RSS, and gas per opinion. The load generator runs in
 // this process, on the same machine.
 import { createPublicClient, http } from "viem";
-import { consultationRegistryAbi } from "../contracts/ConsultationRegistry.abi.ts";
+import { RegistryReader } from "../chain/reader.ts";
 import { anchoredWithin, call, log, runLoad, startEvidence } from "./evidence/stack.ts";
 import { FULL, percentile, report } from "./report.ts";
 
@@ -42,17 +42,11 @@ try {
   const lag = await anchoredWithin(base, id, load.accepted, 600_000);
 
   const pub = createPublicClient({ transport: http(chain.node.url) });
-  const events = await pub.getContractEvents({
-    address: chain.registry,
-    abi: consultationRegistryAbi,
-    eventName: "LogAnchored",
-    args: { id: BigInt(id) },
-    fromBlock: 0n,
-  });
+  const anchors = await new RegistryReader({ registry: chain.registry, rpcUrls: [chain.node.url] }).anchors(
+    id,
+  );
   let gas = 0n;
-  for (const e of events) {
-    if (e.transactionHash) gas += (await pub.getTransactionReceipt({ hash: e.transactionHash })).gasUsed;
-  }
+  for (const a of anchors) gas += (await pub.getTransactionReceipt({ hash: a.txHash })).gasUsed;
   const extra = { citizens: CITIZENS, seconds: SECONDS, concurrency: CONCURRENCY, store: "sqlite" };
   report("load.tokensMintedPerSecond", CITIZENS / mintSeconds, "tokens/s", {
     citizens: CITIZENS,
@@ -77,9 +71,9 @@ try {
     ...extra,
     what: "peak resident memory of the service process (VmHWM)",
   });
-  report("load.gasPerOpinion", events.length > 0 ? Number(gas) / load.accepted : 0, "gas", {
+  report("load.gasPerOpinion", anchors.length > 0 ? Number(gas) / load.accepted : 0, "gas", {
     ...extra,
-    anchorTransactions: events.length,
+    anchorTransactions: anchors.length,
     totalGas: Number(gas),
   });
 } finally {

@@ -269,36 +269,26 @@ export class ViemRegistry implements RegistryClient {
     );
   }
 
-  signOpenConsultation(
-    agencyId: string,
-    draftHash: Hex,
-    draftURI: string,
-    opensAt: number,
-    closesAt: number,
-  ): Promise<SignedTx> {
-    return this.signCall(agencyId, {
+  signOpenConsultation: RegistryClient["signOpenConsultation"] = (
+    agencyId,
+    draftHash,
+    draftURI,
+    opensAt,
+    closesAt,
+  ) =>
+    this.signCall(agencyId, {
       functionName: "openConsultation",
       args: [this.agency(agencyId).agency, draftHash, draftURI, BigInt(opensAt), BigInt(closesAt)],
     });
-  }
 
-  signReviseDraft(agencyId: string, id: number, draftHash: Hex, draftURI: string): Promise<SignedTx> {
-    return this.signCall(agencyId, { functionName: "reviseDraft", args: [BigInt(id), draftHash, draftURI] });
-  }
+  signReviseDraft: RegistryClient["signReviseDraft"] = (agencyId, id, draftHash, draftURI) =>
+    this.signCall(agencyId, { functionName: "reviseDraft", args: [BigInt(id), draftHash, draftURI] });
 
-  signAnchor(
-    agencyId: string,
-    id: number,
-    treeSize: number,
-    rootHash: Hex,
-    countedRoot: Hex,
-    proof: readonly Hex[],
-  ): Promise<SignedTx> {
-    return this.signCall(agencyId, {
+  signAnchor: RegistryClient["signAnchor"] = (agencyId, id, treeSize, rootHash, countedRoot, proof) =>
+    this.signCall(agencyId, {
       functionName: "anchorLog",
       args: [BigInt(id), BigInt(treeSize), rootHash, countedRoot, [...proof]],
     });
-  }
 
   signPublishTally(agencyId: string, id: number, tallyHash: Hex, tallyURI: string): Promise<SignedTx> {
     return this.signCall(agencyId, { functionName: "publishTally", args: [BigInt(id), tallyHash, tallyURI] });

@@ -1,14 +1,20 @@
 // The auditor CLI against a real local Hardhat chain: a consultation opened, anchored in three steps
 // with consistency proofs from protocol's MerkleLog, closed and tallied; then tampered exports.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import { EXIT } from "../../audit/codes.ts";
-import { entryString, leafHash, type OpinionEntry, utf8Encode } from "../../protocol/index.ts";
 import { RpcProxy } from "../support/rpc-proxy.ts";
 import { type LocalChain, startLocalChain } from "./fixtures/chain.ts";
-import { buildScenario, type Scenario, testDraft } from "./fixtures/generate.ts";
+import { type Scenario, testDraft } from "./fixtures/generate.ts";
+import {
+  buildTamperScenarios,
+  DISHONEST_EXTRA_AGREE,
+  firstPublicOpinion,
+  parseLine,
+  withLeaf,
+} from "./fixtures/tampering.ts";
 import { readLines, runAudit, writeLines } from "./helpers.ts";
 
 describe("auditor CLI on a real local chain", function () {
@@ -34,60 +40,13 @@ describe("auditor CLI on a real local chain", function () {
   ];
   const tampered = (name: string, edit: (lines: string[]) => string[]) =>
     writeLines(join(dir, name), edit([...lines]));
-  const parse = (line: string) => JSON.parse(line) as Record<string, unknown>;
-  const withLeaf = (line: string, change: (e: OpinionEntry) => OpinionEntry, recomputeHash: boolean) => {
-    const o = parse(line);
-    const leaf = entryString(change(JSON.parse(o.leaf as string) as OpinionEntry));
-    o.leaf = leaf;
-    if (recomputeHash) o.leafHash = leafHash(utf8Encode(leaf));
-    return JSON.stringify(o);
-  };
-  const firstPublicOpinion = () =>
-    lines.findIndex(
-      (l, i) => i > 10 && typeof parse(l).text === "string" && (parse(l).text as string).length > 0,
-    );
+  const parse = parseLine;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "gopy-audit-"));
     chain = await startLocalChain();
-    const mk = (name: string) => {
-      const d = join(dir, name);
-      mkdirSync(d, { recursive: true });
-      return d;
-    };
-    done = await buildScenario(chain, {
-      dir: mk("done"),
-      entries: 300,
-      anchorAt: [100, 257, 300],
-      publishTally: true,
-      withholdEvery: 50,
-    });
+    ({ done, dishonest, open } = await buildTamperScenarios(chain, dir));
     lines = readLines(done.exportPath);
-    dishonest = await buildScenario(chain, {
-      dir: mk("dishonest"),
-      entries: 120,
-      anchorAt: [120],
-      publishTally: true,
-      // Five more "agree" on dieu-1 than the export holds.
-      tallyDocumentOverride: (doc) => {
-        const copy = JSON.parse(JSON.stringify(doc)) as typeof doc;
-        const s = copy.sections["dieu-1"]!;
-        s.online.agree += 5;
-        s.total.agree += 5;
-        copy.totals.online.agree += 5;
-        copy.totals.total.agree += 5;
-        return copy;
-      },
-      seed: 7,
-    });
-    // Opened last: the earlier ones moved the chain's clock past their closesAt.
-    open = await buildScenario(chain, {
-      dir: mk("open"),
-      entries: 80,
-      anchorAt: [64],
-      publishTally: false,
-      seed: 9,
-    });
   });
 
   after(async () => {
@@ -191,7 +150,7 @@ describe("auditor CLI on a real local chain", function () {
   });
 
   it("fails an export whose public text was altered: content-hash", async () => {
-    const i = firstPublicOpinion();
+    const i = firstPublicOpinion(lines);
     const file = tampered("text.ndjson", (ls) => {
       ls[i] = JSON.stringify({ ...parse(ls[i]!), text: "Một ý kiến khác" });
       return ls;
@@ -203,7 +162,7 @@ describe("auditor CLI on a real local chain", function () {
   });
 
   it("fails an export that hides a text without a moderation entry: moderation", async () => {
-    const i = firstPublicOpinion();
+    const i = firstPublicOpinion(lines);
     const file = tampered("hidden.ndjson", (ls) => {
       const { text: _t, salt: _s, ...rest } = parse(ls[i]!);
       ls[i] = JSON.stringify({ ...rest, withheld: true });
@@ -240,10 +199,10 @@ describe("auditor CLI on a real local chain", function () {
     expect(run.json.failures.map((f: { kind: string }) => f.kind)).to.deep.equal(["tally"]);
     const d = run.json.tally.document;
     expect(run.json.tally.differences).to.deep.equal([
-      `totals online agree: published ${d.totals.online.agree + 5}, recomputed ${d.totals.online.agree}`,
-      `totals total agree: published ${d.totals.total.agree + 5}, recomputed ${d.totals.total.agree}`,
-      `section dieu-1 online agree: published ${d.sections["dieu-1"].online.agree + 5}, recomputed ${d.sections["dieu-1"].online.agree}`,
-      `section dieu-1 total agree: published ${d.sections["dieu-1"].total.agree + 5}, recomputed ${d.sections["dieu-1"].total.agree}`,
+      `totals online agree: published ${d.totals.online.agree + DISHONEST_EXTRA_AGREE}, recomputed ${d.totals.online.agree}`,
+      `totals total agree: published ${d.totals.total.agree + DISHONEST_EXTRA_AGREE}, recomputed ${d.totals.total.agree}`,
+      `section dieu-1 online agree: published ${d.sections["dieu-1"].online.agree + DISHONEST_EXTRA_AGREE}, recomputed ${d.sections["dieu-1"].online.agree}`,
+      `section dieu-1 total agree: published ${d.sections["dieu-1"].total.agree + DISHONEST_EXTRA_AGREE}, recomputed ${d.sections["dieu-1"].total.agree}`,
     ]);
   });
 

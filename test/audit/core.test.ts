@@ -2,36 +2,29 @@
 // the auditor, so that only the rule under test can fail. (The CLI tests run them against a real chain.)
 import { expect } from "chai";
 import { EXIT } from "../../audit/codes.ts";
-import {
-  Auditor,
-  type AuditResult,
-  type ChainFacts,
-  COUNTED_NOT_CHECKABLE,
-  tallyDifferences,
-} from "../../audit/core.ts";
+import type { AuditResult, ChainFacts } from "../../audit/core.ts";
+import { Auditor, COUNTED_NOT_CHECKABLE, tallyDifferences } from "../../audit/core.ts";
 import { checkBlock } from "../../audit/line.ts";
 import { spillingAuditState } from "../../audit/spill.node.ts";
 import type { AuditState } from "../../audit/state.ts";
 import { lineBlocks } from "../../audit/stream.ts";
+import type { Draft, Entry, Hex, OpinionEntry } from "../../protocol/index.ts";
 import {
   COUNTED_ZERO,
   CountedMap,
   computeTally,
   contentHash,
   countedUpdate,
-  type Draft,
   draftHash,
-  type Entry,
   entryString,
   formatTime,
-  type Hex,
   leafHash,
   MerkleLog,
-  type OpinionEntry,
   pseudonym,
   tallyHash,
   utf8Encode,
 } from "../../protocol/index.ts";
+import { WORKED_OPINION } from "../protocol/worked-example.ts";
 import { INHERITED_SECTION_IDS } from "../support/names.ts";
 import { testDraft } from "./fixtures/generate.ts";
 
@@ -42,21 +35,25 @@ const secret = new Uint8Array(32).fill(7);
 const alice = pseudonym(secret, "citizen", "1", "alice");
 const bob = pseudonym(secret, "citizen", "1", "bob");
 
-function opinion(over: Partial<OpinionEntry>): OpinionEntry {
+/** A moderation entry by `by` withholding the text of entry `target`. */
+function withholding(target: number, by: Hex): Entry {
+  const at = formatTime(OPENS + 5000);
   return {
     v: 1,
-    type: "opinion",
+    type: "moderation",
     consultation: "1",
-    draftVersion: 1,
-    section: "dieu-1",
-    stance: "agree",
-    contentHash: contentHash(SALT, "ý kiến"),
-    author: alice,
-    channel: "online",
-    submittedAt: formatTime(OPENS + 1000),
-    replaces: null,
-    ...over,
+    target,
+    action: "withhold-text",
+    reason: "personal-data",
+    by,
+    at,
   };
+}
+
+/** The worked example's opinion, by alice, inside this file's window, changed by `over`. */
+function opinion(over: Partial<OpinionEntry>): OpinionEntry {
+  const submittedAt = formatTime(OPENS + 1000);
+  return { ...WORKED_OPINION, contentHash: contentHash(SALT, "ý kiến"), author: alice, submittedAt, ...over };
 }
 
 /** What the auditor would read from the chain: consultation 1 with one anchored head of `treeSize` at `root`. */
@@ -215,16 +212,7 @@ describe("audit rules", () => {
 
   it("lists withheld texts with their moderation entries; fails moderation of a non-opinion", async () => {
     const by = pseudonym(secret, "officer", "1", "officer");
-    const mod = (target: number): Entry => ({
-      v: 1,
-      type: "moderation",
-      consultation: "1",
-      target,
-      action: "withhold-text",
-      reason: "personal-data",
-      by,
-      at: formatTime(OPENS + 5000),
-    });
+    const mod = (target: number) => withholding(target, by);
     const ok = await audit([opinion({}), mod(0)], [0]);
     expect(ok.exitCode).to.equal(0);
     expect(ok.withheld).to.deep.equal([
@@ -316,16 +304,7 @@ describe("audit rules", () => {
     const live = new Map<string, number>();
     const entries: Entry[] = [];
     const withheld = new Set<number>();
-    const moderate = (target: number): Entry => ({
-      v: 1,
-      type: "moderation",
-      consultation: "1",
-      target,
-      action: "withhold-text",
-      reason: "personal-data",
-      by,
-      at: formatTime(OPENS + 5000),
-    });
+    const moderate = (target: number) => withholding(target, by);
     for (let i = 0; i < 599; i++) {
       if (i % 30 === 29) {
         entries.push(moderate(i - 1));

@@ -2,42 +2,23 @@
 // process reading a real local Hardhat chain) and to the browser's Web Worker entry point
 // (web/src/audit.worker.ts, bundled by Vite and run in real headless Chromium, fed the chain facts the
 // CLI's reader reads); both must give the same verdict, failure by failure, for every kind of tamper.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import type { Browser, Page } from "playwright-core";
-import { build } from "vite";
 import { readChainFacts } from "../../audit/chain-facts.ts";
 import { EXIT } from "../../audit/codes.ts";
 import type { ChainFacts } from "../../audit/facts.ts";
 import { openRegistry } from "../../chain/reader.ts";
-import { entryString, leafHash, type OpinionEntry, utf8Encode } from "../../protocol/index.ts";
+import type { OpinionEntry } from "../../protocol/index.ts";
 import { type LocalChain, startLocalChain } from "../audit/fixtures/chain.ts";
-import { buildScenario, type Scenario, testDraft } from "../audit/fixtures/generate.ts";
+import { type Scenario, testDraft } from "../audit/fixtures/generate.ts";
+import { buildTamperScenarios, parseLine, withLeaf } from "../audit/fixtures/tampering.ts";
 import { readLines, runAudit, writeLines } from "../audit/helpers.ts";
-import { launch, needChromium, ROOT } from "./helpers.ts";
-
-/** The worker entry point as one ES module, the browser build (protocol/ with its web #sha256). */
-async function workerBundle(): Promise<string> {
-  const out = await build({
-    configFile: false,
-    logLevel: "warn",
-    root: ROOT,
-    build: {
-      write: false,
-      minify: false,
-      lib: { entry: join(ROOT, "web/src/audit.worker.ts"), formats: ["es"], fileName: "audit.worker" },
-    },
-  });
-  const outputs = Array.isArray(out) ? out : [out];
-  const chunk = (outputs[0] as { output: { type: string; code?: string }[] }).output.find(
-    (o) => o.type === "chunk",
-  );
-  return chunk!.code!;
-}
+import { browserBundle, launch, needChromium } from "./helpers.ts";
 
 /** Marks the line the "invalid UTF-8" case turns into bytes that are not UTF-8. */
 const NOT_UTF8 = "@@not-utf-8@@";
@@ -53,23 +34,14 @@ describe("one auditor: the CLI and the browser's worker give the same verdicts",
   this.timeout(600_000);
   let chain: LocalChain;
   let dir: string;
-  let done: Scenario;
-  let open: Scenario;
-  let dishonest: Scenario;
+  let done: Scenario, open: Scenario, dishonest: Scenario;
   let lines: string[];
   let server: Server;
   let base: string;
   let browser: Browser | undefined;
   let page: Page;
 
-  const parse = (line: string) => JSON.parse(line) as Record<string, unknown>;
-  const withLeaf = (line: string, change: (e: OpinionEntry) => OpinionEntry, rehash: boolean) => {
-    const o = parse(line);
-    const leaf = entryString(change(JSON.parse(o.leaf as string) as OpinionEntry));
-    o.leaf = leaf;
-    if (rehash) o.leafHash = leafHash(utf8Encode(leaf));
-    return JSON.stringify(o);
-  };
+  const parse = parseLine;
   const isPublicOpinion = (l: string) =>
     typeof parse(l).text === "string" && (parse(l).text as string) !== "";
   const publicOpinion = () => lines.findIndex((l, i) => i > 10 && isPublicOpinion(l));
@@ -218,42 +190,9 @@ describe("one auditor: the CLI and the browser's worker give the same verdicts",
     needChromium(this);
     dir = mkdtempSync(join(tmpdir(), "gopy-audit-parity-"));
     chain = await startLocalChain();
-    const mk = (name: string) => {
-      const d = join(dir, name);
-      mkdirSync(d, { recursive: true });
-      return d;
-    };
-    done = await buildScenario(chain, {
-      dir: mk("done"),
-      entries: 300,
-      anchorAt: [100, 257, 300],
-      publishTally: true,
-      withholdEvery: 50,
-    });
+    ({ done, dishonest, open } = await buildTamperScenarios(chain, dir));
     lines = readLines(done.exportPath);
-    dishonest = await buildScenario(chain, {
-      dir: mk("dishonest"),
-      entries: 120,
-      anchorAt: [120],
-      publishTally: true,
-      tallyDocumentOverride: (doc) => {
-        const copy = JSON.parse(JSON.stringify(doc)) as typeof doc;
-        copy.sections["dieu-1"]!.online.agree += 1;
-        copy.sections["dieu-1"]!.total.agree += 1;
-        copy.totals.online.agree += 1;
-        copy.totals.total.agree += 1;
-        return copy;
-      },
-      seed: 7,
-    });
-    open = await buildScenario(chain, {
-      dir: mk("open"),
-      entries: 80,
-      anchorAt: [64],
-      publishTally: false,
-      seed: 9,
-    });
-    const worker = await workerBundle();
+    const worker = await browserBundle("web/src/audit.worker.ts");
     // The page, the worker and the exports from one origin, as the service serves them.
     server = createServer((req, res) => {
       const url = new URL(req.url ?? "/", "http://x");

@@ -46,11 +46,10 @@ export function launch(): Promise<Browser> {
   return chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_FLAGS, headless: true });
 }
 
-/**
- * A page of `browser` with the browser build of the verification code (test/web/fixtures/harness.ts, bundled
- * by Vite: protocol/ with its browser #sha256/#ed25519) on `globalThis.gopy`.
- */
-export async function openHarness(browser: Browser): Promise<Page> {
+/** `entry` (a path from the repository's root) bundled by Vite as one ES module for the browser: protocol/ with its
+ * browser #sha256/#ed25519. */
+export async function browserBundle(entry: string): Promise<string> {
+  const name = entry.replace(/^.*\//, "").replace(/\.ts$/, "");
   const out = await build({
     configFile: false,
     logLevel: "warn",
@@ -58,16 +57,25 @@ export async function openHarness(browser: Browser): Promise<Page> {
     build: {
       write: false,
       minify: false,
-      lib: { entry: join(ROOT, "test/web/fixtures/harness.ts"), formats: ["es"], fileName: "harness" },
+      lib: { entry: join(ROOT, entry), formats: ["es"], fileName: name },
     },
   });
   const outputs = Array.isArray(out) ? out : [out];
   const chunk = (outputs[0] as { output: { type: string; code?: string }[] }).output.find(
     (o) => o.type === "chunk",
   );
+  return chunk!.code!;
+}
+
+/**
+ * A page of `browser` with the browser build of the verification code (test/web/fixtures/harness.ts, bundled
+ * by Vite: protocol/ with its browser #sha256/#ed25519) on `globalThis.gopy`.
+ */
+export async function openHarness(browser: Browser): Promise<Page> {
+  const code = await browserBundle("test/web/fixtures/harness.ts");
   const page = await browser.newPage();
   await page.setContent("<!doctype html><title>harness</title>");
-  await page.addScriptTag({ type: "module", content: chunk!.code! });
+  await page.addScriptTag({ type: "module", content: code });
   await page.waitForFunction(() => "gopy" in globalThis);
   return page;
 }
