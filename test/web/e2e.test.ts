@@ -225,8 +225,10 @@ describe("web: end to end in Chromium on the real stack", function () {
       ["signature", "true"],
       ["contentHash", "true"],
       ["leafHash", "true"],
+      ["agreement", "true"],
       ["head", "true"],
       ["proof", "true"],
+      ["counted", "true"],
     ]);
     await page.locator("#steps", { hasText: "giao dịch" }).waitFor({ timeout: 15_000 });
     await shoot(page, "verify-valid");
