@@ -282,16 +282,13 @@ async function audit(
   bar?.start(total, 0);
   try {
     for await (const block of checkedLines(chunks, auditor.lineContext, workers)) {
-      for (const line of block) {
-        if (!auditor.accept(line)) continue;
-        await auditor.flush();
-        if (bar) {
-          if (auditor.position > total) {
-            total = auditor.position;
-            bar.setTotal(total);
-          }
-          bar.update(auditor.position);
+      await auditor.acceptBlock(block);
+      if (bar) {
+        if (auditor.position > total) {
+          total = auditor.position;
+          bar.setTotal(total);
         }
+        bar.update(auditor.position);
       }
     }
   } catch (error) {
