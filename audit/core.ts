@@ -126,7 +126,7 @@ export interface AuditResult {
 
 const BATCH = 8192;
 /** Opinions buffered for the counted map before it is updated (also at every anchored head). */
-const COUNTED_BATCH = 1 << 18;
+const COUNTED_BATCH = 1 << 16;
 // Per-leaf flags (one byte a leaf): what later moderation entries need to know about a target.
 const F_OPINION = 1;
 const F_WITHHELD = 2;
@@ -183,7 +183,7 @@ export class Auditor {
   /** The draft's sections come first in #sectionNames (the line context's list). */
   #draftSections = 0;
   readonly #counted: CountedMap;
-  #countedPending = new Uint8Array(1024 * LEAF_RECORD_BYTES);
+  #countedPending = new Uint8Array(COUNTED_BATCH * LEAF_RECORD_BYTES);
   #countedPendingCount = 0;
   readonly #draftComputed: Hex | null;
   /** Sizes at which the root is checked: anchored sizes and the tally's size, ascending. */

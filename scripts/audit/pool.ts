@@ -20,7 +20,7 @@ export async function* checkedLines(
     () =>
       new Worker(new URL("./worker.ts", import.meta.url), {
         workerData: ctx,
-        resourceLimits: { maxYoungGenerationSizeMb: 48 },
+        resourceLimits: { maxYoungGenerationSizeMb: 16 },
       }),
   );
   const waiting = new Map<number, { resolve: (r: CheckedBlock) => void; reject: (e: unknown) => void }>();
