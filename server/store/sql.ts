@@ -1007,6 +1007,14 @@ export class SqlStore implements Store {
     return out;
   }
 
+  async readingCampaigns(consultationId: number, start: number, end: number): Promise<Map<number, number>> {
+    const rows = await this.dialect.db.all(
+      `SELECT idx, campaign FROM readings WHERE consultation_id = ? AND idx >= ? AND idx < ? AND campaign IS NOT NULL`,
+      [consultationId, start, end],
+    );
+    return new Map(rows.map((r) => [Number(r.idx), Number(r.campaign)]));
+  }
+
   async readingStats(consultationId: number): Promise<ReadingStats> {
     const db = this.dialect.db;
     const stats: ReadingStats = {

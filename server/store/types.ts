@@ -439,6 +439,8 @@ export interface Store {
   /** The section's campaigns, largest first. */
   campaigns(consultationId: number, section: string, limit: number): Promise<CampaignSummary[]>;
   readingStats(consultationId: number): Promise<ReadingStats>;
+  /** Campaign ids of the grouped readings among entries [start, end), by leaf index. */
+  readingCampaigns(consultationId: number, start: number, end: number): Promise<Map<number, number>>;
 }
 
 /** Filters of the public listing of one section's opinions (the reading index, migration 7). */

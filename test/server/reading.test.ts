@@ -4,6 +4,7 @@
  * (anything else is a 400), withheld texts shown by their reason, replaced opinions gone, campaigns grouped, stats
  * and the agency's choice of private counts. And the pieces: folding, SimHash, cursors.
  */
+import { gunzipSync } from "node:zlib";
 import { expect } from "chai";
 import type { FastifyInstance } from "fastify";
 import {
@@ -256,6 +257,44 @@ for (const backend of storeBackends((b) => `reading routes (${b})`)) {
       };
       expect(detail.publicCounts).to.equal(false);
       expect(detail.agencyName).to.deep.equal({ vi: "Bộ Tư pháp", en: "Ministry of Justice" });
+    });
+
+    it("exports each opinion's campaign, in ranges of entries, gzip-compressed when accepted", async () => {
+      await app.gopy.reading.settled();
+      const url = `/api/consultations/${id}/export`;
+      const plain = await get(url);
+      expect(plain.statusCode).to.equal(200);
+      expect(plain.headers["content-encoding"]).to.equal(undefined);
+      const lines = plain.body
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      const line = (name: string) => lines.find((l) => l.index === at[name])!;
+      expect(line("campaign2").campaign).to.equal(at.campaign1);
+      expect(line("adjust").campaign).to.equal(null);
+      // the moderation entry has no campaign member at all
+      expect(lines.filter((l) => !("campaign" in l))).to.have.length(1);
+      const zipped = await app.inject({
+        method: "GET",
+        url,
+        headers: { "accept-encoding": "br, gzip;q=0.8" },
+      });
+      expect(zipped.headers["content-encoding"]).to.equal("gzip");
+      expect(gunzipSync(zipped.rawPayload).toString("utf8")).to.equal(plain.body);
+      const refused = await app.inject({
+        method: "GET",
+        url,
+        headers: { "accept-encoding": "gzip;q=0, br" },
+      });
+      expect(refused.headers["content-encoding"]).to.equal(undefined);
+      const range = await get(`${url}?start=2&end=5`);
+      expect(range.statusCode).to.equal(200);
+      expect(range.body).to.equal(plain.body.split("\n").slice(2, 5).join("\n") + "\n");
+      const tail = await get(`${url}?start=${lines.length - 1}`);
+      expect(JSON.parse(tail.body).index).to.equal(lines.length - 1);
+      for (const bad of ["?start=3&end=2", `?end=${lines.length + 1}`, "?start=-1", "?start=x"]) {
+        expect((await get(url + bad)).statusCode, bad).to.equal(400);
+      }
     });
 
     it("serves public counts by default, and agency names in the list", async () => {
