@@ -120,6 +120,9 @@ export class ReadingStep {
   readonly #withholds: { index: number; reason: string }[] = [];
   readonly #campaignStarts = new Set<number>();
   readonly #arrivedOnly: { submittedAt: string; channel: string }[] = [];
+  readonly #fetched = new Map<string, CampaignCandidate[]>();
+  readonly #hashes = new Map<number, string | null>();
+  readonly #removed = new Set<number>();
 
   constructor(store: Store, consultationId: number, from: number) {
     this.#store = store;
@@ -127,16 +130,58 @@ export class ReadingStep {
     this.#from = from;
   }
 
-  async opinion(o: ReadableOpinion): Promise<void> {
+  /**
+   * Reads the earlier readings sharing a band with any of these opinions' texts, in a few statements: what
+   * `opinion` then compares with (an opinion's nearest earlier text is in the step or among these).
+   */
+  async prefetch(opinions: readonly ReadableOpinion[]): Promise<void> {
+    const wanted = new Map<string, Set<number>>();
+    for (const o of opinions) {
+      const hash = this.#hashOf(o);
+      if (hash === null) continue;
+      const bands = wanted.get(o.section) ?? new Set<number>();
+      for (const band of simhashBands(hash)) bands.add(band);
+      wanted.set(o.section, bands);
+    }
+    for (const [section, bands] of wanted) {
+      const found = await this.#store.campaignCandidates(
+        this.#consultationId,
+        section,
+        [...bands],
+        CANDIDATES_PER_BAND,
+      );
+      for (const c of found) {
+        const key = `${section}\u0000${c.band}`;
+        const list = this.#fetched.get(key) ?? [];
+        list.push(c);
+        this.#fetched.set(key, list);
+      }
+    }
+  }
+
+  #hashOf(o: ReadableOpinion): string | null {
+    let h = this.#hashes.get(o.index);
+    if (h === undefined) {
+      h = o.text === null ? null : simhash(foldWords(o.text));
+      this.#hashes.set(o.index, h);
+    }
+    return h;
+  }
+
+  /** Adds an opinion (after `prefetch` of it and the step's others). */
+  opinion(o: ReadableOpinion): void {
     if (o.replaces !== null) {
       const earlier = this.#inserts.get(o.replaces);
       if (earlier) {
         this.#inserts.delete(o.replaces);
         this.#arrivedOnly.push({ submittedAt: earlier.submittedAt, channel: earlier.channel });
-      } else if (o.replaces < this.#from) this.#removes.push(o.replaces);
+      } else if (o.replaces < this.#from) {
+        this.#removes.push(o.replaces);
+        this.#removed.add(o.replaces);
+      }
     }
     const words = o.text === null ? [] : foldWords(o.text);
-    const hash = simhash(words);
+    const hash = this.#hashOf(o);
     const reading: NewReading = {
       index: o.index,
       section: o.section,
@@ -147,7 +192,7 @@ export class ReadingStep {
       withheldReason: null,
       folded: words.join(" "),
       simhash: hash,
-      campaign: hash === null ? null : await this.#campaignOf(o.section, hash),
+      campaign: hash === null ? null : this.#campaignOf(o.section, hash),
     };
     this.#inserts.set(o.index, reading);
     if (hash !== null) {
@@ -170,7 +215,7 @@ export class ReadingStep {
   }
 
   /** The campaign a new text joins: that of the nearest earlier text within CAMPAIGN_MAX_DISTANCE, if any. */
-  async #campaignOf(section: string, hash: string): Promise<number | null> {
+  #campaignOf(section: string, hash: string): number | null {
     const bands = simhashBands(hash);
     let found: { index: number; campaign: number | null; inBatch: NewReading | null } | null = null;
     for (const band of bands) {
@@ -184,14 +229,17 @@ export class ReadingStep {
       if (found) break;
     }
     if (!found) {
-      const candidates: CampaignCandidate[] = await this.#store.campaignCandidates(
-        this.#consultationId,
-        section,
-        bands,
-        CANDIDATES_PER_BAND,
-      );
-      const near = candidates.find((c) => hammingDistance(c.simhash, hash) <= CAMPAIGN_MAX_DISTANCE);
-      if (near) found = { index: near.index, campaign: near.campaign, inBatch: null };
+      for (const band of bands) {
+        const near = (this.#fetched.get(`${section}\u0000${band}`) ?? []).find(
+          (c) => !this.#removed.has(c.index) && hammingDistance(c.simhash, hash) <= CAMPAIGN_MAX_DISTANCE,
+        );
+        if (near) {
+          // a campaign started by an earlier opinion of this step keeps its id
+          const campaign = near.campaign ?? (this.#campaignStarts.has(near.index) ? near.index : null);
+          found = { index: near.index, campaign, inBatch: null };
+          break;
+        }
+      }
     }
     if (!found) return null;
     if (found.campaign !== null) return found.campaign;
@@ -284,10 +332,11 @@ export class ReadingIndexer {
     while (from < consultation.treeSize && !this.#closed) {
       const to = Math.min(consultation.treeSize, from + STEP_ENTRIES);
       const step = new ReadingStep(this.#store, consultationId, from);
+      const items: (ReadableOpinion | { target: number; reason: string })[] = [];
       for (const e of await this.#store.getEntries(consultationId, from, to)) {
         const entry = decodeEntry(e.leaf);
         if (entry.type === "opinion") {
-          await step.opinion({
+          items.push({
             index: e.index,
             section: entry.section,
             stance: entry.stance,
@@ -296,7 +345,12 @@ export class ReadingIndexer {
             text: e.withheld ? null : (e.text ?? ""),
             replaces: entry.replaces,
           });
-        } else step.withhold(entry.target, entry.reason);
+        } else items.push({ target: entry.target, reason: entry.reason });
+      }
+      await step.prefetch(items.filter((i): i is ReadableOpinion => "index" in i));
+      for (const item of items) {
+        if ("index" in item) step.opinion(item);
+        else step.withhold(item.target, item.reason);
       }
       // false: another instance applied this step; continue from where it is
       const applied = await this.#store.writeReadings(consultationId, step.write(to));

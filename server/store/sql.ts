@@ -153,6 +153,9 @@ export function readingFilterSql(
   return { sql, params };
 }
 
+/** Bands per campaignCandidates statement (SQLite's compound SELECT limit is 500 terms). */
+const CANDIDATE_BANDS = 100;
+
 const READING_COLUMNS: readonly BulkColumn[] = [
   ["consultation_id", "bigint"],
   ["idx", "bigint"],
@@ -939,15 +942,21 @@ export class SqlStore implements Store {
     limit: number,
   ): Promise<CampaignCandidate[]> {
     const out: CampaignCandidate[] = [];
-    for (const band of bands) {
-      const rows = await this.dialect.db.all(
-        `SELECT b.idx, b.simhash, r.campaign FROM reading_bands b
+    // one statement per CANDIDATE_BANDS bands: a compound of per-band LIMIT queries (SQLite has no LATERAL)
+    for (let at = 0; at < bands.length; at += CANDIDATE_BANDS) {
+      const chunk = bands.slice(at, at + CANDIDATE_BANDS);
+      const one = (
+        k: number,
+      ) => `SELECT * FROM (SELECT b.band, b.idx, b.simhash, r.campaign FROM reading_bands b
          JOIN readings r ON r.consultation_id = b.consultation_id AND r.idx = b.idx
-         WHERE b.consultation_id = ? AND b.section = ? AND b.band = ? ORDER BY b.idx DESC LIMIT ?`,
-        [consultationId, section, band, limit],
+         WHERE b.consultation_id = ? AND b.section = ? AND b.band = ? ORDER BY b.idx DESC LIMIT ?) c${k}`;
+      const rows = await this.dialect.db.all(
+        chunk.map((_, k) => one(k)).join(" UNION ALL "),
+        chunk.flatMap((band) => [consultationId, section, band, limit]),
       );
       for (const r of rows) {
         out.push({
+          band: Number(r.band),
           index: Number(r.idx),
           simhash: String(r.simhash),
           campaign: r.campaign == null ? null : Number(r.campaign),

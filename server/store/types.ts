@@ -421,7 +421,7 @@ export interface Store {
    * nothing, when another indexer moved it).
    */
   writeReadings(consultationId: number, w: ReadingWrite): Promise<boolean>;
-  /** Earlier readings of the section whose SimHash has one of these bands, newest first, at most `limit` per band. */
+  /** Earlier readings of the section whose SimHash has one of these bands: per band the newest `limit`. */
   campaignCandidates(
     consultationId: number,
     section: string,
@@ -491,6 +491,8 @@ export interface ReadingWrite {
 
 /** An earlier reading sharing a SimHash band (campaign grouping). */
 export interface CampaignCandidate {
+  /** The band it was found by. */
+  band: number;
   index: number;
   simhash: string;
   campaign: number | null;
