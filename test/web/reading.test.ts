@@ -29,7 +29,8 @@ describe("web: public opinions of an article in Chromium", function () {
         })
       ).id,
     );
-    agencyVi = (await api<{ agencyName: { vi: string } }>(stack.base, `/api/consultations/${id}`)).agencyName.vi;
+    agencyVi = (await api<{ agencyName: { vi: string } }>(stack.base, `/api/consultations/${id}`)).agencyName
+      .vi;
     for (let i = 0; i < 45; i++) {
       const t = await token(stack.base, `cong-dan-doc-${i}`, "citizen");
       await api(stack.base, `/api/consultations/${id}/opinions`, {
@@ -65,7 +66,9 @@ describe("web: public opinions of an article in Chromium", function () {
     const renderMs = await page.evaluate(
       () => performance.getEntriesByName("opinions-render:dieu-1", "measure")[0]?.duration ?? -1,
     );
-    process.stderr.write(`[reading web] first page rendered ${renderMs.toFixed(2)} ms after its data arrived\n`);
+    process.stderr.write(
+      `[reading web] first page rendered ${renderMs.toFixed(2)} ms after its data arrived\n`,
+    );
     expect(renderMs).to.be.at.least(0);
     // newest first
     const leaves = await items.evaluateAll((els) => els.map((e) => Number(e.getAttribute("data-leaf"))));
