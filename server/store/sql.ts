@@ -303,21 +303,14 @@ export class SqlStore implements Store {
 
   private async insertConsultation(tx: SqlPort, c: NewConsultation, draft: DraftRecord): Promise<void> {
     await tx.run(
-      `INSERT INTO consultations (id, agency, title, summary, opens_at, closes_at, created_at, draft_version,
-                                  public_counts)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [
-        c.id,
-        c.agency,
-        c.title,
-        c.summary,
-        c.opensAt,
-        c.closesAt,
-        c.createdAt,
-        c.draftVersion,
-        c.publicCounts === false ? 0 : 1,
-      ],
+      `INSERT INTO consultations (id, agency, title, summary, opens_at, closes_at, created_at, draft_version)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      [c.id, c.agency, c.title, c.summary, c.opensAt, c.closesAt, c.createdAt, c.draftVersion],
     );
+    // the column's default is true; written only when false, so the statement above is every version's
+    if (c.publicCounts === false) {
+      await tx.run("UPDATE consultations SET public_counts = FALSE WHERE id = ?", [c.id]);
+    }
     await this.insertDraft(tx, draft);
   }
 
@@ -387,8 +380,8 @@ export class SqlStore implements Store {
   async addDraftIntent(i: NewDraftIntent): Promise<number> {
     const r = await this.dialect.db.get(
       `INSERT INTO draft_intents (kind, consultation_id, agency, draft_hash, title, summary, sections, opens_at,
-                                  closes_at, tx_hash, raw_tx, created_at, public_counts)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+                                  closes_at, tx_hash, raw_tx, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
       [
         i.kind,
         i.consultationId,
@@ -402,10 +395,13 @@ export class SqlStore implements Store {
         i.txHash,
         i.rawTx,
         i.createdAt,
-        i.publicCounts === false ? 0 : 1,
       ],
     );
-    return Number(r!.id);
+    const id = Number(r!.id);
+    if (i.publicCounts === false) {
+      await this.dialect.db.run("UPDATE draft_intents SET public_counts = FALSE WHERE id = ?", [id]);
+    }
+    return id;
   }
 
   async pendingDraftIntents(): Promise<DraftIntent[]> {

@@ -26,7 +26,7 @@ const TYPES: ColumnTypes = {
   keyedTable: " STRICT, WITHOUT ROWID",
   // contentless (the text is in readings), deletable, no positions (terms are ANDed, never phrases); one column:
   // the folded words and the row's filter tags, which start with '_' (a token character here, never in folded
-  // text); rowid = consultation_id * 2^32 + idx
+  // text); rowids: see rowidOf
   readingSearch: `CREATE VIRTUAL TABLE readings_fts USING fts5(
      body, content='', contentless_delete=1, detail=none,
      tokenize='unicode61 remove_diacritics 0 tokenchars ''_'''
@@ -35,8 +35,15 @@ const TYPES: ColumnTypes = {
 
 const values = (params: readonly SqlParam[]): SQLInputValue[] => params as SQLInputValue[];
 
-/** readings_fts rowids: one consultation's readings are one range, in leaf order (ids below 2^21 stay exact). */
+/**
+ * readings_fts rowids: one consultation's readings are one range (ids below 2^21 stay exact), in REVERSE leaf order
+ * (`base + LAST - idx`): "newest first" is then FTS5's ascending scan, which reads doclists forward and stops after
+ * one page, where a descending scan of a large doclist walks it to its end first.
+ */
 const ROWIDS_PER_CONSULTATION = 2 ** 32;
+const LAST = ROWIDS_PER_CONSULTATION - 1;
+const rowidOf = (consultationId: number, idx: number): number =>
+  consultationId * ROWIDS_PER_CONSULTATION + LAST - idx;
 /** Indices per statement of the search's IN lists. */
 const SEARCH_CHUNK = 500;
 
@@ -48,13 +55,13 @@ function searchTags(consultationId: number, r: Row): string {
   return `_k${consultationId}s${hexOf(String(r.section))} _t${r.stance} _h${r.channel}${campaign}`;
 }
 
-/** FTS5 over `readings.folded` plus filter tags, in a contentless table whose rowids keep leaf order. */
+/** FTS5 over `readings.folded` plus filter tags, in a contentless table whose rowids are in reverse leaf order. */
 const FTS_SEARCH: ReadingSearch = {
   async sync(tx, consultationId, indices) {
-    const base = consultationId * ROWIDS_PER_CONSULTATION;
     for (let at = 0; at < indices.length; at += SEARCH_CHUNK) {
       const chunk = indices.slice(at, at + SEARCH_CHUNK);
-      for (const idx of chunk) await tx.run("DELETE FROM readings_fts WHERE rowid = ?", [base + idx]);
+      for (const idx of chunk)
+        await tx.run("DELETE FROM readings_fts WHERE rowid = ?", [rowidOf(consultationId, idx)]);
       const rows = await tx.all(
         `SELECT idx, section, stance, channel, campaign, folded FROM readings
          WHERE consultation_id = ? AND idx IN (${chunk.map(() => "?").join(", ")})`,
@@ -62,7 +69,7 @@ const FTS_SEARCH: ReadingSearch = {
       );
       for (const r of rows) {
         await tx.run("INSERT INTO readings_fts (rowid, body) VALUES (?, ?)", [
-          base + Number(r.idx),
+          rowidOf(consultationId, Number(r.idx)),
           `${String(r.folded)} ${searchTags(consultationId, r)}`,
         ]);
       }
@@ -77,17 +84,18 @@ const FTS_SEARCH: ReadingSearch = {
     for (const w of filter.words ?? []) terms.push(w);
     const base = consultationId * ROWIDS_PER_CONSULTATION;
     const hits = await port.all(
-      `SELECT rowid FROM readings_fts WHERE readings_fts MATCH ? AND rowid >= ? AND rowid < ?
-       ORDER BY rowid DESC LIMIT ?`,
+      `SELECT rowid FROM readings_fts WHERE readings_fts MATCH ? AND rowid > ? AND rowid <= ?
+       ORDER BY rowid LIMIT ?`,
       [
         terms.map((t) => `"${t}"`).join(" AND "),
-        base,
-        before === null ? base + ROWIDS_PER_CONSULTATION : base + before,
+        // idx < before
+        before === null ? base - 1 : rowidOf(consultationId, before),
+        base + LAST,
         limit,
       ],
     );
     if (hits.length === 0) return [];
-    const indices = hits.map((h) => Number(h.rowid) - base);
+    const indices = hits.map((h) => base + LAST - Number(h.rowid));
     return port.all(
       `SELECT * FROM readings WHERE consultation_id = ? AND idx IN (${indices.map(() => "?").join(", ")})
        ORDER BY idx DESC`,
