@@ -68,7 +68,8 @@ function slim(e: Entry): CheckedEntry {
     : { type: e.type, consultation: e.consultation, target: e.target, reason: e.reason, by: e.by, at: e.at };
 }
 
-const LINE_FIELDS = new Set(["index", "leaf", "leafHash", "text", "salt", "withheld"]);
+// `campaign` is advisory (the service's grouping of near-identical texts): checked for form only, never hashed
+const LINE_FIELDS = new Set(["index", "leaf", "leafHash", "text", "salt", "withheld", "campaign"]);
 
 export function unreadableLine(reason: string): LineResult {
   return {
@@ -117,6 +118,13 @@ export function checkLine(raw: string, ctx: LineContext): LineResult {
     problem("entry-invalid", (error as Error).message);
   }
   if (withheld !== undefined && withheld !== true) problem("export-format", `"withheld" must be true`);
+  const { campaign } = obj;
+  if (
+    campaign !== undefined &&
+    campaign !== null &&
+    !(Number.isSafeInteger(campaign) && (campaign as number) >= 0)
+  )
+    problem("export-format", `"campaign" must be null or a leaf index`);
   const hasText = text !== undefined;
   const hasSalt = salt !== undefined;
   let shown = TEXT_NONE;
