@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import {
   articleResponse,
+  type DraftAttachment,
   draftHash,
   normalizeArticleResponse,
   ProtocolError,
@@ -80,7 +81,7 @@ describe("protocol/draft attachments", () => {
     summary: "",
     sections: [{ id: "dieu-1", title: "Điều 1", text: "" }],
   };
-  const attachment = {
+  const attachment: DraftAttachment = {
     title: "Tờ trình",
     mediaType: "application/pdf",
     sha256: `0x${"ab".repeat(32)}`,
@@ -91,7 +92,7 @@ describe("protocol/draft attachments", () => {
     expect(draftHash({ ...draft, attachments: [] })).to.equal(draftHash(draft));
     expect(draftHash({ ...draft, attachments: [attachment] })).to.not.equal(draftHash(draft));
     expect(
-      draftHash({ ...draft, attachments: [{ ...attachment, sha256: `0x${"ac".repeat(32)}` }] }),
+      draftHash({ ...draft, attachments: [{ ...attachment, sha256: `0x${"ac".repeat(32)}` as const }] }),
     ).to.not.equal(draftHash({ ...draft, attachments: [attachment] }));
   });
 
