@@ -52,7 +52,8 @@ for (const backend of backends) {
 
     before(async () => {
       chain = await startTestChain();
-      const extra = backend === "postgres" ? { DATABASE_URL: PG_URL!, DATABASE_SCHEMA: schema } : {};
+      const extra: Record<string, string> =
+        backend === "postgres" ? { DATABASE_URL: PG_URL!, DATABASE_SCHEMA: schema } : {};
       app = await testApp(testConfig(chain, { ...extra, ATTACHMENT_LIMIT: "4096" }), {
         startAnchorer: false,
         clock,
