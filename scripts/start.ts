@@ -246,6 +246,7 @@ async function main(): Promise<void> {
       AGENCIES: JSON.stringify(agencies),
       PSEUDONYM_SECRET: randomBytes(32).toString("hex"),
       RECEIPT_KEY_SEED: randomBytes(32).toString("hex"),
+      CHECKPOINT_KEY_SEED: randomBytes(32).toString("hex"),
       ...identity,
       METRICS_TOKEN: metricsToken,
       ANCHOR_INTERVAL: "10s",

@@ -16,6 +16,7 @@ import { Anchorer } from "./anchorer.ts";
 import { Authenticator, authenticate } from "./auth.ts";
 import { chainErrorMessage, type RegistryClient, ViemRegistry } from "./chain/registry.ts";
 import { ChainIdCheck } from "./chain-id.ts";
+import { Checkpoints } from "./checkpoints.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import { DraftPublisher } from "./drafts.ts";
@@ -34,6 +35,7 @@ import { moderationRoutes } from "./routes/moderation.ts";
 import { opinionRoutes } from "./routes/opinions.ts";
 import { healthRoutes, metricsRoutes } from "./routes/ops.ts";
 import { staticRoutes } from "./routes/static.ts";
+import { tlogRoutes } from "./routes/tlog.ts";
 import { openStore, type Store } from "./store/index.ts";
 
 export type { Gopy } from "./routes/context.ts";
@@ -80,6 +82,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
 
   const metrics = createMetrics(store, clock, config);
   const receiptKey = receiptKeyFromSeed(config.receiptKeySeed);
+  const checkpoints = new Checkpoints(store, clock, config.log);
   const ingest = new Ingest({
     store,
     clock,
@@ -135,6 +138,10 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
           await reconcileDrafts();
           await ensureReceiptKey();
         },
+        // every anchored head has a published checkpoint (and so its partial tiles): mirrors prove against it
+        onHead: async (consultation, size, rootHash) => {
+          await checkpoints.publish(consultation, size, rootHash);
+        },
         onAnchored: (consultation, size, gas) => {
           metrics.gasSpent.inc(gas);
           metrics.anchoredSize.set({ consultation: String(consultation) }, size);
@@ -156,6 +163,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     anchorer,
     drafts,
     receiptKey,
+    checkpoints,
     auth,
     receiptKeys,
     metrics: metrics.registry,
@@ -220,6 +228,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     },
     { prefix: "/api" },
   );
+  await app.register(tlogRoutes, { prefix: "/logs" });
   await app.register(metricsRoutes);
   await app.register(staticRoutes);
 

@@ -79,6 +79,15 @@ export interface Config {
   receiptKeySeed: Uint8Array;
   /** Public keys (base64url Ed25519 `x`) of retired receipt-signing keys, still listed at /api/keys. */
   retiredReceiptKeys: string[];
+  /** The C2SP transparency log API (/logs/<id>/...): checkpoints, tiles and entry bundles. */
+  log: {
+    /** Scheme-less prefix of every log's origin: consultation <id>'s log is `<originPrefix>/<id>` (LOG_ORIGIN_PREFIX). */
+    originPrefix: string;
+    /** 32-byte seed of the Ed25519 checkpoint key (CHECKPOINT_KEY_SEED); its key name is each log's origin. */
+    checkpointKeySeed: Uint8Array;
+    /** A checkpoint older than this (ms) is refreshed to the committed size when one is asked for (CHECKPOINT_INTERVAL). */
+    checkpointIntervalMs: number;
+  };
   jwt: {
     /** The identity providers whose tokens are accepted (OIDC_ISSUERS). */
     issuers: IssuerConfig[];
@@ -424,6 +433,21 @@ export function loadConfig(env: Env = process.env): Config {
     }
   }
 
+  const checkpointKeySeed = hexBytes(env, "CHECKPOINT_KEY_SEED", 32, 32);
+  if (!checkpointKeySeed) throw new ConfigError("CHECKPOINT_KEY_SEED", "required: 32 random bytes as hex");
+  const originPrefix = str(env, "LOG_ORIGIN_PREFIX", "localhost/gopy/logs");
+  // an origin is also a note key name: no scheme, no spaces, no "+", no trailing slash
+  if (
+    !/^[A-Za-z0-9.-]+(:[0-9]{1,5})?(\/[A-Za-z0-9._~%!$&'()*,;=:@-]+)*$/.test(originPrefix) ||
+    originPrefix.length > 200
+  ) {
+    throw new ConfigError(
+      "LOG_ORIGIN_PREFIX",
+      "expected a scheme-less URL prefix such as consult.example.gov.vn/logs (host, optional path, no trailing slash)",
+    );
+  }
+  const checkpointIntervalMs = duration(env, "CHECKPOINT_INTERVAL", 1000, 0);
+
   for (const replaced of ["JWT_JWKS_URL", "JWT_PUBLIC_KEY", "JWT_ISSUER", "JWT_AUDIENCE", "DEV_IDP"]) {
     if (optStr(env, replaced) !== null) {
       throw new ConfigError(
@@ -499,6 +523,7 @@ export function loadConfig(env: Env = process.env): Config {
     pseudonymSecret,
     receiptKeySeed,
     retiredReceiptKeys,
+    log: { originPrefix, checkpointKeySeed, checkpointIntervalMs },
     jwt: { issuers, algorithms, clockToleranceMs },
     devIdpUrl,
     metricsToken,

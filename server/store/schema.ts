@@ -1,7 +1,7 @@
 /**
  * The one migration list of both dialects. Versions 1 and 2 are the schemas the former per-backend migrations
  * created (same version numbers, same tables, columns and indexes), so existing SQLite files and PostgreSQL schemas
- * open and continue at version 3. Version 4 adds the receipt-key intents, version 5 the counted map's tables.
+ * open and continue at version 3. Version 4 adds the receipt-key intents, version 5 the counted map's tables, version 8 the published checkpoints.
  */
 import { withheldReceiptJson } from "./rows.ts";
 import type { SqlPort } from "./sql.ts";
@@ -193,6 +193,23 @@ export const MIGRATIONS: readonly Migration[] = [
      consultation_id ${t.bigint} NOT NULL,
      tree_size ${t.bigint} NOT NULL,
      root TEXT NOT NULL,
+     PRIMARY KEY (consultation_id, tree_size),
+     FOREIGN KEY ${ofConsultation}
+   )${t.keyedTable};`,
+  },
+  // 6 and 7: numbers given to the migrations of the response and reading work, merged separately; empty here so that
+  // this branch's checkpoints stay migration 8 (the merge replaces these two with the real ones)
+  {},
+  {},
+  {
+    // C2SP checkpoints (signed notes) the service published, one per tree size: a partial tile exists exactly for
+    // the sizes listed here, so they are kept (never rewritten) for as long as the log is served
+    schema: (t) => `CREATE TABLE checkpoints (
+     consultation_id ${t.bigint} NOT NULL,
+     tree_size ${t.bigint} NOT NULL,
+     root_hash TEXT NOT NULL,
+     note TEXT NOT NULL,
+     created_at ${t.bigint} NOT NULL,
      PRIMARY KEY (consultation_id, tree_size),
      FOREIGN KEY ${ofConsultation}
    )${t.keyedTable};`,
