@@ -18,6 +18,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
+import { ed25519NoteKey } from "../protocol/index.ts";
 import { buildApp } from "../server/app.ts";
 import {
   type DevNode,
@@ -33,6 +34,8 @@ import { DEMO_ACCOUNTS, DEMO_PASSWORD, type DemoIdp, startDemoIdp } from "./demo
 const ROOT = join(import.meta.dirname, "..");
 const HOST = "127.0.0.1";
 const PORT = 3000;
+/** The demo logs' origin prefix (LOG_ORIGIN_PREFIX): consultation <id>'s log is localhost/gopy/logs/<id>. */
+const LOG_ORIGIN_PREFIX = "localhost/gopy/logs";
 const CHAIN_PORT = 8545;
 /** The demo OpenID Provider's port: its issuer http://127.0.0.1:3001 is what web/vite.config.ts bakes by default. */
 const IDP_PORT = 3001;
@@ -201,11 +204,21 @@ async function main(): Promise<void> {
     log(`registry ${registry}; agencies bo-tu-phap, bo-y-te (AGENCY_ROLE + operator)`);
 
     // what the demo's web client trusts: this chain and this registry, read through this node
+    // and the logs' checkpoint key: kept in data/ across starts, so the trust root (and the build) stay the same
+    const seedFile = join(dataDir, "checkpoint-key-seed");
+    if (!existsSync(seedFile))
+      writeFileSync(seedFile, `${randomBytes(32).toString("hex")}\n`, { mode: 0o600 });
+    const checkpointSeed = readFileSync(seedFile, "utf8").trim();
+    const checkpointKey = ed25519NoteKey("demo", Buffer.from(checkpointSeed, "hex")).publicKey;
     const trustRootFile = join(dataDir, "trust-root.json");
-    writeFileSync(
-      trustRootFile,
-      `${JSON.stringify({ v: 1, chainId: 31337, registry: registry.toLowerCase(), rpcUrls: [node.url] }, null, 2)}\n`,
-    );
+    const trustRoot = {
+      v: 1,
+      chainId: 31337,
+      registry: registry.toLowerCase(),
+      rpcUrls: [node.url],
+      log: { originPrefix: LOG_ORIGIN_PREFIX, publicKey: Buffer.from(checkpointKey).toString("base64") },
+    };
+    writeFileSync(trustRootFile, `${JSON.stringify(trustRoot, null, 2)}\n`);
     ensureWebBuilt(trustRootFile);
 
     // a new database with the new chain: the two never disagree
@@ -246,7 +259,8 @@ async function main(): Promise<void> {
       AGENCIES: JSON.stringify(agencies),
       PSEUDONYM_SECRET: randomBytes(32).toString("hex"),
       RECEIPT_KEY_SEED: randomBytes(32).toString("hex"),
-      CHECKPOINT_KEY_SEED: randomBytes(32).toString("hex"),
+      CHECKPOINT_KEY_SEED: checkpointSeed,
+      LOG_ORIGIN_PREFIX,
       ...identity,
       METRICS_TOKEN: metricsToken,
       ANCHOR_INTERVAL: "10s",
