@@ -49,6 +49,8 @@ export interface AuditOptions {
   readonly maxExamples?: number;
   /** Where the per-key and per-leaf state lives (default: in memory). finish() closes it. */
   readonly state?: AuditState;
+  /** The source carries no texts (a tiles mirror's entry bundles): contentHash is not checked, absence not failed. */
+  readonly textsAbsent?: boolean;
 }
 
 export interface Failure {
@@ -308,6 +310,7 @@ export class Auditor {
       draftVersion: this.#facts.draftVersion,
       openMs: this.#openMs,
       closeMs: this.#closeMs,
+      ...(this.#options.textsAbsent ? { textsAbsent: true } : {}),
     };
   }
 

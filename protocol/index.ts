@@ -143,7 +143,6 @@ export {
 export {
   decodeEntryBundle,
   encodeEntryBundle,
-  httpTileReader,
   MAX_BUNDLED_ENTRY,
   openTiledLog,
   parseTilePath,

@@ -240,20 +240,3 @@ export async function readEntries(
   }
   return out;
 }
-
-/** A TileReader over HTTP(S): `base` is a log's tiles base URL (the one its checkpoint is under), fetch is injectable. */
-export function httpTileReader(
-  base: string,
-  fetcher: typeof fetch = fetch,
-): TileReader & { checkpoint(): Promise<string> } {
-  const root = base.endsWith("/") ? base : `${base}/`;
-  const get = async (path: string): Promise<Response> => {
-    const res = await fetcher(new URL(path, root));
-    if (!res.ok) throw new ProtocolError("invalid_tile", `${path}: HTTP ${res.status}`);
-    return res;
-  };
-  return {
-    readTile: async (tile) => new Uint8Array(await (await get(tilePath(tile))).arrayBuffer()),
-    checkpoint: async () => (await get("checkpoint")).text(),
-  };
-}
