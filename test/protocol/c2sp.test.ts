@@ -239,3 +239,34 @@ describe("C2SP tiles", () => {
     }
   });
 });
+
+describe("C2SP worked example (docs/PROTOCOL.md section 11.4)", () => {
+  it("gives the documented vkey, checkpoint, tiles and bundle", async () => {
+    const k = ed25519NoteKey("consult.example.gov.vn/logs/7", new Uint8Array(32).fill(7));
+    expect(k.vkey).to.equal(
+      "consult.example.gov.vn/logs/7+ce05152a+AepKbGPinFIKvvVQexMuxfmVR3auvr57kkIe6mkURtIs",
+    );
+    expect(Buffer.from(k.publicKey).toString("base64")).to.equal(
+      "6kpsY+KcUgq+9VB7Ey7F+ZVHdq6+vnuSQh7qaRRG0iw=",
+    );
+    const log = new MerkleLog();
+    const entries = ["a", "b", "c"].map((s) => utf8Encode(s));
+    await log.appendBatch(entries.map((e) => leafHash(e)));
+    const rootHash = await log.root();
+    expect(rootHash).to.equal("0x36642e73c2540ab121e3a6bf9545b0a24982cd830eb13d3cd19de3ce6c021ec1");
+    expect(signCheckpoint({ origin: k.name, size: 3, rootHash, extensions: [] }, [k])).to.equal(
+      "consult.example.gov.vn/logs/7\n3\nNmQuc8JUCrEh46a/lUWwokmCzYMOsT080Z3jzmwCHsE=\n\n" +
+        "— consult.example.gov.vn/logs/7 zgUVKnqv59P638vkHgGvcwYq8+vxKs+EzsvNQRMW5ZzuEwrqpKdV0c6MQ2ZWDSXHyWG9GAzRPVkgWAKKdITthiaIuwA=\n",
+    );
+    expect(tilesOfTree(3).map(tilePath)).to.deep.equal(["tile/0/000.p/3", "tile/entries/000.p/3"]);
+    const big = tilesOfTree(70000);
+    expect(big).to.have.length(551);
+    expect(big.filter((t) => t.width < 256).map(tilePath)).to.deep.equal([
+      "tile/0/273.p/112",
+      "tile/entries/273.p/112",
+      "tile/1/001.p/17",
+      "tile/2/000.p/1",
+    ]);
+    expect(Buffer.from(encodeEntryBundle(entries.slice(0, 2))).toString("hex")).to.equal("000161000162");
+  });
+});
