@@ -11,6 +11,17 @@ export {
   parseCheckpoint,
   signCheckpoint,
 } from "./checkpoint.ts";
+export {
+  type AddCheckpoint,
+  addCheckpointBody,
+  cosignatureVerifier,
+  cosignedMessage,
+  NOTE_ALG_COSIGNATURE,
+  parseAddCheckpoint,
+  parseWitnessVkey,
+  type WitnessKey,
+  witnessKey,
+} from "./cosignature.ts";
 export { assertDraft, type Draft, type DraftSection, draftHash, draftString } from "./draft.ts";
 export {
   base64Decode,
