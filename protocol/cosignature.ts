@@ -6,7 +6,7 @@
 import { ed25519Signer, ed25519Verify } from "#ed25519";
 import { base64Decode, base64Encode, bytesToHex, type Hex, hashToBytes, utf8Encode } from "./encoding.ts";
 import { ProtocolError } from "./errors.ts";
-import { assertKeyName, type NoteSignature, type NoteVerifier, noteKeyId } from "./note.ts";
+import { assertKeyName, type NoteSignature, type NoteVerifier, noteKeyId, splitVkey } from "./note.ts";
 
 /** Signature algorithm byte of a tlog-cosignature/v1 key. */
 export const NOTE_ALG_COSIGNATURE = 0x04;
@@ -87,7 +87,7 @@ export function cosignatureVerifier(
 /** Parses a witness vkey (algorithm 0x04). */
 export function parseWitnessVkey(vkey: unknown): ReturnType<typeof cosignatureVerifier> {
   if (typeof vkey !== "string") throw new ProtocolError("invalid_key", "a vkey must be a string");
-  const parts = vkey.split("+");
+  const parts = splitVkey(vkey);
   if (parts.length !== 3 || !/^[0-9a-f]{8}$/.test(parts[1]!))
     throw new ProtocolError("invalid_key", "a vkey is <name>+<8 hex digits>+<base64 key>");
   let bytes: Uint8Array;

@@ -107,10 +107,17 @@ export function ed25519NoteVerifier(
   };
 }
 
+/** `<name>+<hex id>+<base64 key>` split in three at the first two "+" (base64 has "+" of its own). */
+export function splitVkey(vkey: string): string[] {
+  const first = vkey.indexOf("+");
+  const second = first < 0 ? -1 : vkey.indexOf("+", first + 1);
+  return second < 0 ? [vkey] : [vkey.slice(0, first), vkey.slice(first + 1, second), vkey.slice(second + 1)];
+}
+
 /** Parses a vkey line; only Ed25519 keys (algorithm 0x01) are accepted, and the key id must match. */
 export function parseVerifierKey(vkey: unknown): NoteVerifier & { publicKey: Uint8Array } {
   if (typeof vkey !== "string") throw new ProtocolError("invalid_key", "a vkey must be a string");
-  const parts = vkey.split("+");
+  const parts = splitVkey(vkey);
   if (parts.length !== 3 || !/^[0-9a-f]{8}$/.test(parts[1]!)) {
     throw new ProtocolError("invalid_key", "a vkey is <name>+<8 hex digits>+<base64 key>");
   }

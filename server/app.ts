@@ -37,6 +37,7 @@ import { healthRoutes, metricsRoutes } from "./routes/ops.ts";
 import { staticRoutes } from "./routes/static.ts";
 import { tlogRoutes } from "./routes/tlog.ts";
 import { openStore, type Store } from "./store/index.ts";
+import { WitnessClient } from "./witnesses.ts";
 
 export type { Gopy } from "./routes/context.ts";
 
@@ -82,7 +83,17 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
 
   const metrics = createMetrics(store, clock, config);
   const receiptKey = receiptKeyFromSeed(config.receiptKeySeed);
-  const checkpoints = new Checkpoints(store, clock, config.log);
+  const checkpoints = new Checkpoints(
+    store,
+    clock,
+    config.log,
+    new WitnessClient({
+      witnesses: config.log.witnesses,
+      timeoutMs: config.log.witnessTimeoutMs,
+      log: app.log,
+      onFailure: (witness, reason) => metrics.witnessFailures.inc({ witness, reason }),
+    }),
+  );
   const ingest = new Ingest({
     store,
     clock,

@@ -16,6 +16,7 @@ import {
 import type { Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import type { CheckpointRecord, Store } from "./store/index.ts";
+import type { WitnessClient } from "./witnesses.ts";
 
 export class Checkpoints {
   readonly #store: Store;
@@ -25,10 +26,13 @@ export class Checkpoints {
   /** One refresh at a time per consultation: concurrent readers share it. */
   readonly #refreshing = new Map<number, Promise<CheckpointRecord>>();
 
-  constructor(store: Store, clock: Clock, config: Config["log"]) {
+  readonly #witnesses: WitnessClient | null;
+
+  constructor(store: Store, clock: Clock, config: Config["log"], witnesses: WitnessClient | null = null) {
     this.#store = store;
     this.#clock = clock;
     this.#config = config;
+    this.#witnesses = witnesses?.enabled ? witnesses : null;
   }
 
   /** The origin of consultation `id`'s log. */
@@ -54,7 +58,12 @@ export class Checkpoints {
 
   /** Signs and records the checkpoint of the head (size, rootHash); a size already published is left as it is. */
   async publish(id: number, size: number, rootHash: Hex): Promise<CheckpointRecord> {
-    const note = signCheckpoint({ origin: this.origin(id), size, rootHash, extensions: [] }, [this.key(id)]);
+    let note = signCheckpoint({ origin: this.origin(id), size, rootHash, extensions: [] }, [this.key(id)]);
+    if (this.#witnesses) {
+      const proof = async (old: number) =>
+        (await MerkleLog.open(this.#store.treeStore(id), size)).consistencyProof(old, size);
+      note += (await this.#witnesses.cosign(this.origin(id), note, size, proof)).join("");
+    }
     const record: CheckpointRecord = {
       consultationId: id,
       treeSize: size,

@@ -3,6 +3,7 @@
  * A bad value stops start-up with a ConfigError naming the variable. Nothing else reads process.env.
  */
 import { resolve } from "node:path";
+import { parseWitnessVkey } from "../protocol/index.ts";
 
 export type JwtAlgorithm = "RS256" | "ES256" | "EdDSA";
 const ALLOWED_ALGORITHMS: readonly JwtAlgorithm[] = ["RS256", "ES256", "EdDSA"];
@@ -87,6 +88,10 @@ export interface Config {
     checkpointKeySeed: Uint8Array;
     /** A checkpoint older than this (ms) is refreshed to the committed size when one is asked for (CHECKPOINT_INTERVAL). */
     checkpointIntervalMs: number;
+    /** C2SP witnesses every published checkpoint is submitted to (WITNESSES): base URL and cosignature vkey. */
+    witnesses: { url: string; vkey: string }[];
+    /** How long a witness is waited for (WITNESS_TIMEOUT); past it the checkpoint goes on without its cosignature. */
+    witnessTimeoutMs: number;
   };
   jwt: {
     /** The identity providers whose tokens are accepted (OIDC_ISSUERS). */
@@ -368,6 +373,37 @@ function oidcIssuers(env: Env): IssuerConfig[] {
   });
 }
 
+/** WITNESSES: a JSON array of {url, vkey}, the vkey a cosignature/v1 key (algorithm 0x04). */
+function witnessList(env: Env): { url: string; vkey: string }[] {
+  const raw = optStr(env, "WITNESSES");
+  if (raw === null) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError(
+      "WITNESSES",
+      'expected a JSON array [{"url": "https://…", "vkey": "<name>+<id>+<key>"}]',
+    );
+  }
+  if (!Array.isArray(parsed) || parsed.length > 32)
+    throw new ConfigError("WITNESSES", "expected a JSON array of at most 32 witnesses");
+  return parsed.map((w: unknown, i) => {
+    const at = `WITNESSES[${i}]`;
+    const fields = (typeof w === "object" && w !== null ? w : {}) as Record<string, unknown>;
+    if (typeof fields.url !== "string" || !/^https?:\/\//.test(fields.url))
+      throw new ConfigError(`${at}.url`, "expected the witness's http(s) base URL");
+    url(`${at}.url`, fields.url);
+    if (typeof fields.vkey !== "string") throw new ConfigError(`${at}.vkey`, "expected the witness's vkey");
+    try {
+      parseWitnessVkey(fields.vkey);
+    } catch (e) {
+      throw new ConfigError(`${at}.vkey`, (e as Error).message);
+    }
+    return { url: fields.url, vkey: fields.vkey };
+  });
+}
+
 /** Reads and validates the configuration. Throws ConfigError naming the variable on a bad value. */
 export function loadConfig(env: Env = process.env): Config {
   // unset is production: whatever is meant for development only must be asked for by name
@@ -447,6 +483,8 @@ export function loadConfig(env: Env = process.env): Config {
     );
   }
   const checkpointIntervalMs = duration(env, "CHECKPOINT_INTERVAL", 1000, 0);
+  const witnesses = witnessList(env);
+  const witnessTimeoutMs = duration(env, "WITNESS_TIMEOUT", 3000, 100);
 
   for (const replaced of ["JWT_JWKS_URL", "JWT_PUBLIC_KEY", "JWT_ISSUER", "JWT_AUDIENCE", "DEV_IDP"]) {
     if (optStr(env, replaced) !== null) {
@@ -523,7 +561,7 @@ export function loadConfig(env: Env = process.env): Config {
     pseudonymSecret,
     receiptKeySeed,
     retiredReceiptKeys,
-    log: { originPrefix, checkpointKeySeed, checkpointIntervalMs },
+    log: { originPrefix, checkpointKeySeed, checkpointIntervalMs, witnesses, witnessTimeoutMs },
     jwt: { issuers, algorithms, clockToleranceMs },
     devIdpUrl,
     metricsToken,

@@ -20,6 +20,8 @@ import {
   witnessKey,
 } from "../../protocol/index.ts";
 import { buildWitness } from "../../witness/app.ts";
+import { devToken, testApp, testChain, testConfig } from "../server/helpers.ts";
+import { importCsv, openConsultation } from "../server/requests.ts";
 
 const ORIGIN = "consult.example.gov.vn/logs/9";
 
@@ -131,5 +133,84 @@ describe("the witness (C2SP tlog-witness)", () => {
     expect(again.statusCode).to.equal(409);
     expect(again.body).to.equal("12\n");
     expect((await app.inject({ method: "GET", url: "/checkpoints/nothing" })).statusCode).to.equal(404);
+  });
+});
+
+describe("the service submits its checkpoints to witnesses (WITNESSES)", function () {
+  this.timeout(120_000);
+  let dir: string;
+  let witnessApp: FastifyInstance | null;
+  let service: FastifyInstance;
+  let agency: string;
+  let id: number;
+  const witness = witnessKey("witness.gopy.test", new Uint8Array(32).fill(8));
+  const witnessV = parseWitnessVkey(witness.vkey);
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "gopy-witness-svc-"));
+    const seed = "6b".repeat(32);
+    const prefix = "gopy.test/logs";
+    const chain = await testChain();
+    // the witness follows the consultation's log: its vkey is derived from the prefix and the checkpoint key
+    const logVkey = (n: number) => ed25519NoteKey(`${prefix}/${n}`, Buffer.from(seed, "hex")).vkey;
+    witnessApp = await buildWitness({
+      database: join(dir, "w.sqlite"),
+      key: witness,
+      logs: [1, 2, 3, 4, 5, 6, 7, 8].map(logVkey),
+    });
+    const url = await witnessApp.listen({ host: "127.0.0.1", port: 0 });
+    service = await testApp(
+      testConfig(chain, {
+        CHECKPOINT_KEY_SEED: seed,
+        LOG_ORIGIN_PREFIX: prefix,
+        CHECKPOINT_INTERVAL: "0",
+        WITNESSES: JSON.stringify([{ url, vkey: witness.vkey }]),
+        WITNESS_TIMEOUT: "2s",
+      }),
+      { startAnchorer: false },
+    );
+    agency = await devToken(service, "officer-witness", "agency", "bo-tu-phap");
+    id = await openConsultation(service, agency);
+    if (id > 8) throw new Error(`consultation ${id}: the witness above follows logs 1-8 only`);
+  });
+  after(async () => {
+    await service?.close();
+    await witnessApp?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function addRows(n: number): Promise<void> {
+    const at = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString();
+    const rows = Array.from({ length: n }, (_, i) => `dieu-1,agree,w ${i},${at},Xã A`).join("\r\n");
+    const r = await importCsv(service, agency, id, `section,stance,text,collectedAt,location\r\n${rows}\r\n`);
+    expect(r.statusCode, r.body).to.equal(201);
+  }
+  async function served() {
+    const r = await service.inject({ method: "GET", url: `/logs/${id}/checkpoint` });
+    expect(r.statusCode).to.equal(200);
+    const vkey = (await service.inject({ method: "GET", url: `/logs/${id}/vkey` })).body.trim();
+    return openCheckpoint(r.body, parseVerifierKey(vkey), { others: [witnessV] });
+  }
+
+  it("serves checkpoints cosigned by the witness, each consistent with the last it cosigned", async () => {
+    await addRows(10);
+    const first = await served();
+    expect(first.checkpoint.size).to.equal(10);
+    expect(first.verified.map((v) => v.name)).to.include("witness.gopy.test");
+    await addRows(7);
+    const second = await served();
+    expect(second.checkpoint.size).to.equal(17);
+    expect(second.verified.map((v) => v.name)).to.include("witness.gopy.test");
+  });
+
+  it("goes on without the cosignature when the witness is down, and counts why", async () => {
+    await witnessApp!.close();
+    witnessApp = null;
+    await addRows(3);
+    const cp = await served();
+    expect(cp.checkpoint.size).to.equal(20);
+    expect(cp.verified.map((v) => v.name)).to.not.include("witness.gopy.test");
+    const metric = await service.gopy.metrics.getSingleMetricAsString("gopy_witness_failures_total");
+    expect(metric).to.match(/gopy_witness_failures_total\{witness="witness\.gopy\.test",reason="[^"]+"\} 1/);
   });
 });

@@ -57,6 +57,16 @@ describe("C2SP signed notes", () => {
     expect(Buffer.from(v.publicKey).toString("hex")).to.equal(Buffer.from(key.publicKey).toString("hex"));
   });
 
+  it('parses a vkey whose base64 key has a "+" of its own', () => {
+    let withPlus = 0;
+    for (let i = 0; i < 64; i++) {
+      const k = ed25519NoteKey("a.example/logs/1", new Uint8Array(32).fill(i));
+      if (k.vkey.split("+").length > 3) withPlus++;
+      expect(parseVerifierKey(k.vkey).keyId).to.equal(k.keyId);
+    }
+    expect(withPlus).to.be.greaterThan(0);
+  });
+
   it("Go's note package example verifies (independent vector)", () => {
     // From golang.org/x/mod/sumdb/note's documentation example.
     const vkey = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
