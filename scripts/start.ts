@@ -18,7 +18,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
-import { ed25519NoteKey } from "../protocol/index.ts";
+import { ed25519NoteKey, witnessKey } from "../protocol/index.ts";
 import { buildApp } from "../server/app.ts";
 import {
   type DevNode,
@@ -29,6 +29,7 @@ import {
 } from "../server/chain/devnet.ts";
 import { ConfigError, loadConfig } from "../server/config.ts";
 import { receiptKeyBytes32 } from "../server/receipt-keys.ts";
+import { buildWitness } from "../witness/app.ts";
 import { DEMO_ACCOUNTS, DEMO_PASSWORD, type DemoIdp, startDemoIdp } from "./demo-idp.ts";
 
 const ROOT = join(import.meta.dirname, "..");
@@ -36,6 +37,8 @@ const HOST = "127.0.0.1";
 const PORT = 3000;
 /** The demo logs' origin prefix (LOG_ORIGIN_PREFIX): consultation <id>'s log is localhost/gopy/logs/<id>. */
 const LOG_ORIGIN_PREFIX = "localhost/gopy/logs";
+/** The demo witness's port (npm start runs one; it cosigns every checkpoint). */
+const WITNESS_PORT = 3002;
 const CHAIN_PORT = 8545;
 /** The demo OpenID Provider's port: its issuer http://127.0.0.1:3001 is what web/vite.config.ts bakes by default. */
 const IDP_PORT = 3001;
@@ -156,6 +159,7 @@ async function main(): Promise<void> {
   let node: DevNode | null = null;
   let app: FastifyInstance | null = null;
   let idp: DemoIdp | null = null;
+  let witness: FastifyInstance | null = null;
   let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;
@@ -168,6 +172,7 @@ async function main(): Promise<void> {
     }
     await node?.stop();
     await idp?.close();
+    await witness?.close().catch(() => undefined);
     log("stopped.");
     process.exit(code);
   };
@@ -234,6 +239,24 @@ async function main(): Promise<void> {
     }).catch((e: Error & { code?: string }) => {
       throw e.code === "EADDRINUSE" ? new Error(`port ${IDP_PORT} is in use: stop the other demo first`) : e;
     });
+    // ---------- a C2SP witness for the demo: it cosigns every consultation's checkpoints ----------
+    const witnessSeedFile = join(dataDir, "witness-key-seed");
+    if (!existsSync(witnessSeedFile))
+      writeFileSync(witnessSeedFile, `${randomBytes(32).toString("hex")}\n`, { mode: 0o600 });
+    const witnessKeyPair = witnessKey(
+      "witness.localhost",
+      Buffer.from(readFileSync(witnessSeedFile, "utf8").trim(), "hex"),
+    );
+    for (const f of ["witness.sqlite", "witness.sqlite-wal", "witness.sqlite-shm"])
+      rmSync(join(dataDir, f), { force: true });
+    witness = await buildWitness({
+      database: join(dataDir, "witness.sqlite"),
+      key: witnessKeyPair,
+      logs: [],
+      families: [{ originPrefix: LOG_ORIGIN_PREFIX, publicKey: checkpointKey }],
+    });
+    const witnessUrl = await witness.listen({ host: HOST, port: WITNESS_PORT });
+    log(`witness ${witnessKeyPair.name} on ${witnessUrl} (vkey ${witnessKeyPair.vkey})`);
     const identity = {
       OIDC_ISSUERS: JSON.stringify([
         { issuer: idp.issuer, audience: idp.audience, roles: ["citizen", "agency"] },
@@ -261,6 +284,7 @@ async function main(): Promise<void> {
       RECEIPT_KEY_SEED: randomBytes(32).toString("hex"),
       CHECKPOINT_KEY_SEED: checkpointSeed,
       LOG_ORIGIN_PREFIX,
+      WITNESSES: JSON.stringify([{ url: witnessUrl, vkey: witnessKeyPair.vkey }]),
       ...identity,
       METRICS_TOKEN: metricsToken,
       ANCHOR_INTERVAL: "10s",

@@ -11,6 +11,7 @@ import { DatabaseSync } from "node:sqlite";
 import Fastify, { type FastifyInstance } from "fastify";
 import {
   checkConsistency,
+  ed25519NoteVerifier,
   type NoteVerifier,
   openCheckpoint,
   parseAddCheckpoint,
@@ -27,16 +28,32 @@ export interface WitnessOptions {
   key: WitnessKey;
   /** vkeys of the logs this witness follows; each log's origin is its key name. */
   logs: readonly string[];
+  /**
+   * Families of logs: every origin `<originPrefix>/<id>` signed by one Ed25519 key (a Gopy service's consultations,
+   * whose trust root `log` field names exactly this), so new consultations are followed without reconfiguration.
+   */
+  families?: readonly { originPrefix: string; publicKey: Uint8Array }[];
   /** Unix seconds now (injectable for tests). */
   now?: () => number;
 }
 
 export async function buildWitness(options: WitnessOptions): Promise<FastifyInstance> {
-  const logs = new Map<string, NoteVerifier>();
+  const known = new Map<string, NoteVerifier>();
   for (const vkey of options.logs) {
     const v = parseVerifierKey(vkey);
-    logs.set(v.name, v);
+    known.set(v.name, v);
   }
+  const logs = {
+    get(origin: string): NoteVerifier | undefined {
+      const exact = known.get(origin);
+      if (exact) return exact;
+      for (const f of options.families ?? []) {
+        const id = origin.startsWith(`${f.originPrefix}/`) ? origin.slice(f.originPrefix.length + 1) : "";
+        if (/^[1-9][0-9]{0,14}$/.test(id)) return ed25519NoteVerifier(origin, f.publicKey);
+      }
+      return undefined;
+    },
+  };
   const db = new DatabaseSync(options.database);
   db.exec(`PRAGMA journal_mode = WAL;
     CREATE TABLE IF NOT EXISTS checkpoints (
