@@ -56,6 +56,8 @@ export interface AuditOptions {
   readonly state?: AuditState;
   /** The agency's response document, as served (its bytes are what the chain's responseHash covers). */
   readonly response?: Uint8Array;
+  /** The source carries no texts (a tiles mirror's entry bundles): contentHash is not checked, absence not failed. */
+  readonly textsAbsent?: boolean;
 }
 
 export interface Failure {
@@ -324,6 +326,7 @@ export class Auditor {
       openMs: this.#openMs,
       closeMs: this.#closeMs,
       sections: this.#sectionNames.slice(0, this.#draftSections),
+      ...(this.#options.textsAbsent ? { textsAbsent: true } : {}),
     };
   }
 

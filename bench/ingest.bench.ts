@@ -162,6 +162,7 @@ async function main(): Promise<void> {
       SQLITE_PATH: sqlite,
       PSEUDONYM_SECRET: randomBytes(32).toString("hex"),
       RECEIPT_KEY_SEED: randomBytes(32).toString("hex"),
+      CHECKPOINT_KEY_SEED: randomBytes(32).toString("hex"),
       ...idp.env(),
       ANCHOR_ENABLED: "false",
       RATE_LIMIT_MAX: "1000",

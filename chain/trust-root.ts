@@ -12,9 +12,17 @@
  * - `registry`: the ConsultationRegistry address, 0x and 40 hex digits (any case; kept lowercase).
  * - `rpcUrls`: one or more distinct http(s) URLs without credentials; with several, they must agree.
  *
+ * Optional, the consultations' transparency logs (C2SP checkpoints and tiles, docs/PROTOCOL.md):
+ *
+ *   "log": {"originPrefix": "consult.example.gov.vn/logs", "publicKey": "<standard base64 of the 32-byte key>"}
+ *
+ * - `originPrefix`: the service's LOG_ORIGIN_PREFIX; consultation <id>'s log is `<originPrefix>/<id>`.
+ * - `publicKey`: the Ed25519 checkpoint key (CHECKPOINT_KEY_SEED's public key), so a verifier derives each log's
+ *   vkey (`<origin>+<key id>+<base64(0x01 || key)>`) without asking the service (logVerifierKey below).
+ *
  * Any other key is refused, so a file written for a later version is never half-understood. A later version
- * adds optional fields under their own names (the log's origin and checkpoint keys, witnesses and their quorum)
- * and a verifier that knows them accepts both versions; `parseTrustRoot` refuses every version but 1.
+ * adds optional fields under their own names (witnesses and their quorum) and a verifier that knows them accepts
+ * both versions; `parseTrustRoot` refuses every version but 1.
  */
 
 /** A parsed, normalized version-1 trust root. */
@@ -25,6 +33,14 @@ export interface TrustRoot {
   readonly registry: `0x${string}`;
   /** At least one http(s) URL, as given (trimmed), no duplicates. */
   readonly rpcUrls: readonly string[];
+  /** The logs' origin prefix and checkpoint key, when the trust root names them. */
+  readonly log?: TrustRootLog;
+}
+
+export interface TrustRootLog {
+  readonly originPrefix: string;
+  /** The 32-byte Ed25519 checkpoint public key, standard base64 as written (so the root round-trips as JSON). */
+  readonly publicKey: string;
 }
 
 /** The field a defect is in ("" for the document as a whole). */
@@ -41,6 +57,10 @@ export class TrustRootError extends Error {
 }
 
 const KEYS = ["v", "chainId", "registry", "rpcUrls"] as const;
+const OPTIONAL_KEYS = ["log"] as const;
+const LOG_KEYS = ["originPrefix", "publicKey"] as const;
+/** What LOG_ORIGIN_PREFIX accepts (server/config.ts): a scheme-less host and path, no spaces, no "+". */
+const ORIGIN_PREFIX = /^[A-Za-z0-9.-]+(:[0-9]{1,5})?(\/[A-Za-z0-9._~%!$&'()*,;=:@-]+)*$/;
 
 /**
  * Checks a trust root document (already parsed from JSON, or JSON text) and returns it normalized, or throws a
@@ -63,8 +83,11 @@ export function parseTrustRoot(json: unknown): TrustRoot {
   if (o.v !== 1)
     throw new TrustRootError("v", `must be 1 (the version this verifier reads), got ${describe(o.v)}`);
   for (const key of Object.keys(o)) {
-    if (!(KEYS as readonly string[]).includes(key)) {
-      throw new TrustRootError(key, `is not a field of a version 1 trust root (fields: ${KEYS.join(", ")})`);
+    if (!(KEYS as readonly string[]).includes(key) && !(OPTIONAL_KEYS as readonly string[]).includes(key)) {
+      throw new TrustRootError(
+        key,
+        `is not a field of a version 1 trust root (fields: ${[...KEYS, ...OPTIONAL_KEYS].join(", ")})`,
+      );
     }
   }
   for (const key of KEYS) if (!(key in o)) throw new TrustRootError(key, "is missing");
@@ -91,7 +114,48 @@ export function parseTrustRoot(json: unknown): TrustRoot {
     if (urls.includes(url)) throw new TrustRootError(field, `repeats ${url}`);
     urls.push(url);
   });
-  return { v: 1, chainId, registry: registry.toLowerCase() as `0x${string}`, rpcUrls: urls };
+  const root: TrustRoot = { v: 1, chainId, registry: registry.toLowerCase() as `0x${string}`, rpcUrls: urls };
+  return "log" in o ? { ...root, log: parseLog(o.log) } : root;
+}
+
+function parseLog(value: unknown): TrustRootLog {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new TrustRootError("log", `must be an object {originPrefix, publicKey}, got ${describe(value)}`);
+  }
+  const o = value as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (!(LOG_KEYS as readonly string[]).includes(key))
+      throw new TrustRootError(`log.${key}`, `is not a field of log (fields: ${LOG_KEYS.join(", ")})`);
+  }
+  for (const key of LOG_KEYS) if (!(key in o)) throw new TrustRootError(`log.${key}`, "is missing");
+  const { originPrefix, publicKey } = o;
+  if (typeof originPrefix !== "string" || originPrefix.length > 200 || !ORIGIN_PREFIX.test(originPrefix)) {
+    throw new TrustRootError(
+      "log.originPrefix",
+      `must be a scheme-less prefix such as consult.example.gov.vn/logs (no trailing slash), got ${describe(originPrefix)}`,
+    );
+  }
+  // canonical padded base64 of exactly 32 bytes: 43 characters, the last of them one of the 16 that end 32 bytes
+  if (typeof publicKey !== "string" || !/^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/.test(publicKey)) {
+    throw new TrustRootError(
+      "log.publicKey",
+      `must be the 32-byte Ed25519 checkpoint key in standard base64 (44 characters), got ${describe(publicKey)}`,
+    );
+  }
+  return { originPrefix, publicKey };
+}
+
+/** The origin of consultation `id`'s log and its 32-byte checkpoint key, when the trust root names them. */
+export function trustedLog(
+  root: TrustRoot,
+  id: string | number,
+): { origin: string; publicKey: Uint8Array } | null {
+  if (!root.log) return null;
+  const binary = atob(root.log.publicKey);
+  return {
+    origin: `${root.log.originPrefix}/${id}`,
+    publicKey: Uint8Array.from(binary, (c) => c.charCodeAt(0)),
+  };
 }
 
 /** An RPC URL as a trust root or the CLI takes it: http(s), a host, no user or password in it. */

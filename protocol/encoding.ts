@@ -124,3 +124,23 @@ export function base64UrlDecode(text: unknown, what = "base64url value"): Uint8A
     throw new ProtocolError("invalid_argument", `${what} is not canonical base64url`);
   return out;
 }
+
+/** Padded standard base64 (RFC 4648 section 4) of `bytes`: the alphabet C2SP notes and checkpoints use. */
+export function base64Encode(bytes: Uint8Array): string {
+  let binary = "";
+  for (let i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i]!);
+  return btoa(binary);
+}
+
+/** Bytes of padded standard base64 text; anything else (and any non-canonical spelling) is refused. */
+export function base64Decode(text: unknown, what = "base64 value"): Uint8Array {
+  if (typeof text !== "string" || text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) {
+    throw new ProtocolError("invalid_argument", `${what} must be padded standard base64`);
+  }
+  const binary = atob(text);
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+  if (base64Encode(out) !== text)
+    throw new ProtocolError("invalid_argument", `${what} is not canonical base64`);
+  return out;
+}

@@ -10,6 +10,9 @@ export type ProtocolErrorCode =
   | "invalid_key"
   | "invalid_tally"
   | "invalid_response"
+  | "invalid_note"
+  | "invalid_checkpoint"
+  | "invalid_tile"
   | "invalid_argument";
 
 /** The one error type protocol/ throws on malformed input; `message` says what is wrong. */

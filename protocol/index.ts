@@ -3,6 +3,26 @@
 // database, no chain. Specification: docs/PROTOCOL.md.
 
 export {
+  type Checkpoint,
+  checkpointText,
+  logOrigin,
+  type OpenedCheckpoint,
+  openCheckpoint,
+  parseCheckpoint,
+  signCheckpoint,
+} from "./checkpoint.ts";
+export {
+  type AddCheckpoint,
+  addCheckpointBody,
+  cosignatureVerifier,
+  cosignedMessage,
+  NOTE_ALG_COSIGNATURE,
+  parseAddCheckpoint,
+  parseWitnessVkey,
+  type WitnessKey,
+  witnessKey,
+} from "./cosignature.ts";
+export {
   assertDraft,
   type Draft,
   type DraftAttachment,
@@ -14,6 +34,8 @@ export {
   MEDIA_TYPE_PATTERN,
 } from "./draft.ts";
 export {
+  base64Decode,
+  base64Encode,
   base64UrlDecode,
   base64UrlEncode,
   bytesToHex,
@@ -92,6 +114,25 @@ export {
   verifyConsistency,
   verifyInclusion,
 } from "./merkle/verify.ts";
+export {
+  assertKeyName,
+  type Ed25519NoteKey,
+  ed25519NoteKey,
+  ed25519NoteVerifier,
+  ed25519VerifierKey,
+  MAX_NOTE_SIGNATURES,
+  NOTE_ALG_ED25519,
+  type NoteSignature,
+  type NoteSigner,
+  type NoteVerifier,
+  noteKeyId,
+  type OpenedNote,
+  openNote,
+  parseNote,
+  parseVerifierKey,
+  signatureLine,
+  signNote,
+} from "./note.ts";
 export { keyedHash, PSEUDONYM_KINDS, type PseudonymKind, pseudonym } from "./pseudonym.ts";
 export {
   generateReceiptKey,
@@ -141,4 +182,21 @@ export {
   tallyHash,
   tallyString,
 } from "./tally.ts";
+export {
+  decodeEntryBundle,
+  encodeEntryBundle,
+  MAX_BUNDLED_ENTRY,
+  openTiledLog,
+  parseTilePath,
+  readEntries,
+  TILE_HEIGHT,
+  TILE_WIDTH,
+  type TileId,
+  type TileReader,
+  TileTreeStore,
+  tileIndexPath,
+  tilePath,
+  tilesOfTree,
+  tileWidthAt,
+} from "./tiles.ts";
 export { formatTime, isTime, parseTime } from "./time.ts";

@@ -18,6 +18,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
+import { ed25519NoteKey, witnessKey } from "../protocol/index.ts";
 import { buildApp } from "../server/app.ts";
 import {
   type DevNode,
@@ -28,11 +29,16 @@ import {
 } from "../server/chain/devnet.ts";
 import { ConfigError, loadConfig } from "../server/config.ts";
 import { receiptKeyBytes32 } from "../server/receipt-keys.ts";
+import { buildWitness } from "../witness/app.ts";
 import { DEMO_ACCOUNTS, DEMO_PASSWORD, type DemoIdp, startDemoIdp } from "./demo-idp.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 const HOST = "127.0.0.1";
 const PORT = 3000;
+/** The demo logs' origin prefix (LOG_ORIGIN_PREFIX): consultation <id>'s log is localhost/gopy/logs/<id>. */
+const LOG_ORIGIN_PREFIX = "localhost/gopy/logs";
+/** The demo witness's port (npm start runs one; it cosigns every checkpoint). */
+const WITNESS_PORT = 3002;
 const CHAIN_PORT = 8545;
 /** The demo OpenID Provider's port: its issuer http://127.0.0.1:3001 is what web/vite.config.ts bakes by default. */
 const IDP_PORT = 3001;
@@ -153,6 +159,7 @@ async function main(): Promise<void> {
   let node: DevNode | null = null;
   let app: FastifyInstance | null = null;
   let idp: DemoIdp | null = null;
+  let witness: FastifyInstance | null = null;
   let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;
@@ -165,6 +172,7 @@ async function main(): Promise<void> {
     }
     await node?.stop();
     await idp?.close();
+    await witness?.close().catch(() => undefined);
     log("stopped.");
     process.exit(code);
   };
@@ -201,11 +209,21 @@ async function main(): Promise<void> {
     log(`registry ${registry}; agencies bo-tu-phap, bo-y-te (AGENCY_ROLE + operator)`);
 
     // what the demo's web client trusts: this chain and this registry, read through this node
+    // and the logs' checkpoint key: kept in data/ across starts, so the trust root (and the build) stay the same
+    const seedFile = join(dataDir, "checkpoint-key-seed");
+    if (!existsSync(seedFile))
+      writeFileSync(seedFile, `${randomBytes(32).toString("hex")}\n`, { mode: 0o600 });
+    const checkpointSeed = readFileSync(seedFile, "utf8").trim();
+    const checkpointKey = ed25519NoteKey("demo", Buffer.from(checkpointSeed, "hex")).publicKey;
     const trustRootFile = join(dataDir, "trust-root.json");
-    writeFileSync(
-      trustRootFile,
-      `${JSON.stringify({ v: 1, chainId: 31337, registry: registry.toLowerCase(), rpcUrls: [node.url] }, null, 2)}\n`,
-    );
+    const trustRoot = {
+      v: 1,
+      chainId: 31337,
+      registry: registry.toLowerCase(),
+      rpcUrls: [node.url],
+      log: { originPrefix: LOG_ORIGIN_PREFIX, publicKey: Buffer.from(checkpointKey).toString("base64") },
+    };
+    writeFileSync(trustRootFile, `${JSON.stringify(trustRoot, null, 2)}\n`);
     ensureWebBuilt(trustRootFile);
 
     // a new database with the new chain: the two never disagree
@@ -221,6 +239,24 @@ async function main(): Promise<void> {
     }).catch((e: Error & { code?: string }) => {
       throw e.code === "EADDRINUSE" ? new Error(`port ${IDP_PORT} is in use: stop the other demo first`) : e;
     });
+    // ---------- a C2SP witness for the demo: it cosigns every consultation's checkpoints ----------
+    const witnessSeedFile = join(dataDir, "witness-key-seed");
+    if (!existsSync(witnessSeedFile))
+      writeFileSync(witnessSeedFile, `${randomBytes(32).toString("hex")}\n`, { mode: 0o600 });
+    const witnessKeyPair = witnessKey(
+      "witness.localhost",
+      Buffer.from(readFileSync(witnessSeedFile, "utf8").trim(), "hex"),
+    );
+    for (const f of ["witness.sqlite", "witness.sqlite-wal", "witness.sqlite-shm"])
+      rmSync(join(dataDir, f), { force: true });
+    witness = await buildWitness({
+      database: join(dataDir, "witness.sqlite"),
+      key: witnessKeyPair,
+      logs: [],
+      families: [{ originPrefix: LOG_ORIGIN_PREFIX, publicKey: checkpointKey }],
+    });
+    const witnessUrl = await witness.listen({ host: HOST, port: WITNESS_PORT });
+    log(`witness ${witnessKeyPair.name} on ${witnessUrl} (vkey ${witnessKeyPair.vkey})`);
     const identity = {
       OIDC_ISSUERS: JSON.stringify([
         { issuer: idp.issuer, audience: idp.audience, roles: ["citizen", "agency"] },
@@ -246,6 +282,9 @@ async function main(): Promise<void> {
       AGENCIES: JSON.stringify(agencies),
       PSEUDONYM_SECRET: randomBytes(32).toString("hex"),
       RECEIPT_KEY_SEED: randomBytes(32).toString("hex"),
+      CHECKPOINT_KEY_SEED: checkpointSeed,
+      LOG_ORIGIN_PREFIX,
+      WITNESSES: JSON.stringify([{ url: witnessUrl, vkey: witnessKeyPair.vkey }]),
       ...identity,
       METRICS_TOKEN: metricsToken,
       ANCHOR_INTERVAL: "10s",

@@ -37,6 +37,8 @@ export interface AnchorerOptions {
   batchMax: number;
   publicUrl: string;
   onAnchored?: (consultationId: number, treeSize: number, gasUsed: number) => void;
+  /** Runs for every head about to be anchored, before it is signed (the head's checkpoint is published). */
+  onHead?: (consultationId: number, treeSize: number, rootHash: Hex) => Promise<void>;
   /** Runs first in every round, by the instance holding the anchoring lock (draft reconciliation). */
   beforeRound?: () => Promise<void>;
 }
@@ -196,6 +198,7 @@ export class Anchorer {
         return null;
       }
       const root = await logAt.root(size);
+      await this.options.onHead?.(c.id, size, root);
       const proof = await logAt.consistencyProof(head.treeSize, size);
       // the counted map goes with every head: its version of this size is recorded before the head is signed
       const counted = await countedRootAt(store, c.id, size);

@@ -16,6 +16,7 @@ import { Anchorer } from "./anchorer.ts";
 import { Authenticator, authenticate } from "./auth.ts";
 import { chainErrorMessage, type RegistryClient, ViemRegistry } from "./chain/registry.ts";
 import { ChainIdCheck } from "./chain-id.ts";
+import { Checkpoints } from "./checkpoints.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import { DraftPublisher } from "./drafts.ts";
@@ -39,7 +40,9 @@ import { healthRoutes, metricsRoutes } from "./routes/ops.ts";
 import { readingRoutes } from "./routes/reading.ts";
 import { responseRoutes, responseStaffRoutes } from "./routes/responses.ts";
 import { staticRoutes } from "./routes/static.ts";
+import { tlogRoutes } from "./routes/tlog.ts";
 import { openStore, type Store } from "./store/index.ts";
+import { WitnessClient } from "./witnesses.ts";
 
 export type { Gopy } from "./routes/context.ts";
 
@@ -87,6 +90,17 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   const receiptKey = receiptKeyFromSeed(config.receiptKeySeed);
   // the reading index follows each commit in the background: nothing of it is on the group-commit path
   const reading = new ReadingIndexer({ store, log: app.log });
+  const checkpoints = new Checkpoints(
+    store,
+    clock,
+    config.log,
+    new WitnessClient({
+      witnesses: config.log.witnesses,
+      timeoutMs: config.log.witnessTimeoutMs,
+      log: app.log,
+      onFailure: (witness, reason) => metrics.witnessFailures.inc({ witness, reason }),
+    }),
+  );
   const ingest = new Ingest({
     store,
     clock,
@@ -157,6 +171,10 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
           await reconcileDrafts();
           await ensureReceiptKey();
         },
+        // every anchored head has a published checkpoint (and so its partial tiles): mirrors prove against it
+        onHead: async (consultation, size, rootHash) => {
+          await checkpoints.publish(consultation, size, rootHash);
+        },
         onAnchored: (consultation, size, gas) => {
           metrics.gasSpent.inc(gas);
           metrics.anchoredSize.set({ consultation: String(consultation) }, size);
@@ -179,6 +197,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     drafts,
     responses,
     receiptKey,
+    checkpoints,
     auth,
     receiptKeys,
     metrics: metrics.registry,
@@ -249,6 +268,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     },
     { prefix: "/api" },
   );
+  await app.register(tlogRoutes, { prefix: "/logs" });
   await app.register(metricsRoutes);
   await app.register(staticRoutes);
 

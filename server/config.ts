@@ -3,6 +3,7 @@
  * A bad value stops start-up with a ConfigError naming the variable. Nothing else reads process.env.
  */
 import { resolve } from "node:path";
+import { parseWitnessVkey } from "../protocol/index.ts";
 
 export type JwtAlgorithm = "RS256" | "ES256" | "EdDSA";
 const ALLOWED_ALGORITHMS: readonly JwtAlgorithm[] = ["RS256", "ES256", "EdDSA"];
@@ -81,6 +82,19 @@ export interface Config {
   receiptKeySeed: Uint8Array;
   /** Public keys (base64url Ed25519 `x`) of retired receipt-signing keys, still listed at /api/keys. */
   retiredReceiptKeys: string[];
+  /** The C2SP transparency log API (/logs/<id>/...): checkpoints, tiles and entry bundles. */
+  log: {
+    /** Scheme-less prefix of every log's origin: consultation <id>'s log is `<originPrefix>/<id>` (LOG_ORIGIN_PREFIX). */
+    originPrefix: string;
+    /** 32-byte seed of the Ed25519 checkpoint key (CHECKPOINT_KEY_SEED); its key name is each log's origin. */
+    checkpointKeySeed: Uint8Array;
+    /** A checkpoint older than this (ms) is refreshed to the committed size when one is asked for (CHECKPOINT_INTERVAL). */
+    checkpointIntervalMs: number;
+    /** C2SP witnesses every published checkpoint is submitted to (WITNESSES): base URL and cosignature vkey. */
+    witnesses: { url: string; vkey: string }[];
+    /** How long a witness is waited for (WITNESS_TIMEOUT); past it the checkpoint goes on without its cosignature. */
+    witnessTimeoutMs: number;
+  };
   jwt: {
     /** The identity providers whose tokens are accepted (OIDC_ISSUERS). */
     issuers: IssuerConfig[];
@@ -410,6 +424,37 @@ function oidcIssuers(env: Env): IssuerConfig[] {
   });
 }
 
+/** WITNESSES: a JSON array of {url, vkey}, the vkey a cosignature/v1 key (algorithm 0x04). */
+function witnessList(env: Env): { url: string; vkey: string }[] {
+  const raw = optStr(env, "WITNESSES");
+  if (raw === null) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError(
+      "WITNESSES",
+      'expected a JSON array [{"url": "https://…", "vkey": "<name>+<id>+<key>"}]',
+    );
+  }
+  if (!Array.isArray(parsed) || parsed.length > 32)
+    throw new ConfigError("WITNESSES", "expected a JSON array of at most 32 witnesses");
+  return parsed.map((w: unknown, i) => {
+    const at = `WITNESSES[${i}]`;
+    const fields = (typeof w === "object" && w !== null ? w : {}) as Record<string, unknown>;
+    if (typeof fields.url !== "string" || !/^https?:\/\//.test(fields.url))
+      throw new ConfigError(`${at}.url`, "expected the witness's http(s) base URL");
+    url(`${at}.url`, fields.url);
+    if (typeof fields.vkey !== "string") throw new ConfigError(`${at}.vkey`, "expected the witness's vkey");
+    try {
+      parseWitnessVkey(fields.vkey);
+    } catch (e) {
+      throw new ConfigError(`${at}.vkey`, (e as Error).message);
+    }
+    return { url: fields.url, vkey: fields.vkey };
+  });
+}
+
 /** Reads and validates the configuration. Throws ConfigError naming the variable on a bad value. */
 export function loadConfig(env: Env = process.env): Config {
   // unset is production: whatever is meant for development only must be asked for by name
@@ -474,6 +519,23 @@ export function loadConfig(env: Env = process.env): Config {
       );
     }
   }
+
+  const checkpointKeySeed = hexBytes(env, "CHECKPOINT_KEY_SEED", 32, 32);
+  if (!checkpointKeySeed) throw new ConfigError("CHECKPOINT_KEY_SEED", "required: 32 random bytes as hex");
+  const originPrefix = str(env, "LOG_ORIGIN_PREFIX", "localhost/gopy/logs");
+  // an origin is also a note key name: no scheme, no spaces, no "+", no trailing slash
+  if (
+    !/^[A-Za-z0-9.-]+(:[0-9]{1,5})?(\/[A-Za-z0-9._~%!$&'()*,;=:@-]+)*$/.test(originPrefix) ||
+    originPrefix.length > 200
+  ) {
+    throw new ConfigError(
+      "LOG_ORIGIN_PREFIX",
+      "expected a scheme-less URL prefix such as consult.example.gov.vn/logs (host, optional path, no trailing slash)",
+    );
+  }
+  const checkpointIntervalMs = duration(env, "CHECKPOINT_INTERVAL", 1000, 0);
+  const witnesses = witnessList(env);
+  const witnessTimeoutMs = duration(env, "WITNESS_TIMEOUT", 3000, 100);
 
   for (const replaced of ["JWT_JWKS_URL", "JWT_PUBLIC_KEY", "JWT_ISSUER", "JWT_AUDIENCE", "DEV_IDP"]) {
     if (optStr(env, replaced) !== null) {
@@ -551,6 +613,7 @@ export function loadConfig(env: Env = process.env): Config {
     pseudonymSecret,
     receiptKeySeed,
     retiredReceiptKeys,
+    log: { originPrefix, checkpointKeySeed, checkpointIntervalMs, witnesses, witnessTimeoutMs },
     jwt: { issuers, algorithms, clockToleranceMs },
     devIdpUrl,
     metricsToken,

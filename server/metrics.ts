@@ -13,6 +13,7 @@ export interface ServiceMetrics {
   batchSize: client.Histogram;
   gasSpent: client.Counter;
   anchoredSize: client.Gauge<"consultation">;
+  witnessFailures: client.Counter<"witness" | "reason">;
 }
 
 export function createMetrics(store: Store, clock: Clock, config: Config): ServiceMetrics {
@@ -41,6 +42,12 @@ export function createMetrics(store: Store, clock: Clock, config: Config): Servi
       name: "gopy_anchored_tree_size",
       help: "Last anchored tree size per consultation",
       labelNames: ["consultation"],
+      registers: [registry],
+    }),
+    witnessFailures: new client.Counter({
+      name: "gopy_witness_failures_total",
+      help: "Checkpoints a configured witness did not cosign (timeout, http status, conflict, invalid answer)",
+      labelNames: ["witness", "reason"],
       registers: [registry],
     }),
   };

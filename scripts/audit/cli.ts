@@ -8,10 +8,17 @@ import { readChainFacts } from "../../audit/chain-facts.ts";
 import { EXIT, EXIT_DESCRIPTIONS } from "../../audit/codes.ts";
 import { Auditor, type AuditResult, tallyDifferences } from "../../audit/core.ts";
 import { DEFAULT_SPILL_KEYS, spillingAuditState } from "../../audit/spill.node.ts";
+import { exportLinesFromTiles, TilesError } from "../../audit/tiles.ts";
 import { ChainReadError, chainErrorMessage } from "../../chain/errors.ts";
 import { openRegistry, RegistryReader } from "../../chain/reader.ts";
-import { checkRpcUrl, parseTrustRoot, TrustRootError } from "../../chain/trust-root.ts";
-import type { Draft } from "../../protocol/index.ts";
+import {
+  checkRpcUrl,
+  parseTrustRoot,
+  type TrustRoot,
+  TrustRootError,
+  trustedLog,
+} from "../../chain/trust-root.ts";
+import { type Draft, ed25519NoteVerifier } from "../../protocol/index.ts";
 import { checkedLines } from "./pool.ts";
 import {
   type ApiConsultation,
@@ -38,6 +45,7 @@ them against the ConsultationRegistry on chain.
 
 Usage:
   npm run audit -- --trust-root <file.json> --api <url> --consultation <id>
+  npm run audit -- --trust-root <file.json> --tiles <url> --draft <file.json> --consultation <id>
   npm run audit -- --contract <addr> --rpc <url> --export <file.ndjson> --consultation <id> [--draft <file.json>]
 
 The chain (one of these is required; the registry is never taken from the service, which could point the
@@ -51,6 +59,9 @@ audit at a look-alike contract):
 Sources:
   --api <url>           the Gopy service (export and draft are read from it)
   --export <file>       a downloaded export (NDJSON {index, leaf, leafHash, text?, salt?, withheld?})
+  --tiles <url>         a C2SP tiles base of the log (the service's /logs/<id>/ or a mirror made by npm run tiles):
+                        the entries are read from its entry bundles (texts are not in tiles, so not checked);
+                        with a trust root naming the log key, its checkpoint signature is checked too
   --consultation <id>   the consultation's id in the registry (required)
   --draft <file.json>   the draft {title, summary, sections:[{id,title,text}]}; default: with --api the
                         service's current draft, otherwise the document at the chain's draftURI.
@@ -105,6 +116,7 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
       options: {
         api: { type: "string" },
         export: { type: "string" },
+        tiles: { type: "string" },
         consultation: { type: "string" },
         rpc: { type: "string", multiple: true },
         "trust-root": { type: "string" },
@@ -161,7 +173,7 @@ async function chainFromArgs(
   contract: string | undefined,
   rpcArgs: readonly string[],
   fromBlock: bigint | undefined,
-): Promise<{ reader: RegistryReader; chainId: number }> {
+): Promise<{ reader: RegistryReader; chainId: number; root?: TrustRoot }> {
   const options = { timeoutMs: 30_000, retryCount: 2, ...(fromBlock !== undefined ? { fromBlock } : {}) };
   if (trustRootFile !== undefined) {
     if (contract !== undefined || rpcArgs.length > 0) {
@@ -184,7 +196,7 @@ async function chainFromArgs(
       if (error instanceof TrustRootError) throw new UsageError(`${trustRootFile}: ${error.message}`);
       throw error;
     }
-    return { reader: await openRegistry(root, options), chainId: root.chainId };
+    return { reader: await openRegistry(root, options), chainId: root.chainId, root };
   }
   if (contract === undefined) {
     throw new UsageError(
@@ -217,11 +229,16 @@ async function audit(
   const consultation = str("consultation");
   const api = str("api");
   const exportFile = str("export");
+  const tiles = str("tiles");
   if (!consultation || !/^[1-9][0-9]{0,77}$/.test(consultation)) {
     throw new UsageError("--consultation <id> is required: the registry id, a decimal number from 1");
   }
-  if ((api === undefined) === (exportFile === undefined))
-    throw new UsageError("give exactly one of --api or --export");
+  if ([api, exportFile, tiles].filter((x) => x !== undefined).length !== 1)
+    throw new UsageError("give exactly one of --api, --export or --tiles");
+  if (tiles !== undefined && !/^https?:\/\//.test(tiles))
+    throw new UsageError(
+      "--tiles must be an http(s) URL: a log's tiles base, e.g. https://mirror.example/logs/7/",
+    );
   const fromBlockText = str("from-block");
   if (fromBlockText !== undefined && !/^[0-9]+$/.test(fromBlockText))
     throw new UsageError("--from-block must be a block number");
@@ -234,7 +251,7 @@ async function audit(
   const maxExamplesText = str("max-examples");
   if (maxExamplesText !== undefined && !/^[0-9]+$/.test(maxExamplesText))
     throw new UsageError("--max-examples must be a number");
-  const { reader, chainId } = await chainFromArgs(
+  const { reader, chainId, root } = await chainFromArgs(
     str("trust-root"),
     str("contract"),
     Array.isArray(values.rpc) ? values.rpc : [],
@@ -272,10 +289,16 @@ async function audit(
   const auditor = new Auditor(facts, draft, {
     ...(response !== undefined ? { response } : {}),
     final: values.final === true,
+    ...(tiles !== undefined ? { textsAbsent: true } : {}),
     state: spillingAuditState(memoryKeysText !== undefined ? { keys: Number(memoryKeysText) } : {}),
     ...(maxExamplesText !== undefined ? { maxExamples: Number(maxExamplesText) } : {}),
   });
-  const chunks = api !== undefined ? await apiChunks(api, consultation) : fileChunks(exportFile as string);
+  const chunks =
+    api !== undefined
+      ? await apiChunks(api, consultation)
+      : tiles !== undefined
+        ? tileChunks(tiles, root, consultation)
+        : fileChunks(exportFile as string);
   const workersText = str("workers");
   const workers =
     workersText !== undefined ? Number(workersText) : Math.min(Math.max(availableParallelism() - 1, 1), 3);
@@ -310,6 +333,7 @@ async function audit(
   } catch (error) {
     bar?.stop();
     if (error instanceof SourceError) throw error;
+    if (error instanceof TilesError) throw new SourceError(error.message);
     throw new SourceError(`the export could not be read to its end: ${(error as Error).message}`);
   }
   const result = await auditor.finish(startedAt);
@@ -424,4 +448,20 @@ export function summary(r: AuditResult): string {
   out.push("");
   out.push(r.ok ? "RESULT: every check passed (exit 0)" : `RESULT: FAILED (exit ${r.exitCode})`);
   return `${out.join("\n")}\n`;
+}
+
+/**
+ * Export lines read from a tiles base's entry bundles (no texts: tiles carry the entries only), its checkpoint verified
+ * with the trust root's log key when the trust root names one. The tree the auditor recomputes from them is what is
+ * compared with the heads on chain, so a mirror that lies is caught as a log that disagrees with the chain.
+ */
+async function* tileChunks(
+  base: string,
+  root: TrustRoot | undefined,
+  consultation: string,
+): AsyncGenerator<Uint8Array> {
+  const trusted = root ? trustedLog(root, consultation) : null;
+  const verifier = trusted ? ed25519NoteVerifier(trusted.origin, trusted.publicKey) : null;
+  const encoder = new TextEncoder();
+  for await (const text of exportLinesFromTiles(base, { verifier })) yield encoder.encode(text);
 }

@@ -10,6 +10,7 @@ import type { Anchorer } from "../anchorer.ts";
 import { type Authenticator, type Identity, requireRole } from "../auth.ts";
 import type { RegistryClient } from "../chain/registry.ts";
 import type { ChainIdCheck } from "../chain-id.ts";
+import type { Checkpoints } from "../checkpoints.ts";
 import type { Clock } from "../clock.ts";
 import type { Config } from "../config.ts";
 import type { DraftPublisher } from "../drafts.ts";
@@ -34,6 +35,8 @@ export interface Gopy {
   /** Publishes the agency's responses on chain, crash-safe (null without a chain). */
   responses: ResponsePublisher | null;
   receiptKey: ReceiptSigningKey;
+  /** Signs and records the logs' C2SP checkpoints. */
+  checkpoints: Checkpoints;
   /** Verifies bearer tokens against the configured identity providers. */
   auth: Authenticator;
   /** Puts the receipt key on chain and retires keys there (null without a chain). */

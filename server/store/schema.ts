@@ -3,7 +3,7 @@
  * created (same version numbers, same tables, columns and indexes), so existing SQLite files and PostgreSQL schemas
  * open and continue at version 3. Version 4 adds the receipt-key intents, version 5 the counted map's tables,
  * version 6 draft attachments and the agency's responses (with their intents), version 7 the reading index (public
- * listing, campaigns, stats) and `public_counts`.
+ * listing, campaigns, stats) and `public_counts`, version 8 the published checkpoints.
  */
 import { withheldReceiptJson } from "./rows.ts";
 import type { SqlPort } from "./sql.ts";
@@ -310,6 +310,19 @@ export const MIGRATIONS: readonly Migration[] = [
      term TEXT NOT NULL,
      n ${t.bigint} NOT NULL,
      PRIMARY KEY (consultation_id, section, term)
+   )${t.keyedTable};`,
+  },
+  {
+    // C2SP checkpoints (signed notes) the service published, one per tree size: a partial tile exists exactly for
+    // the sizes listed here, so they are kept (never rewritten) for as long as the log is served
+    schema: (t) => `CREATE TABLE checkpoints (
+     consultation_id ${t.bigint} NOT NULL,
+     tree_size ${t.bigint} NOT NULL,
+     root_hash TEXT NOT NULL,
+     note TEXT NOT NULL,
+     created_at ${t.bigint} NOT NULL,
+     PRIMARY KEY (consultation_id, tree_size),
+     FOREIGN KEY ${ofConsultation}
    )${t.keyedTable};`,
   },
 ];

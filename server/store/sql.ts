@@ -29,6 +29,7 @@ import {
   type BacklogInfo,
   type CampaignCandidate,
   type CampaignSummary,
+  type CheckpointRecord,
   type ConsultationRecord,
   type CountedAddress,
   type CountedLag,
@@ -924,6 +925,39 @@ export class SqlStore implements Store {
       [consultationId, treeSize],
     );
     return r ? intentFrom(r) : null;
+  }
+
+  async addCheckpoint(c: CheckpointRecord): Promise<boolean> {
+    const changed = await this.dialect.db.run(
+      `INSERT INTO checkpoints (consultation_id, tree_size, root_hash, note, created_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (consultation_id, tree_size) DO NOTHING`,
+      [c.consultationId, c.treeSize, c.rootHash, c.note, c.createdAt],
+    );
+    return changed > 0;
+  }
+
+  async latestCheckpoint(consultationId: number): Promise<CheckpointRecord | null> {
+    const r = await this.dialect.db.get(
+      "SELECT * FROM checkpoints WHERE consultation_id = ? ORDER BY tree_size DESC LIMIT 1",
+      [consultationId],
+    );
+    return r
+      ? {
+          consultationId: Number(r.consultation_id),
+          treeSize: Number(r.tree_size),
+          rootHash: String(r.root_hash) as Hex,
+          note: String(r.note),
+          createdAt: Number(r.created_at),
+        }
+      : null;
+  }
+
+  async hasCheckpointBetween(consultationId: number, from: number, to: number): Promise<boolean> {
+    const r = await this.dialect.db.get(
+      "SELECT 1 AS found FROM checkpoints WHERE consultation_id = ? AND tree_size >= ? AND tree_size < ? LIMIT 1",
+      [consultationId, from, to],
+    );
+    return r !== undefined;
   }
 
   async setTally(consultationId: number, t: TallyRecord): Promise<void> {

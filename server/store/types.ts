@@ -349,6 +349,17 @@ export interface BacklogInfo {
   oldestPending: number | null;
 }
 
+/** A C2SP checkpoint the service published for one tree size of a consultation's log. */
+export interface CheckpointRecord {
+  consultationId: number;
+  treeSize: number;
+  rootHash: Hex;
+  /** The signed note, exactly as served at /logs/<id>/checkpoint. */
+  note: string;
+  /** When it was signed (ms). */
+  createdAt: number;
+}
+
 /** How far the counted maps are behind, over all consultations (for /api/health). */
 export interface CountedLag {
   /** Log entries not yet in their consultation's latest counted map version. */
@@ -466,6 +477,12 @@ export interface Store {
   failResponseIntent(id: number): Promise<void>;
   /** The given version of a consultation's response, or its latest; null when none. */
   getResponse(consultationId: number, version?: number): Promise<ResponseRecord | null>;
+  /** Records a published checkpoint; one of that size already recorded is kept as it is (returns false). */
+  addCheckpoint(checkpoint: CheckpointRecord): Promise<boolean>;
+  /** The checkpoint of the largest size, or null when none was published. */
+  latestCheckpoint(consultationId: number): Promise<CheckpointRecord | null>;
+  /** True when a checkpoint was published for some size in [from, to). */
+  hasCheckpointBetween(consultationId: number, from: number, to: number): Promise<boolean>;
   backlog(cutoff: number): Promise<BacklogInfo>;
 
   /**

@@ -1,9 +1,15 @@
 // The trust root parser: every defect refused with its field named and what is wrong with it.
 import { expect } from "chai";
-import { parseTrustRoot, TrustRootError } from "../../chain/trust-root.ts";
+import { parseTrustRoot, TrustRootError, trustedLog } from "../../chain/trust-root.ts";
+import { ed25519NoteKey, ed25519VerifierKey } from "../../protocol/index.ts";
 
 const REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
 const good = { v: 1, chainId: 31337, registry: REGISTRY, rpcUrls: ["http://127.0.0.1:8545"] };
+const checkpointKey = ed25519NoteKey("x", new Uint8Array(32).fill(3)).publicKey;
+const log = {
+  originPrefix: "consult.example.gov.vn/logs",
+  publicKey: Buffer.from(checkpointKey).toString("base64"),
+};
 
 describe("parseTrustRoot", () => {
   it("accepts a version 1 trust root and normalizes the registry to lowercase", () => {
@@ -14,6 +20,17 @@ describe("parseTrustRoot", () => {
       registry: REGISTRY.toLowerCase(),
       rpcUrls: ["https://rpc.a.example/", "http://127.0.0.1:8545"],
     });
+  });
+
+  it("takes the logs' origin prefix and checkpoint key, from which each log's vkey is derived", () => {
+    const root = parseTrustRoot(JSON.stringify({ ...good, log }));
+    expect(root.log).to.deep.equal(log);
+    expect(parseTrustRoot(JSON.parse(JSON.stringify(root)))).to.deep.equal(root);
+    const trusted = trustedLog(root, 7)!;
+    expect(trusted.origin).to.equal("consult.example.gov.vn/logs/7");
+    const served = ed25519NoteKey("consult.example.gov.vn/logs/7", new Uint8Array(32).fill(3)).vkey;
+    expect(ed25519VerifierKey(trusted.origin, trusted.publicKey)).to.equal(served);
+    expect(trustedLog(parseTrustRoot(good), 7)).to.equal(null);
   });
 
   it("reads JSON text too", () => {
@@ -95,6 +112,43 @@ describe("parseTrustRoot", () => {
       { ...good, rpcUrls: ["http://a.example", "http://a.example"] },
       "rpcUrls[1]",
       "repeats",
+    ],
+    ["log not an object", { ...good, log: "x" }, "log", '"log" must be an object'],
+    [
+      "log with an unknown key",
+      { ...good, log: { ...log, witnesses: [] } },
+      "log.witnesses",
+      "is not a field of log",
+    ],
+    [
+      "log without a key",
+      { ...good, log: { originPrefix: log.originPrefix } },
+      "log.publicKey",
+      "is missing",
+    ],
+    [
+      "an origin prefix with a scheme",
+      { ...good, log: { ...log, originPrefix: "https://consult.example.gov.vn/logs" } },
+      "log.originPrefix",
+      "scheme-less",
+    ],
+    [
+      "an origin prefix with a trailing slash",
+      { ...good, log: { ...log, originPrefix: "consult.example.gov.vn/logs/" } },
+      "log.originPrefix",
+      "no trailing slash",
+    ],
+    [
+      "a short checkpoint key",
+      { ...good, log: { ...log, publicKey: Buffer.alloc(31).toString("base64") } },
+      "log.publicKey",
+      "32-byte Ed25519",
+    ],
+    [
+      "a base64url checkpoint key",
+      { ...good, log: { ...log, publicKey: Buffer.from(checkpointKey).toString("base64url") } },
+      "log.publicKey",
+      "standard base64",
     ],
   ];
   for (const [what, input, field, message] of bad) {

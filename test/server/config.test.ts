@@ -9,6 +9,7 @@ const base = {
   NODE_ENV: "development",
   PSEUDONYM_SECRET: "11".repeat(32),
   RECEIPT_KEY_SEED: "22".repeat(32),
+  CHECKPOINT_KEY_SEED: "33".repeat(32),
   OIDC_ISSUERS: JSON.stringify([
     { issuer: "http://127.0.0.1:3001", audience: "gopy", roles: ["citizen", "agency"] },
   ]),
@@ -48,6 +49,12 @@ describe("configuration", () => {
     failsOn({ PSEUDONYM_SECRET: "abcd" }, "PSEUDONYM_SECRET");
     failsOn({ PSEUDONYM_SECRET: "" }, "PSEUDONYM_SECRET");
     failsOn({ RECEIPT_KEY_SEED: "zz".repeat(32) }, "RECEIPT_KEY_SEED");
+    failsOn({ CHECKPOINT_KEY_SEED: "" }, "CHECKPOINT_KEY_SEED");
+    failsOn({ CHECKPOINT_KEY_SEED: "33".repeat(31) }, "CHECKPOINT_KEY_SEED");
+    failsOn({ LOG_ORIGIN_PREFIX: "https://consult.example.gov.vn/logs" }, "LOG_ORIGIN_PREFIX");
+    failsOn({ LOG_ORIGIN_PREFIX: "consult.example.gov.vn/logs/" }, "LOG_ORIGIN_PREFIX");
+    failsOn({ LOG_ORIGIN_PREFIX: "consult example/logs" }, "LOG_ORIGIN_PREFIX");
+    failsOn({ LOG_ORIGIN_PREFIX: "a+b/logs" }, "LOG_ORIGIN_PREFIX");
     failsOn({ RPC_URL: "http://127.0.0.1:8545" }, "REGISTRY_ADDRESS");
     failsOn({ RPC_URL: "not a url", REGISTRY_ADDRESS: `0x${"1".repeat(40)}` }, "RPC_URL");
     failsOn({ RPC_URL: "http://x", REGISTRY_ADDRESS: "0x12" }, "REGISTRY_ADDRESS");
@@ -158,6 +165,7 @@ describe("configuration", () => {
     const env = Object.fromEntries(documented);
     env.PSEUDONYM_SECRET = "11".repeat(32);
     env.RECEIPT_KEY_SEED = "22".repeat(32);
+    env.CHECKPOINT_KEY_SEED = "33".repeat(32);
     env.AGENCIES = JSON.stringify({
       "bo-tu-phap": { address: `0x${"1".repeat(40)}`, operatorKey: `0x${"2".repeat(64)}` },
     });

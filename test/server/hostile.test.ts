@@ -140,6 +140,7 @@ describe("hostile inputs and access control", function () {
           ...testIdp.env(),
           PSEUDONYM_SECRET: "00".repeat(32),
           RECEIPT_KEY_SEED: "00".repeat(32),
+          CHECKPOINT_KEY_SEED: "00".repeat(32),
         }),
       ).to.throw(/DEV_IDP_URL/);
       const chain = await testChain();

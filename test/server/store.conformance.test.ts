@@ -953,6 +953,27 @@ function conformance(backend: Backend): void {
       expect(await store.pendingKeyIntents()).to.deep.equal([]);
     });
 
+    it("records published checkpoints once per size, the latest by size, and finds sizes in a range", async () => {
+      await newConsultation(store, 61);
+      expect(await store.latestCheckpoint(61)).to.equal(null);
+      expect(await store.hasCheckpointBetween(61, 0, 1000)).to.equal(false);
+      const cp = (size: number, note: string) => ({
+        consultationId: 61,
+        treeSize: size,
+        rootHash: h(size),
+        note,
+        createdAt: 100 + size,
+      });
+      expect(await store.addCheckpoint(cp(300, "a\n"))).to.equal(true);
+      expect(await store.addCheckpoint(cp(300, "other\n"))).to.equal(false); // kept as first published
+      expect(await store.addCheckpoint(cp(256, "b\n"))).to.equal(true);
+      expect(await store.latestCheckpoint(61)).to.deep.equal(cp(300, "a\n"));
+      expect(await store.hasCheckpointBetween(61, 256, 300)).to.equal(true);
+      expect(await store.hasCheckpointBetween(61, 257, 300)).to.equal(false);
+      expect(await store.hasCheckpointBetween(61, 300, 301)).to.equal(true);
+      expect(await store.hasCheckpointBetween(62, 0, 1000)).to.equal(false);
+    });
+
     it("grants the anchoring lock to its one instance, round after round", async () => {
       expect(await store.tryAnchorLock()).to.equal(true);
       expect(await store.tryAnchorLock()).to.equal(true);

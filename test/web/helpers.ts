@@ -95,6 +95,8 @@ export interface TrustRootFile {
   chainId: number;
   registry: string;
   rpcUrls: string[];
+  /** The logs' origin prefix and checkpoint key (standard base64). */
+  log?: { originPrefix: string; publicKey: string };
 }
 
 /**

@@ -24,6 +24,8 @@ export async function startStack(
     maxAnchorDelay?: string;
     anchorEnabled?: boolean;
     trustRoot?: (chain: Chain) => Promise<TrustRootFile> | TrustRootFile;
+    /** More of the service's environment (e.g. the checkpoint key a trust root names). */
+    env?: Record<string, string>;
   } = {},
 ): Promise<Stack> {
   const port = await freePort();
@@ -40,6 +42,7 @@ export async function startStack(
         CHAIN_ID: "31337",
         ...idp.env({ roles: ["citizen", "agency"] }),
         CSP_CONNECT_SRC: idp.issuer,
+        ...opts.env,
       },
       prepare: async (chain) => {
         dist = buildClient(await (opts.trustRoot ?? ((c: Chain) => chainTrustRoot(c)))(chain), idp.issuer);

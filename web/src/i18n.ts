@@ -336,6 +336,10 @@ const vi = {
   "s.proof": "Bản sao cung cấp bằng chứng (không bắt buộc)",
   "s.proof.placeholder": "giống địa chỉ dịch vụ",
   "s.proof.hint": "Một bản sao độc lập của nhật ký; để trống để lấy bằng chứng từ dịch vụ.",
+  "s.tiles": "Bản sao tĩnh của nhật ký (C2SP tiles, không bắt buộc)",
+  "s.tiles.placeholder": "ví dụ https://bansao.example.vn/logs",
+  "s.tiles.hint":
+    "Thư mục chứa nhật ký của mỗi cuộc lấy ý kiến (tạo bằng npm run tiles). Khi có, trình duyệt tự tính bằng chứng từ các tile, không cần dịch vụ.",
   "s.save": "Lưu",
   "s.saved": "Đã lưu.",
   "s.reset": "Khôi phục mặc định",
@@ -694,6 +698,10 @@ const en: Record<MessageKey, string> = {
   "s.proof": "Proof mirror (optional)",
   "s.proof.placeholder": "same as the service",
   "s.proof.hint": "An independent copy of the log; leave empty to get proofs from the service.",
+  "s.tiles": "Static log mirror (C2SP tiles, optional)",
+  "s.tiles.placeholder": "e.g. https://mirror.example.vn/logs",
+  "s.tiles.hint":
+    "A folder holding each consultation's log (made by npm run tiles). When set, this browser computes the inclusion proof from its tiles itself, without the service.",
   "s.save": "Save",
   "s.saved": "Saved.",
   "s.reset": "Back to defaults",

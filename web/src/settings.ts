@@ -10,6 +10,11 @@ export interface Settings {
   proofUrl: string;
   /** EVM JSON-RPC URL used instead of the trust root's (a node of the user's own); "" = the trust root's. */
   rpcUrl: string;
+  /**
+   * Base URL of a C2SP tiles mirror (`npm run tiles`): a folder holding one log per consultation id, as the service's
+   * /logs does. Set: inclusion proofs are computed here from its tiles; "" = none.
+   */
+  tilesUrl: string;
 }
 
 const KEY = "gopy.settings.v1";
@@ -23,7 +28,7 @@ function storage(): Storage | null {
 }
 
 export function loadSettings(): Settings {
-  const empty: Settings = { apiUrl: "", proofUrl: "", rpcUrl: "" };
+  const empty: Settings = { apiUrl: "", proofUrl: "", rpcUrl: "", tilesUrl: "" };
   const raw = storage()?.getItem(KEY);
   if (!raw) return empty;
   try {
@@ -32,6 +37,7 @@ export function loadSettings(): Settings {
       apiUrl: typeof parsed.apiUrl === "string" ? parsed.apiUrl : "",
       proofUrl: typeof parsed.proofUrl === "string" ? parsed.proofUrl : "",
       rpcUrl: typeof parsed.rpcUrl === "string" ? parsed.rpcUrl : "",
+      tilesUrl: typeof parsed.tilesUrl === "string" ? parsed.tilesUrl : "",
     };
   } catch {
     return empty;
@@ -52,6 +58,12 @@ export function apiBase(s: Settings = loadSettings()): string {
 
 export function proofBase(s: Settings = loadSettings()): string {
   return trimSlash(s.proofUrl) || apiBase(s);
+}
+
+/** The tiles base of consultation `id`'s log in the configured tiles mirror, or null when none is set. */
+export function tilesBase(id: string, s: Settings = loadSettings()): string | null {
+  const base = trimSlash(s.tilesUrl);
+  return base === "" ? null : `${base}/${encodeURIComponent(id)}/`;
 }
 
 export function rpcUrl(pinned: string | undefined, s: Settings = loadSettings()): string {

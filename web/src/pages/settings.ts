@@ -106,6 +106,7 @@ export function renderSettings(main: HTMLElement): void {
   const api = input("apiUrl", window.location.origin);
   const proof = input("proofUrl", t("s.proof.placeholder"));
   const rpc = input("rpcUrl", pinnedRpc);
+  const tiles = input("tilesUrl", t("s.tiles.placeholder"));
   const form = h(
     "form",
     { class: "settings", id: "settings-form", novalidate: true },
@@ -131,6 +132,13 @@ export function renderSettings(main: HTMLElement): void {
       h("p", { class: "hint" }, t("s.proof.hint")),
     ),
     h(
+      "div",
+      { class: "field" },
+      h("label", { for: "set-tilesUrl" }, t("s.tiles")),
+      tiles,
+      h("p", { class: "hint" }, t("s.tiles.hint")),
+    ),
+    h(
       "p",
       { class: "actions" },
       h("button", { type: "submit" }, t("s.save")),
@@ -140,7 +148,7 @@ export function renderSettings(main: HTMLElement): void {
           type: "button",
           class: "secondary",
           onclick: () => {
-            saveSettings({ apiUrl: "", proofUrl: "", rpcUrl: "" });
+            saveSettings({ apiUrl: "", proofUrl: "", rpcUrl: "", tilesUrl: "" });
             renderSettings(main);
             document.getElementById("settings-status")!.textContent = t("s.resetDone");
           },
@@ -156,11 +164,13 @@ export function renderSettings(main: HTMLElement): void {
       apiUrl: api.value.trim(),
       proofUrl: proof.value.trim(),
       rpcUrl: rpc.value.trim(),
+      tilesUrl: tiles.value.trim(),
     };
     for (const [el, value] of [
       [api, next.apiUrl],
       [proof, next.proofUrl],
       [rpc, next.rpcUrl],
+      [tiles, next.tilesUrl],
     ] as const) {
       if (!isHttpUrl(value)) {
         el.setAttribute("aria-invalid", "true");

@@ -1,4 +1,6 @@
-import type { Entry, PublicJwk, Receipt } from "../../../protocol/index.ts";
+import { inclusionFromTiles } from "../../../audit/tiles.ts";
+import { trustedLog } from "../../../chain/trust-root.ts";
+import { type Entry, ed25519NoteVerifier, type PublicJwk, type Receipt } from "../../../protocol/index.ts";
 import {
   ApiError,
   getConsultation,
@@ -13,7 +15,7 @@ import { h, replace, shortHex } from "../dom.ts";
 import { t } from "../i18n.ts";
 import { listReceipts, markAnchored } from "../receipts.ts";
 import { showAnswerFor } from "../response.ts";
-import { proofBase } from "../settings.ts";
+import { proofBase, tilesBase } from "../settings.ts";
 import { isCurrent } from "../state.ts";
 import {
   type ActiveTrust,
@@ -473,7 +475,7 @@ async function runVerification(
     if (!isCurrent(gen)) return;
     for (const step of result.steps) {
       if ((step.step === "proof" || step.step === "counted") && step.ok === false)
-        step.detail = `${step.detail ?? ""} (proof source: ${proofBase()})`;
+        step.detail = `${step.detail ?? ""} (proof source: ${tilesBase(receipt.consultation) ?? proofBase()})`;
     }
     const view: VerdictView = {
       verdict: result.verdict,
@@ -513,16 +515,32 @@ export async function verifyAgainstHead(
   head: AgreedHead,
 ): Promise<{ result: VerifyResult; ms: number }> {
   const covered = receipt.leafIndex < head.treeSize;
+  const tiles = tilesBase(receipt.consultation);
+  const countedWanted = covered && head.countedRoot !== null && entry?.type === "opinion";
+  const opinion = entry?.type === "opinion" ? entry : null;
+  const counted = () =>
+    // the service records a head's counted map once the anchoring transaction is mined: it may answer
+    // 404 for a moment after the chain has the head, so a refusal is asked again before it counts
+    fetchOrNull(
+      () => getCountedProof(receipt.consultation, opinion!.author, opinion!.section, head.treeSize),
+      3,
+    );
+  let countedReachable = true;
   const [proof, countedProof] = await Promise.all([
-    covered ? fetchOrNull(() => getProof(receipt.consultation, receipt.leafHash, head.treeSize)) : null,
-    covered && head.countedRoot !== null && entry?.type === "opinion"
-      ? // the service records a head's counted map once the anchoring transaction is mined: it may answer
-        // 404 for a moment after the chain has the head, so a refusal is asked again before it counts
-        fetchOrNull(
-          () => getCountedProof(receipt.consultation, entry.author, entry.section, head.treeSize),
-          3,
-        )
-      : null,
+    !covered
+      ? null
+      : tiles
+        ? proofFromTiles(tiles, receipt, head.treeSize, pinned)
+        : fetchOrNull(() => getProof(receipt.consultation, receipt.leafHash, head.treeSize)),
+    !countedWanted
+      ? null
+      : tiles
+        ? // with a tiles mirror the service may be down: its counted proof is then not checkable, not missing
+          counted().catch(() => {
+            countedReachable = false;
+            return null;
+          })
+        : counted(),
   ]);
   const heldIndices = listReceipts()
     .filter((x) => x.receipt.consultation === receipt.consultation)
@@ -531,7 +549,7 @@ export async function verifyAgainstHead(
   const result = verifyAll({
     receipt: raw,
     keys,
-    head,
+    head: countedReachable ? head : { ...head, countedRoot: null },
     proof: proof && Array.isArray((proof as ProofResponse).proof) ? (proof as ProofResponse) : null,
     now: Date.now(),
     counted: { proof: countedProof, heldIndices },
@@ -539,6 +557,26 @@ export async function verifyAgainstHead(
     registry: pinned.root.registry,
   });
   return { result, ms: performance.now() - t0 };
+}
+
+/**
+ * The inclusion proof computed in this browser from a tiles mirror (its checkpoint verified with the trust root's log
+ * key when the trust root names one); null when the mirror cannot give it (a failed step, as a refused proof).
+ */
+async function proofFromTiles(
+  base: string,
+  receipt: Receipt,
+  treeSize: number,
+  pinned: PinnedChain,
+): Promise<ProofResponse | null> {
+  const trusted = trustedLog(pinned.root, receipt.consultation);
+  const verifier = trusted ? ed25519NoteVerifier(trusted.origin, trusted.publicKey) : null;
+  try {
+    const p = await inclusionFromTiles(base, receipt.leafIndex, treeSize, { verifier });
+    return { leafIndex: p.leafIndex, treeSize: p.treeSize, rootHash: p.checkpoint.rootHash, proof: p.proof };
+  } catch {
+    return null;
+  }
 }
 
 /** A proof from the service or the mirror; null when it answers 4xx (it cannot prove it: a failed step). */

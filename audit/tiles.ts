@@ -1,0 +1,102 @@
+// Reading a log from a C2SP tiles base URL: the service's /logs/<id>/ or any static mirror of it (`npm run tiles`).
+// Isomorphic (fetch only): the web client and the auditor CLI prove from tiles with protocol's MerkleLog, so the
+// proof they check against the head read from the chain is computed by the verifier itself, not served.
+import {
+  type Checkpoint,
+  type Hex,
+  leafHash,
+  type NoteVerifier,
+  openCheckpoint,
+  openTiledLog,
+  parseCheckpoint,
+  parseNote,
+  readEntries,
+  type TileReader,
+  tilePath,
+  utf8Decode,
+} from "../protocol/index.ts";
+
+/** A tiles base URL could not be read, or what it serves does not hold together. */
+export class TilesError extends Error {}
+
+/** A TileReader (and the checkpoint) over HTTP(S): `base` is one log's tiles base URL, e.g. …/logs/7/. */
+export function httpTileReader(
+  base: string,
+  fetcher: typeof fetch = fetch,
+): TileReader & { checkpoint(): Promise<string> } {
+  const root = base.endsWith("/") ? base : `${base}/`;
+  const get = async (path: string): Promise<Response> => {
+    const url = new URL(path, root);
+    let res: Response;
+    try {
+      res = await fetcher(url);
+    } catch (e) {
+      throw new TilesError(`GET ${url} failed: ${(e as Error).message}`);
+    }
+    if (!res.ok) throw new TilesError(`GET ${url} answered ${res.status}`);
+    return res;
+  };
+  return {
+    readTile: async (tile) => new Uint8Array(await (await get(tilePath(tile))).arrayBuffer()),
+    checkpoint: async () => (await get("checkpoint")).text(),
+  };
+}
+
+/**
+ * The checkpoint a tiles base serves: verified with `verifier` (the log key the trust root names) when given; without
+ * one it is only parsed, and every proof computed from it must still lead to a root read from the chain.
+ */
+export async function tilesCheckpoint(
+  reader: ReturnType<typeof httpTileReader>,
+  verifier: NoteVerifier | null,
+): Promise<{ checkpoint: Checkpoint; note: string; signed: boolean }> {
+  const note = await reader.checkpoint();
+  try {
+    if (verifier) return { checkpoint: openCheckpoint(note, verifier).checkpoint, note, signed: true };
+    return { checkpoint: parseCheckpoint(parseNote(note).text), note, signed: false };
+  } catch (e) {
+    throw new TilesError(`the served checkpoint is refused: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * The inclusion proof of leaf `leafIndex` in the tree of `treeSize` leaves (an anchored head), computed from the tiles
+ * of the served checkpoint's tree (which must contain that head). The caller checks it against the head's root.
+ */
+export async function inclusionFromTiles(
+  base: string,
+  leafIndex: number,
+  treeSize: number,
+  options: { verifier?: NoteVerifier | null; fetcher?: typeof fetch } = {},
+): Promise<{ leafIndex: number; treeSize: number; proof: Hex[]; checkpoint: Checkpoint; signed: boolean }> {
+  const reader = httpTileReader(base, options.fetcher);
+  const { checkpoint, signed } = await tilesCheckpoint(reader, options.verifier ?? null);
+  if (checkpoint.size < treeSize)
+    throw new TilesError(
+      `the tiles' checkpoint (${checkpoint.size} leaves) is behind the head (${treeSize})`,
+    );
+  const { log } = await openTiledLog(reader, checkpoint.size, checkpoint.rootHash);
+  return { leafIndex, treeSize, proof: await log.inclusionProof(leafIndex, treeSize), checkpoint, signed };
+}
+
+/**
+ * The log's entries as export lines ({index, leaf, leafHash}: no text, tiles carry none), from the entry bundles of
+ * the served checkpoint's tree, `batch` bundles' worth at a time.
+ */
+export async function* exportLinesFromTiles(
+  base: string,
+  options: { verifier?: NoteVerifier | null; fetcher?: typeof fetch } = {},
+): AsyncGenerator<string> {
+  const reader = httpTileReader(base, options.fetcher);
+  const { checkpoint } = await tilesCheckpoint(reader, options.verifier ?? null);
+  const step = 256 * 16;
+  for (let start = 0; start < checkpoint.size; start += step) {
+    const end = Math.min(checkpoint.size, start + step);
+    const entries = await readEntries(reader, checkpoint.size, start, end);
+    let text = "";
+    entries.forEach((bytes, i) => {
+      text += `${JSON.stringify({ index: start + i, leaf: utf8Decode(bytes, `entry ${start + i}`), leafHash: leafHash(bytes) })}\n`;
+    });
+    yield text;
+  }
+}
