@@ -69,7 +69,12 @@ describe("web: draft splitter", () => {
     const d = splitDraft(EN);
     expect(d.title).to.equal("Draft Land Law (amended)");
     expect(d.chapters).to.deep.equal(["Chapter I: General provisions", "Chapter 2"]);
-    expect(d.sections.map((s) => s.id)).to.deep.equal(["article-1", "article-2", "article-2a", "article-2-2"]);
+    expect(d.sections.map((s) => s.id)).to.deep.equal([
+      "article-1",
+      "article-2",
+      "article-2a",
+      "article-2-2",
+    ]);
     expect(d.sections[1]!.text).to.equal("State bodies and land users.");
     expect(d.sections[2]!.chapter).to.equal("Chapter 2");
   });
@@ -81,7 +86,8 @@ describe("web: draft splitter", () => {
   });
 
   it("reads Markdown headings and emphasis", () => {
-    const md = "# Dự thảo Nghị định\n\nTóm tắt [xem](http://x).\n\n## Chương I\n\n### **Điều 1.** Phạm vi\n\nNội dung *một*.\n\n### Điều 2. Hiệu lực\n\nNội dung hai.";
+    const md =
+      "# Dự thảo Nghị định\n\nTóm tắt [xem](http://x).\n\n## Chương I\n\n### **Điều 1.** Phạm vi\n\nNội dung *một*.\n\n### Điều 2. Hiệu lực\n\nNội dung hai.";
     const d = splitDraft(markdownToText(md));
     expect(d.title).to.equal("Dự thảo Nghị định");
     expect(d.summary).to.equal("Tóm tắt xem.");
@@ -92,7 +98,9 @@ describe("web: draft splitter", () => {
   });
 
   it("does not take a sentence that mentions an article for a heading", () => {
-    const d = splitDraft("T\nĐiều 1. A\nTheo Điều 2 của Luật này, và như Article 5 nói.\nĐiều 3 của Luật Đất đai được sửa.\n");
+    const d = splitDraft(
+      "T\nĐiều 1. A\nTheo Điều 2 của Luật này, và như Article 5 nói.\nĐiều 3 của Luật Đất đai được sửa.\n",
+    );
     expect(d.sections).to.have.length(1);
     expect(d.sections[0]!.text).to.contain("Theo Điều 2").and.to.contain("Điều 3 của Luật");
   });

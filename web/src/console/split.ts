@@ -44,7 +44,11 @@ const ARTICLE = /^(Điều|Article)\s+(\d{1,4}[a-zđ]?)\s*(?:[.:–—-]\s*|$)(.
 const CHAPTER = /^(Chương|Chapter)\s+([IVXLCDM]{1,8}|\d{1,3})\b\s*(?:[.:–—-]\s*)?(.*)$/iu;
 
 function clean(line: string): string {
-  return line.trim().replace(DECORATION, "").replace(/\*\*|__/g, "").trim();
+  return line
+    .trim()
+    .replace(DECORATION, "")
+    .replace(/\*\*|__/g, "")
+    .trim();
 }
 
 function articleId(word: string, number: string, used: Map<string, number>): string {
@@ -74,7 +78,11 @@ export function splitDraft(input: string): SplitDraft {
   let awaitingChapterTitle = false;
   const finish = () => {
     const current = sections.at(-1);
-    if (current && body) current.text = body.join("\n").replace(/\n{3,}/g, "\n\n").trim();
+    if (current && body)
+      current.text = body
+        .join("\n")
+        .replace(/\n{3,}/g, "\n\n")
+        .trim();
   };
   for (const raw of lines) {
     const line = clean(raw);
