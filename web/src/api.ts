@@ -65,7 +65,7 @@ export interface TallyResponse {
   txHash: Hex;
 }
 
-async function request<T>(
+export async function request<T>(
   base: string,
   path: string,
   init: RequestInit & { auth?: boolean; timeoutMs?: number } = {},

@@ -20,7 +20,14 @@ export interface SplitDraft {
   sections: SplitArticle[];
 }
 
-export type SplitFault = "empty" | "noArticles" | "tooManyArticles" | "articleTooLong" | "titleTooLong";
+/** `docx`: the file could not be read as a .docx (mammoth's message in `detail`). */
+export type SplitFault =
+  | "empty"
+  | "noArticles"
+  | "tooManyArticles"
+  | "articleTooLong"
+  | "titleTooLong"
+  | "docx";
 
 /** What the splitter cannot turn into a draft: `fault` says what, `detail` names the article when there is one. */
 export class SplitError extends Error {
