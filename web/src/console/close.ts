@@ -114,7 +114,8 @@ export async function renderClose(body: HTMLElement, gen: number, c: StaffConsul
     }
     return;
   }
-  if (c.closesAt * 1000 > Date.now()) {
+  // the service's clock decides (its status), not this computer's
+  if (c.status === "open" || c.status === "scheduled") {
     replace(body, head, h("p", { id: "close-not-yet" }, ct("c.notYet", { time: formatUnix(c.closesAt) })));
     return;
   }

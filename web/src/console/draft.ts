@@ -180,7 +180,7 @@ export async function renderDraft(body: HTMLElement, gen: number, c: StaffConsul
   void show();
 
   // a new version, while the consultation is open
-  if (c.closesAt * 1000 <= Date.now()) {
+  if (c.status !== "open" && c.status !== "scheduled") {
     replace(reviseBox, h("h2", { id: "revise-h" }, ct("d.revise")), h("p", null, ct("d.closed")));
     return;
   }
