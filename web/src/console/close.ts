@@ -125,7 +125,10 @@ export async function renderClose(body: HTMLElement, gen: number, c: StaffConsul
     button.disabled = true;
     replace(status, h("p", null, ct("c.closing")));
     close(c.id).then(
-      (tally) => replace(status, tallyBox(c, tally)),
+      (tally) => {
+        button.remove();
+        replace(status, tallyBox(c, tally));
+      },
       (e: unknown) => {
         button.disabled = false;
         replace(status, h("p", { class: "error", role: "alert" }, describeError(e)));
