@@ -24,19 +24,22 @@ import {
   type TreeStore,
   tallyHash,
   verifyConsistency,
-  writeHashBytes,
-  writeLeafRecord,
+  writeLeafRecordBytes,
 } from "../protocol/index.ts";
 import { EXIT, exitCodeFor, type FailureKind } from "./codes.ts";
 import type { ChainFacts } from "./facts.ts";
 import {
+  type CheckedBlock,
   type CheckedEntry,
   checkLine,
+  LINE_MODERATION,
+  LINE_OPINION,
+  LINE_UNREADABLE,
   type LineContext,
   type LineResult,
+  packResults,
   TEXT_PUBLIC,
   TEXT_WITHHELD,
-  unreadableLine,
 } from "./line.ts";
 import { type AuditState, memoryAuditState } from "./state.ts";
 
@@ -123,7 +126,7 @@ export interface AuditResult {
 
 const BATCH = 8192;
 /** Opinions buffered for the counted map before it is updated (also at every anchored head). */
-const COUNTED_BATCH = 1 << 18;
+const COUNTED_BATCH = 1 << 16;
 // Per-leaf flags (one byte a leaf): what later moderation entries need to know about a target.
 const F_OPINION = 1;
 const F_WITHHELD = 2;
@@ -177,16 +180,19 @@ export class Auditor {
   /** Section ids by number (a key's tally mark holds its section's number). */
   readonly #sectionNames: string[] = [];
   readonly #sectionNumbers = new Map<string, number>();
-  readonly #key = new Uint8Array(32);
+  /** The draft's sections come first in #sectionNames (the line context's list). */
+  #draftSections = 0;
   readonly #counted: CountedMap;
-  #countedPending = new Uint8Array(1024 * LEAF_RECORD_BYTES);
+  #countedPending = new Uint8Array(COUNTED_BATCH * LEAF_RECORD_BYTES);
   #countedPendingCount = 0;
   readonly #draftComputed: Hex | null;
   /** Sizes at which the root is checked: anchored sizes and the tally's size, ascending. */
   readonly #checkpoints: number[];
   #nextCheckpoint = 0;
   readonly #anchors: AnchorCheck[];
-  #pending: Hex[] = [];
+  /** Leaf hashes read but not yet appended to the tree, 32 bytes each. */
+  readonly #pending = new Uint8Array(BATCH * 32);
+  #pendingCount = 0;
   #position = 0;
   #line = 0;
   #opinions = 0;
@@ -218,6 +224,8 @@ export class Auditor {
     }
     const sectionIds = Array.isArray(draft.sections) ? draft.sections.map((s) => s.id) : [];
     this.#counts = new TallyCounts(facts.consultation, sectionIds);
+    for (const id of sectionIds) this.#sectionNumber(id);
+    this.#draftSections = this.#sectionNames.length;
     this.#anchors = facts.anchors.map((a) => ({
       treeSize: a.treeSize,
       chainRoot: a.rootHash,
@@ -308,58 +316,67 @@ export class Auditor {
       draftVersion: this.#facts.draftVersion,
       openMs: this.#openMs,
       closeMs: this.#closeMs,
+      sections: this.#sectionNames.slice(0, this.#draftSections),
     };
   }
 
-  /** A line that could not be read as text (invalid UTF-8): a format failure, and no leaf. */
-  pushUnreadable(reason: string): boolean {
-    return this.accept(unreadableLine(reason));
-  }
-
   /** Checks one export line (without its newline) here, then accepts it. */
-  push(raw: string): boolean {
-    return this.accept(checkLine(raw, this.lineContext));
+  async push(raw: string): Promise<void> {
+    const ctx = this.lineContext;
+    await this.acceptBlock(packResults([checkLine(raw, ctx)], ctx));
   }
 
   /**
-   * The sequential half of the checks, for one line checked by checkLine. Returns true when flush()
-   * must be awaited before the next line (a batch is full or an anchored size is reached).
+   * The sequential half of the checks, for a block of lines checked by checkBlock (here, in a worker
+   * thread or in a Web Worker), in export order.
    */
-  accept(r: LineResult): boolean {
+  async acceptBlock(block: CheckedBlock): Promise<void> {
+    const { extras } = block;
+    let next = 0;
+    for (let i = 0; i < block.count; i++) {
+      let extra: LineResult | null = null;
+      if (next < extras.length && extras[next]![0] === i) extra = extras[next++]![1];
+      if (this.#accept(block, i, extra)) await this.flush();
+    }
+  }
+
+  /** One line of a block; true when flush() must be awaited before the next (a batch is full or an anchored size is reached). */
+  #accept(block: CheckedBlock, i: number, extra: LineResult | null): boolean {
     const lineNo = ++this.#line;
-    if (r.leafHash === null) {
-      for (const [kind, message] of r.problems ?? []) this.fail(kind, `line ${lineNo}: ${message}`);
+    const code = block.codes[i]!;
+    const kind = code & 3;
+    if (kind === LINE_UNREADABLE) {
+      for (const [k, message] of extra?.problems ?? []) this.fail(k, `line ${lineNo}: ${message}`);
       this.#breakTally(`line ${lineNo} is unreadable`);
       return false;
     }
     const at = this.#position;
-    if (r.index !== at) {
+    const index = block.numbers[2 * i]!;
+    if (index !== at) {
       this.fail(
         "export-format",
-        `line ${lineNo}: index ${JSON.stringify(r.index)} where leaf ${at} was expected (a line dropped, duplicated or moved)`,
+        `line ${lineNo}: index ${JSON.stringify(extra !== null ? extra.index : index)} where leaf ${at} was expected (a line dropped, duplicated or moved)`,
       );
     }
-    if (r.problems !== null)
-      for (const [kind, message] of r.problems) this.fail(kind, `leaf ${at}: ${message}`);
-    this.#pending.push(r.leafHash);
+    if (extra?.problems) for (const [k, message] of extra.problems) this.fail(k, `leaf ${at}: ${message}`);
+    this.#pending.set(block.hashes.subarray(64 * i, 64 * i + 32), 32 * this.#pendingCount++);
     this.#position = at + 1;
-    const entry = r.entry;
     const flagsStore = this.#state.flags;
-    if (entry === null) {
-      this.#breakTally(`leaf ${at} is not a valid entry of this consultation`);
-    } else if (entry.type === "opinion") {
+    if (kind === LINE_OPINION) {
       this.#opinions++;
       let flags = F_OPINION;
-      this.#opinion(at, entry, r.key!, r.leafHash);
-      if (r.text === TEXT_WITHHELD) {
+      const text = (code >> 5) & 3;
+      this.#opinion(at, block, i, code, extra);
+      if (text === TEXT_WITHHELD) {
         flags |= F_WITHHELD;
         this.#withheld.push(at);
-      } else if (r.text === TEXT_PUBLIC) {
+      } else if (text === TEXT_PUBLIC) {
         flags |= F_PUBLIC;
         this.#checkedContent++;
       }
       flagsStore.set(at, flags);
-    } else {
+    } else if (kind === LINE_MODERATION) {
+      const entry = extra!.entry as CheckedEntry & { type: "moderation" };
       this.#moderations++;
       const target = entry.target;
       const flags = target < at ? flagsStore.get(target) : 0;
@@ -376,34 +393,45 @@ export class Auditor {
         }
         list.push({ index: at, reason: entry.reason, by: entry.by, at: entry.at });
       }
+    } else {
+      this.#breakTally(`leaf ${at} is not a valid entry of this consultation`);
     }
     return (
-      this.#pending.length >= BATCH ||
+      this.#pendingCount >= BATCH ||
       this.#countedPendingCount >= COUNTED_BATCH ||
       this.#position === this.#checkpoints[this.#nextCheckpoint]
     );
   }
 
-  /** The replaces chain, the tally and the counted map, for the opinion at leaf `at`. */
-  #opinion(at: number, entry: CheckedEntry & { type: "opinion" }, key: Hex, leafHash: Hex): void {
-    writeHashBytes(key, this.#key, 0);
-    let section = this.#sectionNumbers.get(entry.section);
+  #sectionNumber(id: string): number {
+    let section = this.#sectionNumbers.get(id);
     if (section === undefined) {
       section = this.#sectionNames.length;
-      this.#sectionNames.push(entry.section);
-      this.#sectionNumbers.set(entry.section, section);
+      this.#sectionNames.push(id);
+      this.#sectionNumbers.set(id, section);
     }
-    const stance = STANCES.indexOf(entry.stance);
-    const channel = CHANNELS.indexOf(entry.channel);
+    return section;
+  }
+
+  /** The replaces chain, the tally and the counted map, for the opinion at leaf `at` (line i of block). */
+  #opinion(at: number, block: CheckedBlock, i: number, code: number, extra: LineResult | null): void {
+    const position = code >>> 8;
+    const section =
+      position > 0
+        ? position - 1
+        : this.#sectionNumber((extra!.entry as CheckedEntry & { type: "opinion" }).section);
+    const stance = (code >> 2) & 3;
+    const channel = (code >> 4) & 1;
+    const replaces = block.numbers[2 * i + 1]!;
     const latest = this.#state.latest;
-    const previous = latest.swap(this.#key, 0, at, section * 6 + stance * 2 + channel);
-    const expected = previous >= 0 ? previous : null;
-    if (entry.replaces !== expected) {
+    const previous = latest.swap(block.hashes, 64 * i + 32, at, section * 6 + stance * 2 + channel);
+    const sectionId = this.#sectionNames[section]!;
+    if (replaces !== previous) {
       this.fail(
         "replaces",
-        expected === null
-          ? `leaf ${at}: replaces ${entry.replaces} but the author has no earlier opinion on ${entry.section}`
-          : `leaf ${at}: the author's opinion ${expected} on ${entry.section} is still live (replaces is ${entry.replaces})`,
+        previous < 0
+          ? `leaf ${at}: replaces ${replaces} but the author has no earlier opinion on ${sectionId}`
+          : `leaf ${at}: the author's opinion ${previous} on ${sectionId} is still live (replaces is ${replaces < 0 ? null : replaces})`,
       );
     }
     // The opinion that counts is the author's latest on the section: the one it follows stops counting.
@@ -415,13 +443,19 @@ export class Auditor {
         CHANNELS[mark & 1]!,
       );
     }
-    this.#counts.add(entry.section, entry.stance, entry.channel);
+    this.#counts.add(sectionId, STANCES[stance]!, CHANNELS[channel]!);
     if ((this.#countedPendingCount + 1) * LEAF_RECORD_BYTES > this.#countedPending.length) {
       const grown = new Uint8Array(this.#countedPending.length * 2);
       grown.set(this.#countedPending);
       this.#countedPending = grown;
     }
-    writeLeafRecord(this.#countedPending, this.#countedPendingCount++ * LEAF_RECORD_BYTES, key, at, leafHash);
+    writeLeafRecordBytes(
+      this.#countedPending,
+      this.#countedPendingCount++ * LEAF_RECORD_BYTES,
+      block.hashes.subarray(64 * i + 32, 64 * i + 64),
+      at,
+      block.hashes.subarray(64 * i, 64 * i + 32),
+    );
   }
 
   #breakTally(reason: string): void {
@@ -430,10 +464,10 @@ export class Auditor {
 
   /** Appends the pending leaf hashes and checks the root when an anchored size is reached. */
   async flush(): Promise<void> {
-    if (this.#pending.length > 0) {
-      const batch = this.#pending;
-      this.#pending = [];
-      await this.#log.appendBatch(batch);
+    if (this.#pendingCount > 0) {
+      const count = this.#pendingCount;
+      this.#pendingCount = 0;
+      await this.#log.appendPacked(this.#pending.subarray(0, 32 * count));
     }
     if (this.#countedPendingCount >= COUNTED_BATCH) await this.#updateCounted();
     const size = this.#log.size;

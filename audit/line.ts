@@ -3,14 +3,17 @@
 // worker threads (or Web Workers) run it in parallel; the sequential half (order, tree, replaces,
 // moderation, tally, counted map) stays in the Auditor. Isomorphic: no Node module.
 import {
+  bytesToHex,
+  CHANNELS,
   contentHash,
-  countedKey,
+  countedKeyBytes,
   decodeEntry,
   type Entry,
   type Hex,
-  leafHash,
+  leafHashBytes,
   type ModerationEntry,
   type OpinionEntry,
+  STANCES,
   utf8Encode,
 } from "../protocol/index.ts";
 import type { FailureKind } from "./codes.ts";
@@ -21,6 +24,8 @@ export interface LineContext {
   /** opensAt and closesAt in milliseconds. */
   readonly openMs: number;
   readonly closeMs: number;
+  /** The draft's section ids: a checked block names an opinion's section by its position here. */
+  readonly sections: readonly string[];
 }
 
 /** What the text of an opinion's line shows. */
@@ -30,9 +35,9 @@ export const TEXT_WITHHELD = 2;
 
 export interface LineResult {
   /** SHA-256(0x00 || leaf), or null when the line has no readable leaf (it then adds no leaf). */
-  leafHash: Hex | null;
+  leafHash: Uint8Array | null;
   /** An opinion's counted-map key, SHA-256(author ":" section); null for anything else. */
-  key: Hex | null;
+  key: Uint8Array | null;
   /** The line's "index" field, as given. */
   index: unknown;
   /** What the sequential checks and the tally read of the entry, when valid and of this consultation. */
@@ -63,7 +68,8 @@ function slim(e: Entry): CheckedEntry {
     : { type: e.type, consultation: e.consultation, target: e.target, reason: e.reason, by: e.by, at: e.at };
 }
 
-const LINE_FIELDS = new Set(["index", "leaf", "leafHash", "text", "salt", "withheld"]);
+// `campaign` is advisory (the service's grouping of near-identical texts): checked for form only, never hashed
+const LINE_FIELDS = new Set(["index", "leaf", "leafHash", "text", "salt", "withheld", "campaign"]);
 
 export function unreadableLine(reason: string): LineResult {
   return {
@@ -101,9 +107,9 @@ export function checkLine(raw: string, ctx: LineContext): LineResult {
   } catch {
     return { ...unreadableLine("the leaf contains a lone surrogate (no UTF-8 form)"), index };
   }
-  const hash = leafHash(bytes);
-  if (obj.leafHash !== hash)
-    problem("leaf-hash", `leafHash ${String(obj.leafHash)} but SHA-256(0x00 || leaf) = ${hash}`);
+  const hash = leafHashBytes(bytes);
+  if (!sameHex(obj.leafHash, hash))
+    problem("leaf-hash", `leafHash ${String(obj.leafHash)} but SHA-256(0x00 || leaf) = ${bytesToHex(hash)}`);
 
   let entry: Entry | null = null;
   try {
@@ -112,6 +118,13 @@ export function checkLine(raw: string, ctx: LineContext): LineResult {
     problem("entry-invalid", (error as Error).message);
   }
   if (withheld !== undefined && withheld !== true) problem("export-format", `"withheld" must be true`);
+  const { campaign } = obj;
+  if (
+    campaign !== undefined &&
+    campaign !== null &&
+    !(Number.isSafeInteger(campaign) && (campaign as number) >= 0)
+  )
+    problem("export-format", `"campaign" must be null or a leaf index`);
   const hasText = text !== undefined;
   const hasSalt = salt !== undefined;
   let shown = TEXT_NONE;
@@ -165,7 +178,7 @@ export function checkLine(raw: string, ctx: LineContext): LineResult {
   }
   return {
     leafHash: hash,
-    key: entry?.type === "opinion" ? countedKey(entry.author, entry.section) : null,
+    key: entry?.type === "opinion" ? countedKeyBytes(entry.author, entry.section) : null,
     index,
     entry: entry === null ? null : slim(entry),
     text: shown,
@@ -177,10 +190,60 @@ function iso(ms: number): string {
   return Number.isFinite(ms) ? new Date(ms).toISOString() : String(ms);
 }
 
+const HEX = "0123456789abcdef";
+
+/** True when `hex` is the lowercase 0x-hex form of `bytes` (compared without building the string). */
+function sameHex(hex: unknown, bytes: Uint8Array): boolean {
+  if (typeof hex !== "string" || hex.length !== 2 + 2 * bytes.length || hex[0] !== "0" || hex[1] !== "x")
+    return false;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (
+      hex.charCodeAt(2 + 2 * i) !== HEX.charCodeAt(b >> 4) ||
+      hex.charCodeAt(3 + 2 * i) !== HEX.charCodeAt(b & 15)
+    )
+      return false;
+  }
+  return true;
+}
+
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
+/** What a line of a checked block is. */
+export const LINE_UNREADABLE = 0;
+/** A readable leaf that is not a valid entry of this consultation. */
+export const LINE_INVALID = 1;
+export const LINE_OPINION = 2;
+export const LINE_MODERATION = 3;
+
+/**
+ * The per-line results of a block of lines, packed in a few typed arrays: a worker thread hands them to
+ * the auditor's thread by transferring the buffers, without an object per line to copy and collect. A
+ * line whose result needs more than numbers (problems, a moderation's fields, a section the draft does
+ * not list, an index that is not a number) also has its whole LineResult in `extras`.
+ */
+export interface CheckedBlock {
+  readonly count: number;
+  /** Per line, 64 bytes: the leaf hash, then the counted key (zeros unless an opinion). */
+  readonly hashes: Uint8Array;
+  /** Per line, 2 numbers: the line's index, then an opinion's replaces (-1: null) or a moderation's target. */
+  readonly numbers: Float64Array;
+  /**
+   * Per line: the LINE_ kind | stance << 2 | channel << 4 | text shown << 5 | (section position + 1) << 8,
+   * the position in LineContext.sections (0: not listed, the section is in the line's extra).
+   */
+  readonly codes: Uint32Array;
+  /** [line number in the block, its result] for the lines numbers alone do not describe, ascending. */
+  readonly extras: [number, LineResult][];
+}
+
+/** The buffers of a checked block, for postMessage's transfer list. */
+export function transferables(block: CheckedBlock): ArrayBuffer[] {
+  return [block.hashes.buffer, block.numbers.buffer, block.codes.buffer] as ArrayBuffer[];
+}
+
 /** checkLine over a block of whole lines (UTF-8 bytes, "\n"-separated; the last newline is optional). */
-export function checkBlock(parts: readonly Uint8Array[], ctx: LineContext): LineResult[] {
+export function checkBlock(parts: readonly Uint8Array[], ctx: LineContext): CheckedBlock {
   const buf = parts.length === 1 ? parts[0]! : concat(parts);
   const results: LineResult[] = [];
   let start = 0;
@@ -196,7 +259,58 @@ export function checkBlock(parts: readonly Uint8Array[], ctx: LineContext): Line
     results.push(text === null ? unreadableLine("not valid UTF-8") : checkLine(text, ctx));
     start = end + 1;
   }
-  return results;
+  return packResults(results, ctx);
+}
+
+/** Packs line results into a CheckedBlock. */
+export function packResults(results: readonly LineResult[], ctx: LineContext): CheckedBlock {
+  const count = results.length;
+  const hashes = new Uint8Array(count * 64);
+  const numbers = new Float64Array(count * 2);
+  const codes = new Uint32Array(count);
+  const extras: [number, LineResult][] = [];
+  const sectionPosition = sectionPositions(ctx);
+  for (let i = 0; i < count; i++) {
+    const r = results[i]!;
+    let extra = r.problems !== null || !Number.isSafeInteger(r.index);
+    numbers[2 * i] = Number.isSafeInteger(r.index) ? (r.index as number) : Number.NaN;
+    let code = LINE_UNREADABLE;
+    if (r.leafHash !== null) {
+      hashes.set(r.leafHash, 64 * i);
+      const e = r.entry;
+      if (e === null) code = LINE_INVALID;
+      else if (e.type === "moderation") {
+        code = LINE_MODERATION;
+        numbers[2 * i + 1] = e.target;
+        extra = true;
+      } else {
+        hashes.set(r.key!, 64 * i + 32);
+        numbers[2 * i + 1] = e.replaces ?? -1;
+        const position = sectionPosition.get(e.section);
+        if (position === undefined) extra = true;
+        code =
+          LINE_OPINION |
+          (STANCES.indexOf(e.stance) << 2) |
+          (CHANNELS.indexOf(e.channel) << 4) |
+          (r.text << 5) |
+          ((position === undefined ? 0 : position + 1) << 8);
+      }
+    }
+    codes[i] = code;
+    if (extra) extras.push([i, r]);
+  }
+  return { count, hashes, numbers, codes, extras };
+}
+
+const positionsOf = new WeakMap<readonly string[], Map<string, number>>();
+
+function sectionPositions(ctx: LineContext): Map<string, number> {
+  let positions = positionsOf.get(ctx.sections);
+  if (positions === undefined) {
+    positions = new Map(ctx.sections.map((id, i) => [id, i]));
+    positionsOf.set(ctx.sections, positions);
+  }
+  return positions;
 }
 
 /** The bytes of `parts`, one after the other, in one array. */

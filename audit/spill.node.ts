@@ -25,7 +25,7 @@ import {
 export interface SpillLimits {
   /** Keys (author, section) held in memory (default 750,000: about 45 MB). */
   readonly keys?: number;
-  /** Counted-map records held in memory (default twice the keys: about 150 MB). */
+  /** Counted-map records held in memory (default three times the keys: about 250 MB; a map holds about two records a key). */
   readonly countedRecords?: number;
   /** Chunks of leaf flags held in memory (default 64 chunks of FLAG_CHUNK leaves: 4 Mi leaves, 4 MB). */
   readonly flagChunks?: number;
@@ -230,7 +230,7 @@ export function spillingAuditState(limits: SpillLimits = {}): AuditState {
   const file = new SpillFile(limits.dir ?? tmpdir());
   return {
     latest: new SpillingLatest(file, keys),
-    counted: new SpillingCounted(file, limits.countedRecords ?? 2 * keys),
+    counted: new SpillingCounted(file, limits.countedRecords ?? 3 * keys),
     flags: new SpillingFlags(file, limits.flagChunks ?? 64, limits.flagChunkLeaves ?? FLAG_CHUNK),
     close: () => file.close(),
   };

@@ -38,7 +38,8 @@ const KEY = 32;
  */
 export class KeyTable {
   #keys: Uint8Array;
-  #index: Float64Array;
+  /** Log index + 1 per slot, 0 when free: 4 bytes a slot, for logs of up to 2^32 - 2 entries. */
+  #index: Uint32Array;
   #mark: Uint32Array;
   #count = 0;
   /** Set by find(): the slot of the key, or the free slot where it would go. */
@@ -48,7 +49,7 @@ export class KeyTable {
     let size = 1 << 4;
     while (size < capacity) size *= 2;
     this.#keys = new Uint8Array(size * KEY);
-    this.#index = new Float64Array(size).fill(-1);
+    this.#index = new Uint32Array(size);
     this.#mark = new Uint32Array(size);
   }
 
@@ -67,7 +68,7 @@ export class KeyTable {
     const mask = this.#index.length - 1;
     let slot = ((key[at]! << 24) | (key[at + 1]! << 16) | (key[at + 2]! << 8) | key[at + 3]!) & mask;
     for (; ; slot = (slot + 1) & mask) {
-      const index = this.#index[slot]!;
+      const index = this.#index[slot]! - 1;
       if (index < 0) break;
       const base = slot * KEY;
       let same = true;
@@ -92,11 +93,13 @@ export class KeyTable {
 
   /** Sets the value at the slot find() left (a new key is inserted there). */
   setAt(slot: number, key: Uint8Array, at: number, index: number, mark: number): void {
-    if (this.#index[slot]! < 0) {
+    if (!(index >= 0 && index < 0xffffffff))
+      throw new RangeError(`log index ${index} is beyond what the audit's key table holds (2^32 - 2)`);
+    if (this.#index[slot] === 0) {
       this.#keys.set(key.subarray(at, at + KEY), slot * KEY);
       this.#count++;
     }
-    this.#index[slot] = index;
+    this.#index[slot] = index + 1;
     this.#mark[slot] = mark;
     if (this.#count * 4 > this.#index.length * 3) this.#grow();
   }
@@ -104,13 +107,13 @@ export class KeyTable {
   /** Calls fn(key bytes, index, mark) for every key (the key bytes are a view, valid during the call). */
   forEach(fn: (key: Uint8Array, index: number, mark: number) => void): void {
     for (let slot = 0; slot < this.#index.length; slot++) {
-      const index = this.#index[slot]!;
+      const index = this.#index[slot]! - 1;
       if (index >= 0) fn(this.#keys.subarray(slot * KEY, slot * KEY + KEY), index, this.#mark[slot]!);
     }
   }
 
   clear(): void {
-    this.#index.fill(-1);
+    this.#index.fill(0);
     this.#count = 0;
   }
 
@@ -119,13 +122,13 @@ export class KeyTable {
     const index = this.#index;
     const mark = this.#mark;
     this.#keys = new Uint8Array(keys.length * 2);
-    this.#index = new Float64Array(index.length * 2).fill(-1);
+    this.#index = new Uint32Array(index.length * 2);
     this.#mark = new Uint32Array(mark.length * 2);
     this.#count = 0;
     for (let slot = 0; slot < index.length; slot++) {
-      if (index[slot]! < 0) continue;
+      if (index[slot] === 0) continue;
       this.find(keys, slot * KEY);
-      this.setAt(this.slot, keys, slot * KEY, index[slot]!, mark[slot]!);
+      this.setAt(this.slot, keys, slot * KEY, index[slot]! - 1, mark[slot]!);
     }
   }
 }

@@ -59,10 +59,12 @@ export {
   checkCountedProof,
   checkEntryCounted,
   countedKey,
+  countedKeyBytes,
   countedLeafNode,
   LEAF_RECORD_BYTES,
   verifyCountedProof,
   writeLeafRecord,
+  writeLeafRecordBytes,
 } from "./map/verify.ts";
 export {
   consistencyProofNodes,

@@ -22,6 +22,7 @@ import { DraftPublisher } from "./drafts.ts";
 import { apiCors, noSuchRoute, setupErrors, setupParsing } from "./http.ts";
 import { Ingest } from "./ingest.ts";
 import { createMetrics } from "./metrics.ts";
+import { ReadingIndexer } from "./reading.ts";
 import { ReceiptKeyRegistrar, receiptKeyBytes32 } from "./receipt-keys.ts";
 import { consultationRoutes, consultationStaffRoutes } from "./routes/consultations.ts";
 import { Consultations, draftUri, type Gopy } from "./routes/context.ts";
@@ -33,6 +34,7 @@ import { meRoutes } from "./routes/me.ts";
 import { moderationRoutes } from "./routes/moderation.ts";
 import { opinionRoutes } from "./routes/opinions.ts";
 import { healthRoutes, metricsRoutes } from "./routes/ops.ts";
+import { readingRoutes } from "./routes/reading.ts";
 import { staticRoutes } from "./routes/static.ts";
 import { openStore, type Store } from "./store/index.ts";
 
@@ -80,13 +82,16 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
 
   const metrics = createMetrics(store, clock, config);
   const receiptKey = receiptKeyFromSeed(config.receiptKeySeed);
+  // the reading index follows each commit in the background: nothing of it is on the group-commit path
+  const reading = new ReadingIndexer({ store, log: app.log });
   const ingest = new Ingest({
     store,
     clock,
     receiptKey,
     maxAnchorDelayMs: config.anchor.maxDelayMs,
     groupCommitMax: config.ingest.groupCommitMax,
-    onCommit: (_consultation, entries, online, offline) => {
+    onCommit: (consultation, entries, online, offline) => {
+      reading.poke(consultation);
       metrics.batchSize.observe(entries);
       if (online > 0) metrics.accepted.inc({ channel: "online" }, online);
       if (offline > 0) metrics.accepted.inc({ channel: "offline" }, offline);
@@ -159,6 +164,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     auth,
     receiptKeys,
     metrics: metrics.registry,
+    reading,
   };
   app.decorate("gopy", gopy);
   app.decorate("consultations", new Consultations(store, clock));
@@ -192,6 +198,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       await api.register(consultationRoutes);
       await api.register(logRoutes);
       await api.register(exportRoutes);
+      await api.register(readingRoutes);
       await api.register(async (signedIn) => {
         // the bearer token is checked before the body is read, so no stranger gets a body parsed
         signedIn.addHook("onRequest", authenticate);
@@ -237,6 +244,10 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   // the log and asked again (and by the first token that needs it)
   app.addHook("onReady", async () => {
     void auth.start();
+    // entries committed while no indexer ran (a restart, another instance)
+    void reading
+      .pokeBehind()
+      .catch((e) => app.log.warn({ err: String(e) }, "reading index: could not list consultations behind"));
   });
   app.addHook("onReady", async () => {
     const check = gopy.chainId;
@@ -278,6 +289,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     auth.stop();
     if (recheck) clearInterval(recheck);
     if (anchorer) await anchorer.stop();
+    await reading.close();
     if (!deps.store) await store.close();
   });
   return app;

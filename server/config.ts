@@ -70,6 +70,8 @@ export interface Config {
     chainId: number | null;
     /** agency id (JWT `agency` claim) -> on-chain address + operator key. */
     agencies: Record<string, AgencyConfig>;
+    /** agency id -> display names (AGENCY_NAMES); an agency missing here is shown by its id. */
+    agencyNames: Record<string, AgencyName>;
     /** Seconds to wait for a transaction to be mined before retrying later. */
     txTimeoutSeconds: number;
   };
@@ -213,6 +215,53 @@ function url(name: string, value: string): string {
   } catch {
     throw new ConfigError(name, `expected a URL, got ${JSON.stringify(value)}`);
   }
+}
+
+export interface AgencyName {
+  vi: string;
+  en: string;
+}
+
+/** The demo's two agencies, named when AGENCY_NAMES is not set. */
+const DEMO_AGENCY_NAMES: Record<string, AgencyName> = {
+  "bo-tu-phap": { vi: "Bộ Tư pháp", en: "Ministry of Justice" },
+  "bo-y-te": { vi: "Bộ Y tế", en: "Ministry of Health" },
+};
+
+function agencyNames(env: Env): Record<string, AgencyName> {
+  const raw = optStr(env, "AGENCY_NAMES");
+  if (raw === null) return { ...DEMO_AGENCY_NAMES };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError("AGENCY_NAMES", 'expected JSON {"<agency id>": {"vi": "…", "en": "…"}}');
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError("AGENCY_NAMES", "expected a JSON object keyed by agency id");
+  }
+  const entries: [string, AgencyName][] = [];
+  for (const [id, value] of Object.entries(parsed as Record<string, unknown>)) {
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(id) || id === "__proto__")
+      throw new ConfigError("AGENCY_NAMES", `bad agency id ${JSON.stringify(id)}`);
+    const fields = (typeof value === "object" && value !== null ? value : {}) as Record<string, unknown>;
+    for (const lang of ["vi", "en"] as const) {
+      const name = fields[lang];
+      if (typeof name !== "string" || name.trim() === "" || name.length > 200)
+        throw new ConfigError(
+          "AGENCY_NAMES",
+          `agency ${id}: "${lang}" must be a name of 1 to 200 characters`,
+        );
+    }
+    entries.push([id, { vi: String(fields.vi), en: String(fields.en) }]);
+  }
+  return Object.fromEntries(entries);
+}
+
+/** An agency's display names: configured, or its id in both languages. */
+export function agencyNameOf(config: Config, agency: string): AgencyName {
+  const names = config.chain.agencyNames;
+  return Object.hasOwn(names, agency) ? names[agency]! : { vi: agency, en: agency };
 }
 
 function agencies(env: Env): Record<string, AgencyConfig> {
@@ -494,6 +543,7 @@ export function loadConfig(env: Env = process.env): Config {
       registryAddress,
       chainId,
       agencies: agencies(env),
+      agencyNames: agencyNames(env),
       txTimeoutSeconds: int(env, "TX_TIMEOUT", 60, 1, 3600),
     },
     pseudonymSecret,

@@ -80,11 +80,20 @@ export class DraftPublisher {
     draft: DraftContent,
     opensAt: number,
     closesAt: number,
+    publicCounts = true,
   ): Promise<{ id: number; version: number; txHash: Hex }> {
     const { chain, draftUri } = this.options;
     const sign = () =>
       chain.signOpenConsultation(agency, draft.hash, draftUri(draft.hash), opensAt, closesAt);
-    return this.publish(sign, { kind: "open", consultationId: null, agency, ...draft, opensAt, closesAt });
+    return this.publish(sign, {
+      kind: "open",
+      consultationId: null,
+      agency,
+      ...draft,
+      opensAt,
+      closesAt,
+      publicCounts,
+    });
   }
 
   /** Publishes a new draft version on chain and stores it; returns the version the chain assigned. */

@@ -53,6 +53,11 @@ export const CreateConsultationBody = Type.Object(
     sections: Type.Array(Section, { minItems: 1, maxItems: 500 }),
     opensAt: UnixSeconds,
     closesAt: UnixSeconds,
+    publicCounts: Type.Optional(
+      Type.Boolean({
+        description: "live counts public while open (default true); always public after closesAt",
+      }),
+    ),
   },
   closed,
 );
@@ -69,10 +74,16 @@ export const Status = Type.Union([
   Type.Literal("tallied"),
 ]);
 
+export const AgencyName = Type.Object(
+  { vi: Type.String(), en: Type.String() },
+  { ...closed, description: "the agency's display name (AGENCY_NAMES; its id when none is configured)" },
+);
+
 export const ConsultationSummary = Type.Object(
   {
     id: Type.Integer(),
     agency: Type.String(),
+    agencyName: AgencyName,
     title: Type.String(),
     status: Status,
     opensAt: UnixSeconds,
@@ -107,6 +118,8 @@ export const ConsultationDetail = Type.Object(
     closesAt: UnixSeconds,
     draft: Type.Object({ version: Type.Integer(), hash: HexHash, sections: Type.Array(Section) }, closed),
     chain: ChainRef,
+    agencyName: AgencyName,
+    publicCounts: Type.Boolean({ description: "whether live counts are public while open" }),
   },
   closed,
 );
@@ -394,6 +407,107 @@ export const Health = Type.Object(
         description: "the identity providers whose tokens are accepted, and the roles each may grant",
       },
     ),
+  },
+  closed,
+);
+
+// ---------- public reading (server/routes/reading.ts) ----------
+
+const Stance = Type.Union([Type.Literal("agree"), Type.Literal("disagree"), Type.Literal("neutral")]);
+const Channel = Type.Union([Type.Literal("online"), Type.Literal("offline")]);
+const LeafIndexQ = Type.String({ pattern: "^(0|[1-9][0-9]{0,14})$" });
+
+export const SectionParams = Type.Object({ id: IdParam, section: SectionId }, closed);
+
+export const ReadingQuery = Type.Object(
+  {
+    cursor: Type.Optional(Type.String({ maxLength: 64, description: "the `next` of the previous page" })),
+    limit: Type.Optional(Type.String({ pattern: "^(100|[1-9][0-9]?)$", description: "1..100, default 20" })),
+    stance: Type.Optional(Stance),
+    channel: Type.Optional(Channel),
+    campaign: Type.Optional(LeafIndexQ),
+    q: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 200, description: "words, all required; diacritics ignored" }),
+    ),
+  },
+  closed,
+);
+
+export const PublicOpinion = Type.Object(
+  {
+    leafIndex: Type.Integer(),
+    stance: Stance,
+    channel: Channel,
+    submittedAt: Type.String(),
+    text: Type.Union([Type.String(), Type.Null()]),
+    withheldReason: Type.Union([Type.String(), Type.Null()]),
+    campaign: Type.Union([Type.Integer(), Type.Null()]),
+  },
+  closed,
+);
+
+export const OpinionPage = Type.Object(
+  { opinions: Type.Array(PublicOpinion), next: Type.Union([Type.String(), Type.Null()]) },
+  closed,
+);
+
+export const CampaignQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.String({ pattern: "^(100|[1-9][0-9]?)$", description: "1..100, default 20" })),
+  },
+  closed,
+);
+
+const StanceCounts = Type.Object(
+  { agree: Type.Integer(), disagree: Type.Integer(), neutral: Type.Integer() },
+  closed,
+);
+
+export const CampaignList = Type.Object(
+  {
+    campaigns: Type.Array(
+      Type.Object(
+        {
+          campaign: Type.Integer(),
+          count: Type.Integer(),
+          stances: StanceCounts,
+          sample: Type.Union([
+            Type.Object({ leafIndex: Type.Integer(), text: Type.String() }, closed),
+            Type.Null(),
+          ]),
+        },
+        closed,
+      ),
+    ),
+    indexedSize: Type.Integer(),
+  },
+  closed,
+);
+
+export const Stats = Type.Object(
+  {
+    publicCounts: Type.Boolean(),
+    indexedSize: Type.Integer(),
+    treeSize: Type.Integer(),
+    sections: Type.Record(
+      Type.String(),
+      Type.Object(
+        { agree: Type.Integer(), disagree: Type.Integer(), neutral: Type.Integer(), total: Type.Integer() },
+        closed,
+      ),
+    ),
+    channels: Type.Object({ online: Type.Integer(), offline: Type.Integer() }, closed),
+    hourly: Type.Array(
+      Type.Object({ hour: UnixSeconds, online: Type.Integer(), offline: Type.Integer() }, closed),
+    ),
+  },
+  closed,
+);
+
+export const ExportQuery = Type.Object(
+  {
+    start: Type.Optional(LeafIndexQ),
+    end: Type.Optional(LeafIndexQ),
   },
   closed,
 );

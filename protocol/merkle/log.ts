@@ -214,7 +214,22 @@ export class MerkleLog {
   async appendBatch(leafHashes: readonly Hex[]): Promise<number> {
     if (!Array.isArray(leafHashes))
       throw new ProtocolError("invalid_argument", "leafHashes must be an array");
-    const leaves = leafHashes.map((h, i) => hashToBytes(h, `leaf hash ${i}`));
+    return this.#append(leafHashes.map((h, i) => hashToBytes(h, `leaf hash ${i}`)));
+  }
+
+  /**
+   * appendBatch for leaf hashes packed one after the other, 32 bytes each (an auditor streaming millions
+   * of leaves); the bytes are read during the call, not kept.
+   */
+  async appendPacked(leafHashes: Uint8Array): Promise<number> {
+    if (!(leafHashes instanceof Uint8Array) || leafHashes.length % 32 !== 0)
+      throw new ProtocolError("invalid_argument", "leafHashes must be a whole number of 32-byte hashes");
+    const leaves: Uint8Array[] = [];
+    for (let at = 0; at < leafHashes.length; at += 32) leaves.push(leafHashes.slice(at, at + 32));
+    return this.#append(leaves);
+  }
+
+  async #append(leaves: readonly Uint8Array[]): Promise<number> {
     if (this.#appending) {
       throw new ProtocolError("invalid_argument", "another append to this log has not finished");
     }

@@ -66,7 +66,8 @@ Output:
   --final               also fail (not-final) unless the tally is published and every entry anchored
   --progress / --no-progress   force or hide the progress bar on stderr (default: shown on a terminal)
   --max-examples <n>    messages kept per kind of failure (default 20)
-  --workers <n>         worker threads for the per-line checks (default: the CPU count, at most 4; 0: none)
+  --workers <n>         worker threads for the per-line checks (default: one fewer than the CPUs, 1 to 3: the
+                        auditor's own thread is busy too; 0: none)
   --memory-keys <n>     (author, section) keys kept in memory (default ${DEFAULT_SPILL_KEYS}); past that the
                         audit's state moves to a temporary SQLite file, so memory stays bounded at any size
   -h, --help            this text
@@ -262,7 +263,7 @@ async function audit(
   const chunks = api !== undefined ? await apiChunks(api, consultation) : fileChunks(exportFile as string);
   const workersText = str("workers");
   const workers =
-    workersText !== undefined ? Number(workersText) : Math.min(Math.max(availableParallelism(), 1), 4);
+    workersText !== undefined ? Number(workersText) : Math.min(Math.max(availableParallelism() - 1, 1), 3);
 
   const showProgress = values["no-progress"] ? false : values.progress === true || io.stderrIsTty;
   const bar = showProgress
@@ -282,16 +283,13 @@ async function audit(
   bar?.start(total, 0);
   try {
     for await (const block of checkedLines(chunks, auditor.lineContext, workers)) {
-      for (const line of block) {
-        if (!auditor.accept(line)) continue;
-        await auditor.flush();
-        if (bar) {
-          if (auditor.position > total) {
-            total = auditor.position;
-            bar.setTotal(total);
-          }
-          bar.update(auditor.position);
+      await auditor.acceptBlock(block);
+      if (bar) {
+        if (auditor.position > total) {
+          total = auditor.position;
+          bar.setTotal(total);
         }
+        bar.update(auditor.position);
       }
     }
   } catch (error) {

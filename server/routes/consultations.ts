@@ -7,6 +7,7 @@ import type { FastifyInstance } from "fastify";
 import { draftHash } from "../../protocol/index.ts";
 import { requireRole } from "../auth.ts";
 import { toSeconds } from "../clock.ts";
+import { agencyNameOf } from "../config.ts";
 import { badRequest, notFound, ServiceError } from "../errors.ts";
 import * as schemas from "../schemas.ts";
 import type { Hex } from "../store/index.ts";
@@ -32,6 +33,7 @@ export async function consultationRoutes(fastify: FastifyInstance): Promise<void
         consultations: list.map((consultation) => ({
           id: consultation.id,
           agency: consultation.agency,
+          agencyName: agencyNameOf(gopy.config, consultation.agency),
           title: consultation.title,
           status: statusOf(consultation, now),
           opensAt: consultation.opensAt,
@@ -62,6 +64,8 @@ export async function consultationRoutes(fastify: FastifyInstance): Promise<void
         closesAt: consultation.closesAt,
         draft: { version: draft.version, hash: draft.hash, sections: draft.sections },
         chain: await chainRef(gopy),
+        agencyName: agencyNameOf(gopy.config, consultation.agency),
+        publicCounts: consultation.publicCounts,
       };
     },
   );
@@ -156,6 +160,7 @@ export async function consultationStaffRoutes(fastify: FastifyInstance): Promise
         { hash, title, summary, sections },
         opensAt,
         closesAt,
+        req.body.publicCounts ?? true,
       );
       req.log.info({ consultation: id, agency }, "consultation opened");
       return reply.status(201).send({ id, draftHash: hash, draftVersion: 1, txHash });

@@ -15,6 +15,7 @@ import type { Config } from "../config.ts";
 import type { DraftPublisher } from "../drafts.ts";
 import { chainUnavailable, notFound, ServiceError } from "../errors.ts";
 import type { Ingest } from "../ingest.ts";
+import type { ReadingIndexer } from "../reading.ts";
 import type { ReceiptKeyRegistrar } from "../receipt-keys.ts";
 import type { ConsultationRecord, DraftRecord, Hex, Store } from "../store/index.ts";
 
@@ -35,6 +36,8 @@ export interface Gopy {
   /** Puts the receipt key on chain and retires keys there (null without a chain). */
   receiptKeys: ReceiptKeyRegistrar | null;
   metrics: client.Registry;
+  /** Keeps the reading index (public listing, campaigns, stats) up to each log, in the background. */
+  reading: ReadingIndexer;
 }
 
 declare module "fastify" {

@@ -21,6 +21,9 @@ export type Row = Record<string, unknown>;
 
 const hexOrNull = (v: unknown): Hex | null => (v == null ? null : (String(v) as Hex));
 const numOrNull = (v: unknown): number | null => (v == null ? null : Number(v));
+// SQLite: 0/1; PostgreSQL: boolean; a row of before migration 7 has none (true, the default)
+const boolOr = (v: unknown, otherwise: boolean): boolean =>
+  v == null ? otherwise : v === true || Number(v) === 1;
 
 // SQLite: JSON text; PostgreSQL: jsonb, already parsed by pg
 const sectionsFrom = (v: unknown): DraftRecord["sections"] =>
@@ -39,6 +42,7 @@ export function consultationFrom(r: Row): ConsultationRecord {
     treeSize: Number(r.tree_size),
     anchoredSize: Number(r.anchored_size),
     closingAt: numOrNull(r.closing_at),
+    publicCounts: boolOr(r.public_counts, true),
     tally:
       r.tally_document == null
         ? null
@@ -131,6 +135,7 @@ export function draftIntentFrom(r: Row): DraftIntent {
     rawTx: String(r.raw_tx) as Hex,
     status: String(r.status) as DraftIntent["status"],
     createdAt: Number(r.created_at),
+    publicCounts: boolOr(r.public_counts, true),
   };
 }
 
@@ -164,6 +169,7 @@ export function recordsOfDraftIntent(
       closesAt: i.closesAt,
       createdAt: o.at,
       draftVersion: o.version,
+      publicCounts: i.publicCounts,
     },
     draft,
   };

@@ -1,7 +1,8 @@
 /**
  * The one migration list of both dialects. Versions 1 and 2 are the schemas the former per-backend migrations
  * created (same version numbers, same tables, columns and indexes), so existing SQLite files and PostgreSQL schemas
- * open and continue at version 3. Version 4 adds the receipt-key intents, version 5 the counted map's tables.
+ * open and continue at version 3. Version 4 adds the receipt-key intents, version 5 the counted map's tables, version 6
+ * is the response branch's, version 7 the reading index (public listing, campaigns, stats) and `public_counts`.
  */
 import { withheldReceiptJson } from "./rows.ts";
 import type { SqlPort } from "./sql.ts";
@@ -15,12 +16,19 @@ export interface ColumnTypes {
   boolean: string;
   /** The false literal of `boolean` in a DEFAULT clause. */
   false: string;
+  /** The true literal of `boolean` in a DEFAULT clause. */
+  true: string;
   /** An auto-incrementing 64-bit integer primary key. */
   serialKey: string;
   /** Options after a table's closing parenthesis. */
   table: string;
   /** Options of a table only ever read by its primary key (SQLite: no rowid). */
   keyedTable: string;
+  /**
+   * The full-text search of the reading index (migration 7): SQLite an FTS5 table beside `readings`, PostgreSQL a
+   * generated tsvector column of `readings` and its GIN index. Both over `folded` (server/reading.ts's fold).
+   */
+  readingSearch: string;
 }
 
 /** A foreign key clause of a table: `(columns) REFERENCES parent (columns)`. */
@@ -196,5 +204,66 @@ export const MIGRATIONS: readonly Migration[] = [
      PRIMARY KEY (consultation_id, tree_size),
      FOREIGN KEY ${ofConsultation}
    )${t.keyedTable};`,
+  },
+  {
+    // version 6 belongs to the response report (issue 12 §2, another branch): the merger puts that migration here.
+    // Empty on this branch so that the reading index is version 7 on both.
+  },
+  {
+    // the reading index (server/reading.ts): built in the background after each group commit from the log, never
+    // on the ingest path; a derived view (replaced opinions removed, withheld texts cleared, campaigns grouped), so it
+    // can be dropped and rebuilt from the log at any time. And the agency's choice of public live counts.
+    schema: (
+      t,
+    ) => `ALTER TABLE consultations ADD COLUMN public_counts ${t.boolean} NOT NULL DEFAULT ${t.true};
+   ALTER TABLE draft_intents ADD COLUMN public_counts ${t.boolean} NOT NULL DEFAULT ${t.true};
+   CREATE TABLE reading_progress (
+     consultation_id ${t.bigint} PRIMARY KEY,
+     indexed_size ${t.bigint} NOT NULL,
+     FOREIGN KEY ${ofConsultation}
+   )${t.table};
+   CREATE TABLE readings (
+     consultation_id ${t.bigint} NOT NULL,
+     idx ${t.bigint} NOT NULL,
+     section TEXT NOT NULL,
+     stance TEXT NOT NULL,
+     channel TEXT NOT NULL,
+     submitted_at TEXT NOT NULL,
+     text TEXT,
+     withheld_reason TEXT,
+     folded TEXT NOT NULL,
+     campaign ${t.bigint},
+     PRIMARY KEY (consultation_id, idx),
+     FOREIGN KEY ${ofConsultation}
+   )${t.table};
+   CREATE INDEX readings_section ON readings (consultation_id, section, idx);
+   CREATE INDEX readings_stance ON readings (consultation_id, section, stance, idx);
+   CREATE INDEX readings_channel ON readings (consultation_id, section, channel, idx);
+   CREATE INDEX readings_channel_stance ON readings (consultation_id, section, channel, stance, idx);
+   CREATE INDEX readings_campaign ON readings (consultation_id, section, campaign, idx);
+   CREATE TABLE reading_bands (
+     consultation_id ${t.bigint} NOT NULL,
+     section TEXT NOT NULL,
+     band INTEGER NOT NULL,
+     idx ${t.bigint} NOT NULL,
+     simhash TEXT NOT NULL,
+     PRIMARY KEY (consultation_id, section, band, idx)
+   )${t.keyedTable};
+   CREATE TABLE reading_counts (
+     consultation_id ${t.bigint} NOT NULL,
+     section TEXT NOT NULL,
+     stance TEXT NOT NULL,
+     channel TEXT NOT NULL,
+     n ${t.bigint} NOT NULL,
+     PRIMARY KEY (consultation_id, section, stance, channel)
+   )${t.keyedTable};
+   CREATE TABLE reading_hours (
+     consultation_id ${t.bigint} NOT NULL,
+     hour ${t.bigint} NOT NULL,
+     channel TEXT NOT NULL,
+     n ${t.bigint} NOT NULL,
+     PRIMARY KEY (consultation_id, hour, channel)
+   )${t.keyedTable};
+   ${t.readingSearch}`,
   },
 ];

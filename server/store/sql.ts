@@ -5,6 +5,7 @@
  * the anchoring and operator locks, the migration lock and the column types of the one migration list (schema.ts).
  */
 import { ServiceError } from "../errors.ts";
+import { simhashBands } from "../reading.ts";
 import {
   backlogFrom,
   consultationFrom,
@@ -21,6 +22,8 @@ import { type ColumnTypes, type ForeignKeys, MIGRATIONS } from "./schema.ts";
 import {
   type AnchorIntent,
   type BacklogInfo,
+  type CampaignCandidate,
+  type CampaignSummary,
   type ConsultationRecord,
   type CountedAddress,
   type CountedLag,
@@ -40,6 +43,10 @@ import {
   type NewIntent,
   type NewKeyIntent,
   type NodeId,
+  type ReadingFilter,
+  type ReadingRecord,
+  type ReadingStats,
+  type ReadingWrite,
   type Store,
   StoreConflictError,
   type TallyRecord,
@@ -94,10 +101,92 @@ export interface SqlDialect {
   ): Promise<(Uint8Array | null)[]>;
   /** Hashes of one log's tree nodes, in the order asked; throws when one is missing. */
   getNodes(port: SqlPort, consultationId: number, ids: readonly NodeId[]): Promise<Uint8Array[]>;
+  /** The reading index's full-text search (its schema: ColumnTypes.readingSearch). */
+  readonly readingSearch: ReadingSearch;
   tryAnchorLock(): Promise<boolean>;
   /** Runs fn holding the cross-instance lock of an operator key (the in-process queue is the core's). */
   lockOperator<T>(key: string, fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
+}
+
+/** A dialect's full-text search over the reading index's `folded` column. */
+export interface ReadingSearch {
+  /** Brings the search rows of these readings in line with `readings` (inserted, updated or deleted rows). */
+  sync(tx: SqlPort, consultationId: number, indices: readonly number[]): Promise<void>;
+  /**
+   * Rows of `readings` of the section below `before` (null: from the newest) containing every word of
+   * `filter.words` and matching the other filters, newest first.
+   */
+  find(
+    port: SqlPort,
+    consultationId: number,
+    section: string,
+    filter: ReadingFilter,
+    before: number | null,
+    limit: number,
+  ): Promise<Row[]>;
+}
+
+/** The WHERE clause (after `consultation_id = ? AND section = ?`) and parameters of a listing's other filters. */
+export function readingFilterSql(
+  filter: ReadingFilter,
+  before: number | null,
+): { sql: string; params: SqlValue[] } {
+  let sql = "";
+  const params: SqlValue[] = [];
+  if (filter.stance !== undefined) {
+    sql += " AND stance = ?";
+    params.push(filter.stance);
+  }
+  if (filter.channel !== undefined) {
+    sql += " AND channel = ?";
+    params.push(filter.channel);
+  }
+  if (filter.campaign !== undefined) {
+    sql += " AND campaign = ?";
+    params.push(filter.campaign);
+  }
+  if (before !== null) {
+    sql += " AND idx < ?";
+    params.push(before);
+  }
+  return { sql, params };
+}
+
+/** Bands per campaignCandidates statement (SQLite's compound SELECT limit is 500 terms). */
+const CANDIDATE_BANDS = 100;
+
+const READING_COLUMNS: readonly BulkColumn[] = [
+  ["consultation_id", "bigint"],
+  ["idx", "bigint"],
+  ["section", "text"],
+  ["stance", "text"],
+  ["channel", "text"],
+  ["submitted_at", "text"],
+  ["text", "text"],
+  ["withheld_reason", "text"],
+  ["folded", "text"],
+  ["campaign", "bigint"],
+];
+const BAND_COLUMNS: readonly BulkColumn[] = [
+  ["consultation_id", "bigint"],
+  ["section", "text"],
+  ["band", "integer"],
+  ["idx", "bigint"],
+  ["simhash", "text"],
+];
+
+function readingFrom(r: Row): ReadingRecord {
+  return {
+    index: Number(r.idx),
+    section: String(r.section),
+    stance: String(r.stance),
+    channel: String(r.channel),
+    submittedAt: String(r.submitted_at),
+    text: r.text == null ? null : String(r.text),
+    withheldReason: r.withheld_reason == null ? null : String(r.withheld_reason),
+    campaign: r.campaign == null ? null : Number(r.campaign),
+  };
 }
 
 const ENTRY_COLUMNS: readonly BulkColumn[] = [
@@ -218,6 +307,10 @@ export class SqlStore implements Store {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       [c.id, c.agency, c.title, c.summary, c.opensAt, c.closesAt, c.createdAt, c.draftVersion],
     );
+    // the column's default is true; written only when false, so the statement above is every version's
+    if (c.publicCounts === false) {
+      await tx.run("UPDATE consultations SET public_counts = FALSE WHERE id = ?", [c.id]);
+    }
     await this.insertDraft(tx, draft);
   }
 
@@ -304,7 +397,11 @@ export class SqlStore implements Store {
         i.createdAt,
       ],
     );
-    return Number(r!.id);
+    const id = Number(r!.id);
+    if (i.publicCounts === false) {
+      await this.dialect.db.run("UPDATE draft_intents SET public_counts = FALSE WHERE id = ?", [id]);
+    }
+    return id;
   }
 
   async pendingDraftIntents(): Promise<DraftIntent[]> {
@@ -709,6 +806,257 @@ export class SqlStore implements Store {
       [cutoff],
     );
     return backlogFrom(r!);
+  }
+
+  async readingProgress(consultationId: number): Promise<number> {
+    const r = await this.dialect.db.get(
+      "SELECT indexed_size FROM reading_progress WHERE consultation_id = ?",
+      [consultationId],
+    );
+    return r ? Number(r.indexed_size) : 0;
+  }
+
+  async readingBehind(): Promise<number[]> {
+    const rows = await this.dialect.db.all(
+      `SELECT c.id FROM consultations c LEFT JOIN reading_progress p ON p.consultation_id = c.id
+       WHERE c.tree_size > coalesce(p.indexed_size, 0) ORDER BY c.id`,
+    );
+    return rows.map((r) => Number(r.id));
+  }
+
+  async writeReadings(consultationId: number, w: ReadingWrite): Promise<boolean> {
+    const d = this.dialect;
+    return d.transaction(async (tx) => {
+      await tx.run(
+        `INSERT INTO reading_progress (consultation_id, indexed_size) VALUES (?, 0)
+         ON CONFLICT (consultation_id) DO NOTHING`,
+        [consultationId],
+      );
+      // the row lock: two indexers (instances) of one consultation apply each step once
+      const at = await tx.get(
+        `SELECT indexed_size FROM reading_progress WHERE consultation_id = ?${d.forUpdate}`,
+        [consultationId],
+      );
+      if (Number(at!.indexed_size) !== w.from) return false;
+      const counts = new Map<string, { section: string; stance: string; channel: string; n: number }>();
+      const count = (section: string, stance: string, channel: string, n: number) => {
+        const key = JSON.stringify([section, stance, channel]);
+        const c = counts.get(key) ?? { section, stance, channel, n: 0 };
+        c.n += n;
+        counts.set(key, c);
+      };
+      for (const index of w.removes) {
+        const r = await tx.get(
+          "DELETE FROM readings WHERE consultation_id = ? AND idx = ? RETURNING section, stance, channel",
+          [consultationId, index],
+        );
+        if (r) count(String(r.section), String(r.stance), String(r.channel), -1);
+      }
+      for (const { index, reason } of w.withholds) {
+        await tx.run(
+          `UPDATE readings SET text = NULL, withheld_reason = ?, folded = '' WHERE consultation_id = ? AND idx = ?`,
+          [reason, consultationId, index],
+        );
+      }
+      for (const index of w.campaignStarts) {
+        await tx.run(
+          "UPDATE readings SET campaign = idx WHERE consultation_id = ? AND idx = ? AND campaign IS NULL",
+          [consultationId, index],
+        );
+      }
+      await d.insertMany(
+        tx,
+        "readings",
+        READING_COLUMNS,
+        w.inserts.map((r) => [
+          consultationId,
+          r.index,
+          r.section,
+          r.stance,
+          r.channel,
+          r.submittedAt,
+          r.text,
+          r.withheldReason,
+          r.folded,
+          r.campaign,
+        ]),
+      );
+      const bands: SqlValue[][] = [];
+      const hours = new Map<string, { hour: number; channel: string; n: number }>();
+      const arrived = (submittedAt: string, channel: string) => {
+        const hour = Math.floor(Date.parse(submittedAt) / 3_600_000) * 3600;
+        const key = `${hour}/${channel}`;
+        const h = hours.get(key) ?? { hour, channel, n: 0 };
+        h.n++;
+        hours.set(key, h);
+      };
+      for (const r of w.inserts) {
+        count(r.section, r.stance, r.channel, 1);
+        if (r.simhash !== null) {
+          for (const band of simhashBands(r.simhash)) {
+            bands.push([consultationId, r.section, band, r.index, r.simhash]);
+          }
+        }
+        arrived(r.submittedAt, r.channel);
+      }
+      // the hours count every opinion that arrived, replaced ones too; the counts only the current ones
+      for (const r of w.arrivedOnly) arrived(r.submittedAt, r.channel);
+      await d.insertMany(tx, "reading_bands", BAND_COLUMNS, bands, "ON CONFLICT DO NOTHING");
+      for (const c of counts.values()) {
+        if (c.n === 0) continue;
+        await tx.run(
+          `INSERT INTO reading_counts (consultation_id, section, stance, channel, n) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (consultation_id, section, stance, channel) DO UPDATE SET n = reading_counts.n + excluded.n`,
+          [consultationId, c.section, c.stance, c.channel, c.n],
+        );
+      }
+      for (const h of hours.values()) {
+        await tx.run(
+          `INSERT INTO reading_hours (consultation_id, hour, channel, n) VALUES (?, ?, ?, ?)
+           ON CONFLICT (consultation_id, hour, channel) DO UPDATE SET n = reading_hours.n + excluded.n`,
+          [consultationId, h.hour, h.channel, h.n],
+        );
+      }
+      await d.readingSearch.sync(tx, consultationId, [
+        ...w.removes,
+        ...w.withholds.map((x) => x.index),
+        ...w.campaignStarts,
+        ...w.inserts.map((r) => r.index),
+      ]);
+      await tx.run("UPDATE reading_progress SET indexed_size = ? WHERE consultation_id = ?", [
+        w.to,
+        consultationId,
+      ]);
+      return true;
+    });
+  }
+
+  async campaignCandidates(
+    consultationId: number,
+    section: string,
+    bands: readonly number[],
+    limit: number,
+  ): Promise<CampaignCandidate[]> {
+    const out: CampaignCandidate[] = [];
+    // one statement per CANDIDATE_BANDS bands: a compound of per-band LIMIT queries (SQLite has no LATERAL)
+    for (let at = 0; at < bands.length; at += CANDIDATE_BANDS) {
+      const chunk = bands.slice(at, at + CANDIDATE_BANDS);
+      const one = (
+        k: number,
+      ) => `SELECT * FROM (SELECT b.band, b.idx, b.simhash, r.campaign FROM reading_bands b
+         JOIN readings r ON r.consultation_id = b.consultation_id AND r.idx = b.idx
+         WHERE b.consultation_id = ? AND b.section = ? AND b.band = ? ORDER BY b.idx DESC LIMIT ?) c${k}`;
+      const rows = await this.dialect.db.all(
+        chunk.map((_, k) => one(k)).join(" UNION ALL "),
+        chunk.flatMap((band) => [consultationId, section, band, limit]),
+      );
+      for (const r of rows) {
+        out.push({
+          band: Number(r.band),
+          index: Number(r.idx),
+          simhash: String(r.simhash),
+          campaign: r.campaign == null ? null : Number(r.campaign),
+        });
+      }
+    }
+    return out;
+  }
+
+  async listReadings(
+    consultationId: number,
+    section: string,
+    filter: ReadingFilter,
+    before: number | null,
+    limit: number,
+  ): Promise<ReadingRecord[]> {
+    const d = this.dialect;
+    if (filter.words && filter.words.length > 0) {
+      return (await d.readingSearch.find(d.db, consultationId, section, filter, before, limit)).map(
+        readingFrom,
+      );
+    }
+    const where = readingFilterSql(filter, before);
+    const rows = await d.db.all(
+      `SELECT * FROM readings WHERE consultation_id = ? AND section = ?${where.sql} ORDER BY idx DESC LIMIT ?`,
+      [consultationId, section, ...where.params, limit],
+    );
+    return rows.map(readingFrom);
+  }
+
+  async campaigns(consultationId: number, section: string, limit: number): Promise<CampaignSummary[]> {
+    const db = this.dialect.db;
+    const rows = await db.all(
+      `SELECT campaign, count(*) AS n,
+              sum(CASE WHEN stance = 'agree' THEN 1 ELSE 0 END) AS agree,
+              sum(CASE WHEN stance = 'disagree' THEN 1 ELSE 0 END) AS disagree,
+              sum(CASE WHEN stance = 'neutral' THEN 1 ELSE 0 END) AS neutral
+       FROM readings WHERE consultation_id = ? AND section = ? AND campaign IS NOT NULL
+       GROUP BY campaign HAVING count(*) > 1 ORDER BY n DESC, campaign LIMIT ?`,
+      [consultationId, section, limit],
+    );
+    const out: CampaignSummary[] = [];
+    for (const r of rows) {
+      const campaign = Number(r.campaign);
+      const sample = await db.get(
+        `SELECT idx, text FROM readings WHERE consultation_id = ? AND section = ? AND campaign = ? AND text IS NOT NULL
+         ORDER BY idx LIMIT 1`,
+        [consultationId, section, campaign],
+      );
+      out.push({
+        campaign,
+        count: Number(r.n),
+        stances: { agree: Number(r.agree), disagree: Number(r.disagree), neutral: Number(r.neutral) },
+        sample: sample ? { leafIndex: Number(sample.idx), text: String(sample.text) } : null,
+      });
+    }
+    return out;
+  }
+
+  async readingCampaigns(consultationId: number, start: number, end: number): Promise<Map<number, number>> {
+    const rows = await this.dialect.db.all(
+      `SELECT idx, campaign FROM readings WHERE consultation_id = ? AND idx >= ? AND idx < ? AND campaign IS NOT NULL`,
+      [consultationId, start, end],
+    );
+    return new Map(rows.map((r) => [Number(r.idx), Number(r.campaign)]));
+  }
+
+  async readingStats(consultationId: number): Promise<ReadingStats> {
+    const db = this.dialect.db;
+    const stats: ReadingStats = {
+      indexedSize: await this.readingProgress(consultationId),
+      sections: {},
+      channels: { online: 0, offline: 0 },
+      hourly: [],
+    };
+    const counts = await db.all(
+      "SELECT section, stance, channel, n FROM reading_counts WHERE consultation_id = ? ORDER BY section",
+      [consultationId],
+    );
+    for (const r of counts) {
+      const n = Number(r.n);
+      const section = String(r.section);
+      const s = Object.hasOwn(stats.sections, section)
+        ? stats.sections[section]!
+        : { agree: 0, disagree: 0, neutral: 0, total: 0 };
+      stats.sections[section] = s;
+      s[String(r.stance) as "agree"] += n;
+      s.total += n;
+      stats.channels[String(r.channel) as "online"] += n;
+    }
+    const hours = await db.all(
+      "SELECT hour, channel, n FROM reading_hours WHERE consultation_id = ? ORDER BY hour",
+      [consultationId],
+    );
+    for (const r of hours) {
+      const hour = Number(r.hour);
+      let last = stats.hourly.at(-1);
+      if (last?.hour !== hour) {
+        last = { hour, online: 0, offline: 0 };
+        stats.hourly.push(last);
+      }
+      last[String(r.channel) as "online"] += Number(r.n);
+    }
+    return stats;
   }
 
   tryAnchorLock(): Promise<boolean> {

@@ -45,10 +45,15 @@ export interface ConsultationRecord {
   /** Milliseconds: when the close procedure started (markClosing); from then on nothing is appended. */
   closingAt: number | null;
   tally: TallyRecord | null;
+  /** Whether live counts are public while the consultation is open (the agency's choice at opening). */
+  publicCounts: boolean;
 }
 
 /** What createConsultation stores; the log, anchoring and closing state start empty. */
-export type NewConsultation = Omit<ConsultationRecord, "treeSize" | "anchoredSize" | "closingAt" | "tally">;
+export type NewConsultation = Omit<
+  ConsultationRecord,
+  "treeSize" | "anchoredSize" | "closingAt" | "tally" | "publicCounts"
+> & { publicCounts?: boolean };
 
 export interface TallyRecord {
   document: string;
@@ -246,9 +251,11 @@ export interface DraftIntent {
   rawTx: Hex;
   status: "pending" | "done" | "failed";
   createdAt: number;
+  /** "open": whether live counts are public while open (default true). */
+  publicCounts: boolean;
 }
 
-export type NewDraftIntent = Omit<DraftIntent, "id" | "status">;
+export type NewDraftIntent = Omit<DraftIntent, "id" | "status" | "publicCounts"> & { publicCounts?: boolean };
 
 /**
  * A receipt-signing key to add to the registry (addReceiptKey) or retire from it (retireReceiptKey), written BEFORE
@@ -404,4 +411,104 @@ export interface Store {
    * settles, or when that connection dies). SQLite: one process serves a file, so the in-process queue alone.
    */
   withOperatorLock<T>(key: string, fn: () => Promise<T>): Promise<T>;
+
+  /** Log entries the reading index covers (0 when it has none). */
+  readingProgress(consultationId: number): Promise<number>;
+  /** Consultations whose reading index is behind their log. */
+  readingBehind(): Promise<number[]>;
+  /**
+   * Applies one step of the reading index in one transaction, if the index is still at `w.from` (false, writing
+   * nothing, when another indexer moved it).
+   */
+  writeReadings(consultationId: number, w: ReadingWrite): Promise<boolean>;
+  /** Earlier readings of the section whose SimHash has one of these bands: per band the newest `limit`. */
+  campaignCandidates(
+    consultationId: number,
+    section: string,
+    bands: readonly number[],
+    limit: number,
+  ): Promise<CampaignCandidate[]>;
+  /** The section's readings below `before` (null: from the newest) matching the filter, newest first. */
+  listReadings(
+    consultationId: number,
+    section: string,
+    filter: ReadingFilter,
+    before: number | null,
+    limit: number,
+  ): Promise<ReadingRecord[]>;
+  /** The section's campaigns, largest first. */
+  campaigns(consultationId: number, section: string, limit: number): Promise<CampaignSummary[]>;
+  readingStats(consultationId: number): Promise<ReadingStats>;
+  /** Campaign ids of the grouped readings among entries [start, end), by leaf index. */
+  readingCampaigns(consultationId: number, start: number, end: number): Promise<Map<number, number>>;
+}
+
+/** Filters of the public listing of one section's opinions (the reading index, migration 7). */
+export interface ReadingFilter {
+  stance?: string;
+  channel?: string;
+  campaign?: number;
+  /** Folded words (server/reading.ts), all of which must occur; empty or absent: no text search. */
+  words?: readonly string[];
+}
+
+/** One opinion of the reading index, as listed. */
+export interface ReadingRecord {
+  index: number;
+  section: string;
+  stance: string;
+  channel: string;
+  /** The entry's RFC 3339 time. */
+  submittedAt: string;
+  /** null when withheld. */
+  text: string | null;
+  withheldReason: string | null;
+  campaign: number | null;
+}
+
+/** A reading to insert, with what the search and the campaign grouping need. */
+export interface NewReading extends ReadingRecord {
+  /** server/reading.ts's fold of the text: the searched words. */
+  folded: string;
+  /** 64-bit SimHash as 16 hex digits, and its four 16-bit bands; null when the text is too short to group. */
+  simhash: string | null;
+}
+
+/** One step of the reading index: log entries [from, to) applied in one transaction. */
+export interface ReadingWrite {
+  from: number;
+  to: number;
+  inserts: readonly NewReading[];
+  /** Earlier readings whose text a moderation entry of [from, to) withholds. */
+  withholds: readonly { index: number; reason: string }[];
+  /** Earlier readings replaced by a later opinion of their author (they leave the listing and the counts). */
+  removes: readonly number[];
+  /** Earlier readings that become the first member of a campaign (its id is their index). */
+  campaignStarts: readonly number[];
+  /** Opinions of [from, to) replaced within it (never inserted): they still count in the hourly arrivals. */
+  arrivedOnly: readonly { submittedAt: string; channel: string }[];
+}
+
+/** An earlier reading sharing a SimHash band (campaign grouping). */
+export interface CampaignCandidate {
+  /** The band it was found by. */
+  band: number;
+  index: number;
+  simhash: string;
+  campaign: number | null;
+}
+
+export interface CampaignSummary {
+  campaign: number;
+  count: number;
+  stances: Record<"agree" | "disagree" | "neutral", number>;
+  sample: { leafIndex: number; text: string } | null;
+}
+
+export interface ReadingStats {
+  indexedSize: number;
+  sections: Record<string, Record<"agree" | "disagree" | "neutral", number> & { total: number }>;
+  channels: Record<"online" | "offline", number>;
+  /** Opinions that arrived per hour (Unix seconds of the hour's start), replaced ones included. */
+  hourly: { hour: number; online: number; offline: number }[];
 }

@@ -114,7 +114,7 @@ async function audit(
     draft,
   );
   const auditor = new Auditor(facts, draft);
-  for (const { line } of lines) if (auditor.push(line)) await auditor.flush();
+  for (const { line } of lines) await auditor.push(line);
   return auditor.finish(performance.now());
 }
 
@@ -162,7 +162,7 @@ async function auditAnchored(
     anchors,
   };
   const auditor = new Auditor(facts, testDraft(), o.state ? { state: o.state } : {});
-  for (const line of lines) if (auditor.push(line)) await auditor.flush();
+  for (const line of lines) await auditor.push(line);
   return auditor.finish(performance.now());
 }
 
@@ -241,7 +241,7 @@ describe("audit rules", () => {
       chainFacts(1, root, { chainId: 1, anchoredAt: 0, blockNumber: 1 }),
       testDraft(),
     );
-    auditor.push(line);
+    await auditor.push(line);
     const r = await auditor.finish(performance.now());
     expect(kinds(r)).to.deep.equal(["entry-invalid"]);
   });
@@ -368,10 +368,15 @@ describe("audit rules", () => {
       for (let i = 0; i < text.length; i += 3) yield text.subarray(i, i + 3);
       yield bad;
     }
-    const ctx = { consultation: "1", draftVersion: 1, openMs: OPENS, closeMs: CLOSES };
+    const ctx = { consultation: "1", draftVersion: 1, openMs: OPENS, closeMs: CLOSES, sections: [] };
     const out: string[] = [];
-    for await (const block of lineBlocks(chunks(), 8)) {
-      for (const r of checkBlock(block, ctx)) out.push(r.problems?.[0]?.[1] ?? "");
+    for await (const parts of lineBlocks(chunks(), 8)) {
+      const block = checkBlock(parts, ctx);
+      let next = 0;
+      for (let i = 0; i < block.count; i++) {
+        const extra = block.extras[next]?.[0] === i ? block.extras[next++]![1] : null;
+        out.push(extra?.problems?.[0]?.[1] ?? "");
+      }
     }
     expect(out).to.deep.equal([
       '"leaf" is missing or not a string',

@@ -363,6 +363,7 @@ function conformance(backend: Backend): void {
         anchoredSize: 0,
         closingAt: null,
         tally: null,
+        publicCounts: true,
       });
       expect(await store.getConsultation(404)).to.equal(null);
     });
@@ -703,7 +704,7 @@ function conformance(backend: Backend): void {
     it("completes an opening draft intent once: the consultation and its first draft", async () => {
       const id = await store.addDraftIntent(draftIntent());
       const [pending] = await store.pendingDraftIntents();
-      expect(pending).to.deep.equal({ id, ...draftIntent(), status: "pending" });
+      expect(pending).to.deep.equal({ id, ...draftIntent(), status: "pending", publicCounts: true });
       expect(await store.completeDraftIntent(id, { consultationId: 42, version: 1, at: 77 })).to.equal(true);
       expect(await store.completeDraftIntent(id, { consultationId: 42, version: 1, at: 78 })).to.equal(false);
       expect(await store.pendingDraftIntents()).to.deep.equal([]);

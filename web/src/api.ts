@@ -22,6 +22,8 @@ export class ApiError extends Error {
 export interface ConsultationSummary {
   id: string;
   agency: string;
+  /** Display names (absent from an older service: the id is shown). */
+  agencyName?: { vi: string; en: string };
   title: string;
   status: string;
   opensAt: number;
@@ -57,6 +59,22 @@ export interface ProofResponse {
   treeSize: number;
   rootHash: Hex;
   proof: Hex[];
+}
+
+/** One public opinion of GET …/sections/:section/opinions. */
+export interface PublicOpinion {
+  leafIndex: number;
+  stance: "agree" | "disagree" | "neutral";
+  channel: "online" | "offline";
+  submittedAt: string;
+  text: string | null;
+  withheldReason: string | null;
+  campaign: number | null;
+}
+
+export interface OpinionPage {
+  opinions: PublicOpinion[];
+  next: string | null;
 }
 
 export interface TallyResponse {
@@ -183,4 +201,21 @@ export function myOpinions(): Promise<unknown> {
 
 export function exportUrl(id: string): string {
   return `${apiBase()}/api/consultations/${enc(id)}/export`;
+}
+
+/** One page of a section's public opinions, newest first (`cursor`: the previous page's `next`). */
+export function listOpinions(
+  id: string,
+  section: string,
+  query: { cursor?: string | null; stance?: string; q?: string; limit?: number },
+): Promise<OpinionPage> {
+  const params = new URLSearchParams();
+  if (query.cursor) params.set("cursor", query.cursor);
+  if (query.stance) params.set("stance", query.stance);
+  if (query.q) params.set("q", query.q);
+  params.set("limit", String(query.limit ?? 20));
+  return request(
+    apiBase(),
+    `/api/consultations/${encodeURIComponent(id)}/sections/${encodeURIComponent(section)}/opinions?${params}`,
+  );
 }

@@ -56,7 +56,7 @@ async function run(req: AuditRequest): Promise<void> {
   let lastPost = 0;
   const ctx = auditor.lineContext;
   for await (const block of lineBlocks(body(res, (n) => (bytes += n)))) {
-    for (const line of checkBlock(block, ctx)) if (auditor.accept(line)) await auditor.flush();
+    await auditor.acceptBlock(checkBlock(block, ctx));
     const now = performance.now();
     if (now - lastPost > 100) {
       lastPost = now;

@@ -89,6 +89,11 @@ export function formatIso(iso: string): string {
   return Number.isNaN(ms) ? iso : formatMs(ms);
 }
 
+/** An agency's display name in the current language; its id when the service sends none. */
+export function agencyLabel(c: { agency: string; agencyName?: { vi: string; en: string } }): string {
+  return c.agencyName?.[getLang()] ?? c.agency;
+}
+
 export function statusLabel(status: string): string {
   const key = `status.${status}`;
   const label = t(key as Parameters<typeof t>[0]);
@@ -97,14 +102,20 @@ export function statusLabel(status: string): string {
 
 /** Agency, status, opening and deadline of a consultation as a description list; `extra` items follow. */
 export function consultationMeta(
-  c: { agency: string; status: string; opensAt: number; closesAt: number },
+  c: {
+    agency: string;
+    agencyName?: { vi: string; en: string };
+    status: string;
+    opensAt: number;
+    closesAt: number;
+  },
   ...extra: HTMLElement[]
 ): HTMLElement {
   return h(
     "dl",
     { class: "meta" },
     h("dt", null, t("list.agency")),
-    h("dd", null, c.agency),
+    h("dd", { class: "agency" }, agencyLabel(c)),
     h("dt", null, t("list.status")),
     h("dd", null, h("span", { class: `status status-${c.status}` }, statusLabel(c.status))),
     h("dt", null, t("list.opens")),

@@ -15,6 +15,7 @@ import { saveReceipt } from "../receipts.ts";
 import { isCurrent } from "../state.ts";
 import { pinnedChain, readAgreedHead, trustWarning } from "../trust.ts";
 import { consultationMeta, describeError, errorBox, heading, loading } from "../ui.ts";
+import { publicOpinions } from "./opinions.ts";
 import { signInPanel } from "./sign-in.ts";
 
 export async function renderConsultation(main: HTMLElement, gen: number, id: string): Promise<void> {
@@ -243,6 +244,7 @@ function sectionView(c: Consultation, s: Section, isOpen: boolean): HTMLElement 
     h("h2", { id: hid }, s.title),
     h("div", { class: "text" }, s.text),
     isOpen ? opinionForm(c, s) : null,
+    publicOpinions(c.id, s),
   );
 }
 
