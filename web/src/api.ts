@@ -207,12 +207,21 @@ export function exportUrl(id: string): string {
 export function listOpinions(
   id: string,
   section: string,
-  query: { cursor?: string | null; stance?: string; q?: string; limit?: number },
+  query: {
+    cursor?: string | null;
+    stance?: string;
+    q?: string;
+    channel?: string;
+    campaign?: number | null;
+    limit?: number;
+  },
 ): Promise<OpinionPage> {
   const params = new URLSearchParams();
   if (query.cursor) params.set("cursor", query.cursor);
   if (query.stance) params.set("stance", query.stance);
   if (query.q) params.set("q", query.q);
+  if (query.channel) params.set("channel", query.channel);
+  if (query.campaign !== undefined && query.campaign !== null) params.set("campaign", String(query.campaign));
   params.set("limit", String(query.limit ?? 20));
   return request(
     apiBase(),

@@ -22,7 +22,7 @@ export interface DraftCreated {
 export type StaffConsultation = Consultation & { agencyName?: { vi: string; en: string } };
 
 export function openConsultation(
-  body: DraftInput & { opensAt: number; closesAt: number },
+  body: DraftInput & { opensAt: number; closesAt: number; publicCounts: boolean },
 ): Promise<DraftCreated> {
   return request(apiBase(), "/api/consultations", {
     method: "POST",
@@ -110,42 +110,36 @@ export function close(id: string): Promise<{ document: TallyDocument; tallyHash:
 
 // ---- routes built by the "reading" work (docs/SERVICE.md): statistics and opinions per article ----
 
-/** GET …/stats, as the dashboard reads it (see normaliseStats in dashboard.ts for the shapes taken). */
-export function getStats(id: string): Promise<unknown> {
+export interface Stats {
+  publicCounts: boolean;
+  indexedSize: number;
+  treeSize: number;
+  sections: Record<string, { agree: number; disagree: number; neutral: number; total: number }>;
+  channels: { online: number; offline: number };
+  hourly: { hour: number; online: number; offline: number }[];
+}
+
+/** GET …/stats (with the officer's token: an agency's own staff see counts it keeps hidden from the public). */
+export function getStats(id: string): Promise<Stats> {
   return request(apiBase(), `/api/consultations/${enc(id)}/stats`, { auth: true });
 }
 
-export interface PublicOpinion {
-  leafIndex: number;
-  stance: string;
-  text?: string | null;
-  withheld?: string | boolean | null;
-  withheldReason?: string | null;
-  channel: string;
-  submittedAt?: string | number;
-  time?: string | number;
-  campaign: string | null;
-  campaignSize?: number;
+export interface Campaign {
+  campaign: number;
+  count: number;
+  stances: { agree: number; disagree: number; neutral: number };
+  sample: { leafIndex: number; text: string };
 }
 
-export interface OpinionFilter {
-  stance?: string;
-  channel?: string;
-  q?: string;
-  campaign?: string;
-}
-
-export function getOpinions(
-  id: string,
-  section: string,
-  filter: OpinionFilter,
-  cursor: string | null,
-  limit = 20,
-): Promise<{ opinions: PublicOpinion[]; next: string | null }> {
-  const qs = new URLSearchParams({ limit: String(limit) });
-  if (cursor) qs.set("cursor", cursor);
-  for (const [k, v] of Object.entries(filter)) if (v) qs.set(k, v);
-  return request(apiBase(), `/api/consultations/${enc(id)}/sections/${enc(section)}/opinions?${qs}`);
+/** GET …/sections/:section/campaigns: the article's campaigns (groups of 2 or more), largest first. */
+export function getCampaigns(id: string, section: string, limit = 100): Promise<{ campaigns: Campaign[] }> {
+  return request(
+    apiBase(),
+    `/api/consultations/${enc(id)}/sections/${enc(section)}/campaigns?limit=${limit}`,
+    {
+      auth: true,
+    },
+  );
 }
 
 // ---- routes built by the "response" work: the agency's response report ----

@@ -7,57 +7,29 @@ import { h, replace } from "../dom.ts";
 import { t } from "../i18n.ts";
 import { isCurrent } from "../state.ts";
 import { errorBox, formatUnix } from "../ui.ts";
-import { getStats, type StaffConsultation } from "./api.ts";
+import { getStats, type StaffConsultation, type Stats } from "./api.ts";
 import { ct } from "./strings.ts";
 
 export const POLL_MS = 5000;
 
-export interface Stats {
+/** What the dashboard draws. */
+export interface DashboardData {
   sections: { section: string; agree: number; disagree: number; neutral: number }[];
-  /** Cumulative or per-bucket counts at Unix seconds `t`, oldest first. */
+  /** Opinions arrived in each hour (Unix seconds of its start), oldest first. */
   overTime: { t: number; count: number }[];
   channels: { online: number; offline: number };
 }
 
-const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : 0);
-const rec = (v: unknown): Record<string, unknown> =>
-  v && typeof v === "object" ? (v as Record<string, unknown>) : {};
-const toSeconds = (v: unknown) =>
-  typeof v === "number" ? (v > 1e11 ? Math.floor(v / 1000) : v) : Math.floor(Date.parse(String(v)) / 1000);
-
-/** The statistics as the dashboard draws them, from the service's answer (GET …/stats, docs/SERVICE.md). */
-export function normaliseStats(raw: unknown, order: string[]): Stats {
-  const r = rec(raw);
-  const list = (r.sections ?? r.bySection ?? []) as unknown;
-  const bySection = new Map<string, Stats["sections"][number]>();
-  const rows = Array.isArray(list)
-    ? list
-    : Object.entries(rec(list)).map(([section, v]) => ({ section, ...rec(v) }));
-  for (const item of rows) {
-    const s = rec(item);
-    const stances = rec(s.stances ?? s.byStance ?? s.counts ?? s);
-    const section = String(s.section ?? s.id ?? "");
-    bySection.set(section, {
-      section,
-      agree: num(stances.agree),
-      disagree: num(stances.disagree),
-      neutral: num(stances.neutral),
-    });
-  }
-  const sections = order.map((id) => bySection.get(id) ?? { section: id, agree: 0, disagree: 0, neutral: 0 });
-  const times = (r.overTime ?? r.timeline ?? r.series ?? []) as unknown[];
-  const overTime = (Array.isArray(times) ? times : [])
-    .map((p) => {
-      const o = rec(p);
-      return {
-        t: toSeconds(o.t ?? o.time ?? o.at ?? o.bucket ?? o.from),
-        count: num(o.count ?? o.opinions ?? o.n),
-      };
-    })
-    .filter((p) => Number.isFinite(p.t))
-    .sort((a, b) => a.t - b.t);
-  const ch = rec(r.channels ?? r.byChannel);
-  return { sections, overTime, channels: { online: num(ch.online), offline: num(ch.offline) } };
+/** The service's statistics (GET …/stats) in the draft's article order, every article present. */
+export function dashboardData(stats: Stats, order: string[]): DashboardData {
+  const sections = order.map((section) => {
+    const n = stats.sections[section];
+    return { section, agree: n?.agree ?? 0, disagree: n?.disagree ?? 0, neutral: n?.neutral ?? 0 };
+  });
+  const overTime = [...stats.hourly]
+    .sort((a, b) => a.hour - b.hour)
+    .map((p) => ({ t: p.hour, count: p.online + p.offline }));
+  return { sections, overTime, channels: stats.channels };
 }
 
 const COLORS = {
@@ -117,7 +89,7 @@ function table(caption: string, head: string[], rows: (string | number)[][]): HT
   );
 }
 
-function draw(box: HTMLElement, s: Stats): uPlot[] {
+function draw(box: HTMLElement, s: DashboardData): uPlot[] {
   const plots: uPlot[] = [];
   const width = chartWidth(box);
   const labels = { agree: t("stance.agree"), disagree: t("stance.disagree"), neutral: t("stance.neutral") };
@@ -268,7 +240,7 @@ export async function renderDashboard(body: HTMLElement, gen: number, c: StaffCo
   const order = c.draft.sections.map((s) => s.id);
   const once = async (): Promise<boolean> => {
     try {
-      const stats = normaliseStats(await getStats(c.id), order);
+      const stats = dashboardData(await getStats(c.id), order);
       if (!isCurrent(gen)) return false;
       for (const p of plots) p.destroy();
       plots = draw(charts, stats);
@@ -279,11 +251,6 @@ export async function renderDashboard(body: HTMLElement, gen: number, c: StaffCo
       if (!isCurrent(gen)) return false;
       replace(
         charts,
-        h(
-          "div",
-          { class: "notice", id: "stats-unavailable" },
-          ct("s.unavailable", { message: e instanceof Error ? e.message : String(e) }),
-        ),
         errorBox(e, () => void once()),
       );
       return true;

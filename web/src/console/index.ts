@@ -9,9 +9,9 @@ import "./console.css";
 import { getConsultation, listConsultations } from "../api.ts";
 import { currentSession } from "../auth.ts";
 import { h, replace } from "../dom.ts";
-import { getLang, t } from "../i18n.ts";
+import { t } from "../i18n.ts";
 import { isCurrent } from "../state.ts";
-import { consultationMeta, errorBox, heading, loading, statusLabel } from "../ui.ts";
+import { agencyLabel, consultationMeta, errorBox, heading, loading, statusLabel } from "../ui.ts";
 import type { StaffConsultation } from "./api.ts";
 import { renderClose, renderResponse } from "./close.ts";
 import { renderDashboard } from "./dashboard.ts";
@@ -23,11 +23,6 @@ import { ct } from "./strings.ts";
 
 export const TABS = ["dashboard", "draft", "opinions", "moderation", "import", "close", "response"] as const;
 export type Tab = (typeof TABS)[number];
-
-/** The agency's display name in the page's language when the service gives one, else its id. */
-export function agencyLabel(c: { agency: string; agencyName?: { vi: string; en: string } }): string {
-  return c.agencyName?.[getLang()] ?? c.agency;
-}
 
 /** Renders the console page of `rest` (the route's path after "staff"); the caller checked the agency role. */
 export async function renderConsole(main: HTMLElement, gen: number, rest: string[]): Promise<void> {
@@ -50,7 +45,17 @@ async function renderHome(main: HTMLElement, gen: number): Promise<void> {
     replace(
       main,
       heading(ct("k.nav")),
-      h("p", { id: "staff-agency" }, t("staff.agency", { name: session.name, agency: session.agency ?? "" })),
+      h(
+        "p",
+        { id: "staff-agency" },
+        t("staff.agency", {
+          name: session.name,
+          // the display name from the service's consultations when it has one, with the id
+          agency: mine[0]?.agencyName
+            ? `${agencyLabel(mine[0])} (${session.agency})`
+            : (session.agency ?? ""),
+        }),
+      ),
       h("p", null, h("a", { href: "#/staff/new", id: "staff-new", class: "button" }, ct("k.new"))),
       h("h2", null, ct("k.mine")),
       mine.length === 0
@@ -126,11 +131,7 @@ async function renderConsultationTab(main: HTMLElement, gen: number, id: string,
     main,
     h("p", { class: "crumbs" }, h("a", { href: "#/staff" }, ct("k.nav"))),
     heading(`${ct(`k.tab.${tab}`)}: ${c.title}`),
-    consultationMeta(
-      { ...c, agency: agencyLabel(c) },
-      h("dt", null, t("c.version")),
-      h("dd", null, String(c.draft.version)),
-    ),
+    consultationMeta(c, h("dt", null, t("c.version")), h("dd", null, String(c.draft.version))),
     session?.agency !== c.agency
       ? h("p", { class: "notice" }, ct("k.notOwner", { agency: agencyLabel(c) }))
       : null,

@@ -100,7 +100,10 @@ export interface EditorDraft {
 export function draftEditor(
   draft: EditorDraft,
   schedule: { opensAt: number; closesAt: number } | null,
-): { el: HTMLElement; read: () => DraftInput & { opensAt: number; closesAt: number } } {
+): {
+  el: HTMLElement;
+  read: () => DraftInput & { opensAt: number; closesAt: number; publicCounts: boolean };
+} {
   const title = h("input", { id: "ed-title", type: "text", value: draft.title, maxlength: 500 });
   const summary = h("textarea", { id: "ed-summary", rows: 3 }, draft.summary);
   const opens = schedule
@@ -109,6 +112,8 @@ export function draftEditor(
   const closes = schedule
     ? h("input", { id: "ed-closes", type: "datetime-local", value: toLocal(schedule.closesAt) })
     : null;
+  // the agency's choice at opening: live counts public while open (always public after the close)
+  const counts = schedule ? h("input", { id: "ed-counts", type: "checkbox", checked: true }) : null;
   const rows = draft.sections.map((s) => {
     const rowTitle = h("input", { type: "text", id: `ed-t-${s.id}`, value: s.title, maxlength: 500 });
     const rowText = h("textarea", { id: `ed-x-${s.id}`, rows: 4 }, s.text);
@@ -148,6 +153,9 @@ export function draftEditor(
           h("div", null, h("label", { for: "ed-closes" }, ct("o.closesAt")), closes),
         )
       : null,
+    counts
+      ? h("div", { class: "check" }, counts, " ", h("label", { for: "ed-counts" }, ct("o.publicCounts")))
+      : null,
     list,
   );
   const read = () => {
@@ -162,7 +170,14 @@ export function draftEditor(
     const closesAt = closes ? fromLocal(closes.value) : 0;
     if (schedule && (!(closesAt > opensAt) || closesAt * 1000 <= Date.now() || Number.isNaN(opensAt)))
       throw new Error(ct("o.bad.schedule"));
-    return { title: title.value.trim(), summary: summary.value, sections, opensAt, closesAt };
+    return {
+      title: title.value.trim(),
+      summary: summary.value,
+      sections,
+      opensAt,
+      closesAt,
+      publicCounts: counts?.checked ?? true,
+    };
   };
   return { el, read };
 }

@@ -1,31 +1,27 @@
 // Reading the opinions of an article (stance, channel and text filters, cursor pagination with "load more"), with
 // campaigns (opinions sharing a `campaign` id) shown once with their count and a way to expand them; in moderation
 // mode each text gets a withhold control with a reason code.
+
+import { listOpinions, type PublicOpinion } from "../api.ts";
 import { h, replace } from "../dom.ts";
 import { t } from "../i18n.ts";
 import { isCurrent } from "../state.ts";
-import { describeError, formatIso, formatUnix } from "../ui.ts";
-import {
-  getOpinions,
-  type OpinionFilter,
-  type PublicOpinion,
-  type StaffConsultation,
-  withhold,
-} from "./api.ts";
+import { describeError, formatIso } from "../ui.ts";
+import { getCampaigns, type StaffConsultation, withhold } from "./api.ts";
 import { ct } from "./strings.ts";
 
 export const REASONS = ["personal-data", "offensive", "spam", "illegal", "off-topic"] as const;
 
-const when = (o: PublicOpinion) => {
-  const v = o.submittedAt ?? o.time;
-  return typeof v === "number" ? formatUnix(v) : typeof v === "string" ? formatIso(v) : "";
-};
-
-function withheldReason(o: PublicOpinion): string | null {
-  if (typeof o.withheld === "string") return o.withheld;
-  if (o.withheld === true) return o.withheldReason ?? "withheld";
-  return o.withheldReason ?? null;
+interface OpinionFilter {
+  stance?: string;
+  channel?: string;
+  q?: string;
+  campaign?: number | null;
 }
+
+/** A withheld text is `null` with its moderation entry's reason. */
+const withheldReason = (o: PublicOpinion): string | null =>
+  o.text === null ? (o.withheldReason ?? "") : null;
 
 function withholdControl(
   c: StaffConsultation,
@@ -86,7 +82,7 @@ function opinionItem(c: StaffConsultation, o: PublicOpinion, moderation: boolean
       " · ",
       ct(o.channel === "offline" ? "s.offline" : "s.online"),
       " · ",
-      when(o),
+      formatIso(o.submittedAt),
       " · ",
       h("a", { href: `#/receipt/${c.id}/${o.leafIndex}` }, ct("r.entry", { index: o.leafIndex })),
     ),
@@ -103,43 +99,49 @@ function opinionItem(c: StaffConsultation, o: PublicOpinion, moderation: boolean
   return li;
 }
 
-/** A page of opinions: groups campaigns (one item per campaign id, counted), appends, and "load more". */
+/**
+ * The opinions, a page at a time ("load more"): an opinion of a campaign stands for the whole campaign, once, with
+ * its size (from …/campaigns, else the members seen so far) and a control expanding the members (campaign=<id>).
+ */
 function opinionList(
   c: StaffConsultation,
   section: string,
   filter: OpinionFilter,
   moderation: boolean,
   listId: string,
+  sizes: ReadonlyMap<number, number>,
 ): HTMLElement {
   const list = h("ul", { class: "opinions", id: listId });
   const count = h("p", { class: "hint", role: "status", id: `${listId}-count` });
   const more = h("button", { type: "button", id: `${listId}-more`, hidden: true }, ct("r.more"));
   const error = h("div", { role: "alert" });
-  const groups = new Map<string, { seen: number; label: HTMLElement; size?: number }>();
+  const grouping = filter.campaign === undefined || filter.campaign === null;
+  const groups = new Map<number, { seen: number; label: HTMLElement; size?: number }>();
   let shown = 0;
   let cursor: string | null = null;
   const load = async () => {
     more.disabled = true;
     try {
-      const page = await getOpinions(c.id, section, filter, cursor);
+      const page = await listOpinions(c.id, section, { ...filter, cursor, limit: 20 });
       for (const o of page.opinions) {
         shown++;
-        const g = o.campaign && !filter.campaign ? groups.get(o.campaign) : undefined;
+        const g = o.campaign !== null && grouping ? groups.get(o.campaign) : undefined;
         if (g) {
           g.seen++;
           g.label.textContent = ct("r.campaign", { count: g.size ?? g.seen });
           continue;
         }
         const item = opinionItem(c, o, moderation);
-        if (o.campaign && !filter.campaign) {
-          const label = h("p", { class: "campaign-label" }, ct("r.campaign", { count: o.campaignSize ?? 1 }));
-          const group = { seen: 1, label, size: o.campaignSize };
+        if (o.campaign !== null && grouping) {
+          const size = sizes.get(o.campaign);
+          const label = h("p", { class: "campaign-label" }, ct("r.campaign", { count: size ?? 1 }));
+          const group = { seen: 1, label, size };
           groups.set(o.campaign, group);
           const inner = h("div", { class: "campaign-members" });
           const toggle = h(
             "button",
             { type: "button", class: "link campaign-expand", "aria-expanded": "false" },
-            ct("r.expand", { count: o.campaignSize ?? "" }),
+            ct("r.expand", { count: size ?? "" }),
           );
           toggle.addEventListener("click", () => {
             const open = toggle.getAttribute("aria-expanded") === "true";
@@ -154,9 +156,10 @@ function opinionList(
                 opinionList(
                   c,
                   section,
-                  { ...filter, campaign: o.campaign! },
+                  { ...filter, campaign: o.campaign },
                   moderation,
                   `${listId}-c${o.leafIndex}`,
+                  sizes,
                 ),
               );
           });
@@ -219,7 +222,14 @@ export function renderOpinions(
   ]);
   const q = h("input", { type: "search", id: "op-q", "aria-describedby": "op-q-hint" });
   const out = h("section", { id: "op-out", "aria-labelledby": "op-out-h" });
-  const show = () => {
+  const show = async () => {
+    // the article's campaign sizes (a campaign's members may spread over many pages); none known: members seen
+    const sizes = new Map<number, number>();
+    try {
+      for (const k of (await getCampaigns(c.id, section.value)).campaigns) sizes.set(k.campaign, k.count);
+    } catch {
+      // counts unavailable: the list still groups, counting the members it has seen
+    }
     if (!isCurrent(gen)) return;
     const title = sections.find((s) => s.id === section.value)?.title ?? section.value;
     replace(
@@ -231,6 +241,7 @@ export function renderOpinions(
         { stance: stance.value, channel: channel.value, q: q.value.trim() },
         moderation,
         "op-list",
+        sizes,
       ),
     );
   };
@@ -241,7 +252,7 @@ export function renderOpinions(
       id: "op-filters",
       onsubmit: (ev: Event) => {
         ev.preventDefault();
-        show();
+        void show();
       },
     },
     h("div", null, h("label", { for: "op-section" }, ct("r.section")), section),
@@ -260,11 +271,9 @@ export function renderOpinions(
     body,
     moderation ? h("h2", null, ct("m.title")) : null,
     moderation ? h("p", { class: "hint" }, ct("m.hint")) : null,
-    moderation
-      ? h("p", null, h("a", { href: `#/c/${c.id}/audit`, id: "moderation-log" }, ct("m.log")))
-      : null,
+    moderation ? h("p", null, h("a", { href: `#/c/${c.id}`, id: "moderation-log" }, ct("m.log"))) : null,
     form,
     out,
   );
-  show();
+  void show();
 }
