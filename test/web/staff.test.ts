@@ -192,11 +192,31 @@ describe("web client: the staff console, whole path (Chromium)", function () {
 
   it("withholds a text with a reason code from the moderation queue", async () => {
     await page.goto(`${stack.base}/#/staff/c/${id}/moderation`);
-    const item = page.locator("#op-list .opinion-item", { hasText: "0912 345 678" });
-    await item.waitFor({ timeout: 20_000 });
+    const found = page.locator("#op-list .opinion-item", { hasText: "0912 345 678" });
+    await found.waitFor({ timeout: 20_000 });
+    // by its index from here on: once withheld, the text is no longer there to find it by
+    const index = await found.getAttribute("data-index");
+    const item = page.locator(`#op-list .opinion-item[data-index="${index}"]`);
     await item.locator("select").selectOption("personal-data");
     await item.locator("button.withhold").click();
-    await item.locator(".withheld").waitFor();
+    await page.waitForFunction(() => document.querySelector(".withhold-row .form-status")?.textContent);
+    expect(
+      await item.locator(".withheld").count(),
+      (await item.locator(".form-status").textContent()) ?? "",
+    ).to.equal(1);
+    // the public listing shows the reason in place of the text
+    await page.waitForFunction(
+      async ([base, id, leaf]) => {
+        const r = await fetch(`${base}/api/consultations/${id}/sections/dieu-1/opinions?limit=100`);
+        const { opinions } = (await r.json()) as {
+          opinions: { leafIndex: number; text: string | null; withheldReason: string | null }[];
+        };
+        const o = opinions.find((x) => x.leafIndex === Number(leaf));
+        return o?.text === null && o.withheldReason === "personal-data";
+      },
+      [stack.base, String(id), index ?? ""] as const,
+      { timeout: 20_000, polling: 500 },
+    );
     await check("console-moderation");
   });
 
