@@ -232,6 +232,12 @@ for (const k of [10, 20, 27]) {
       .publishTally(id, randomHash(), "https://consult.example.gov/c/0001/tally.json"),
   );
   emit({ metric: "gas.publishTally", value: gas, unit: "gas", caller: "operator", hardfork });
+  // the response after the tally: the first version writes a fresh slot, a later one overwrites it
+  const uri = "https://consult.example.gov/api/consultations/1/response?version=1";
+  const first = await gasOf(registry.connect(operator).publishResponse(id, randomHash(), uri));
+  emit({ metric: "gas.publishResponse.first", value: first, unit: "gas", caller: "operator", hardfork });
+  const later = await gasOf(registry.connect(operator).publishResponse(id, randomHash(), uri));
+  emit({ metric: "gas.publishResponse", value: later, unit: "gas", caller: "operator", hardfork });
 }
 
 // addReceiptKey (the first key: the list's length slot is fresh; then a later one) and retireReceiptKey, by the

@@ -165,6 +165,23 @@ function eventSignatures(name: "LogAnchored" | "TallyPublished"): readonly AbiEv
 const logAnchoredEvents = eventSignatures("LogAnchored");
 const tallyPublishedEvents = eventSignatures("TallyPublished");
 
+/** One ResponsePublished event: version `version` of the agency's response (the highest supersedes). */
+export interface ResponsePublication extends EventRef {
+  readonly version: number;
+  readonly responseHash: Hex;
+  readonly responseURI: string;
+}
+
+/** The registry's latest response (`response(id)`): null before the first; "not checkable" on a registry without. */
+export type ResponseReading =
+  | {
+      readonly checkable: true;
+      readonly latest: { readonly responseHash: Hex; readonly version: number } | null;
+    }
+  | { readonly checkable: false; readonly reason: string };
+
+export const NO_RESPONSES = "no responses on this registry";
+
 /** Keys asked per receiptKeys(offset, limit) call. */
 const RECEIPT_KEY_PAGE = 100;
 
@@ -410,6 +427,66 @@ export class RegistryReader {
         } satisfies TallyPublication;
       },
       (t) => (t ? `${t.tallyHash}@${t.txHash}` : "no tally"),
+    );
+  }
+
+  /** The latest response of consultation `id` at `at` (the `response(id)` view). */
+  async latestResponse(id: ConsultationId, at?: Pin): Promise<ResponseReading> {
+    const key = BigInt(id);
+    const blockNumber = await this.#block(at);
+    return this.#agree(
+      `response of consultation ${key}`,
+      async (rpc): Promise<ResponseReading> => {
+        try {
+          const [responseHash, version] = await rpc.client.readContract({
+            address: this.registry,
+            abi: consultationRegistryAbi,
+            functionName: "response",
+            args: [key],
+            blockNumber,
+          });
+          return {
+            checkable: true,
+            latest:
+              version === 0
+                ? null
+                : { responseHash: responseHash.toLowerCase() as Hex, version: Number(version) },
+          };
+        } catch (e) {
+          if (lacksFunction(e)) return { checkable: false, reason: NO_RESPONSES };
+          throw e;
+        }
+      },
+      (r) => (r.checkable ? (r.latest ? `v${r.latest.version}:${r.latest.responseHash}` : "none") : r.reason),
+    );
+  }
+
+  /** Every ResponsePublished event of consultation `id` up to `at`, in version order (the last is the latest). */
+  async responses(id: ConsultationId, at?: Pin): Promise<ResponsePublication[]> {
+    const key = BigInt(id);
+    const toBlock = (await this.#block(at)) ?? "latest";
+    return this.#agree(
+      `responses of consultation ${key}`,
+      async (rpc) => {
+        const logs = await rpc.client.getContractEvents({
+          address: this.registry,
+          abi: consultationRegistryAbi,
+          eventName: "ResponsePublished",
+          args: { id: key },
+          fromBlock: this.#fromBlock,
+          toBlock,
+          strict: true,
+        });
+        return logs.sort(byChainOrder).map(
+          (l): ResponsePublication => ({
+            version: Number(l.args.version),
+            responseHash: l.args.responseHash.toLowerCase() as Hex,
+            responseURI: l.args.responseURI,
+            ...ref(l),
+          }),
+        );
+      },
+      (list) => summarize(list.map((r) => `v${r.version}:${r.responseHash}@${r.txHash}`)),
     );
   }
 

@@ -15,8 +15,8 @@ import {ReceiptKeys} from "./ReceiptKeys.sol";
  * @title ConsultationRegistry
  * @notice Public record of Gopy consultations: the draft put to the public (hash, URI, version), the
  *         head of each consultation's append-only opinion log with the root of its counted map (which
- *         opinion of each author on each section counts), the published tally, and the keys that sign
- *         receipts (ReceiptKeys).
+ *         opinion of each author on each section counts), the published tally, the agency's response to
+ *         the opinions (versioned, after the tally), and the keys that sign receipts (ReceiptKeys).
  *
  *         A new log head is accepted only with an RFC 9162 consistency proof from the head already
  *         stored, checked here at write time with the SHA-256 precompile: neither the agency nor the
@@ -72,11 +72,13 @@ contract ConsultationRegistry is AccessControlDefaultAdminRules, ReceiptKeys {
         uint64 opensAt;
         uint64 closesAt;
         uint32 draftVersion;
-        // slot 4..7
+        uint32 responseVersion;
+        // slot 4..8
         bytes32 draftHash;
         bytes32 tallyHash;
         string draftURI;
         string tallyURI;
+        bytes32 responseHash;
     }
 
     /// @notice The whole public record of a consultation, as returned by `consultation(id)`.
@@ -132,6 +134,8 @@ contract ConsultationRegistry is AccessControlDefaultAdminRules, ReceiptKeys {
     event TallyPublished(
         uint256 indexed id, uint64 treeSize, bytes32 rootHash, bytes32 countedRoot, bytes32 tallyHash, string tallyURI
     );
+    /// @notice The agency published version `version` of its response to the opinions; it supersedes earlier ones.
+    event ResponsePublished(uint256 indexed id, uint32 version, bytes32 responseHash, string responseURI);
 
     /// @notice `account` does not hold AGENCY_ROLE.
     error NotAnAgency(address account);
@@ -159,6 +163,8 @@ contract ConsultationRegistry is AccessControlDefaultAdminRules, ReceiptKeys {
     error ConsultationNotClosed(uint256 id, uint64 closesAt);
     /// @notice The tally is published; the log is frozen.
     error TallyAlreadyPublished(uint256 id);
+    /// @notice The tally is not published yet: there is nothing to respond to.
+    error TallyNotPublished(uint256 id);
     /// @notice A new head must be larger than the anchored one.
     error TreeSizeNotIncreasing(uint256 id, uint64 anchoredSize, uint64 treeSize);
     /// @notice The tree size exceeds MAX_TREE_SIZE.
@@ -327,9 +333,46 @@ contract ConsultationRegistry is AccessControlDefaultAdminRules, ReceiptKeys {
         emit TallyPublished(id, r.treeSize, r.rootHash, r.countedRoot, tallyHash, tallyURI);
     }
 
+    /**
+     * @notice Publishes the agency's response to the opinions (its answer, article by article), after the
+     *         tally. Each call publishes the next version (1, 2, ...), which supersedes the previous one;
+     *         every version stays in the event history.
+     * @dev Caller: the consultation's agency or one of its operators. Only the latest hash is stored (one
+     *      slot, plus the version in the record's slot 3); the URI is in the event only.
+     * @param id The consultation.
+     * @param responseHash SHA-256 of the canonical response document (protocol/ responseHash).
+     * @param responseURI Where the response document can be read.
+     * @return version The version just published (the first is 1).
+     */
+    function publishResponse(uint256 id, bytes32 responseHash, string calldata responseURI)
+        external
+        returns (uint32 version)
+    {
+        Record storage r = _records[id];
+        _authorize(_agencyOf(r, id));
+        if (responseHash == bytes32(0)) revert ZeroHash();
+        if (!r.tallyPublished) revert TallyNotPublished(id);
+        version = r.responseVersion + 1;
+        r.responseVersion = version;
+        r.responseHash = responseHash;
+        emit ResponsePublished(id, version, responseHash, responseURI);
+    }
+
     // ------------------------------------------------------------------------------------------------
     // Views
     // ------------------------------------------------------------------------------------------------
+
+    /**
+     * @notice The latest response of a consultation (zero hash and version 0 before the first).
+     * @param id The consultation.
+     * @return responseHash SHA-256 of the latest canonical response document.
+     * @return version Its version (the number of responses published so far).
+     */
+    function response(uint256 id) external view returns (bytes32 responseHash, uint32 version) {
+        Record storage r = _records[id];
+        _agencyOf(r, id);
+        return (r.responseHash, r.responseVersion);
+    }
 
     /**
      * @notice The anchored head of a consultation's log (0, 0, 0 before the first anchor).

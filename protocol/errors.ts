@@ -9,6 +9,7 @@ export type ProtocolErrorCode =
   | "invalid_receipt"
   | "invalid_key"
   | "invalid_tally"
+  | "invalid_response"
   | "invalid_argument";
 
 /** The one error type protocol/ throws on malformed input; `message` says what is wrong. */

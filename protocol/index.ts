@@ -2,7 +2,17 @@
 // service, the browser, the auditor CLI and the tests share. Pure and isomorphic: no HTTP, no
 // database, no chain. Specification: docs/PROTOCOL.md.
 
-export { assertDraft, type Draft, type DraftSection, draftHash, draftString } from "./draft.ts";
+export {
+  assertDraft,
+  type Draft,
+  type DraftAttachment,
+  type DraftSection,
+  draftHash,
+  draftString,
+  MAX_ATTACHMENT_TITLE,
+  MAX_ATTACHMENTS,
+  MEDIA_TYPE_PATTERN,
+} from "./draft.ts";
 export {
   base64UrlDecode,
   base64UrlEncode,
@@ -101,6 +111,25 @@ export {
   WITHHELD_SALT,
   withholdReceiptText,
 } from "./receipt.ts";
+export {
+  type ArticleResponse,
+  articleResponse,
+  assertArticleResponse,
+  assertResponse,
+  CAMPAIGN_ID_PATTERN,
+  MAX_RESPONSE_REFERENCES,
+  MAX_RESPONSE_TEXT,
+  normalizeArticleResponse,
+  parseResponse,
+  RESPONSE_STATUSES,
+  type ResponseDocument,
+  type ResponseStatus,
+  responseBytesHash,
+  responseHash,
+  responseString,
+  unansweredArticles,
+  unknownArticles,
+} from "./response.ts";
 export {
   type ChannelCounts,
   computeTally,

@@ -24,8 +24,10 @@ import { Ingest } from "./ingest.ts";
 import { createMetrics } from "./metrics.ts";
 import { ReadingIndexer } from "./reading.ts";
 import { ReceiptKeyRegistrar, receiptKeyBytes32 } from "./receipt-keys.ts";
+import { ResponsePublisher } from "./responses.ts";
+import { attachmentRoutes, attachmentStaffRoutes } from "./routes/attachments.ts";
 import { consultationRoutes, consultationStaffRoutes } from "./routes/consultations.ts";
-import { Consultations, draftUri, type Gopy } from "./routes/context.ts";
+import { Consultations, draftUri, type Gopy, responseUri } from "./routes/context.ts";
 import { devIdpRoutes } from "./routes/dev-idp.ts";
 import { exportRoutes } from "./routes/export.ts";
 import { keysRoutes } from "./routes/keys.ts";
@@ -35,6 +37,7 @@ import { moderationRoutes } from "./routes/moderation.ts";
 import { opinionRoutes } from "./routes/opinions.ts";
 import { healthRoutes, metricsRoutes } from "./routes/ops.ts";
 import { readingRoutes } from "./routes/reading.ts";
+import { responseRoutes, responseStaffRoutes } from "./routes/responses.ts";
 import { staticRoutes } from "./routes/static.ts";
 import { openStore, type Store } from "./store/index.ts";
 
@@ -107,6 +110,16 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
         draftUri: (hash) => draftUri(config, hash),
       })
     : null;
+  const responses = chain
+    ? new ResponsePublisher({
+        store,
+        chain,
+        clock,
+        log: app.log,
+        txTimeoutMs: config.chain.txTimeoutSeconds * 1000,
+        responseUri: (id, version) => responseUri(config, id, version),
+      })
+    : null;
   // the receipt key goes on chain through the first configured agency's operator key (any operator may add one)
   const receiptKeys = chain
     ? new ReceiptKeyRegistrar({
@@ -120,10 +133,14 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     : null;
   const receiptKeyOnChain = receiptKeyBytes32(receiptKey.publicJwk.x);
   const ensureReceiptKey = () => receiptKeys?.ensure(receiptKeyOnChain);
-  const reconcileDrafts = () =>
-    drafts
+  const reconcileDrafts = async () => {
+    await drafts
       ?.reconcile()
       .catch((e) => app.log.warn({ err: chainErrorMessage(e) }, "draft reconciliation failed"));
+    await responses
+      ?.reconcile()
+      .catch((e) => app.log.warn({ err: chainErrorMessage(e) }, "response reconciliation failed"));
+  };
   const anchorer = chain
     ? new Anchorer({
         store,
@@ -160,6 +177,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     ingest,
     anchorer,
     drafts,
+    responses,
     receiptKey,
     auth,
     receiptKeys,
@@ -199,6 +217,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       await api.register(logRoutes);
       await api.register(exportRoutes);
       await api.register(readingRoutes);
+      await api.register(responseRoutes);
+      await api.register(attachmentRoutes);
       await api.register(async (signedIn) => {
         // the bearer token is checked before the body is read, so no stranger gets a body parsed
         signedIn.addHook("onRequest", authenticate);
@@ -223,6 +243,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
         await signedIn.register(opinionRoutes);
         await signedIn.register(meRoutes);
         await signedIn.register(moderationRoutes);
+        await signedIn.register(responseStaffRoutes);
+        await signedIn.register(attachmentStaffRoutes);
       });
     },
     { prefix: "/api" },

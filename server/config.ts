@@ -113,6 +113,8 @@ export interface Config {
   rateLimit: { max: number; windowMs: number };
   bodyLimit: number;
   importBodyLimit: number;
+  /** Largest attachment upload (bytes). */
+  attachmentLimit: number;
   /** Folder of the built web client, served at / when it exists. */
   webDist: string;
 }
@@ -566,6 +568,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     bodyLimit: int(env, "BODY_LIMIT", 65_536, 1024, 10_485_760),
     importBodyLimit: int(env, "IMPORT_BODY_LIMIT", 10_485_760, 1024, 1_073_741_824),
+    attachmentLimit: int(env, "ATTACHMENT_LIMIT", 20_971_520, 1024, 1_073_741_824),
     webDist: resolve(str(env, "WEB_DIST", "web/dist")),
   };
 }

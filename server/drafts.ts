@@ -37,6 +37,7 @@ export interface DraftContent {
   title: string;
   summary: string;
   sections: DraftRecord["sections"];
+  attachments?: DraftRecord["attachments"];
 }
 
 export class DraftPublisher {

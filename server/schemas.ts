@@ -37,11 +37,54 @@ export const Section = Type.Object(
   closed,
 );
 
+/** Media types an attachment may have (the upload's Content-Type, and the draft's `mediaType`). */
+export const ATTACHMENT_TYPES = [
+  "application/pdf",
+  "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+  "text/plain",
+  "text/markdown",
+  "image/png",
+  "image/jpeg",
+  "application/octet-stream",
+] as const;
+
+export const AttachmentMediaType = Type.Union(
+  ATTACHMENT_TYPES.map((t) => Type.Literal(t)),
+  { description: "the file's media type" },
+);
+
+/** An attachment as a draft body names it: uploaded first (POST /api/attachments), then listed by its hash. */
+export const AttachmentRef = Type.Object(
+  {
+    title: Type.String({ minLength: 1, maxLength: 200 }),
+    mediaType: AttachmentMediaType,
+    sha256: HexHash,
+    bytes: Type.Optional(
+      Type.Integer({ minimum: 0, description: "when given, must equal the upload's size" }),
+    ),
+  },
+  closed,
+);
+
+/** An attachment as drafts serve it (the member of the hashed draft document). */
+export const Attachment = Type.Object(
+  { title: Type.String(), mediaType: Type.String(), sha256: HexHash, bytes: Type.Integer({ minimum: 0 }) },
+  closed,
+);
+
+export const AttachmentUploaded = Type.Object(
+  { sha256: HexHash, bytes: Type.Integer(), mediaType: Type.String() },
+  closed,
+);
+
+export const AttachmentParams = Type.Object({ id: IdParam, sha256: HexHash }, closed);
+
 export const DraftBody = Type.Object(
   {
     title: Type.String({ minLength: 1, maxLength: 500 }),
     summary: Type.String({ maxLength: 10_000 }),
     sections: Type.Array(Section, { minItems: 1, maxItems: 500 }),
+    attachments: Type.Optional(Type.Array(AttachmentRef, { maxItems: 20 })),
   },
   closed,
 );
@@ -51,6 +94,7 @@ export const CreateConsultationBody = Type.Object(
     title: Type.String({ minLength: 1, maxLength: 500 }),
     summary: Type.String({ maxLength: 10_000 }),
     sections: Type.Array(Section, { minItems: 1, maxItems: 500 }),
+    attachments: Type.Optional(Type.Array(AttachmentRef, { maxItems: 20 })),
     opensAt: UnixSeconds,
     closesAt: UnixSeconds,
     publicCounts: Type.Optional(
@@ -116,7 +160,15 @@ export const ConsultationDetail = Type.Object(
     status: Status,
     opensAt: UnixSeconds,
     closesAt: UnixSeconds,
-    draft: Type.Object({ version: Type.Integer(), hash: HexHash, sections: Type.Array(Section) }, closed),
+    draft: Type.Object(
+      {
+        version: Type.Integer(),
+        hash: HexHash,
+        sections: Type.Array(Section),
+        attachments: Type.Optional(Type.Array(Attachment)),
+      },
+      closed,
+    ),
     chain: ChainRef,
     agencyName: AgencyName,
     publicCounts: Type.Boolean({ description: "whether live counts are public while open" }),
@@ -130,6 +182,7 @@ export const DraftDocument = Type.Object(
     title: Type.String(),
     summary: Type.String(),
     sections: Type.Array(Section),
+    attachments: Type.Optional(Type.Array(Attachment)),
     uses: Type.Array(Type.Object({ consultation: Type.Integer(), version: Type.Integer() }, closed), {
       description: "every (consultation, draft version) published with this draft, oldest consultation first",
     }),
@@ -509,5 +562,44 @@ export const ExportQuery = Type.Object(
     start: Type.Optional(LeafIndexQ),
     end: Type.Optional(LeafIndexQ),
   },
+  closed,
+);
+
+export const ResponseStatus = Type.Union([
+  Type.Literal("accepted"),
+  Type.Literal("partly-accepted"),
+  Type.Literal("not-accepted"),
+  Type.Literal("explained"),
+]);
+
+export const ArticleResponseBody = Type.Object(
+  {
+    status: ResponseStatus,
+    text: Type.String({ minLength: 1, maxLength: 20_000 }),
+    campaigns: Type.Optional(
+      Type.Array(Type.String({ pattern: "^[A-Za-z0-9._:-]{1,128}$" }), { maxItems: 1000 }),
+    ),
+    entries: Type.Optional(Type.Array(Type.Integer({ minimum: 0 }), { maxItems: 1000 })),
+  },
+  closed,
+);
+
+export const ResponseBody = Type.Object(
+  {
+    articles: Type.Record(SectionId, ArticleResponseBody, {
+      additionalProperties: false,
+      description: "section id of the final draft → the agency's answer on that article",
+    }),
+  },
+  closed,
+);
+
+export const ResponsePublished = Type.Object(
+  { version: Type.Integer({ minimum: 1 }), responseHash: HexHash, txHash: HexHash },
+  closed,
+);
+
+export const ResponseQuery = Type.Object(
+  { version: Type.Optional(Type.String({ pattern: "^[1-9][0-9]{0,8}$" })) },
   closed,
 );

@@ -94,6 +94,13 @@ export interface RegistryClient {
   ): Promise<SignedTx>;
   /** Signs (does not send) publishTally; fails when the call would revert. */
   signPublishTally(agencyId: string, id: number, tallyHash: Hex, tallyURI: string): Promise<SignedTx>;
+  /** Signs (does not send) publishResponse; fails when the call would revert (before the tally, say). */
+  signPublishResponse(
+    agencyId: string,
+    id: number,
+    responseHash: Hex,
+    responseURI: string,
+  ): Promise<SignedTx>;
   /** Signs (does not send) addReceiptKey of an Ed25519 public key (bytes32); fails when the call would revert. */
   signAddReceiptKey(agencyId: string, publicKey: Hex): Promise<SignedTx>;
   /** Signs (does not send) retireReceiptKey; fails when the call would revert. */
@@ -132,6 +139,19 @@ export function publishedDraft(txHash: Hex, outcome: TxOutcome): { consultationI
     "chain_unexpected",
     `transaction ${txHash} opened no consultation and revised no draft`,
   );
+}
+
+/** The version a mined publishResponse published, from its ResponsePublished event. */
+export function publishedResponse(
+  txHash: Hex,
+  outcome: TxOutcome,
+): { consultationId: number; version: number } {
+  for (const event of outcome.events) {
+    if (event.eventName === "ResponsePublished") {
+      return { consultationId: Number(event.args.id), version: Number(event.args.version) };
+    }
+  }
+  throw new ServiceError(502, "chain_unexpected", `transaction ${txHash} published no response`);
 }
 
 /** True when the node refused a transaction because its nonce is used: by another transaction, or by this one. */
@@ -292,6 +312,18 @@ export class ViemRegistry implements RegistryClient {
 
   signPublishTally(agencyId: string, id: number, tallyHash: Hex, tallyURI: string): Promise<SignedTx> {
     return this.signCall(agencyId, { functionName: "publishTally", args: [BigInt(id), tallyHash, tallyURI] });
+  }
+
+  signPublishResponse(
+    agencyId: string,
+    id: number,
+    responseHash: Hex,
+    responseURI: string,
+  ): Promise<SignedTx> {
+    return this.signCall(agencyId, {
+      functionName: "publishResponse",
+      args: [BigInt(id), responseHash, responseURI],
+    });
   }
 
   signAddReceiptKey(agencyId: string, publicKey: Hex): Promise<SignedTx> {

@@ -10,7 +10,8 @@ import { toSeconds } from "../clock.ts";
 import { agencyNameOf } from "../config.ts";
 import { badRequest, notFound, ServiceError } from "../errors.ts";
 import * as schemas from "../schemas.ts";
-import type { Hex } from "../store/index.ts";
+import type { Attachment, Hex } from "../store/index.ts";
+import { resolveAttachments } from "./attachments.ts";
 import { chainRef, checkedAnchorer, checkedChain, checkedPublisher, statusOf } from "./context.ts";
 
 export async function consultationRoutes(fastify: FastifyInstance): Promise<void> {
@@ -62,7 +63,12 @@ export async function consultationRoutes(fastify: FastifyInstance): Promise<void
         status: statusOf(consultation, clock.now()),
         opensAt: consultation.opensAt,
         closesAt: consultation.closesAt,
-        draft: { version: draft.version, hash: draft.hash, sections: draft.sections },
+        draft: {
+          version: draft.version,
+          hash: draft.hash,
+          sections: draft.sections,
+          ...attachmentsOf(draft.attachments),
+        },
         chain: await chainRef(gopy),
         agencyName: agencyNameOf(gopy.config, consultation.agency),
         publicCounts: consultation.publicCounts,
@@ -90,6 +96,7 @@ export async function consultationRoutes(fastify: FastifyInstance): Promise<void
         title: first.title,
         summary: first.summary,
         sections: first.sections,
+        ...attachmentsOf(first.attachments),
         uses: uses.map((draft) => ({ consultation: draft.consultationId, version: draft.version })),
       };
     },
@@ -147,17 +154,18 @@ export async function consultationStaffRoutes(fastify: FastifyInstance): Promise
         );
       }
       const { title, summary, sections } = req.body;
+      const attachments = await resolveAttachments(gopy.store, req.body.attachments);
       const nowSeconds = toSeconds(clock.now());
       const opensAt = Math.max(req.body.opensAt, nowSeconds);
       const closesAt = req.body.closesAt;
       if (closesAt <= nowSeconds) throw badRequest("closesAt must be in the future");
       if (closesAt <= opensAt) throw badRequest("closesAt must be after opensAt");
-      const hash = draftHash({ title, summary, sections });
+      const hash = draftHash({ title, summary, sections, attachments });
       // intent written before the broadcast, records after: a crash in between is reconciled (server/drafts.ts)
       const publisher = await checkedPublisher(gopy);
       const { id, txHash } = await publisher.open(
         agency,
-        { hash, title, summary, sections },
+        { hash, title, summary, sections, attachments },
         opensAt,
         closesAt,
         req.body.publicCounts ?? true,
@@ -183,13 +191,15 @@ export async function consultationStaffRoutes(fastify: FastifyInstance): Promise
       if (clock.now() / 1000 >= consultation.closesAt)
         throw new ServiceError(409, "closed", "the consultation is closed");
       const { title, summary, sections } = req.body;
-      const hash = draftHash({ title, summary, sections });
+      const attachments = await resolveAttachments(gopy.store, req.body.attachments);
+      const hash = draftHash({ title, summary, sections, attachments });
       const publisher = await checkedPublisher(gopy);
       const { version, txHash } = await publisher.revise(consultation.agency, id, {
         hash,
         title,
         summary,
         sections,
+        attachments,
       });
       consultations.forget(id);
       return { id, draftHash: hash, draftVersion: version, txHash };
@@ -222,4 +232,9 @@ export async function consultationStaffRoutes(fastify: FastifyInstance): Promise
       return { document: JSON.parse(tally.document), tallyHash: tally.tallyHash, txHash: tally.txHash };
     },
   );
+}
+
+/** A draft's attachments as documents serve them: the member is absent when there are none (as in the hash). */
+function attachmentsOf(attachments: Attachment[] | undefined): { attachments?: Attachment[] } {
+  return attachments && attachments.length > 0 ? { attachments } : {};
 }

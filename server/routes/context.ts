@@ -17,6 +17,7 @@ import { chainUnavailable, notFound, ServiceError } from "../errors.ts";
 import type { Ingest } from "../ingest.ts";
 import type { ReadingIndexer } from "../reading.ts";
 import type { ReceiptKeyRegistrar } from "../receipt-keys.ts";
+import type { ResponsePublisher } from "../responses.ts";
 import type { ConsultationRecord, DraftRecord, Hex, Store } from "../store/index.ts";
 
 export interface Gopy {
@@ -30,6 +31,8 @@ export interface Gopy {
   anchorer: Anchorer | null;
   /** Opens consultations and publishes drafts on chain, crash-safe (null without a chain). */
   drafts: DraftPublisher | null;
+  /** Publishes the agency's responses on chain, crash-safe (null without a chain). */
+  responses: ResponsePublisher | null;
   receiptKey: ReceiptSigningKey;
   /** Verifies bearer tokens against the configured identity providers. */
   auth: Authenticator;
@@ -140,6 +143,13 @@ export async function checkedPublisher(gopy: Gopy): Promise<DraftPublisher> {
   return gopy.drafts;
 }
 
+/** The response publisher on the checked chain (see checkedChain). */
+export async function checkedResponses(gopy: Gopy): Promise<ResponsePublisher> {
+  await checkedChain(gopy);
+  if (!gopy.responses) throw chainUnavailable("no chain is configured");
+  return gopy.responses;
+}
+
 /** The anchorer on the checked chain (see checkedChain). */
 export async function checkedAnchorer(gopy: Gopy): Promise<Anchorer> {
   await checkedChain(gopy);
@@ -167,6 +177,10 @@ export async function chainRef(gopy: Gopy): Promise<ChainRef | null> {
 /** The keyed hash a subject's receipts are stored under (never the subject itself). */
 export const subjectKey = (config: Config, sub: string): string =>
   keyedHash(config.pseudonymSecret, "subject", sub);
+
+/** The URI of a version of a consultation's response, as written on chain. */
+export const responseUri = (config: Config, id: number, version: number): string =>
+  `${config.publicUrl}/api/consultations/${id}/response?version=${version}`;
 
 /** The URI of a draft document, as written on chain. */
 export const draftUri = (config: Config, hash: Hex): string => `${config.publicUrl}/api/drafts/${hash}`;

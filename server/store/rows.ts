@@ -6,6 +6,8 @@
 import { type Receipt, withholdReceiptText } from "../../protocol/index.ts";
 import type {
   AnchorIntent,
+  Attachment,
+  AttachmentFile,
   BacklogInfo,
   ConsultationRecord,
   DraftIntent,
@@ -15,6 +17,8 @@ import type {
   Hex,
   KeyIntent,
   NewConsultation,
+  ResponseIntent,
+  ResponseRecord,
 } from "./types.ts";
 
 export type Row = Record<string, unknown>;
@@ -28,6 +32,55 @@ const boolOr = (v: unknown, otherwise: boolean): boolean =>
 // SQLite: JSON text; PostgreSQL: jsonb, already parsed by pg
 const sectionsFrom = (v: unknown): DraftRecord["sections"] =>
   (typeof v === "string" ? JSON.parse(v) : v) as DraftRecord["sections"];
+// null for a draft without attachments (and every row written before they existed, migration 6): the field is then
+// absent from the record, as from a draft written without it
+const attachmentsFrom = (v: unknown): { attachments?: Attachment[] } =>
+  v == null ? {} : { attachments: (typeof v === "string" ? JSON.parse(v) : v) as Attachment[] };
+
+/** The attachments column of a draft or draft intent: null when there are none. */
+export const attachmentsColumn = (a: DraftRecord["attachments"]): string | null =>
+  !a || a.length === 0 ? null : JSON.stringify(a);
+
+const bytesFrom = (v: unknown): Uint8Array => {
+  const b = v as Uint8Array;
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+};
+
+export function attachmentFileFrom(r: Row): AttachmentFile {
+  return {
+    sha256: String(r.sha256) as Hex,
+    mediaType: String(r.media_type),
+    content: bytesFrom(r.content),
+    agency: String(r.agency),
+    createdAt: Number(r.created_at),
+  };
+}
+
+export function responseFrom(r: Row): ResponseRecord {
+  return {
+    consultationId: Number(r.consultation_id),
+    version: Number(r.version),
+    hash: String(r.hash) as Hex,
+    document: String(r.document),
+    txHash: String(r.tx_hash) as Hex,
+    createdAt: Number(r.created_at),
+  };
+}
+
+export function responseIntentFrom(r: Row): ResponseIntent {
+  return {
+    id: Number(r.id),
+    consultationId: Number(r.consultation_id),
+    agency: String(r.agency),
+    version: Number(r.version),
+    hash: String(r.hash) as Hex,
+    document: String(r.document),
+    txHash: String(r.tx_hash) as Hex,
+    rawTx: String(r.raw_tx) as Hex,
+    status: String(r.status) as ResponseIntent["status"],
+    createdAt: Number(r.created_at),
+  };
+}
 
 export function consultationFrom(r: Row): ConsultationRecord {
   return {
@@ -62,6 +115,7 @@ export function draftFrom(r: Row): DraftRecord {
     title: String(r.title),
     summary: String(r.summary),
     sections: sectionsFrom(r.sections),
+    ...attachmentsFrom(r.attachments),
     txHash: hexOrNull(r.tx_hash),
     createdAt: Number(r.created_at),
   };
@@ -129,6 +183,7 @@ export function draftIntentFrom(r: Row): DraftIntent {
     title: String(r.title),
     summary: String(r.summary),
     sections: sectionsFrom(r.sections),
+    ...attachmentsFrom(r.attachments),
     opensAt: numOrNull(r.opens_at),
     closesAt: numOrNull(r.closes_at),
     txHash: String(r.tx_hash) as Hex,
@@ -154,6 +209,7 @@ export function recordsOfDraftIntent(
     title: i.title,
     summary: i.summary,
     sections: i.sections,
+    ...(i.attachments?.length ? { attachments: i.attachments } : {}),
     txHash: i.txHash,
     createdAt: o.at,
   };

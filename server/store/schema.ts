@@ -1,8 +1,9 @@
 /**
  * The one migration list of both dialects. Versions 1 and 2 are the schemas the former per-backend migrations
  * created (same version numbers, same tables, columns and indexes), so existing SQLite files and PostgreSQL schemas
- * open and continue at version 3. Version 4 adds the receipt-key intents, version 5 the counted map's tables, version 6
- * is the response branch's, version 7 the reading index (public listing, campaigns, stats) and `public_counts`.
+ * open and continue at version 3. Version 4 adds the receipt-key intents, version 5 the counted map's tables,
+ * version 6 draft attachments and the agency's responses (with their intents), version 7 the reading index (public
+ * listing, campaigns, stats) and `public_counts`.
  */
 import { withheldReceiptJson } from "./rows.ts";
 import type { SqlPort } from "./sql.ts";
@@ -206,8 +207,42 @@ export const MIGRATIONS: readonly Migration[] = [
    )${t.keyedTable};`,
   },
   {
-    // version 6 belongs to the response report (issue 12 §2, another branch): the merger puts that migration here.
-    // Empty on this branch so that the reading index is version 7 on both.
+    // draft attachments (listed in each draft and its intent; the files themselves content-addressed, stored once),
+    // the agency's published responses, one row per version, and their intents (written before the broadcast)
+    schema: (t) => `ALTER TABLE drafts ADD COLUMN attachments ${t.json};
+   ALTER TABLE draft_intents ADD COLUMN attachments ${t.json};
+   CREATE TABLE attachments (
+     sha256 TEXT PRIMARY KEY,
+     media_type TEXT NOT NULL,
+     size ${t.bigint} NOT NULL,
+     content ${t.bytes} NOT NULL,
+     agency TEXT NOT NULL,
+     created_at ${t.bigint} NOT NULL
+   )${t.table};
+   CREATE TABLE responses (
+     consultation_id ${t.bigint} NOT NULL,
+     version INTEGER NOT NULL,
+     hash TEXT NOT NULL,
+     document TEXT NOT NULL,
+     tx_hash TEXT NOT NULL,
+     created_at ${t.bigint} NOT NULL,
+     PRIMARY KEY (consultation_id, version),
+     FOREIGN KEY ${ofConsultation}
+   )${t.table};
+   CREATE TABLE response_intents (
+     id ${t.serialKey},
+     consultation_id ${t.bigint} NOT NULL,
+     agency TEXT NOT NULL,
+     version INTEGER NOT NULL,
+     hash TEXT NOT NULL,
+     document TEXT NOT NULL,
+     tx_hash TEXT NOT NULL,
+     raw_tx TEXT NOT NULL,
+     status TEXT NOT NULL DEFAULT 'pending',
+     created_at ${t.bigint} NOT NULL,
+     FOREIGN KEY ${ofConsultation}
+   )${t.table};
+   CREATE INDEX response_intents_status ON response_intents (consultation_id, status);`,
   },
   {
     // the reading index (server/reading.ts): built in the background after each group commit from the log, never

@@ -7,6 +7,8 @@
 import { ServiceError } from "../errors.ts";
 import { simhashBands } from "../reading.ts";
 import {
+  attachmentFileFrom,
+  attachmentsColumn,
   backlogFrom,
   consultationFrom,
   draftFrom,
@@ -16,11 +18,14 @@ import {
   keyIntentFrom,
   type Row,
   recordsOfDraftIntent,
+  responseFrom,
+  responseIntentFrom,
   withheldReceiptJson,
 } from "./rows.ts";
 import { type ColumnTypes, type ForeignKeys, MIGRATIONS } from "./schema.ts";
 import {
   type AnchorIntent,
+  type AttachmentFile,
   type BacklogInfo,
   type CampaignCandidate,
   type CampaignSummary,
@@ -42,11 +47,14 @@ import {
   type NewEntry,
   type NewIntent,
   type NewKeyIntent,
+  type NewResponseIntent,
   type NodeId,
   type ReadingFilter,
   type ReadingRecord,
   type ReadingStats,
   type ReadingWrite,
+  type ResponseIntent,
+  type ResponseRecord,
   type Store,
   StoreConflictError,
   type TallyRecord,
@@ -228,6 +236,13 @@ const COUNTED_FLUSH_ROWS = 20_000;
 
 const COUNTED_EMPTY_ROOT: Hex = `0x${"00".repeat(32)}`;
 
+// A draft (or draft intent) without attachments is written as the very row it was before migration 6 (the column
+// stays null), so rows without them never depend on the column.
+const attached = (d: { attachments?: readonly unknown[] }): string =>
+  d.attachments?.length ? ", attachments" : "";
+const withAttachments = (d: DraftRecord | NewDraftIntent): SqlValue[] =>
+  d.attachments?.length ? [attachmentsColumn(d.attachments)] : [];
+
 /** Runs callers of one key one after the other, in call order. */
 class KeyedQueue {
   private readonly tails = new Map<string, Promise<unknown>>();
@@ -316,8 +331,8 @@ export class SqlStore implements Store {
 
   private async insertDraft(tx: SqlPort, d: DraftRecord): Promise<void> {
     await tx.run(
-      `INSERT INTO drafts (consultation_id, version, hash, title, summary, sections, tx_hash, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO drafts (consultation_id, version, hash, title, summary, sections, tx_hash, created_at${attached(d)})
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?${attached(d) && ", ?"})`,
       [
         d.consultationId,
         d.version,
@@ -327,6 +342,7 @@ export class SqlStore implements Store {
         JSON.stringify(d.sections),
         d.txHash,
         d.createdAt,
+        ...withAttachments(d),
       ],
     );
   }
@@ -380,8 +396,8 @@ export class SqlStore implements Store {
   async addDraftIntent(i: NewDraftIntent): Promise<number> {
     const r = await this.dialect.db.get(
       `INSERT INTO draft_intents (kind, consultation_id, agency, draft_hash, title, summary, sections, opens_at,
-                                  closes_at, tx_hash, raw_tx, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+                                  closes_at, tx_hash, raw_tx, created_at${attached(i)})
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?${attached(i) && ", ?"}) RETURNING id`,
       [
         i.kind,
         i.consultationId,
@@ -395,6 +411,7 @@ export class SqlStore implements Store {
         i.txHash,
         i.rawTx,
         i.createdAt,
+        ...withAttachments(i),
       ],
     );
     const id = Number(r!.id);
@@ -795,6 +812,90 @@ export class SqlStore implements Store {
       "UPDATE consultations SET tally_document = ?, tally_hash = ?, tally_tx = ? WHERE id = ?",
       [t.document, t.hash, t.txHash, consultationId],
     );
+  }
+
+  async putAttachment(f: AttachmentFile): Promise<void> {
+    await this.dialect.db.run(
+      `INSERT INTO attachments (sha256, media_type, size, content, agency, created_at) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (sha256) DO NOTHING`,
+      [f.sha256, f.mediaType, f.content.length, f.content, f.agency, f.createdAt],
+    );
+  }
+
+  async getAttachment(sha256: Hex): Promise<AttachmentFile | null> {
+    const r = await this.dialect.db.get("SELECT * FROM attachments WHERE sha256 = ?", [sha256]);
+    return r ? attachmentFileFrom(r) : null;
+  }
+
+  async attachmentSize(sha256: Hex): Promise<number | null> {
+    const r = await this.dialect.db.get("SELECT size FROM attachments WHERE sha256 = ?", [sha256]);
+    return r ? Number(r.size) : null;
+  }
+
+  async listDrafts(consultationId: number): Promise<DraftRecord[]> {
+    const rows = await this.dialect.db.all(
+      "SELECT * FROM drafts WHERE consultation_id = ? ORDER BY version",
+      [consultationId],
+    );
+    return rows.map(draftFrom);
+  }
+
+  async addResponseIntent(i: NewResponseIntent): Promise<number> {
+    const r = await this.dialect.db.get(
+      `INSERT INTO response_intents (consultation_id, agency, version, hash, document, tx_hash, raw_tx, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+      [i.consultationId, i.agency, i.version, i.hash, i.document, i.txHash, i.rawTx, i.createdAt],
+    );
+    return Number(r!.id);
+  }
+
+  async pendingResponseIntents(consultationId?: number): Promise<ResponseIntent[]> {
+    const rows =
+      consultationId === undefined
+        ? await this.dialect.db.all("SELECT * FROM response_intents WHERE status = 'pending' ORDER BY id")
+        : await this.dialect.db.all(
+            "SELECT * FROM response_intents WHERE status = 'pending' AND consultation_id = ? ORDER BY id",
+            [consultationId],
+          );
+    return rows.map(responseIntentFrom);
+  }
+
+  async completeResponseIntent(id: number, outcome: { version: number; at: number }): Promise<boolean> {
+    return this.dialect.transaction(async (tx) => {
+      // the row lock makes completion idempotent across instances (a request and a reconciler may race)
+      const r = await tx.get(`SELECT * FROM response_intents WHERE id = ?${this.dialect.forUpdate}`, [id]);
+      if (!r) throw new Error(`response intent ${id} does not exist`);
+      const i = responseIntentFrom(r);
+      if (i.status === "done") return false;
+      await tx.run(
+        `INSERT INTO responses (consultation_id, version, hash, document, tx_hash, created_at)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+        [i.consultationId, outcome.version, i.hash, i.document, i.txHash, outcome.at],
+      );
+      await tx.run("UPDATE response_intents SET status = 'done' WHERE id = ?", [id]);
+      return true;
+    });
+  }
+
+  async failResponseIntent(id: number): Promise<void> {
+    await this.dialect.db.run(
+      "UPDATE response_intents SET status = 'failed' WHERE id = ? AND status = 'pending'",
+      [id],
+    );
+  }
+
+  async getResponse(consultationId: number, version?: number): Promise<ResponseRecord | null> {
+    const r =
+      version === undefined
+        ? await this.dialect.db.get(
+            "SELECT * FROM responses WHERE consultation_id = ? ORDER BY version DESC LIMIT 1",
+            [consultationId],
+          )
+        : await this.dialect.db.get("SELECT * FROM responses WHERE consultation_id = ? AND version = ?", [
+            consultationId,
+            version,
+          ]);
+    return r ? responseFrom(r) : null;
   }
 
   async backlog(cutoff: number): Promise<BacklogInfo> {

@@ -61,6 +61,52 @@ export interface TallyRecord {
   txHash: Hex | null;
 }
 
+/** A file published with a draft (protocol's DraftAttachment): its hash is part of the draft hash. */
+export interface Attachment {
+  title: string;
+  mediaType: string;
+  sha256: Hex;
+  bytes: number;
+}
+
+/** An uploaded file, content-addressed (served only when a draft of the consultation lists it). */
+export interface AttachmentFile {
+  sha256: Hex;
+  mediaType: string;
+  content: Uint8Array;
+  /** The agency whose staff uploaded it first. */
+  agency: string;
+  createdAt: number;
+}
+
+/** A published version of the agency's response: the exact document bytes whose hash is on chain. */
+export interface ResponseRecord {
+  consultationId: number;
+  /** The registry's version (ResponsePublished). */
+  version: number;
+  hash: Hex;
+  /** The canonical JSON, exactly as served. */
+  document: string;
+  txHash: Hex;
+  createdAt: number;
+}
+
+/** A response publication written BEFORE its publishResponse transaction is broadcast (like every intent). */
+export interface ResponseIntent {
+  id: number;
+  consultationId: number;
+  agency: string;
+  /** The version the document carries. */
+  version: number;
+  hash: Hex;
+  document: string;
+  txHash: Hex;
+  rawTx: Hex;
+  status: "pending" | "done" | "failed";
+  createdAt: number;
+}
+export type NewResponseIntent = Omit<ResponseIntent, "id" | "status">;
+
 export interface DraftRecord {
   consultationId: number;
   version: number;
@@ -68,6 +114,8 @@ export interface DraftRecord {
   title: string;
   summary: string;
   sections: Section[];
+  /** Absent (or empty) when the draft has none; read back absent then. */
+  attachments?: Attachment[];
   txHash: Hex | null;
   createdAt: number;
 }
@@ -244,6 +292,7 @@ export interface DraftIntent {
   title: string;
   summary: string;
   sections: DraftRecord["sections"];
+  attachments?: DraftRecord["attachments"];
   /** Unix seconds ("open" only). */
   opensAt: number | null;
   closesAt: number | null;
@@ -397,6 +446,26 @@ export interface Store {
   /** The mined "anchor" intent of a consultation's head of size `treeSize`, or null when that size was never anchored. */
   anchorAt(consultationId: number, treeSize: number): Promise<AnchorIntent | null>;
   setTally(consultationId: number, tally: TallyRecord): Promise<void>;
+  /** Stores an uploaded file under its SHA-256; a file already stored is kept as it is (same bytes, same hash). */
+  putAttachment(file: AttachmentFile): Promise<void>;
+  /** The stored file with that SHA-256, or null. */
+  getAttachment(sha256: Hex): Promise<AttachmentFile | null>;
+  /** The size in bytes of the stored file with that SHA-256, or null (without reading the file). */
+  attachmentSize(sha256: Hex): Promise<number | null>;
+  /** Every draft version of a consultation, oldest first. */
+  listDrafts(consultationId: number): Promise<DraftRecord[]>;
+  addResponseIntent(intent: NewResponseIntent): Promise<number>;
+  /** Pending response intents (of one consultation, or all), oldest first. */
+  pendingResponseIntents(consultationId?: number): Promise<ResponseIntent[]>;
+  /**
+   * In one transaction: stores the response of a mined intent under the registry's `version` and marks the intent
+   * done. Idempotent: returns false, writing nothing, when it is already done. A failed intent is completed too (it
+   * was mined after all).
+   */
+  completeResponseIntent(id: number, outcome: { version: number; at: number }): Promise<boolean>;
+  failResponseIntent(id: number): Promise<void>;
+  /** The given version of a consultation's response, or its latest; null when none. */
+  getResponse(consultationId: number, version?: number): Promise<ResponseRecord | null>;
   backlog(cutoff: number): Promise<BacklogInfo>;
 
   /**

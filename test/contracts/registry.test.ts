@@ -17,6 +17,8 @@ const DRAFT = randomHash();
 const DRAFT_URI = "https://gopy.example/c/1/draft/1";
 const TALLY = randomHash();
 const TALLY_URI = "https://gopy.example/c/1/tally";
+const RESPONSE = randomHash();
+const RESPONSE_URI = "https://gopy.example/api/consultations/1/response?version=1";
 /** A counted map root: the registry stores it as given (auditors recompute it from the log). */
 const COUNTED = randomHash();
 
@@ -231,10 +233,15 @@ describe("ConsultationRegistry", () => {
       const schedule = await word(3n);
       expect(schedule & ((1n << 64n) - 1n)).to.equal(f.opensAt);
       expect((schedule >> 64n) & ((1n << 64n) - 1n)).to.equal(f.closesAt);
-      expect(schedule >> 128n).to.equal(1n); // draftVersion
+      expect((schedule >> 128n) & ((1n << 32n) - 1n)).to.equal(1n); // draftVersion
+      expect(schedule >> 160n).to.equal(0n); // responseVersion
       await time.increaseTo(f.closesAt);
       await f.registry.connect(f.operator).publishTally(1n, TALLY, TALLY_URI);
       expect((await word(0n)) >> 248n).to.equal(1n);
+      await f.registry.connect(f.operator).publishResponse(1n, RESPONSE, RESPONSE_URI);
+      await f.registry.connect(f.operator).publishResponse(1n, RESPONSE, RESPONSE_URI);
+      expect((await word(3n)) >> 160n).to.equal(2n);
+      expect(ethers.toBeHex(await word(8n), 32)).to.equal(RESPONSE);
     });
   });
 
@@ -363,6 +370,15 @@ describe("ConsultationRegistry", () => {
         run: async (f, as) => {
           await time.increaseTo(f.closesAt);
           return f.registry.connect(as).publishTally(1n, TALLY, TALLY_URI);
+        },
+      },
+      {
+        name: "publishResponse",
+        allowed: actsForAgency,
+        run: async (f, as) => {
+          await time.increaseTo(f.closesAt);
+          await f.registry.connect(f.agency).publishTally(1n, TALLY, TALLY_URI);
+          return f.registry.connect(as).publishResponse(1n, RESPONSE, RESPONSE_URI);
         },
       },
     ];
@@ -683,6 +699,8 @@ describe("ConsultationRegistry", () => {
           "UnknownConsultation",
         ).withArgs(id);
         await reverts(r.publishTally(id, TALLY, ""), f.registry, "UnknownConsultation").withArgs(id);
+        await reverts(r.publishResponse(id, RESPONSE, ""), f.registry, "UnknownConsultation").withArgs(id);
+        await reverts(r.response(id), f.registry, "UnknownConsultation").withArgs(id);
         await reverts(r.logHead(id), f.registry, "UnknownConsultation").withArgs(id);
         await reverts(r.consultation(id), f.registry, "UnknownConsultation").withArgs(id);
         await reverts(r.countedRoot(id), f.registry, "UnknownConsultation").withArgs(id);
@@ -721,6 +739,35 @@ describe("ConsultationRegistry", () => {
         f.registry,
         "TallyAlreadyPublished",
       ).withArgs(1n);
+    });
+
+    it("publishResponse: TallyNotPublished before the tally, ZeroHash; each later version supersedes", async () => {
+      const f = await networkHelpers.loadFixture(deploy);
+      const r = f.registry.connect(f.operator);
+      expect(await r.response(1n)).to.deep.equal([ethers.ZeroHash, 0n]);
+      await reverts(r.publishResponse(1n, RESPONSE, RESPONSE_URI), f.registry, "TallyNotPublished").withArgs(
+        1n,
+      );
+      await time.increaseTo(f.closesAt);
+      // closed but not tallied: still nothing to respond to
+      await reverts(r.publishResponse(1n, RESPONSE, RESPONSE_URI), f.registry, "TallyNotPublished").withArgs(
+        1n,
+      );
+      await r.publishTally(1n, TALLY, TALLY_URI);
+      await reverts(r.publishResponse(1n, ethers.ZeroHash, RESPONSE_URI), f.registry, "ZeroHash");
+      await expect(r.publishResponse(1n, RESPONSE, RESPONSE_URI))
+        .to.emit(f.registry, "ResponsePublished")
+        .withArgs(1n, 1n, RESPONSE, RESPONSE_URI);
+      expect(await r.response(1n)).to.deep.equal([RESPONSE, 1n]);
+      const second = randomHash();
+      await expect(f.registry.connect(f.agency).publishResponse(1n, second, "v2"))
+        .to.emit(f.registry, "ResponsePublished")
+        .withArgs(1n, 2n, second, "v2");
+      expect(await r.response(1n)).to.deep.equal([second, 2n]);
+      // the rest of the record is untouched
+      const view = await r.consultation(1n);
+      expect(view.tallyHash).to.equal(TALLY);
+      expect(view.draftVersion).to.equal(1n);
     });
 
     it("anchorLog: TreeSizeNotIncreasing, TreeSizeTooLarge, InvalidConsistencyProof from 0", async () => {

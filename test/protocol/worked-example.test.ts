@@ -25,6 +25,10 @@ describe("docs/PROTOCOL.md worked example", () => {
       ex.receipt.signature,
       canonicalJson(ex.tally),
       ex.tallyHash,
+      ex.draftWithAttachmentText,
+      ex.draftWithAttachmentHash,
+      ex.responseText,
+      ex.responseHash,
     ];
     for (const value of values) expect(doc, `docs/PROTOCOL.md should contain ${value}`).to.include(value);
   });

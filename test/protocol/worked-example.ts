@@ -1,6 +1,7 @@
 // The worked example of docs/PROTOCOL.md, computed by protocol/. worked-example.test.ts pins every
 // value the document prints, so the document cannot drift from the code.
 import {
+  bytesToHex,
   computeTally,
   contentHash,
   decodeEntry,
@@ -12,7 +13,11 @@ import {
   MerkleLog,
   type OpinionEntry,
   pseudonym,
+  type ResponseDocument,
   receiptKeyFromSeed,
+  responseHash,
+  responseString,
+  sha256,
   signReceipt,
   tallyHash,
   utf8Encode,
@@ -85,6 +90,29 @@ export async function workedExample() {
     entry: decodeEntry(e),
   }));
   const tally = computeTally("1", ["dieu-1", "dieu-2"], entries, 3, await log.root());
+  // the same draft with one attachment: a memorandum whose bytes are the UTF-8 of "Tờ trình"
+  const memo = utf8Encode("Tờ trình");
+  const draftWithAttachment = {
+    ...draft,
+    attachments: [
+      { title: "Tờ trình", mediaType: "text/plain", sha256: bytesToHex(sha256(memo)), bytes: memo.length },
+    ],
+  };
+  const response: ResponseDocument = {
+    v: 1,
+    consultation: "1",
+    chainId: 31337,
+    registry: "0x5fbdb2315678afecb367f032d93f642f64180aa3",
+    draftHash: draftHash(draft),
+    draftVersion: 1,
+    tallyHash: tallyHash(tally),
+    version: 1,
+    articles: {
+      "dieu-1": { status: "accepted", text: "Tiếp thu: phạm vi được làm rõ.", entries: [0, 1] },
+      "dieu-2": { status: "explained", text: "Giải trình: giữ như dự thảo." },
+    },
+    publishedAt: "2026-05-20T09:00:00.000Z",
+  };
   return {
     author,
     offlineAuthor,
@@ -103,6 +131,11 @@ export async function workedExample() {
     receipt,
     tally,
     tallyHash: tallyHash(tally),
+    draftWithAttachmentText: draftString(draftWithAttachment),
+    draftWithAttachmentHash: draftHash(draftWithAttachment),
+    response,
+    responseText: responseString(response),
+    responseHash: responseHash(response),
   };
 }
 

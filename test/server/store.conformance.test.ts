@@ -852,6 +852,88 @@ function conformance(backend: Backend): void {
       expect(await store.countedLag()).to.deep.equal({ entries: 2, unmappedHeads: 0 });
     });
 
+    it("stores attachments once by hash, and drafts listing them (absent when none)", async () => {
+      const content = new Uint8Array([0x25, 0x50, 0x44, 0x46, 0, 255]);
+      const file = {
+        sha256: h(900),
+        mediaType: "application/pdf",
+        content,
+        agency: "bo-tu-phap",
+        createdAt: 3,
+      };
+      expect(await store.getAttachment(h(900))).to.equal(null);
+      expect(await store.attachmentSize(h(900))).to.equal(null);
+      await store.putAttachment(file);
+      // the same hash again keeps the first upload as it is
+      await store.putAttachment({ ...file, agency: "bo-y-te", createdAt: 4 });
+      expect(await store.getAttachment(h(900))).to.deep.equal(file);
+      expect(await store.attachmentSize(h(900))).to.equal(6);
+      await newConsultation(store, 1);
+      const attachments = [{ title: "Tờ trình", mediaType: "application/pdf", sha256: h(900), bytes: 6 }];
+      await store.addDraft({ ...draft(1, 2), attachments });
+      expect(await store.getDraft(1, 1)).to.not.have.property("attachments");
+      expect((await store.getDraft(1, 2))?.attachments).to.deep.equal(attachments);
+      expect((await store.listDrafts(1)).map((d) => [d.version, d.attachments?.length ?? 0])).to.deep.equal([
+        [1, 0],
+        [2, 1],
+      ]);
+      expect(await store.listDrafts(2)).to.deep.equal([]);
+      const id = await store.addDraftIntent(draftIntent({ attachments }));
+      expect((await store.pendingDraftIntents()).find((i) => i.id === id)?.attachments).to.deep.equal(
+        attachments,
+      );
+      await store.completeDraftIntent(id, { consultationId: 5, version: 1, at: 9 });
+      expect((await store.getDraft(5))?.attachments).to.deep.equal(attachments);
+    });
+
+    it("records response intents; a mined one is stored once under the registry's version, latest first", async () => {
+      await newConsultation(store, 1);
+      const intent = {
+        consultationId: 1,
+        agency: "bo-tu-phap",
+        version: 1,
+        hash: h(910),
+        document: '{"v":1}',
+        txHash: h(911),
+        rawTx: h(912),
+        createdAt: 20,
+      };
+      expect(await store.getResponse(1)).to.equal(null);
+      const first = await store.addResponseIntent(intent);
+      const second = await store.addResponseIntent({ ...intent, version: 2, hash: h(920), txHash: h(921) });
+      const dropped = await store.addResponseIntent({ ...intent, version: 2, hash: h(930), txHash: h(931) });
+      expect((await store.pendingResponseIntents(1)).map((i) => i.id)).to.deep.equal([
+        first,
+        second,
+        dropped,
+      ]);
+      expect(await store.pendingResponseIntents(2)).to.deep.equal([]);
+      expect((await store.pendingResponseIntents())[0]).to.deep.equal({
+        ...intent,
+        id: first,
+        status: "pending",
+      });
+      await store.failResponseIntent(dropped);
+      expect(await store.completeResponseIntent(first, { version: 1, at: 30 })).to.equal(true);
+      expect(await store.completeResponseIntent(first, { version: 1, at: 31 })).to.equal(false);
+      expect(await store.completeResponseIntent(second, { version: 2, at: 40 })).to.equal(true);
+      expect(await store.pendingResponseIntents()).to.deep.equal([]);
+      expect(await store.getResponse(1)).to.deep.equal({
+        consultationId: 1,
+        version: 2,
+        hash: h(920),
+        document: '{"v":1}',
+        txHash: h(921),
+        createdAt: 40,
+      });
+      expect((await store.getResponse(1, 1))?.hash).to.equal(h(910));
+      expect(await store.getResponse(1, 3)).to.equal(null);
+      // a response of a consultation the store does not hold is an orphan: refused
+      const orphan = await refusal(store.addResponseIntent({ ...intent, consultationId: 404 }));
+      expect(orphan).to.be.an("error");
+      expect(await refusal(store.completeResponseIntent(9999, { version: 1, at: 1 }))).to.be.an("error");
+    });
+
     it("records receipt-key intents, pending until mined or failed", async () => {
       const add = {
         kind: "add" as const,
