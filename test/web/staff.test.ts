@@ -4,6 +4,7 @@
 // grouped, withhold one, preview and import a CSV, close and see the tally hash on chain, publish the response;
 // then, as the citizen, the receipt. Every console page is checked with axe-core (WCAG 2.1 A/AA) and shot at phone
 // and desktop size into $GOPY_SCREENSHOTS (default /tmp/gopy-screens), outside the repository.
+import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { expect } from "chai";
 import type { Browser, BrowserContext, Page } from "playwright-core";
@@ -13,6 +14,7 @@ import { api, type Stack, signInAs, startStack, token } from "./stack.ts";
 
 const SHOTS = process.env.GOPY_SCREENSHOTS || "/tmp/gopy-screens";
 const DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+const MEMO = Buffer.from("%PDF-1.4\n% Tờ trình dự thảo Luật Đất đai (sửa đổi)\n%%EOF\n");
 const CAMPAIGN = "Đề nghị giữ nguyên quy định hiện hành về phạm vi điều chỉnh.";
 
 const DRAFT_PARAGRAPHS = [
@@ -112,6 +114,12 @@ describe("web client: the staff console, whole path (Chromium)", function () {
       (el as HTMLInputElement).value =
         `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
     });
+    await page.setInputFiles("#ed-attach", {
+      name: "to-trinh.pdf",
+      mimeType: "application/pdf",
+      buffer: MEMO,
+    });
+    await page.locator("#ed-attachments li").waitFor();
     await check("console-open-preview");
     await page.click("#publish");
     await page.locator("#published").waitFor({ timeout: 60_000 });
@@ -119,14 +127,22 @@ describe("web client: the staff console, whole path (Chromium)", function () {
     const href = await page.getAttribute("#go-console", "href");
     id = Number(/#\/staff\/c\/(\d+)/.exec(href ?? "")?.[1]);
     expect(id).to.be.greaterThan(0);
-    const c = await api<{ draft: { sections: { id: string; title: string }[] } }>(
-      stack.base,
-      `/api/consultations/${id}`,
-    );
+    const c = await api<{
+      draft: { sections: { id: string; title: string }[]; attachments?: { title: string; sha256: string }[] };
+    }>(stack.base, `/api/consultations/${id}`);
     expect(c.draft.sections.map((s) => s.title)).to.deep.equal([
       "Điều 1. Phạm vi điều chỉnh",
       "Điều 2. Đối tượng áp dụng",
       "Điều 3. Giải thích từ ngữ (sửa)",
+    ]);
+    // the attachment's hash is in the anchored draft
+    expect(c.draft.attachments).to.deep.equal([
+      {
+        title: "to-trinh",
+        mediaType: "application/pdf",
+        sha256: `0x${createHash("sha256").update(MEMO).digest("hex")}`,
+        bytes: MEMO.length,
+      },
     ]);
     await check("console-open-published");
   });
@@ -138,6 +154,8 @@ describe("web client: the staff console, whole path (Chromium)", function () {
     await page.click("#revise-publish");
     await page.locator("#published").waitFor({ timeout: 60_000 });
     await page.locator('#versions li[data-version="2"][data-onchain="yes"]').waitFor();
+    const v2 = await api<{ draft: { attachments?: unknown[] } }>(stack.base, `/api/consultations/${id}`);
+    expect(v2.draft.attachments, "the revision keeps the attachment").to.have.length(1);
     await page.locator('#diff tr[data-section="dieu-2"][data-diff="changed"]').waitFor();
     expect(await page.textContent('#diff tr[data-section="dieu-2"] ins')).to.contain("tổ chức");
     expect(await page.getAttribute('#diff tr[data-section="dieu-1"]', "data-diff")).to.equal("same");

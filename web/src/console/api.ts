@@ -5,10 +5,19 @@ import { apiBase } from "../settings.ts";
 
 const enc = encodeURIComponent;
 
+/** An attachment as a draft names it (uploaded first: uploadAttachment); `bytes` as the service lists it. */
+export interface AttachmentRef {
+  title: string;
+  mediaType: string;
+  sha256: string;
+  bytes?: number;
+}
+
 export interface DraftInput {
   title: string;
   summary: string;
   sections: Section[];
+  attachments?: AttachmentRef[];
 }
 
 export interface DraftCreated {
@@ -19,7 +28,10 @@ export interface DraftCreated {
 }
 
 /** The consultation as the console shows it: `agencyName` when the service gives display names. */
-export type StaffConsultation = Consultation & { agencyName?: { vi: string; en: string } };
+export type StaffConsultation = Consultation & {
+  agencyName?: { vi: string; en: string };
+  draft: Consultation["draft"] & { attachments?: AttachmentRef[] };
+};
 
 export function openConsultation(
   body: DraftInput & { opensAt: number; closesAt: number; publicCounts: boolean },
@@ -37,6 +49,19 @@ export function reviseDraft(id: string, body: DraftInput): Promise<DraftCreated>
     method: "PUT",
     auth: true,
     body: JSON.stringify(body),
+    timeoutMs: 120_000,
+  });
+}
+
+/** POST /api/attachments: the file's bytes, content-addressed (its SHA-256 is what the draft names). */
+export async function uploadAttachment(
+  file: File,
+): Promise<{ sha256: string; bytes: number; mediaType: string }> {
+  return request(apiBase(), "/api/attachments", {
+    method: "POST",
+    auth: true,
+    body: await file.arrayBuffer(),
+    headers: { "content-type": file.type || "application/octet-stream" },
     timeoutMs: 120_000,
   });
 }

@@ -186,7 +186,18 @@ export async function renderDraft(body: HTMLElement, gen: number, c: StaffConsul
   }
   const status = h("div", { role: "status", "aria-live": "polite", id: "revise-status" });
   const editorSlot = h("div");
-  const current = { title: c.title, summary: c.summary, sections: c.draft.sections };
+  // the current attachments stay unless removed: a revision names every attachment of the new version
+  const current = {
+    title: c.title,
+    summary: c.summary,
+    sections: c.draft.sections,
+    attachments: (c.draft.attachments ?? []).map((a) => ({
+      title: a.title,
+      mediaType: a.mediaType,
+      sha256: a.sha256,
+      bytes: a.bytes,
+    })),
+  };
   let editor = draftEditor(current, null);
   const setEditor = (d: Parameters<typeof draftEditor>[0]) => {
     editor = draftEditor(d, null);
@@ -197,15 +208,15 @@ export async function renderDraft(body: HTMLElement, gen: number, c: StaffConsul
   button.addEventListener("click", () => {
     let next: DraftInput;
     try {
-      const { title, summary, sections } = editor.read();
-      next = { title, summary, sections };
+      const { title, summary, sections, attachments } = editor.read();
+      next = { title, summary, sections, ...(attachments ? { attachments } : {}) };
     } catch (e) {
       replace(status, h("p", { class: "error" }, faultMessage(e)));
       return;
     }
-    const same =
-      JSON.stringify(next) ===
-      JSON.stringify({ title: c.title, summary: c.summary, sections: c.draft.sections });
+    const shape = (d: DraftInput) =>
+      JSON.stringify([d.title, d.summary, d.sections, (d.attachments ?? []).map((a) => [a.title, a.sha256])]);
+    const same = shape(next) === shape(current);
     if (same) {
       replace(status, h("p", { class: "error" }, ct("d.noChange")));
       return;
@@ -235,7 +246,7 @@ export async function renderDraft(body: HTMLElement, gen: number, c: StaffConsul
       "details",
       null,
       h("summary", null, ct("d.replaceText")),
-      sourcePicker((d) => setEditor(d), ct("d.replaceText")),
+      sourcePicker((d) => setEditor({ ...d, attachments: current.attachments }), ct("d.replaceText")),
     ),
     editorSlot,
     h("p", null, button),

@@ -6,7 +6,13 @@ import { t } from "../i18n.ts";
 import { isCurrent } from "../state.ts";
 import { pinnedChain } from "../trust.ts";
 import { describeError, heading } from "../ui.ts";
-import { type DraftCreated, type DraftInput, openConsultation } from "./api.ts";
+import {
+  type AttachmentRef,
+  type DraftCreated,
+  type DraftInput,
+  openConsultation,
+  uploadAttachment,
+} from "./api.ts";
 import { markdownToText, type SplitArticle, SplitError, splitDraft } from "./split.ts";
 import { ct } from "./strings.ts";
 
@@ -90,6 +96,7 @@ const fromLocal = (value: string) => Math.floor(new Date(value).getTime() / 1000
 export interface EditorDraft {
   title: string;
   summary: string;
+  attachments?: AttachmentRef[];
   sections: (Omit<SplitArticle, "chapter"> & { chapter?: string | null })[];
 }
 
@@ -112,6 +119,64 @@ export function draftEditor(
   const closes = schedule
     ? h("input", { id: "ed-closes", type: "datetime-local", value: toLocal(schedule.closesAt) })
     : null;
+  // attachments (explanatory memorandum, impact assessment…): uploaded when chosen, named in the draft by hash, so
+  // their hashes are part of the anchored draft document
+  const attached: { ref: AttachmentRef; row: HTMLElement; titleInput: HTMLInputElement }[] = [];
+  const attachList = h("ul", { class: "attachments-edit", id: "ed-attachments" });
+  const attachStatus = h("p", { role: "status", class: "form-status", id: "ed-attach-status" });
+  const addAttachment = (ref: AttachmentRef) => {
+    const titleInput = h("input", {
+      type: "text",
+      id: `ed-a-${ref.sha256.slice(2, 14)}`,
+      value: ref.title,
+      maxlength: 200,
+    });
+    const row = h(
+      "li",
+      { "data-sha256": ref.sha256 },
+      h("label", { for: titleInput.id }, ct("o.attachmentTitle")),
+      titleInput,
+      h("code", { title: ref.sha256 }, `SHA-256 ${ref.sha256.slice(0, 18)}…`),
+      ` ${ref.mediaType}${ref.bytes === undefined ? "" : `, ${ref.bytes} B`} `,
+      h(
+        "button",
+        { type: "button", class: "link", onclick: () => row.remove() },
+        ct("o.remove", { id: ref.title }),
+      ),
+    );
+    attached.push({ ref, row, titleInput });
+    attachList.append(row);
+  };
+  for (const a of draft.attachments ?? []) addAttachment(a);
+  const attachInput = h("input", {
+    type: "file",
+    id: "ed-attach",
+    multiple: true,
+    accept: ".pdf,application/pdf,.docx,.txt,.md,.png,.jpg",
+  });
+  attachInput.addEventListener("change", () => {
+    const files = [...(attachInput.files ?? [])];
+    attachStatus.textContent = ct("o.uploading");
+    Promise.all(
+      files.map(async (f) => {
+        const up = await uploadAttachment(f);
+        addAttachment({
+          title: f.name.replace(/\.[^.]+$/, ""),
+          mediaType: up.mediaType,
+          sha256: up.sha256,
+          bytes: up.bytes,
+        });
+      }),
+    ).then(
+      () => {
+        attachStatus.textContent = ct("o.uploaded", { n: files.length });
+        attachInput.value = "";
+      },
+      (e: unknown) => {
+        attachStatus.textContent = describeError(e);
+      },
+    );
+  });
   // the agency's choice at opening: live counts public while open (always public after the close)
   const counts = schedule ? h("input", { id: "ed-counts", type: "checkbox", checked: true }) : null;
   const rows = draft.sections.map((s) => {
@@ -157,6 +222,15 @@ export function draftEditor(
       ? h("div", { class: "check" }, counts, " ", h("label", { for: "ed-counts" }, ct("o.publicCounts")))
       : null,
     list,
+    h(
+      "fieldset",
+      { class: "attachments" },
+      h("legend", null, ct("o.attachments")),
+      attachList,
+      h("label", { for: "ed-attach" }, ct("o.attach")),
+      attachInput,
+      attachStatus,
+    ),
   );
   const read = () => {
     if (!title.value.trim()) throw new Error(ct("o.bad.title"));
@@ -170,10 +244,18 @@ export function draftEditor(
     const closesAt = closes ? fromLocal(closes.value) : 0;
     if (schedule && (!(closesAt > opensAt) || closesAt * 1000 <= Date.now() || Number.isNaN(opensAt)))
       throw new Error(ct("o.bad.schedule"));
+    const attachments = attached
+      .filter((a) => a.row.isConnected)
+      .map((a) => ({
+        title: a.titleInput.value.trim() || a.ref.title,
+        mediaType: a.ref.mediaType,
+        sha256: a.ref.sha256,
+      }));
     return {
       title: title.value.trim(),
       summary: summary.value,
       sections,
+      ...(attachments.length > 0 ? { attachments } : {}),
       opensAt,
       closesAt,
       publicCounts: counts?.checked ?? true,
@@ -263,7 +345,6 @@ export function renderOpen(main: HTMLElement, gen: number): void {
       h("h2", { id: "preview-h" }, ct("o.preview")),
       h("p", { class: "hint" }, ct("o.previewHint", { n: d.sections.length })),
       editor.el,
-      h("p", { class: "hint" }, ct("o.attachmentsNone")),
       h("p", null, button),
       status,
     );
