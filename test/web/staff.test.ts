@@ -292,7 +292,14 @@ describe("web client: the staff console, whole path (Chromium)", function () {
     await page.selectOption("#resp-status-dieu-3", "explained");
     await page.fill("#resp-text-dieu-3", "Khái niệm đã được giải thích tại Điều 3.");
     await page.click("#response-publish");
-    await page.locator("#response-published").waitFor({ timeout: 60_000 });
+    await page
+      .locator('#response-published, #response-status [role="alert"]')
+      .first()
+      .waitFor({ timeout: 60_000 });
+    expect(
+      await page.locator("#response-published").count(),
+      (await page.textContent("#response-status")) ?? "",
+    ).to.equal(1);
     await check("console-response");
   });
 

@@ -192,10 +192,7 @@ export function renderResponse(body: HTMLElement, _gen: number, c: StaffConsulta
         ),
       (e: unknown) => {
         button.disabled = false;
-        replace(
-          status,
-          h("p", { class: "error", role: "alert" }, ct("p.unavailable", { message: describeError(e) })),
-        );
+        replace(status, h("p", { class: "error", role: "alert" }, describeError(e)));
       },
     );
   });

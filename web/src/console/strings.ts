@@ -161,7 +161,6 @@ const vi = {
   "p.publish": "Công bố báo cáo",
   "p.published": "Đã công bố phiên bản {version} của báo cáo.",
   "p.hash": "Mã băm báo cáo",
-  "p.unavailable": "Dịch vụ này chưa nhận báo cáo tiếp thu (POST …/response): {message}",
 };
 
 export type ConsoleKey = keyof typeof vi;
@@ -326,7 +325,6 @@ const en: Record<ConsoleKey, string> = {
   "p.publish": "Publish the response",
   "p.published": "Version {version} of the response is published.",
   "p.hash": "Response hash",
-  "p.unavailable": "This service does not take responses yet (POST …/response): {message}",
 };
 
 const dicts = { vi, en };
