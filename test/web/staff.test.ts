@@ -300,6 +300,7 @@ describe("web client: the staff console, whole path (Chromium)", function () {
       await page.locator("#response-published").count(),
       (await page.textContent("#response-status")) ?? "",
     ).to.equal(1);
+    await page.locator('#response-published[data-badge="match"]').waitFor({ timeout: 30_000 });
     await check("console-response");
   });
 

@@ -138,6 +138,52 @@ export async function renderClose(body: HTMLElement, gen: number, c: StaffConsul
   replace(body, head, h("p", null, button), status);
 }
 
+/** What a response publication did, beside the registry's ResponsePublished of that version (✓ when the hashes match). */
+function responseBox(id: string, r: { version: number; responseHash: Hex; txHash: Hex }): HTMLElement {
+  const chain = h("dd", { id: "chain-response" }, t("common.loading"));
+  const verdict = h("p", { id: "response-verdict", "aria-live": "polite" });
+  const box = h(
+    "div",
+    { class: "badge", id: "response-published" },
+    h("p", null, h("strong", null, ct("p.published", { version: r.version }))),
+    verdict,
+    h(
+      "dl",
+      { class: "hashes" },
+      h("dt", null, ct("p.hash")),
+      h("dd", null, h("code", { title: r.responseHash }, shortHex(r.responseHash))),
+      h("dt", null, ct("p.chainHash")),
+      chain,
+      h("dt", null, t("common.tx")),
+      h("dd", null, h("code", { title: r.txHash }, shortHex(r.txHash))),
+    ),
+  );
+  pinnedChain()
+    .then((p) => p.contexts[0]!.reader.responses(id))
+    .then(
+      (events) => {
+        const pub = events.find((e) => e.version === r.version);
+        if (!pub) {
+          chain.textContent = ct("d.notOnChain");
+          return;
+        }
+        replace(
+          chain,
+          h("code", { title: pub.responseHash }, shortHex(pub.responseHash)),
+          ` (${t("common.block")} ${pub.blockNumber})`,
+        );
+        const ok = pub.responseHash.toLowerCase() === r.responseHash.toLowerCase();
+        box.className = `badge ${ok ? "ok" : "bad"}`;
+        box.dataset.badge = ok ? "match" : "mismatch";
+        verdict.textContent = `${ok ? "✓" : "✗"} ${ct(ok ? "c.match" : "c.mismatch")}`;
+      },
+      (e: unknown) => {
+        chain.textContent = ct("d.chainUnknown", { message: describeError(e) });
+      },
+    );
+  return box;
+}
+
 export function renderResponse(body: HTMLElement, _gen: number, c: StaffConsultation): void {
   const head = h("h2", null, ct("p.title"));
   if (c.status !== "tallied") {
@@ -173,23 +219,7 @@ export function renderResponse(body: HTMLElement, _gen: number, c: StaffConsulta
     const articles: Record<string, { status: ResponseStatus; text: string }> = {};
     for (const r of rows) articles[r.id] = { status: r.sel.value as ResponseStatus, text: r.text.value };
     publishResponse(c.id, articles).then(
-      (r) =>
-        replace(
-          status,
-          h(
-            "div",
-            { class: "badge ok", id: "response-published" },
-            h("p", null, h("strong", null, ct("p.published", { version: r.version }))),
-            h(
-              "dl",
-              { class: "hashes" },
-              h("dt", null, ct("p.hash")),
-              h("dd", null, h("code", { title: r.responseHash }, shortHex(r.responseHash))),
-              h("dt", null, t("common.tx")),
-              h("dd", null, h("code", { title: r.txHash }, shortHex(r.txHash))),
-            ),
-          ),
-        ),
+      (r) => replace(status, responseBox(c.id, r)),
       (e: unknown) => {
         button.disabled = false;
         replace(status, h("p", { class: "error", role: "alert" }, describeError(e)));

@@ -161,6 +161,7 @@ const vi = {
   "p.publish": "Công bố báo cáo",
   "p.published": "Đã công bố phiên bản {version} của báo cáo.",
   "p.hash": "Mã băm báo cáo",
+  "p.chainHash": "Mã băm báo cáo trên chuỗi",
 };
 
 export type ConsoleKey = keyof typeof vi;
@@ -325,6 +326,7 @@ const en: Record<ConsoleKey, string> = {
   "p.publish": "Publish the response",
   "p.published": "Version {version} of the response is published.",
   "p.hash": "Response hash",
+  "p.chainHash": "Response hash on chain",
 };
 
 const dicts = { vi, en };
