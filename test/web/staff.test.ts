@@ -304,12 +304,16 @@ describe("web client: the staff console, whole path (Chromium)", function () {
     await check("console-response");
   });
 
-  it("the citizen sees the agency's response on their receipt", async () => {
+  it("the citizen sees the agency's response on their receipt, with its on-chain badge", async () => {
     const citizen = await citizenCtx.newPage();
     await citizen.goto(receiptUrl);
     await citizen.locator("#receipt-status[data-status]").waitFor({ timeout: 30_000 });
-    await citizen.waitForFunction(() => document.body.textContent?.includes("phạm vi được làm rõ"), null, {
-      timeout: 30_000,
-    });
+    // the answer to the article of this opinion (dieu-1), its hash checked in the browser against the registry
+    const answer = citizen.locator('#receipt-response [data-response-section="dieu-1"]');
+    await answer.waitFor({ timeout: 30_000 });
+    await citizen.locator('#receipt-response [data-response-badge="match"]').waitFor({ timeout: 30_000 });
+    expect(await answer.getAttribute("data-status")).to.equal("partly-accepted");
+    expect(await answer.textContent()).to.contain("phạm vi được làm rõ");
+    shots.push(...(await shoot(citizen, "citizen-receipt-response", SHOTS)));
   });
 });
