@@ -10,6 +10,7 @@ import { pinnedChain } from "../trust.ts";
 import { describeError, errorBox, formatUnix } from "../ui.ts";
 import {
   close,
+  getResponse,
   publishResponse,
   RESPONSE_STATUSES,
   type ResponseStatus,
@@ -214,6 +215,23 @@ export function renderResponse(body: HTMLElement, _gen: number, c: StaffConsulta
   });
   const status = h("div", { role: "status", "aria-live": "polite", id: "response-status" });
   const button = h("button", { type: "button", id: "response-publish" }, ct("p.publish"));
+  const previous = h("p", { class: "hint", id: "response-previous" });
+  // a later version supersedes: start from the latest one published, when there is one
+  getResponse(c.id).then(
+    (doc) => {
+      const d = doc as { version?: number; articles?: Record<string, { status: string; text: string }> };
+      for (const r of rows) {
+        const a = d.articles?.[r.id];
+        if (!a) continue;
+        r.sel.value = a.status;
+        r.text.value = a.text;
+      }
+      if (typeof d.version === "number") previous.textContent = ct("p.previous", { version: d.version });
+    },
+    () => {
+      // none published yet (404): the form starts empty
+    },
+  );
   button.addEventListener("click", () => {
     button.disabled = true;
     const articles: Record<string, { status: ResponseStatus; text: string }> = {};
@@ -230,6 +248,7 @@ export function renderResponse(body: HTMLElement, _gen: number, c: StaffConsulta
     body,
     head,
     h("p", { class: "hint" }, ct("p.hint")),
+    previous,
     rows.map((r) => r.el),
     h("p", null, button),
     status,

@@ -162,6 +162,7 @@ const vi = {
   "p.published": "Đã công bố phiên bản {version} của báo cáo.",
   "p.hash": "Mã băm báo cáo",
   "p.chainHash": "Mã băm báo cáo trên chuỗi",
+  "p.previous": "Đang hiển thị phiên bản {version} đã công bố; công bố lại sẽ tạo phiên bản mới thay thế.",
 };
 
 export type ConsoleKey = keyof typeof vi;
@@ -327,6 +328,8 @@ const en: Record<ConsoleKey, string> = {
   "p.published": "Version {version} of the response is published.",
   "p.hash": "Response hash",
   "p.chainHash": "Response hash on chain",
+  "p.previous":
+    "Showing published version {version}; publishing again makes a new version that supersedes it.",
 };
 
 const dicts = { vi, en };
