@@ -40,8 +40,10 @@ const COLORS = {
   offline: "#7a4b00",
 };
 
+/** The charts' width: the page's column (a phone's screen), at most 560 px so a table fits beside on a desktop. */
 function chartWidth(box: HTMLElement): number {
-  return Math.max(280, Math.min(900, (box.parentElement?.clientWidth ?? 600) - 8));
+  const column = box.closest("main")?.clientWidth ?? 600;
+  return Math.max(260, Math.min(560, column - 24));
 }
 
 /** A figure: the chart (an image to assistive technology, described by `label`) and its table beside. */
@@ -193,8 +195,15 @@ function draw(box: HTMLElement, s: DashboardData): uPlot[] {
         ...common,
         width,
         height: 200,
-        scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
-        series: [{}, { label: ct("s.count"), stroke: COLORS.line, width: 2 }],
+        scales: {
+          // an hour either side of the first and last hour, so one hour of data is not drawn over years
+          x: { time: true, range: (_u, min, max) => [min - 3600, max + 3600] },
+          y: { range: (_u, _min, max) => [0, Math.max(1, max)] },
+        },
+        series: [
+          {},
+          { label: ct("s.count"), stroke: COLORS.line, width: 2, points: { show: true, size: 6 } },
+        ],
       },
       [tx, s.overTime.map((p) => p.count)],
       b.plot,
