@@ -10,11 +10,19 @@ export async function readChainFacts(
   consultation: string,
 ): Promise<ChainFacts> {
   const at = await reader.pin();
-  const [record, anchors, tally] = await Promise.all([
+  const [record, anchors, tally, latestResponse] = await Promise.all([
     reader.consultation(consultation, at),
     reader.anchors(consultation, at),
     reader.tally(consultation, at),
+    reader.latestResponse(consultation, at),
   ]);
+  // a registry from before responses has neither the view nor the event: the facts then say nothing of them
+  const responses = latestResponse.checkable
+    ? {
+        responses: await reader.responses(consultation, at),
+        latestResponse: latestResponse.latest,
+      }
+    : {};
   return {
     chainId,
     contract: reader.registry,
@@ -29,5 +37,6 @@ export async function readChainFacts(
     recordTallyHash: record.tallyHash ?? `0x${"0".repeat(64)}`,
     anchors,
     tally,
+    ...responses,
   };
 }

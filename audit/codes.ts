@@ -19,6 +19,8 @@ export const EXIT = {
   draft: 20,
   "not-final": 21,
   counted: 22,
+  response: 23,
+  "response-incomplete": 24,
 } as const;
 
 export type FailureKind = Exclude<keyof typeof EXIT, "ok" | "internal" | "usage">;
@@ -49,6 +51,10 @@ export const EXIT_DESCRIPTIONS: Record<keyof typeof EXIT, string> = {
   "not-final": "with --final: no tally is published, or entries are not anchored",
   counted:
     "the counted map recomputed from the export (each author's latest opinion per section) differs from the countedRoot anchored with a head",
+  response:
+    "the response document's SHA-256 differs from the latest ResponsePublished responseHash, or it is not this consultation's canonical response (version, chain, registry, final draft, tally, leaf indices)",
+  "response-incomplete":
+    "the response leaves an article of the final draft unanswered, or answers an article the final draft does not have",
 };
 
 /** The process exit code for a set of failure kinds: 0 when empty, else the smallest code. */

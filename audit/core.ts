@@ -41,9 +41,11 @@ import {
   TEXT_PUBLIC,
   TEXT_WITHHELD,
 } from "./line.ts";
+import { checkResponse, type ResponseCheck } from "./response.ts";
 import { type AuditState, memoryAuditState } from "./state.ts";
 
-export type { AnchorEvent, ChainFacts, TallyEvent } from "./facts.ts";
+export type { AnchorEvent, ChainFacts, ResponseEvent, TallyEvent } from "./facts.ts";
+export type { ResponseCheck } from "./response.ts";
 
 export interface AuditOptions {
   /** Fail (not-final) unless the tally is published and every entry is anchored. */
@@ -52,6 +54,8 @@ export interface AuditOptions {
   readonly maxExamples?: number;
   /** Where the per-key and per-leaf state lives (default: in memory). finish() closes it. */
   readonly state?: AuditState;
+  /** The agency's response document, as served (its bytes are what the chain's responseHash covers). */
+  readonly response?: Uint8Array;
 }
 
 export interface Failure {
@@ -120,6 +124,7 @@ export interface AuditResult {
     /** When the tally fails and the published document (tallyURI) is readable: what differs. */
     differences?: string[];
   };
+  readonly response: ResponseCheck;
   readonly failures: Failure[];
   seconds: number;
 }
@@ -171,6 +176,7 @@ class RetainingTreeStore implements TreeStore {
 /** Streams an export through the checks. Call push() per line, flush() when it returns true, then finish(). */
 export class Auditor {
   readonly #facts: ChainFacts;
+  readonly #draft: Draft;
   readonly #options: AuditOptions;
   readonly #maxExamples: number;
   readonly #log: MerkleLog;
@@ -207,6 +213,7 @@ export class Auditor {
 
   constructor(facts: ChainFacts, draft: Draft, options: AuditOptions = {}) {
     this.#facts = facts;
+    this.#draft = draft;
     this.#options = options;
     this.#maxExamples = options.maxExamples ?? 20;
     this.#state = options.state ?? memoryAuditState();
@@ -607,6 +614,10 @@ export class Auditor {
       computedTallyHash = tallyHash(document);
     }
 
+    const response = checkResponse(facts, this.#draft, this.#options.response, (kind, message) =>
+      this.fail(kind, message),
+    );
+
     const unanchored = Math.max(0, size - anchoredSize);
     if (this.#options.final) {
       if (!facts.tally) this.fail("not-final", "no tally is published on chain");
@@ -649,6 +660,7 @@ export class Auditor {
         ok: tallyOk,
         document,
       },
+      response,
       failures,
       seconds: (performance.now() - startedAt) / 1000,
     };

@@ -23,6 +23,15 @@ export interface TallyEvent {
   readonly txHash: Hex;
 }
 
+/** One ResponsePublished event. */
+export interface ResponseEvent {
+  readonly version: number;
+  readonly responseHash: Hex;
+  readonly responseURI: string;
+  readonly blockNumber: number;
+  readonly txHash: Hex;
+}
+
 /** What the chain says about one consultation: the registry record and its events, in order. */
 export interface ChainFacts
   extends Pick<
@@ -37,4 +46,10 @@ export interface ChainFacts
   /** LogAnchored events in chain order. */
   readonly anchors: readonly AnchorEvent[];
   readonly tally: TallyEvent | null;
+  /**
+   * ResponsePublished events in version order and the registry's latest (`response(id)`, null before the first);
+   * both absent on a registry without responses (then nothing about a response is checkable).
+   */
+  readonly responses?: readonly ResponseEvent[];
+  readonly latestResponse?: { readonly responseHash: Hex; readonly version: number } | null;
 }

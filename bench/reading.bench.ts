@@ -171,7 +171,7 @@ async function run(store: Store, backend: string): Promise<void> {
     const c = new pg.Client({ connectionString: PG_URL });
     await c.connect();
     await c.query(`SET search_path TO ${schema}`);
-    await c.query("VACUUM ANALYZE readings");
+    await c.query("VACUUM ANALYZE readings, reading_terms, reading_term_counts");
     await c.end();
   }
   await measure(store, backend);

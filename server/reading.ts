@@ -264,8 +264,11 @@ export class ReadingStep {
 
 // ---------- the background indexer ----------
 
-/** Log entries per step (one transaction): short, so a SQLite group commit never waits long behind one. */
-const STEP_ENTRIES = 250;
+/**
+ * Log entries per step (one transaction, ~1,700 term postings): short, so a SQLite group commit never waits long
+ * behind one (SQLite runs on the event loop: a step is a few milliseconds of it).
+ */
+const STEP_ENTRIES = 100;
 
 export interface ReadingIndexerOptions {
   store: Store;

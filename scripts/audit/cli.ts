@@ -17,9 +17,11 @@ import {
   type ApiConsultation,
   apiChunks,
   apiConsultation,
+  apiResponse,
   draftFromFile,
   draftFromUri,
   fileChunks,
+  responseFromFile,
   SourceError,
   tallyFromUri,
 } from "./sources.ts";
@@ -53,6 +55,9 @@ Sources:
   --draft <file.json>   the draft {title, summary, sections:[{id,title,text}]}; default: with --api the
                         service's current draft, otherwise the document at the chain's draftURI.
                         Either way its hash must equal the draftHash on chain.
+  --response <file>     the agency's response document (its exact bytes); default: with --api the service's
+                        latest (GET /api/consultations/:id/response), none otherwise. Its SHA-256 must equal
+                        the registry's latest responseHash and it must answer every article of the final draft.
 
 Checks: every leaf hash (strict entry decoding), the root at every LogAnchored size and the consistency of
 each anchored step, contentHash where text and salt are public, withheld texts and their moderation entries,
@@ -105,6 +110,7 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
         "trust-root": { type: "string" },
         contract: { type: "string" },
         draft: { type: "string" },
+        response: { type: "string" },
         "from-block": { type: "string" },
         json: { type: "boolean" },
         final: { type: "boolean" },
@@ -254,8 +260,17 @@ async function audit(
   else if (served !== null) draft = served.draft;
   else draft = await draftFromUri(facts.draftURI);
 
+  const responseFile = str("response");
+  const response =
+    responseFile !== undefined
+      ? await responseFromFile(responseFile)
+      : api !== undefined
+        ? await apiResponse(api, consultation)
+        : undefined;
+
   const startedAt = performance.now();
   const auditor = new Auditor(facts, draft, {
+    ...(response !== undefined ? { response } : {}),
     final: values.final === true,
     state: spillingAuditState(memoryKeysText !== undefined ? { keys: Number(memoryKeysText) } : {}),
     ...(maxExamplesText !== undefined ? { maxExamples: Number(maxExamplesText) } : {}),
@@ -369,6 +384,14 @@ export function summary(r: AuditResult): string {
   );
   out.push(
     `${mark(r.draft.ok)}draft v${r.draft.version}: ${r.draft.computedHash ?? "malformed"} vs chain ${r.draft.chainHash}`,
+  );
+  out.push(
+    !r.response.checkable
+      ? "  -- response: not checkable on this registry"
+      : r.response.ok === null
+        ? `  -- response: ${r.response.version > 0 ? `v${r.response.version} on chain, no document given` : "none published"}`
+        : `${mark(r.response.ok)}response v${r.response.version}: ${r.response.computedHash} vs chain ${r.response.chainHash ?? "none"}` +
+          (r.response.unanswered.length > 0 ? `; unanswered ${r.response.unanswered.join(", ")}` : ""),
   );
   if (r.tally.differences && r.tally.differences.length > 0) {
     out.push("");

@@ -56,10 +56,15 @@ export async function apiConsultation(api: string, consultation: string): Promis
   const body = (await getJson(`${trimSlash(api)}/api/consultations/${consultation}`)) as {
     title?: unknown;
     summary?: unknown;
-    draft?: { hash?: unknown; sections?: unknown };
+    draft?: { hash?: unknown; sections?: unknown; attachments?: unknown };
     chain?: { chainId?: unknown; contract?: unknown } | null;
   };
-  const draft = { title: body.title, summary: body.summary, sections: body.draft?.sections } as Draft;
+  const draft = {
+    title: body.title,
+    summary: body.summary,
+    sections: body.draft?.sections,
+    ...(body.draft?.attachments !== undefined ? { attachments: body.draft.attachments } : {}),
+  } as Draft;
   const chain =
     body.chain && typeof body.chain.chainId === "number" && typeof body.chain.contract === "string"
       ? { chainId: body.chain.chainId, contract: body.chain.contract }
@@ -68,12 +73,45 @@ export async function apiConsultation(api: string, consultation: string): Promis
 }
 
 /**
- * A draft document: {title, summary, sections:[{id,title,text}]}. Extra fields (the service's
- * /api/drafts/:hash adds consultation, version and hash) are ignored: only these three are hashed.
+ * A draft document: {title, summary, sections:[{id,title,text}], attachments?}. Extra fields (the service's
+ * /api/drafts/:hash adds uses and hash) are ignored: only these are hashed.
  */
 export function draftFromJson(value: unknown): Draft {
-  const v = (value ?? {}) as { title?: unknown; summary?: unknown; sections?: unknown };
-  return { title: v.title, summary: v.summary, sections: v.sections } as Draft;
+  const v = (value ?? {}) as {
+    title?: unknown;
+    summary?: unknown;
+    sections?: unknown;
+    attachments?: unknown;
+  };
+  return {
+    title: v.title,
+    summary: v.summary,
+    sections: v.sections,
+    ...(v.attachments !== undefined ? { attachments: v.attachments } : {}),
+  } as Draft;
+}
+
+/** The response document's bytes from a file (exactly as they are: the hash covers them). */
+export async function responseFromFile(path: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(path));
+  } catch (error) {
+    throw new SourceError(`the response file ${path} cannot be read: ${(error as Error).message}`);
+  }
+}
+
+/** The service's latest response document, as bytes; undefined when it has none (404). */
+export async function apiResponse(api: string, consultation: string): Promise<Uint8Array | undefined> {
+  const url = `${trimSlash(api)}/api/consultations/${consultation}/response`;
+  let res: Response;
+  try {
+    res = await fetch(url);
+  } catch (error) {
+    throw new SourceError(`${url} cannot be fetched: ${(error as Error).message}`);
+  }
+  if (res.status === 404) return undefined;
+  if (!res.ok) throw new SourceError(`${url} answered ${res.status}`);
+  return new Uint8Array(await res.arrayBuffer());
 }
 
 /** Loads the draft from a file path. */

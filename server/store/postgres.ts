@@ -6,8 +6,8 @@
 import pg from "pg";
 import type { Row } from "./rows.ts";
 import type { ColumnTypes, ForeignKeys } from "./schema.ts";
-import type { BulkColumn, ReadingSearch, SqlDialect, SqlParam, SqlPort } from "./sql.ts";
-import { readingFilterSql, SqlStore } from "./sql.ts";
+import type { BulkColumn, SqlDialect, SqlParam, SqlPort } from "./sql.ts";
+import { SqlStore } from "./sql.ts";
 import type { NodeId } from "./types.ts";
 
 const TYPES: ColumnTypes = {
@@ -20,9 +20,6 @@ const TYPES: ColumnTypes = {
   serialKey: "BIGSERIAL PRIMARY KEY",
   table: "",
   keyedTable: "",
-  readingSearch: `ALTER TABLE readings ADD COLUMN search tsvector
-     GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, folded)) STORED;
-   CREATE INDEX readings_search ON readings USING gin (search);`,
 };
 
 const ARRAY_TYPES: Record<BulkColumn[1], string> = {
@@ -37,23 +34,6 @@ const BULK_ROWS = 2000;
 
 /** Key of the migration lock (any constant: it only has to be the same in every instance). */
 const MIGRATION_LOCK = 1735356537;
-
-/**
- * The generated tsvector `readings.search` and its GIN index (schema.ts): nothing to keep in sync. The planner walks
- * the (section, idx) index filtering by the query when its words are common, or reads the GIN index and sorts the few
- * rows when they are rare.
- */
-const TSVECTOR_SEARCH: ReadingSearch = {
-  sync: async () => {},
-  find(port, consultationId, section, filter, before, limit) {
-    const where = readingFilterSql(filter, before);
-    return port.all(
-      `SELECT * FROM readings WHERE consultation_id = ? AND section = ?
-       AND search @@ plainto_tsquery('simple'::regconfig, ?)${where.sql} ORDER BY idx DESC LIMIT ?`,
-      [consultationId, section, (filter.words ?? []).join(" "), ...where.params, limit],
-    );
-  },
-};
 
 const numberedCache = new Map<string, string>();
 
@@ -92,7 +72,6 @@ class PostgresDialect implements SqlDialect {
   readonly kind = "postgres" as const;
   readonly types = TYPES;
   readonly forUpdate = " FOR UPDATE";
-  readonly readingSearch = TSVECTOR_SEARCH;
   private readonly pool: pg.Pool;
   /** Connections that hold operator locks, apart so waiting for a lock never starves fn of a connection. */
   private readonly lockPool: pg.Pool;

@@ -25,11 +25,6 @@ export interface ColumnTypes {
   table: string;
   /** Options of a table only ever read by its primary key (SQLite: no rowid). */
   keyedTable: string;
-  /**
-   * The full-text search of the reading index (migration 7): SQLite an FTS5 table beside `readings`, PostgreSQL a
-   * generated tsvector column of `readings` and its GIN index. Both over `folded` (server/reading.ts's fold).
-   */
-  readingSearch: string;
 }
 
 /** A foreign key clause of a table: `(columns) REFERENCES parent (columns)`. */
@@ -247,7 +242,10 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     // the reading index (server/reading.ts): built in the background after each group commit from the log, never
     // on the ingest path; a derived view (replaced opinions removed, withheld texts cleared, campaigns grouped), so it
-    // can be dropped and rebuilt from the log at any time. And the agency's choice of public live counts.
+    // can be dropped and rebuilt from the log at any time. The search: one posting per distinct term of a reading
+    // (its folded words and its filter tags `_t<stance>`, `_h<channel>`, `_c<campaign>`; no folded word starts with
+    // `_`) and each term's count per section, so a query is driven by its rarest term (sql.ts termSearch). And the
+    // agency's choice of public live counts.
     schema: (
       t,
     ) => `ALTER TABLE consultations ADD COLUMN public_counts ${t.boolean} NOT NULL DEFAULT ${t.true};
@@ -299,6 +297,19 @@ export const MIGRATIONS: readonly Migration[] = [
      n ${t.bigint} NOT NULL,
      PRIMARY KEY (consultation_id, hour, channel)
    )${t.keyedTable};
-   ${t.readingSearch}`,
+   CREATE TABLE reading_terms (
+     consultation_id ${t.bigint} NOT NULL,
+     section TEXT NOT NULL,
+     term TEXT NOT NULL,
+     idx ${t.bigint} NOT NULL,
+     PRIMARY KEY (consultation_id, section, term, idx)
+   )${t.keyedTable};
+   CREATE TABLE reading_term_counts (
+     consultation_id ${t.bigint} NOT NULL,
+     section TEXT NOT NULL,
+     term TEXT NOT NULL,
+     n ${t.bigint} NOT NULL,
+     PRIMARY KEY (consultation_id, section, term)
+   )${t.keyedTable};`,
   },
 ];

@@ -109,18 +109,18 @@ export interface SqlDialect {
   ): Promise<(Uint8Array | null)[]>;
   /** Hashes of one log's tree nodes, in the order asked; throws when one is missing. */
   getNodes(port: SqlPort, consultationId: number, ids: readonly NodeId[]): Promise<Uint8Array[]>;
-  /** The reading index's full-text search (its schema: ColumnTypes.readingSearch). */
-  readonly readingSearch: ReadingSearch;
   tryAnchorLock(): Promise<boolean>;
   /** Runs fn holding the cross-instance lock of an operator key (the in-process queue is the core's). */
   lockOperator<T>(key: string, fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
-/** A dialect's full-text search over the reading index's `folded` column. */
+/** The reading index's full-text search over its `folded` column (termSearch below; an interface so another may come). */
 export interface ReadingSearch {
-  /** Brings the search rows of these readings in line with `readings` (inserted, updated or deleted rows). */
-  sync(tx: SqlPort, consultationId: number, indices: readonly number[]): Promise<void>;
+  /** Before these existing readings change or leave: forgets what the search holds of them. */
+  unindex(tx: SqlPort, consultationId: number, indices: readonly number[]): Promise<void>;
+  /** After these readings were inserted or changed: indexes them as `readings` now holds them. */
+  index(tx: SqlPort, consultationId: number, indices: readonly number[]): Promise<void>;
   /**
    * Rows of `readings` of the section below `before` (null: from the newest) containing every word of
    * `filter.words` and matching the other filters, newest first.
@@ -133,6 +133,121 @@ export interface ReadingSearch {
     before: number | null,
     limit: number,
   ): Promise<Row[]>;
+}
+
+/** Indices per statement of the term index's IN lists. */
+const TERM_CHUNK = 500;
+
+function termsOf(r: Row): string[] {
+  const terms = new Set(
+    String(r.folded)
+      .split(" ")
+      .filter((w) => w.length > 0),
+  );
+  terms.add(`_t${r.stance}`);
+  terms.add(`_h${r.channel}`);
+  if (r.campaign != null) terms.add(`_c${Number(r.campaign)}`);
+  return [...terms];
+}
+
+function filterTerms(filter: ReadingFilter): string[] {
+  const terms = new Set(filter.words ?? []);
+  if (filter.stance !== undefined) terms.add(`_t${filter.stance}`);
+  if (filter.channel !== undefined) terms.add(`_h${filter.channel}`);
+  if (filter.campaign !== undefined) terms.add(`_c${filter.campaign}`);
+  return [...terms];
+}
+
+const TERM_COLUMNS: readonly BulkColumn[] = [
+  ["consultation_id", "bigint"],
+  ["section", "text"],
+  ["term", "text"],
+  ["idx", "bigint"],
+];
+
+/**
+ * A search of B-tree term postings: every page is one backward range read of the rarest term's postings from the
+ * cursor, each candidate checked against the other terms by primary key, so its cost is the page (and how rarely
+ * the terms meet), never the size of the article. FTS5 was measured slower here: its rowid range constraint does not
+ * seek (a page deep in a million readings read the doclist from its start: 30 to 170 ms), and PostgreSQL's tsvector
+ * with GIN left the plan to the planner (a page of common words that meet rarely: 40 to 230 ms at p99).
+ */
+function termSearch(insertMany: SqlDialect["insertMany"]): ReadingSearch {
+  const apply = async (tx: SqlPort, consultationId: number, indices: readonly number[], sign: 1 | -1) => {
+    for (let at = 0; at < indices.length; at += TERM_CHUNK) {
+      const chunk = indices.slice(at, at + TERM_CHUNK);
+      if (chunk.length === 0) continue;
+      const rows = await tx.all(
+        `SELECT idx, section, stance, channel, campaign, folded FROM readings
+         WHERE consultation_id = ? AND idx IN (${chunk.map(() => "?").join(", ")})`,
+        [consultationId, ...chunk],
+      );
+      const deltas = new Map<string, { section: string; term: string; n: number }>();
+      const postings: SqlValue[][] = [];
+      for (const r of rows) {
+        const section = String(r.section);
+        for (const term of termsOf(r)) {
+          const key = `${section}\u0000${term}`;
+          const d = deltas.get(key) ?? { section, term, n: 0 };
+          d.n += sign;
+          deltas.set(key, d);
+          if (sign === 1) postings.push([consultationId, section, term, Number(r.idx)]);
+          else {
+            await tx.run(
+              "DELETE FROM reading_terms WHERE consultation_id = ? AND section = ? AND term = ? AND idx = ?",
+              [consultationId, section, term, Number(r.idx)],
+            );
+          }
+        }
+      }
+      await insertMany(tx, "reading_terms", TERM_COLUMNS, postings, "ON CONFLICT DO NOTHING");
+      for (const d of deltas.values()) {
+        await tx.run(
+          `INSERT INTO reading_term_counts (consultation_id, section, term, n) VALUES (?, ?, ?, ?)
+           ON CONFLICT (consultation_id, section, term) DO UPDATE SET n = reading_term_counts.n + excluded.n`,
+          [consultationId, d.section, d.term, d.n],
+        );
+      }
+    }
+  };
+  return {
+    unindex: (tx, consultationId, indices) => apply(tx, consultationId, indices, -1),
+    index: (tx, consultationId, indices) => apply(tx, consultationId, indices, 1),
+    async find(port, consultationId, section, filter, before, limit) {
+      const terms = filterTerms(filter);
+      const counted = await port.all(
+        `SELECT term, n FROM reading_term_counts WHERE consultation_id = ? AND section = ?
+         AND term IN (${terms.map(() => "?").join(", ")})`,
+        [consultationId, section, ...terms],
+      );
+      const n = new Map(counted.map((r) => [String(r.term), Number(r.n)]));
+      if (terms.some((term) => !(Number(n.get(term)) > 0))) return [];
+      const [driver, ...others] = [...terms].sort((a, b) => n.get(a)! - n.get(b)!);
+      const exists = others
+        .map(
+          // a scalar subquery: checked per candidate by primary key (PostgreSQL would turn EXISTS into a semi-join
+          // that may read every posting of the other term)
+          (
+            _,
+            k,
+          ) => ` AND (SELECT count(*) FROM reading_terms o${k} WHERE o${k}.consultation_id = d.consultation_id
+             AND o${k}.section = d.section AND o${k}.term = ? AND o${k}.idx = d.idx) = 1`,
+        )
+        .join("");
+      const hits = await port.all(
+        `SELECT d.idx FROM reading_terms d WHERE d.consultation_id = ? AND d.section = ? AND d.term = ?
+         ${before === null ? "" : "AND d.idx < ?"}${exists} ORDER BY d.idx DESC LIMIT ?`,
+        [consultationId, section, driver!, ...(before === null ? [] : [before]), ...others, limit],
+      );
+      if (hits.length === 0) return [];
+      const indices = hits.map((h) => Number(h.idx));
+      return port.all(
+        `SELECT * FROM readings WHERE consultation_id = ? AND idx IN (${indices.map(() => "?").join(", ")})
+         ORDER BY idx DESC`,
+        [consultationId, ...indices],
+      );
+    },
+  };
 }
 
 /** The WHERE clause (after `consultation_id = ? AND section = ?`) and parameters of a listing's other filters. */
@@ -276,10 +391,14 @@ export class SqlStore implements Store {
   readonly kind: Store["kind"];
   protected readonly dialect: SqlDialect;
   private readonly operatorQueue = new KeyedQueue();
+  private readonly search: ReadingSearch;
 
   constructor(dialect: SqlDialect) {
     this.dialect = dialect;
     this.kind = dialect.kind;
+    this.search = termSearch((tx, table, columns, rows, suffix) =>
+      dialect.insertMany(tx, table, columns, rows, suffix),
+    );
   }
 
   /** Migrates to the latest version (or, for tests of an upgrade, to `upTo`). */
@@ -946,6 +1065,12 @@ export class SqlStore implements Store {
         c.n += n;
         counts.set(key, c);
       };
+      // what the search holds of the readings about to change or leave
+      await this.search.unindex(tx, consultationId, [
+        ...w.removes,
+        ...w.withholds.map((x) => x.index),
+        ...w.campaignStarts,
+      ]);
       for (const index of w.removes) {
         const r = await tx.get(
           "DELETE FROM readings WHERE consultation_id = ? AND idx = ? RETURNING section, stance, channel",
@@ -1018,8 +1143,7 @@ export class SqlStore implements Store {
           [consultationId, h.hour, h.channel, h.n],
         );
       }
-      await d.readingSearch.sync(tx, consultationId, [
-        ...w.removes,
+      await this.search.index(tx, consultationId, [
         ...w.withholds.map((x) => x.index),
         ...w.campaignStarts,
         ...w.inserts.map((r) => r.index),
@@ -1072,9 +1196,7 @@ export class SqlStore implements Store {
   ): Promise<ReadingRecord[]> {
     const d = this.dialect;
     if (filter.words && filter.words.length > 0) {
-      return (await d.readingSearch.find(d.db, consultationId, section, filter, before, limit)).map(
-        readingFrom,
-      );
+      return (await this.search.find(d.db, consultationId, section, filter, before, limit)).map(readingFrom);
     }
     const where = readingFilterSql(filter, before);
     const rows = await d.db.all(

@@ -9,7 +9,7 @@ import { Worker } from "node:worker_threads";
 import { ServiceError } from "../errors.ts";
 import type { Row } from "./rows.ts";
 import type { ColumnTypes, ForeignKeys } from "./schema.ts";
-import type { ReadingSearch, SqlDialect, SqlParam, SqlPort } from "./sql.ts";
+import type { SqlDialect, SqlParam, SqlPort } from "./sql.ts";
 import { SqlStore } from "./sql.ts";
 import type { NewEntry, NodeId, TreeNode } from "./types.ts";
 import { StoreConflictError } from "./types.ts";
@@ -24,85 +24,9 @@ const TYPES: ColumnTypes = {
   serialKey: "INTEGER PRIMARY KEY AUTOINCREMENT",
   table: " STRICT",
   keyedTable: " STRICT, WITHOUT ROWID",
-  // contentless (the text is in readings), deletable, no positions (terms are ANDed, never phrases); one column:
-  // the folded words and the row's filter tags, which start with '_' (a token character here, never in folded
-  // text); rowids: see rowidOf
-  readingSearch: `CREATE VIRTUAL TABLE readings_fts USING fts5(
-     body, content='', contentless_delete=1, detail=none,
-     tokenize='unicode61 remove_diacritics 0 tokenchars ''_'''
-   );`,
 };
 
 const values = (params: readonly SqlParam[]): SQLInputValue[] => params as SQLInputValue[];
-
-/**
- * readings_fts rowids: one consultation's readings are one range (ids below 2^21 stay exact), in REVERSE leaf order
- * (`base + LAST - idx`): "newest first" is then FTS5's ascending scan, which reads doclists forward and stops after
- * one page, where a descending scan of a large doclist walks it to its end first.
- */
-const ROWIDS_PER_CONSULTATION = 2 ** 32;
-const LAST = ROWIDS_PER_CONSULTATION - 1;
-const rowidOf = (consultationId: number, idx: number): number =>
-  consultationId * ROWIDS_PER_CONSULTATION + LAST - idx;
-/** Indices per statement of the search's IN lists. */
-const SEARCH_CHUNK = 500;
-
-const hexOf = (s: string): string => Buffer.from(s, "utf8").toString("hex");
-
-/** The filter tags of a reading in readings_fts: its section (in its consultation), stance, channel, campaign. */
-function searchTags(consultationId: number, r: Row): string {
-  const campaign = r.campaign == null ? "" : ` _c${Number(r.campaign)}`;
-  return `_k${consultationId}s${hexOf(String(r.section))} _t${r.stance} _h${r.channel}${campaign}`;
-}
-
-/** FTS5 over `readings.folded` plus filter tags, in a contentless table whose rowids are in reverse leaf order. */
-const FTS_SEARCH: ReadingSearch = {
-  async sync(tx, consultationId, indices) {
-    for (let at = 0; at < indices.length; at += SEARCH_CHUNK) {
-      const chunk = indices.slice(at, at + SEARCH_CHUNK);
-      for (const idx of chunk)
-        await tx.run("DELETE FROM readings_fts WHERE rowid = ?", [rowidOf(consultationId, idx)]);
-      const rows = await tx.all(
-        `SELECT idx, section, stance, channel, campaign, folded FROM readings
-         WHERE consultation_id = ? AND idx IN (${chunk.map(() => "?").join(", ")})`,
-        [consultationId, ...chunk],
-      );
-      for (const r of rows) {
-        await tx.run("INSERT INTO readings_fts (rowid, body) VALUES (?, ?)", [
-          rowidOf(consultationId, Number(r.idx)),
-          `${String(r.folded)} ${searchTags(consultationId, r)}`,
-        ]);
-      }
-    }
-  },
-  async find(port, consultationId, section, filter, before, limit) {
-    const terms = [`_k${consultationId}s${hexOf(section)}`];
-    if (filter.stance !== undefined) terms.push(`_t${filter.stance}`);
-    if (filter.channel !== undefined) terms.push(`_h${filter.channel}`);
-    if (filter.campaign !== undefined) terms.push(`_c${filter.campaign}`);
-    // folded words are letters and digits only: quoting them is enough
-    for (const w of filter.words ?? []) terms.push(w);
-    const base = consultationId * ROWIDS_PER_CONSULTATION;
-    const hits = await port.all(
-      `SELECT rowid FROM readings_fts WHERE readings_fts MATCH ? AND rowid > ? AND rowid <= ?
-       ORDER BY rowid LIMIT ?`,
-      [
-        terms.map((t) => `"${t}"`).join(" AND "),
-        // idx < before
-        before === null ? base - 1 : rowidOf(consultationId, before),
-        base + LAST,
-        limit,
-      ],
-    );
-    if (hits.length === 0) return [];
-    const indices = hits.map((h) => base + LAST - Number(h.rowid));
-    return port.all(
-      `SELECT * FROM readings WHERE consultation_id = ? AND idx IN (${indices.map(() => "?").join(", ")})
-       ORDER BY idx DESC`,
-      [consultationId, ...indices],
-    );
-  },
-};
 
 /**
  * One DatabaseSync connection as a SqlPort. Statements run synchronously; a transaction spans awaits, so while one
@@ -112,7 +36,6 @@ class SqliteDialect implements SqlDialect {
   readonly kind = "sqlite" as const;
   readonly types = TYPES;
   readonly forUpdate = "";
-  readonly readingSearch = FTS_SEARCH;
   private readonly connection: DatabaseSync;
   private readonly statements = new Map<string, StatementSync>();
   /** Settles when the open transaction ends; null while none is open. */

@@ -1,6 +1,6 @@
 // The service's public HTTP interface (issue 4). Every failure becomes an ApiError whose `kind`
 // the pages turn into a plain-language message.
-import type { Hex, Receipt, TallyDocument } from "../../protocol/index.ts";
+import type { DraftAttachment, Hex, Receipt, TallyDocument } from "../../protocol/index.ts";
 import { currentSession } from "./auth.ts";
 import { apiBase, proofBase } from "./settings.ts";
 
@@ -44,7 +44,7 @@ export interface ChainInfo {
 
 export interface Consultation extends ConsultationSummary {
   summary: string;
-  draft: { version: number; hash: Hex; sections: Section[] };
+  draft: { version: number; hash: Hex; sections: Section[]; attachments?: DraftAttachment[] };
   chain: ChainInfo;
 }
 
@@ -197,6 +197,32 @@ export function submitOpinion(
 
 export function myOpinions(): Promise<unknown> {
   return request(apiBase(), "/api/me/opinions", { auth: true });
+}
+
+/** Where an attachment of a consultation's draft is served. */
+export function attachmentUrl(id: string, sha256: Hex): string {
+  return `${apiBase()}/api/consultations/${enc(id)}/attachments/${enc(sha256)}`;
+}
+
+/**
+ * Raw bytes from the service (a response document, an attachment): exactly as served, since their hash is what is
+ * checked. null on 404 (nothing published).
+ */
+export async function getBytes(url: string, timeoutMs = 30_000): Promise<Uint8Array | null> {
+  let res: Response;
+  try {
+    res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  } catch (e) {
+    throw new ApiError("unreachable", url, e instanceof Error ? e.message : String(e));
+  }
+  if (res.status === 404) return null;
+  if (!res.ok) throw new ApiError("http", url, `${res.status} ${res.statusText}`, res.status);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+/** The agency's latest response document, as bytes (null before the first). */
+export function getResponseBytes(id: string): Promise<Uint8Array | null> {
+  return getBytes(`${apiBase()}/api/consultations/${enc(id)}/response`);
 }
 
 export function exportUrl(id: string): string {

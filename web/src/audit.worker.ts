@@ -13,6 +13,8 @@ export interface AuditRequest {
   draft: Draft;
   /** Fail unless the tally is published and every entry anchored. */
   final?: boolean;
+  /** The agency's response document's bytes, as the service served them (checked against the chain). */
+  response?: Uint8Array;
 }
 
 export type AuditMessage =
@@ -40,7 +42,10 @@ async function* body(res: Response, onBytes: (n: number) => void): AsyncGenerato
 
 async function run(req: AuditRequest): Promise<void> {
   const started = performance.now();
-  const auditor = new Auditor(req.facts, req.draft, { final: req.final === true });
+  const auditor = new Auditor(req.facts, req.draft, {
+    final: req.final === true,
+    ...(req.response ? { response: req.response } : {}),
+  });
   let res: Response;
   try {
     res = await fetch(req.url);

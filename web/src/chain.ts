@@ -6,6 +6,8 @@ import {
   type DraftVersion,
   type LogHead,
   RegistryReader,
+  type ResponsePublication,
+  type ResponseReading,
   type TallyPublication,
 } from "../../chain/reader.ts";
 import type { Hex } from "../../protocol/index.ts";
@@ -107,4 +109,18 @@ export async function findDraftTx(
 
 export function findTallyTx(ctx: ChainContext, id: string): Promise<TallyPublication | null> {
   return ctx.reader.tally(id);
+}
+
+/** The registry's latest response of consultation `id` (the `response(id)` view). */
+export function readLatestResponse(ctx: ChainContext, id: string): Promise<ResponseReading> {
+  return ctx.reader.latestResponse(id);
+}
+
+/** The ResponsePublished event of `version`, for its block and transaction. */
+export async function findResponseTx(
+  ctx: ChainContext,
+  id: string,
+  version: number,
+): Promise<ResponsePublication | null> {
+  return (await ctx.reader.responses(id)).find((r) => r.version === version) ?? null;
 }

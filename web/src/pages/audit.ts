@@ -3,7 +3,7 @@ import type { AuditResult, Failure } from "../../../audit/core.ts";
 import type { ChainFacts } from "../../../audit/facts.ts";
 import { openRegistry } from "../../../chain/reader.ts";
 import type { Draft } from "../../../protocol/index.ts";
-import { type Consultation, exportUrl, getConsultation } from "../api.ts";
+import { type Consultation, exportUrl, getConsultation, getResponseBytes } from "../api.ts";
 import type { AuditMessage, AuditRequest } from "../audit.worker.ts";
 import { h, replace, shortHex } from "../dom.ts";
 import { t } from "../i18n.ts";
@@ -129,9 +129,24 @@ function run(
     replace(out, h("div", { class: "error", role: "alert" }, t("err.unknown", { message: ev.message })));
   });
   // The service's current draft: its hash must be the chain's draftHash (the audit's draft check).
-  const draft: Draft = { title: c.title, summary: c.summary, sections: c.draft.sections };
-  const req: AuditRequest = { url: exportUrl(c.id), facts: chain, draft };
-  worker.postMessage(req);
+  const draft: Draft = {
+    title: c.title,
+    summary: c.summary,
+    sections: c.draft.sections,
+    ...(c.draft.attachments ? { attachments: c.draft.attachments } : {}),
+  };
+  // and the agency's response as served, when there is one: its hash against ResponsePublished
+  void getResponseBytes(c.id)
+    .catch(() => null)
+    .then((response) => {
+      const req: AuditRequest = {
+        url: exportUrl(c.id),
+        facts: chain,
+        draft,
+        ...(response ? { response } : {}),
+      };
+      worker.postMessage(req);
+    });
 }
 
 /** The checks shown, each passing unless one of its failure kinds occurred (the CLI's summary, in words). */
@@ -147,6 +162,7 @@ const CHECKS: readonly { key: string; kinds: readonly Failure["kind"][] }[] = [
   { key: "counted", kinds: ["counted"] },
   { key: "tally", kinds: ["tally", "not-final"] },
   { key: "draft", kinds: ["draft"] },
+  { key: "response", kinds: ["response", "response-incomplete"] },
 ];
 
 function checkText(key: string, r: AuditResult, ok: boolean): string {
@@ -178,6 +194,9 @@ function checkText(key: string, r: AuditResult, ok: boolean): string {
     case "tally":
       if (!r.tally.published) return t("a.noTally");
       return t(ok ? "a.tally.ok" : "a.tally.bad");
+    case "response":
+      if (r.response.ok === null) return t("a.response.none");
+      return t(ok ? "a.check.response.ok" : "a.check.response.bad", { version: r.response.version });
     default:
       return t(`a.check.${key}.${ok ? "ok" : "bad"}`);
   }
@@ -187,7 +206,10 @@ function showResult(out: HTMLElement, r: AuditResult, seconds: number): void {
   const failed = new Set(r.failures.map((f) => f.kind));
   const checks = CHECKS.map(({ key, kinds }) => {
     const ok = !kinds.some((k) => failed.has(k));
-    const pending = (key === "counted" && r.counted.checked === 0) || (key === "tally" && !r.tally.published);
+    const pending =
+      (key === "counted" && r.counted.checked === 0) ||
+      (key === "tally" && !r.tally.published) ||
+      (key === "response" && r.response.ok === null);
     return { key, ok, pending: ok && pending, text: checkText(key, r, ok) };
   });
   out.dataset.audit = r.ok ? "pass" : "fail";

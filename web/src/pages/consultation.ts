@@ -1,7 +1,17 @@
-import { draftHash, type Hex, sectionCounts, tallyHash } from "../../../protocol/index.ts";
+import {
+  bytesToHex,
+  type DraftAttachment,
+  draftHash,
+  type Hex,
+  sectionCounts,
+  sha256,
+  tallyHash,
+} from "../../../protocol/index.ts";
 import {
   ApiError,
+  attachmentUrl,
   type Consultation,
+  getBytes,
   getConsultation,
   getTally,
   type Section,
@@ -12,6 +22,7 @@ import { findDraftTx, findTallyTx, readRecord } from "../chain.ts";
 import { h, replace, shortHex, uid } from "../dom.ts";
 import { t } from "../i18n.ts";
 import { saveReceipt } from "../receipts.ts";
+import { articleAnswer, checkedResponse, responseBadge } from "../response.ts";
 import { isCurrent } from "../state.ts";
 import { pinnedChain, readAgreedHead, trustWarning } from "../trust.ts";
 import { consultationMeta, describeError, errorBox, heading, loading } from "../ui.ts";
@@ -42,6 +53,14 @@ export async function renderConsultation(main: HTMLElement, gen: number, id: str
     "data-badge": "checking",
   });
   const tally = h("section", { class: "tally", id: "tally-check", "aria-live": "polite" });
+  const response = h("section", {
+    class: "response-check",
+    id: "response-check",
+    "aria-live": "polite",
+    "data-response": "checking",
+  });
+  const attachments = c.draft.attachments ?? [];
+  const attachmentList = attachments.length > 0 ? attachmentsView(c, attachments) : null;
   const isOpen = c.status === "open";
   replace(
     main,
@@ -50,7 +69,9 @@ export async function renderConsultation(main: HTMLElement, gen: number, id: str
     trustWarning(c.chain),
     badge,
     c.summary ? h("p", { class: "summary" }, c.summary) : null,
+    attachmentList,
     isOpen ? null : tally,
+    c.status === "tallied" ? response : null,
     isOpen ? signInPanel() : null,
     h(
       "div",
@@ -61,6 +82,77 @@ export async function renderConsultation(main: HTMLElement, gen: number, id: str
   );
   void checkDraft(c, badge, gen);
   if (!isOpen) void checkTally(c, tally, gen);
+  if (c.status === "tallied") void checkResponse(c, response, main, gen);
+}
+
+/** The response badge, and each article's answer under the article (shown only when the document matched). */
+async function checkResponse(
+  c: Consultation,
+  box: HTMLElement,
+  main: HTMLElement,
+  gen: number,
+): Promise<void> {
+  replace(box, h("h2", null, t("resp.title")), h("p", null, t("resp.checking")));
+  try {
+    const r = await checkedResponse(c.id, true);
+    if (!isCurrent(gen)) return;
+    box.dataset.response = r.state;
+    replace(box, h("h2", null, t("resp.title")), responseBadge(r));
+    for (const article of main.querySelectorAll<HTMLElement>("article.section[data-section]")) {
+      article.querySelector(".response")?.remove();
+      const answer = articleAnswer(r, article.dataset.section!);
+      if (answer) article.append(answer);
+    }
+  } catch (e) {
+    if (!isCurrent(gen)) return;
+    box.dataset.response = "error";
+    replace(
+      box,
+      h("h2", null, t("resp.title")),
+      h("p", null, h("strong", null, t("resp.badge.error"))),
+      errorBox(e, () => void checkResponse(c, box, main, gen)),
+    );
+  }
+}
+
+/**
+ * The draft's attachments, each linked and its bytes hashed here: the draft hash checked against the chain covers
+ * each file's SHA-256, so a file that hashes to the listed value is the one the agency anchored.
+ */
+function attachmentsView(c: Consultation, attachments: readonly DraftAttachment[]): HTMLElement {
+  return h(
+    "section",
+    { class: "attachments", "aria-labelledby": "att-title" },
+    h("h2", { id: "att-title" }, t("att.title")),
+    h(
+      "ul",
+      null,
+      attachments.map((a) => {
+        const state = h("span", { class: "att-state", "data-attachment": "checking" }, t("att.checking"));
+        void (async () => {
+          try {
+            const bytes = await getBytes(attachmentUrl(c.id, a.sha256), 60_000);
+            const ok = bytes !== null && bytesToHex(sha256(bytes)) === a.sha256;
+            state.dataset.attachment = ok ? "match" : "mismatch";
+            state.className = `att-state ${ok ? "ok" : "bad"}`;
+            state.textContent = `${ok ? "✓" : "✗"} ${t(ok ? "att.ok" : "att.bad")}`;
+          } catch {
+            state.dataset.attachment = "error";
+            state.textContent = t("att.error");
+          }
+        })();
+        return h(
+          "li",
+          { "data-sha256": a.sha256 },
+          h("a", { href: attachmentUrl(c.id, a.sha256), rel: "noopener", target: "_blank" }, a.title),
+          ` (${a.mediaType}, ${t("att.size", { kb: Math.max(1, Math.round(a.bytes / 1024)) })}) `,
+          state,
+          h("br", null),
+          h("code", { class: "hint", title: a.sha256 }, shortHex(a.sha256)),
+        );
+      }),
+    ),
+  );
 }
 
 async function checkDraft(c: Consultation, badge: HTMLElement, gen: number): Promise<void> {
@@ -71,6 +163,7 @@ async function checkDraft(c: Consultation, badge: HTMLElement, gen: number): Pro
       title: c.title,
       summary: c.summary,
       sections: c.draft.sections.map((s) => ({ id: s.id, title: s.title, text: s.text })),
+      ...(c.draft.attachments ? { attachments: c.draft.attachments } : {}),
     });
   } catch (e) {
     badge.dataset.badge = "mismatch";

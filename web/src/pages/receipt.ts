@@ -4,6 +4,7 @@ import { getConsultation } from "../api.ts";
 import { h, replace, shortHex } from "../dom.ts";
 import { t } from "../i18n.ts";
 import { getReceipt, markAnchored } from "../receipts.ts";
+import { showAnswerFor } from "../response.ts";
 import { isCurrent } from "../state.ts";
 import { chainReceiptKeys, pinnedChain, readAgreedHead, trustWarning } from "../trust.ts";
 import { describeError, formatIso, heading } from "../ui.ts";
@@ -62,12 +63,15 @@ export async function renderReceipt(
     "data-status": "checking",
   });
   const warnings = h("div", { id: "chain-warnings" });
+  // the agency's answer on this opinion's article, once published (checked against the chain)
+  const answer = h("section", { class: "response-check", id: "receipt-response", "aria-live": "polite" });
   replace(
     main,
     heading(t("r.title")),
     h("p", { class: "lead" }, t("r.kept")),
     warnings,
     status,
+    answer,
     h(
       "dl",
       { class: "meta receipt" },
@@ -117,6 +121,9 @@ export async function renderReceipt(
     replace(qr, h("p", { class: "hint" }, t("r.qr.tooLarge")));
   }
   void pollStatus(r, status, warnings, gen);
+  if (entry?.type === "opinion") {
+    void showAnswerFor(answer, r.consultation, entry.section, () => isCurrent(gen));
+  }
 }
 
 function showStatus(box: HTMLElement, status: string, tone: string, title: string, explain: string): void {

@@ -12,6 +12,7 @@ import { findAnchor } from "../chain.ts";
 import { h, replace, shortHex } from "../dom.ts";
 import { t } from "../i18n.ts";
 import { listReceipts, markAnchored } from "../receipts.ts";
+import { showAnswerFor } from "../response.ts";
 import { proofBase } from "../settings.ts";
 import { isCurrent } from "../state.ts";
 import {
@@ -431,6 +432,16 @@ async function runVerification(
   }
   const receipt = local.receipt;
   paint(results, pendingSteps(local.steps), { verdict: "running", trust });
+  // the agency's answer on this opinion's article, beside the verdict (checked against the chain too)
+  let answer = document.getElementById("verify-response");
+  if (!answer) {
+    answer = h("section", { class: "response-check", id: "verify-response", "aria-live": "polite" });
+    results.after(answer);
+  }
+  answer.replaceChildren();
+  if (local.entry?.type === "opinion") {
+    void showAnswerFor(answer, receipt.consultation, local.entry.section, () => isCurrent(gen));
+  }
 
   try {
     if (!pinned) throw chainError;
