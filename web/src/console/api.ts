@@ -28,10 +28,7 @@ export interface DraftCreated {
 }
 
 /** The consultation as the console shows it: `agencyName` when the service gives display names. */
-export type StaffConsultation = Consultation & {
-  agencyName?: { vi: string; en: string };
-  draft: Consultation["draft"] & { attachments?: AttachmentRef[] };
-};
+export type StaffConsultation = Consultation;
 
 export function openConsultation(
   body: DraftInput & { opensAt: number; closesAt: number; publicCounts: boolean },
@@ -187,8 +184,4 @@ export function publishResponse(
     body: JSON.stringify({ articles }),
     timeoutMs: 120_000,
   });
-}
-
-export function getResponse(id: string): Promise<unknown> {
-  return request(apiBase(), `/api/consultations/${enc(id)}/response`);
 }

@@ -1,7 +1,7 @@
 // Closing: the close procedure (final head anchored, tally published) and the tally hash as the pinned registry
 // holds it; then the response report per article (status and text), published on chain by the service.
 import { type Hex, sectionCounts, type TallyDocument } from "../../../protocol/index.ts";
-import { getTally } from "../api.ts";
+import { getResponseBytes, getTally } from "../api.ts";
 import { findTallyTx } from "../chain.ts";
 import { h, replace, shortHex } from "../dom.ts";
 import { t } from "../i18n.ts";
@@ -10,7 +10,6 @@ import { pinnedChain } from "../trust.ts";
 import { describeError, errorBox, formatUnix } from "../ui.ts";
 import {
   close,
-  getResponse,
   publishResponse,
   RESPONSE_STATUSES,
   type ResponseStatus,
@@ -217,9 +216,13 @@ export function renderResponse(body: HTMLElement, _gen: number, c: StaffConsulta
   const button = h("button", { type: "button", id: "response-publish" }, ct("p.publish"));
   const previous = h("p", { class: "hint", id: "response-previous" });
   // a later version supersedes: start from the latest one published, when there is one
-  getResponse(c.id).then(
-    (doc) => {
-      const d = doc as { version?: number; articles?: Record<string, { status: string; text: string }> };
+  getResponseBytes(c.id).then(
+    (bytes) => {
+      if (!bytes) return;
+      const d = JSON.parse(new TextDecoder().decode(bytes)) as {
+        version?: number;
+        articles?: Record<string, { status: string; text: string }>;
+      };
       for (const r of rows) {
         const a = d.articles?.[r.id];
         if (!a) continue;
