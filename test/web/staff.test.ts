@@ -304,6 +304,19 @@ describe("web client: the staff console, whole path (Chromium)", function () {
     await check("console-response");
   });
 
+  it("speaks English too", async () => {
+    await page.goto(`${stack.base}/#/staff/c/${id}/response`);
+    await page.locator("#response-publish").waitFor();
+    await page.click("button.lang");
+    await page.waitForFunction(() =>
+      document.querySelector("#page-title")?.textContent?.startsWith("Response"),
+    );
+    expect(await page.textContent("#tab-dashboard")).to.equal("Dashboard");
+    expect(await page.getAttribute("html", "lang")).to.equal("en");
+    await check("console-response-en");
+    await page.click("button.lang");
+  });
+
   it("the citizen sees the agency's response on their receipt, with its on-chain badge", async () => {
     const citizen = await citizenCtx.newPage();
     await citizen.goto(receiptUrl);
