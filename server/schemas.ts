@@ -231,6 +231,41 @@ export const ImportResult = Type.Object(
   closed,
 );
 
+export const ImportQuery = Type.Object(
+  {
+    dryRun: Type.Optional(
+      Type.Union([Type.Literal("true"), Type.Literal("false")], {
+        description: "true: check every row and answer the preview (200), writing nothing",
+      }),
+    ),
+  },
+  closed,
+);
+
+export const ImportPreview = Type.Object(
+  {
+    dryRun: Type.Literal(true),
+    valid: Type.Integer({ description: "rows the import would append" }),
+    invalid: Type.Integer(),
+    duplicates: Type.Integer({ description: "rows of this same file already imported" }),
+    rows: Type.Array(
+      Type.Object(
+        {
+          line: Type.Integer({ description: "line in the file; the header is line 1" }),
+          section: Type.String(),
+          stance: Type.String(),
+          text: Type.String(),
+          collectedAt: Type.String(),
+          error: Type.Union([Type.String(), Type.Null()]),
+          duplicate: Type.Boolean(),
+        },
+        closed,
+      ),
+    ),
+  },
+  closed,
+);
+
 export const WithholdBody = Type.Object(
   {
     reason: Type.String({

@@ -30,17 +30,28 @@ function collectedAtMs(cell: string): number | null {
   return /^\d{4}-\d{2}-\d{2}T/.test(cell) && Number.isFinite(parsed) ? parsed : null;
 }
 
+/** One row of an import file as checked: the row, or what is wrong with it (`error`, naming the field). */
+interface RowCheck {
+  line: number;
+  row: OfflineRow | null;
+  error: string | null;
+  /** The cells as given, for a preview. */
+  cells: string[];
+}
+
 /**
  * The rows of an import file (RFC 4180, csv-parse), every one checked before anything is appended: a known
  * section, a stance, a text, and a collection time inside the consultation's window opensAt <= collectedAt <
- * closesAt (the window the auditor checks) and not in the future. Any fault is a 400 naming the line.
+ * closesAt (the window the auditor checks) and not in the future. A fault of the file itself (not CSV, wrong
+ * header, no rows, too many) is a 400; a fault of a row is reported on that row, so the import refuses the file
+ * naming the line and the dry run lists every row's fault (one validation for both).
  */
-function offlineRows(
+function checkRows(
   csv: string,
   consultation: ConsultationRecord,
   sections: ReadonlySet<string>,
   nowMs: number,
-): OfflineRow[] {
+): RowCheck[] {
   let records: string[][];
   try {
     records = parseCsv(csv, { bom: true, relax_column_count: true, skip_empty_lines: true });
@@ -56,21 +67,22 @@ function offlineRows(
   const window = `[${new Date(consultation.opensAt * 1000).toISOString()}, ${new Date(consultation.closesAt * 1000).toISOString()})`;
   return records.map((record, index) => {
     const line = index + 2;
-    const refuse = (message: string) => badRequest(`line ${line}: ${message}`);
-    if (record.length !== 5) throw refuse(`expected 5 fields, got ${record.length}`);
+    const refuse = (error: string): RowCheck => ({ line, row: null, error, cells: record });
+    if (record.length !== 5) return refuse(`expected 5 fields, got ${record.length}`);
     const [section, stance, text, collectedAt] = record as [string, string, string, string, string];
-    if (!sections.has(section)) throw refuse(`unknown section ${section}`);
+    if (!sections.has(section)) return refuse(`section: unknown section ${section}`);
     if (stance !== "agree" && stance !== "disagree" && stance !== "neutral") {
-      throw refuse("stance must be agree, disagree or neutral");
+      return refuse("stance must be agree, disagree or neutral");
     }
-    if (text.length > 10_000 || LONE_SURROGATE.test(text)) throw refuse("text too long or not valid Unicode");
+    if (text.length > 10_000 || LONE_SURROGATE.test(text))
+      return refuse("text too long or not valid Unicode");
     const at = collectedAtMs(collectedAt);
-    if (at === null) throw refuse("collectedAt must be Unix seconds or RFC 3339");
+    if (at === null) return refuse("collectedAt must be Unix seconds or RFC 3339");
     if (at < consultation.opensAt * 1000 || at >= consultation.closesAt * 1000) {
-      throw refuse(`collectedAt ${collectedAt} is outside the consultation's window ${window}`);
+      return refuse(`collectedAt ${collectedAt} is outside the consultation's window ${window}`);
     }
-    if (at > nowMs + 60_000) throw refuse(`collectedAt ${collectedAt} is in the future`);
-    return { section, stance, text, collectedAt: at, line };
+    if (at > nowMs + 60_000) return refuse(`collectedAt ${collectedAt} is in the future`);
+    return { line, row: { section, stance, text, collectedAt: at, line }, error: null, cells: record };
   });
 }
 
@@ -144,9 +156,10 @@ export async function opinionRoutes(fastify: FastifyInstance): Promise<void> {
       schema: {
         summary: `Import offline opinions (agency), CSV: ${CSV_HEADER}`,
         params: schemas.IdParams,
+        querystring: schemas.ImportQuery,
         consumes: ["text/csv"],
         body: { type: "string" } as never,
-        response: { 201: schemas.ImportResult, ...schemas.errors },
+        response: { 200: schemas.ImportPreview, 201: schemas.ImportResult, ...schemas.errors },
       },
     },
     async (req, reply) => {
@@ -156,19 +169,35 @@ export async function opinionRoutes(fastify: FastifyInstance): Promise<void> {
         throw new ServiceError(415, "unsupported_media_type", "send text/csv");
       if (consultation.tally) throw new ServiceError(409, "closed", "the tally is published");
       const sections = new Set(draft.sections.map((section) => section.id));
-      const rows = offlineRows(req.body, consultation, sections, clock.now());
+      const checks = checkRows(req.body, consultation, sections, clock.now());
       const csvHash = createHash("sha256").update(req.body).digest("hex");
       const staffKey = subjectKey(config, staff.sub);
+      // a row's idempotency key: the same file sent again imports nothing twice
+      const keyOf = (line: number) =>
+        keyedHash(config.pseudonymSecret, "import", String(id), csvHash, String(line));
+      if (req.query.dryRun === "true") {
+        // the preview: the same checks, every row's result, nothing written
+        const rows = [];
+        for (const check of checks) {
+          const duplicate = check.row !== null && (await store.getIdempotent(keyOf(check.line))) !== null;
+          const [section = "", stance = "", text = "", collectedAt = ""] = check.cells;
+          rows.push({ line: check.line, section, stance, text, collectedAt, error: check.error, duplicate });
+        }
+        return reply.status(200).send({
+          dryRun: true as const,
+          valid: rows.filter((r) => r.error === null && !r.duplicate).length,
+          invalid: rows.filter((r) => r.error !== null).length,
+          duplicates: rows.filter((r) => r.duplicate).length,
+          rows,
+        });
+      }
+      const bad = checks.find((check) => check.error !== null);
+      if (bad) throw badRequest(`line ${bad.line}: ${bad.error}`);
       let duplicates = 0;
       const pending: Promise<number>[] = [];
-      for (const row of rows) {
-        const idempotencyKey = keyedHash(
-          config.pseudonymSecret,
-          "import",
-          String(id),
-          csvHash,
-          String(row.line),
-        );
+      for (const { row } of checks) {
+        if (!row) continue;
+        const idempotencyKey = keyOf(row.line);
         if (await store.getIdempotent(idempotencyKey)) {
           duplicates++;
           continue;

@@ -48,12 +48,12 @@ export function withhold(
   return app.inject({ method: "POST", url, headers: bearer(token), payload: { reason } });
 }
 
-/** POST …/opinions/import with a CSV body. */
-export function importCsv(app: FastifyInstance, token: string, id: number, csv: string) {
+/** POST …/opinions/import with a CSV body (`dryRun`: the preview, ?dryRun=true). */
+export function importCsv(app: FastifyInstance, token: string, id: number, csv: string, dryRun = false) {
   const headers = { ...bearer(token), "content-type": "text/csv" };
   return app.inject({
     method: "POST",
-    url: `/api/consultations/${id}/opinions/import`,
+    url: `/api/consultations/${id}/opinions/import${dryRun ? "?dryRun=true" : ""}`,
     headers,
     payload: csv,
   });

@@ -1,7 +1,7 @@
 // Shared helpers for the web tests: Debian's Chromium through playwright-core, free ports (the devnet's),
 // static files, screenshots.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -134,16 +134,52 @@ export function screenshotDir(): string {
 export const PHONE = { width: 390, height: 844 };
 export const DESKTOP = { width: 1280, height: 800 };
 
-/** Screenshots of `page` at phone and desktop sizes, as screenshots/<name>-phone.png and -desktop.png; back to phone. */
-export async function shoot(page: Page, name: string): Promise<void> {
+/**
+ * Screenshots of `page` at phone and desktop sizes, as <dir>/<name>-phone.png and -desktop.png (dir: screenshots/
+ * by default); back to phone. Returns the paths.
+ */
+export async function shoot(page: Page, name: string, dir = screenshotDir()): Promise<string[]> {
+  const paths: string[] = [];
   for (const [size, vp] of [
     ["phone", PHONE],
     ["desktop", DESKTOP],
   ] as const) {
     await page.setViewportSize(vp);
-    await page.screenshot({ path: join(screenshotDir(), `${name}-${size}.png`), fullPage: true });
+    const path = join(dir, `${name}-${size}.png`);
+    await page.screenshot({ path, fullPage: true });
+    paths.push(path);
   }
   await page.setViewportSize(PHONE);
+  return paths;
+}
+
+/**
+ * axe-core's WCAG 2.1 A and AA violations on `page` as it is (rule id and the first offending nodes). axe is
+ * evaluated through the DevTools protocol, so the page's Content-Security-Policy stays as served.
+ */
+export async function axeViolations(page: Page): Promise<string[]> {
+  if (!(await page.evaluate(() => "axe" in globalThis))) {
+    await page.evaluate(readFileSync(join(ROOT, "node_modules", "axe-core", "axe.min.js"), "utf8"));
+  }
+  return page.evaluate(async () => {
+    const axe = (
+      globalThis as unknown as {
+        axe: {
+          run: (...a: unknown[]) => Promise<{ violations: { id: string; nodes: { target: unknown }[] }[] }>;
+        };
+      }
+    ).axe;
+    const r = await axe.run(document, {
+      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] },
+    });
+    return r.violations.map(
+      (v) =>
+        `${v.id}: ${v.nodes
+          .slice(0, 3)
+          .map((n) => JSON.stringify(n.target))
+          .join(", ")}`,
+    );
+  });
 }
 
 /** Form controls without an accessible name (a <label>, aria-label or aria-labelledby). */

@@ -83,7 +83,7 @@ export interface TallyResponse {
   txHash: Hex;
 }
 
-async function request<T>(
+export async function request<T>(
   base: string,
   path: string,
   init: RequestInit & { auth?: boolean; timeoutMs?: number } = {},
@@ -233,12 +233,21 @@ export function exportUrl(id: string): string {
 export function listOpinions(
   id: string,
   section: string,
-  query: { cursor?: string | null; stance?: string; q?: string; limit?: number },
+  query: {
+    cursor?: string | null;
+    stance?: string;
+    q?: string;
+    channel?: string;
+    campaign?: number | null;
+    limit?: number;
+  },
 ): Promise<OpinionPage> {
   const params = new URLSearchParams();
   if (query.cursor) params.set("cursor", query.cursor);
   if (query.stance) params.set("stance", query.stance);
   if (query.q) params.set("q", query.q);
+  if (query.channel) params.set("channel", query.channel);
+  if (query.campaign !== undefined && query.campaign !== null) params.set("campaign", String(query.campaign));
   params.set("limit", String(query.limit ?? 20));
   return request(
     apiBase(),

@@ -748,8 +748,13 @@ export function setLang(lang: Lang): void {
   document.documentElement.lang = lang;
 }
 
+/** `msg` with its {name} placeholders filled from `params` (unknown ones left as they are). */
+export function interpolate(msg: string, params: Record<string, string | number> = {}): string {
+  return msg.replace(/\{(\w+)\}/g, (m, name: string) => (name in params ? String(params[name]) : m));
+}
+
 /** The message for `key` in the current language; unknown keys come back as themselves. */
 export function t(key: MessageKey | (string & {}), params: Record<string, string | number> = {}): string {
   const msg = (dicts[current] as Record<string, string>)[key] ?? (vi as Record<string, string>)[key] ?? key;
-  return msg.replace(/\{(\w+)\}/g, (m, name: string) => (name in params ? String(params[name]) : m));
+  return interpolate(msg, params);
 }

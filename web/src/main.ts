@@ -8,7 +8,7 @@ import { renderConsultation } from "./pages/consultation.ts";
 import { renderList } from "./pages/list.ts";
 import { renderReceipt } from "./pages/receipt.ts";
 import { renderSettings } from "./pages/settings.ts";
-import { authNav, finishSignIn, renderStaff } from "./pages/sign-in.ts";
+import { authNav, finishSignIn, staffGate } from "./pages/sign-in.ts";
 import { renderVerify } from "./pages/verify.ts";
 import { isCurrent, nextGeneration } from "./state.ts";
 import { renderTrustBanner } from "./trust.ts";
@@ -21,7 +21,7 @@ export type Route =
   | { page: "receipt"; consultation: string; index: number }
   | { page: "verify"; fragment?: string }
   | { page: "settings" }
-  | { page: "staff" }
+  | { page: "staff"; rest: string[] }
   | { page: "notFound" };
 
 export function parseRoute(pathname: string, hash: string): Route {
@@ -32,7 +32,7 @@ export function parseRoute(pathname: string, hash: string): Route {
   if (parts.length === 0) return { page: "list" };
   if (parts[0] === "verify" && parts.length === 1) return { page: "verify" };
   if (parts[0] === "settings" && parts.length === 1) return { page: "settings" };
-  if (parts[0] === "staff" && parts.length === 1) return { page: "staff" };
+  if (parts[0] === "staff") return { page: "staff", rest: parts.slice(1) };
   if (parts[0] === "c" && parts[1] && /^[0-9]+$/.test(parts[1])) {
     if (parts.length === 2) return { page: "consultation", id: parts[1] };
     if (parts.length === 3 && parts[2] === "audit") return { page: "audit", id: parts[1] };
@@ -116,7 +116,8 @@ async function render(moveFocus = true): Promise<void> {
         renderSettings(main);
         break;
       case "staff":
-        renderStaff(main);
+        // the console is its own chunk, fetched only once a signed-in agency account opens it
+        if (staffGate(main)) await (await import("./console/index.ts")).renderConsole(main, gen, route.rest);
         break;
       default:
         replace(

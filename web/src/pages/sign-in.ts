@@ -84,20 +84,19 @@ export function signInPanel(): HTMLElement {
   );
 }
 
-/** The staff landing page (the staff console is built on it): for the agency role only. */
-export function renderStaff(main: HTMLElement): void {
+/**
+ * The staff pages' gate: true for a signed-in agency account (the console renders then); otherwise renders the
+ * sign-in invitation or the refusal and says false.
+ */
+export function staffGate(main: HTMLElement): boolean {
   const session = currentSession();
   if (!session) {
     replace(main, heading(t("staff.title")), h("p", null, t("staff.signIn")), signInButton("staff-sign-in"));
-    return;
+    return false;
   }
   if (session.role !== "agency") {
     replace(main, heading(t("staff.title")), h("p", { id: "staff-refused" }, t("staff.notStaff")));
-    return;
+    return false;
   }
-  replace(
-    main,
-    heading(t("staff.title")),
-    h("p", { id: "staff-agency" }, t("staff.agency", { name: session.name, agency: session.agency ?? "" })),
-  );
+  return true;
 }

@@ -1,0 +1,259 @@
+// Closing: the close procedure (final head anchored, tally published) and the tally hash as the pinned registry
+// holds it; then the response report per article (status and text), published on chain by the service.
+import { type Hex, sectionCounts, type TallyDocument } from "../../../protocol/index.ts";
+import { getResponseBytes, getTally } from "../api.ts";
+import { findTallyTx } from "../chain.ts";
+import { h, replace, shortHex } from "../dom.ts";
+import { t } from "../i18n.ts";
+import { isCurrent } from "../state.ts";
+import { pinnedChain } from "../trust.ts";
+import { describeError, errorBox, formatUnix } from "../ui.ts";
+import {
+  close,
+  publishResponse,
+  RESPONSE_STATUSES,
+  type ResponseStatus,
+  type StaffConsultation,
+} from "./api.ts";
+import { ct } from "./strings.ts";
+
+function tallyTable(c: StaffConsultation, doc: TallyDocument): HTMLElement {
+  return h(
+    "div",
+    { class: "table-wrap" },
+    h(
+      "table",
+      { class: "numbers", id: "tally-table" },
+      h("caption", null, ct("c.counts")),
+      h(
+        "thead",
+        null,
+        h(
+          "tr",
+          null,
+          [ct("s.section"), t("stance.agree"), t("stance.disagree"), t("stance.neutral")].map((x) =>
+            h("th", { scope: "col" }, x),
+          ),
+        ),
+      ),
+      h(
+        "tbody",
+        null,
+        c.draft.sections.map((s) => {
+          const n = sectionCounts(doc, s.id)?.total ?? { agree: 0, disagree: 0, neutral: 0 };
+          return h(
+            "tr",
+            null,
+            h("th", { scope: "row" }, s.title),
+            h("td", null, String(n.agree)),
+            h("td", null, String(n.disagree)),
+            h("td", null, String(n.neutral)),
+          );
+        }),
+      ),
+    ),
+  );
+}
+
+/** The tally as the service gave it, beside the tally hash the pinned registry holds. */
+function tallyBox(
+  c: StaffConsultation,
+  tally: { document: TallyDocument; tallyHash: Hex; txHash: Hex },
+): HTMLElement {
+  const chain = h("dd", { id: "chain-tally" }, t("common.loading"));
+  const verdict = h("p", { id: "tally-verdict", "aria-live": "polite" });
+  const box = h(
+    "div",
+    { class: "badge", id: "tally-box" },
+    verdict,
+    h(
+      "dl",
+      { class: "hashes" },
+      h("dt", null, ct("c.tallyHash")),
+      h("dd", { id: "service-tally" }, h("code", { title: tally.tallyHash }, shortHex(tally.tallyHash))),
+      h("dt", null, ct("c.chainTally")),
+      chain,
+      h("dt", null, t("common.tx")),
+      h("dd", null, h("code", { title: tally.txHash }, shortHex(tally.txHash))),
+    ),
+    tallyTable(c, tally.document),
+  );
+  pinnedChain()
+    .then((p) => findTallyTx(p.contexts[0]!, c.id))
+    .then(
+      (pub) => {
+        if (!pub) {
+          chain.textContent = ct("d.notOnChain");
+          return;
+        }
+        replace(
+          chain,
+          h("code", { title: pub.tallyHash }, shortHex(pub.tallyHash)),
+          ` (${t("common.block")} ${pub.blockNumber})`,
+        );
+        const ok = pub.tallyHash.toLowerCase() === tally.tallyHash.toLowerCase();
+        box.className = `badge ${ok ? "ok" : "bad"}`;
+        box.dataset.badge = ok ? "match" : "mismatch";
+        verdict.textContent = `${ok ? "✓" : "✗"} ${ct(ok ? "c.match" : "c.mismatch")}`;
+      },
+      (e: unknown) => {
+        chain.textContent = ct("d.chainUnknown", { message: describeError(e) });
+      },
+    );
+  return box;
+}
+
+export async function renderClose(body: HTMLElement, gen: number, c: StaffConsultation): Promise<void> {
+  const head = h("h2", null, ct("c.title"));
+  if (c.status === "tallied") {
+    try {
+      const tally = await getTally(c.id);
+      if (isCurrent(gen)) replace(body, head, tallyBox(c, tally));
+    } catch (e) {
+      if (isCurrent(gen)) replace(body, head, errorBox(e));
+    }
+    return;
+  }
+  // the service's clock decides (its status), not this computer's
+  if (c.status === "open" || c.status === "scheduled") {
+    replace(body, head, h("p", { id: "close-not-yet" }, ct("c.notYet", { time: formatUnix(c.closesAt) })));
+    return;
+  }
+  const status = h("div", { role: "status", "aria-live": "polite", id: "close-status" });
+  const button = h("button", { type: "button", id: "close-go" }, ct("c.close"));
+  button.addEventListener("click", () => {
+    button.disabled = true;
+    replace(status, h("p", null, ct("c.closing")));
+    close(c.id).then(
+      (tally) => {
+        button.remove();
+        replace(status, tallyBox(c, tally));
+      },
+      (e: unknown) => {
+        button.disabled = false;
+        replace(status, h("p", { class: "error", role: "alert" }, describeError(e)));
+      },
+    );
+  });
+  replace(body, head, h("p", null, button), status);
+}
+
+/** What a response publication did, beside the registry's ResponsePublished of that version (✓ when the hashes match). */
+function responseBox(id: string, r: { version: number; responseHash: Hex; txHash: Hex }): HTMLElement {
+  const chain = h("dd", { id: "chain-response" }, t("common.loading"));
+  const verdict = h("p", { id: "response-verdict", "aria-live": "polite" });
+  const box = h(
+    "div",
+    { class: "badge", id: "response-published" },
+    h("p", null, h("strong", null, ct("p.published", { version: r.version }))),
+    verdict,
+    h(
+      "dl",
+      { class: "hashes" },
+      h("dt", null, ct("p.hash")),
+      h("dd", null, h("code", { title: r.responseHash }, shortHex(r.responseHash))),
+      h("dt", null, ct("p.chainHash")),
+      chain,
+      h("dt", null, t("common.tx")),
+      h("dd", null, h("code", { title: r.txHash }, shortHex(r.txHash))),
+    ),
+  );
+  pinnedChain()
+    .then((p) => p.contexts[0]!.reader.responses(id))
+    .then(
+      (events) => {
+        const pub = events.find((e) => e.version === r.version);
+        if (!pub) {
+          chain.textContent = ct("d.notOnChain");
+          return;
+        }
+        replace(
+          chain,
+          h("code", { title: pub.responseHash }, shortHex(pub.responseHash)),
+          ` (${t("common.block")} ${pub.blockNumber})`,
+        );
+        const ok = pub.responseHash.toLowerCase() === r.responseHash.toLowerCase();
+        box.className = `badge ${ok ? "ok" : "bad"}`;
+        box.dataset.badge = ok ? "match" : "mismatch";
+        verdict.textContent = `${ok ? "✓" : "✗"} ${ct(ok ? "c.match" : "c.mismatch")}`;
+      },
+      (e: unknown) => {
+        chain.textContent = ct("d.chainUnknown", { message: describeError(e) });
+      },
+    );
+  return box;
+}
+
+export function renderResponse(body: HTMLElement, _gen: number, c: StaffConsultation): void {
+  const head = h("h2", null, ct("p.title"));
+  if (c.status !== "tallied") {
+    replace(body, head, h("p", { id: "response-needs-tally" }, ct("p.needTally")));
+    return;
+  }
+  const rows = c.draft.sections.map((s) => {
+    const sel = h(
+      "select",
+      { id: `resp-status-${s.id}` },
+      RESPONSE_STATUSES.map((st) => h("option", { value: st }, ct(`p.status.${st}`))),
+    );
+    const text = h("textarea", { id: `resp-text-${s.id}`, rows: 3 });
+    return {
+      id: s.id,
+      sel,
+      text,
+      el: h(
+        "fieldset",
+        { class: "response-article", "data-section": s.id },
+        h("legend", null, s.title),
+        h("label", { for: sel.id }, ct("p.status", { id: s.title })),
+        sel,
+        h("label", { for: text.id }, ct("p.text", { id: s.title })),
+        text,
+      ),
+    };
+  });
+  const status = h("div", { role: "status", "aria-live": "polite", id: "response-status" });
+  const button = h("button", { type: "button", id: "response-publish" }, ct("p.publish"));
+  const previous = h("p", { class: "hint", id: "response-previous" });
+  // a later version supersedes: start from the latest one published, when there is one
+  getResponseBytes(c.id).then(
+    (bytes) => {
+      if (!bytes) return;
+      const d = JSON.parse(new TextDecoder().decode(bytes)) as {
+        version?: number;
+        articles?: Record<string, { status: string; text: string }>;
+      };
+      for (const r of rows) {
+        const a = d.articles?.[r.id];
+        if (!a) continue;
+        r.sel.value = a.status;
+        r.text.value = a.text;
+      }
+      if (typeof d.version === "number") previous.textContent = ct("p.previous", { version: d.version });
+    },
+    () => {
+      // none published yet (404): the form starts empty
+    },
+  );
+  button.addEventListener("click", () => {
+    button.disabled = true;
+    const articles: Record<string, { status: ResponseStatus; text: string }> = {};
+    for (const r of rows) articles[r.id] = { status: r.sel.value as ResponseStatus, text: r.text.value };
+    publishResponse(c.id, articles).then(
+      (r) => replace(status, responseBox(c.id, r)),
+      (e: unknown) => {
+        button.disabled = false;
+        replace(status, h("p", { class: "error", role: "alert" }, describeError(e)));
+      },
+    );
+  });
+  replace(
+    body,
+    head,
+    h("p", { class: "hint" }, ct("p.hint")),
+    previous,
+    rows.map((r) => r.el),
+    h("p", null, button),
+    status,
+  );
+}
