@@ -34,7 +34,7 @@ import { exportRoutes } from "./routes/export.ts";
 import { keysRoutes } from "./routes/keys.ts";
 import { logRoutes } from "./routes/log.ts";
 import { meRoutes } from "./routes/me.ts";
-import { moderationRoutes } from "./routes/moderation.ts";
+import { moderationLogRoutes, moderationRoutes } from "./routes/moderation.ts";
 import { opinionRoutes } from "./routes/opinions.ts";
 import { healthRoutes, metricsRoutes } from "./routes/ops.ts";
 import { readingRoutes } from "./routes/reading.ts";
@@ -236,6 +236,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       await api.register(logRoutes);
       await api.register(exportRoutes);
       await api.register(readingRoutes);
+      await api.register(moderationLogRoutes);
       await api.register(responseRoutes);
       await api.register(attachmentRoutes);
       await api.register(async (signedIn) => {

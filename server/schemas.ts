@@ -603,3 +603,36 @@ export const ResponseQuery = Type.Object(
   { version: Type.Optional(Type.String({ pattern: "^[1-9][0-9]{0,8}$" })) },
   closed,
 );
+
+// ---------- the public moderation log (server/routes/moderation.ts) ----------
+
+export const ModerationLogQuery = Type.Object(
+  {
+    after: Type.Optional(
+      Type.String({ pattern: "^(0|[1-9][0-9]{0,14})$", description: "the `next` of the previous page" }),
+    ),
+    limit: Type.Optional(Type.String({ pattern: "^(100|[1-9][0-9]?)$", description: "1..100, default 50" })),
+  },
+  closed,
+);
+
+export const ModerationLog = Type.Object(
+  {
+    moderation: Type.Array(
+      Type.Object(
+        {
+          index: Type.Integer({ description: "the moderation entry's leaf index" }),
+          leafHash: HexHash,
+          target: Type.Integer({ description: "the leaf index of the opinion whose text is withheld" }),
+          action: Type.String(),
+          reason: Type.String({ description: "the reason code" }),
+          by: HexHash,
+          at: Type.String({ description: "RFC 3339, as in the entry" }),
+        },
+        closed,
+      ),
+    ),
+    next: Type.Union([Type.String(), Type.Null()], { description: "pass as `after` for the next page" }),
+  },
+  closed,
+);

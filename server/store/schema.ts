@@ -3,7 +3,8 @@
  * created (same version numbers, same tables, columns and indexes), so existing SQLite files and PostgreSQL schemas
  * open and continue at version 3. Version 4 adds the receipt-key intents, version 5 the counted map's tables,
  * version 6 draft attachments and the agency's responses (with their intents), version 7 the reading index (public
- * listing, campaigns, stats) and `public_counts`, version 8 the published checkpoints.
+ * listing, campaigns, stats) and `public_counts`, version 8 the published checkpoints, version 9 the moderation
+ * log's index.
  */
 import { withheldReceiptJson } from "./rows.ts";
 import type { SqlPort } from "./sql.ts";
@@ -324,5 +325,10 @@ export const MIGRATIONS: readonly Migration[] = [
      PRIMARY KEY (consultation_id, tree_size),
      FOREIGN KEY ${ofConsultation}
    )${t.keyedTable};`,
+  },
+  {
+    // the public moderation log reads the moderation entries alone, in log order, among millions of opinions
+    schema: () =>
+      "CREATE INDEX entries_moderation ON entries (consultation_id, idx) WHERE kind = 'moderation';",
   },
 ];

@@ -810,6 +810,14 @@ export class SqlStore implements Store {
     return rows.map(entryFrom);
   }
 
+  async listModerations(consultationId: number, after: number, limit: number): Promise<EntryRecord[]> {
+    const rows = await this.dialect.db.all(
+      "SELECT * FROM entries WHERE consultation_id = ? AND kind = 'moderation' AND idx > ? ORDER BY idx LIMIT ?",
+      [consultationId, after, limit],
+    );
+    return rows.map(entryFrom);
+  }
+
   async findLeaf(consultationId: number, leafHash: Hex): Promise<number | null> {
     const r = await this.dialect.db.get(
       "SELECT min(idx) AS i FROM entries WHERE consultation_id = ? AND leaf_hash = ?",

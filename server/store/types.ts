@@ -413,6 +413,8 @@ export interface Store {
   ): Promise<void>;
   /** Entries [start, end). */
   getEntries(consultationId: number, start: number, end: number): Promise<EntryRecord[]>;
+  /** Up to `limit` moderation entries with an index above `after` (-1: from the start), in log order. */
+  listModerations(consultationId: number, after: number, limit: number): Promise<EntryRecord[]>;
   findLeaf(consultationId: number, leafHash: Hex): Promise<number | null>;
   /** Index of the author's latest opinion on that section, or null. */
   latestOpinion(consultationId: number, author: Hex, section: string): Promise<number | null>;

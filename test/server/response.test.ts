@@ -15,6 +15,7 @@ import {
 } from "../../protocol/index.ts";
 import { advanceChainTime } from "../../server/chain/devnet.ts";
 import { OffsetClock } from "../../server/clock.ts";
+import { ResponsePublisher } from "../../server/responses.ts";
 import type { TestChain } from "./helpers.ts";
 import {
   devToken,
@@ -224,6 +225,50 @@ for (const backend of backends) {
       expect(
         (await app.inject({ method: "GET", url: `/api/consultations/${id}/response?version=3` })).statusCode,
       ).to.equal(404);
+    });
+
+    it("loses nothing when the service dies between recording the intent and broadcasting it: reconciled", async () => {
+      const { store, chain: client, clock: c, config } = app.gopy;
+      // the same chain client, but its broadcast never reaches the node (the process "died" right after the write)
+      const dying = Object.create(client!) as NonNullable<typeof client>;
+      dying.broadcast = async () => {
+        throw new Error("killed before the broadcast");
+      };
+      const crashing = new ResponsePublisher({
+        store,
+        chain: dying,
+        clock: c,
+        log: app.log,
+        txTimeoutMs: 1000,
+        responseUri: (cid, version) =>
+          `${config.publicUrl}/api/consultations/${cid}/response?version=${version}`,
+      });
+      const consultation = (await store.getConsultation(id))!;
+      const draft = (await store.getDraft(id))!;
+      const articles = {
+        "dieu-1": { status: "accepted" as const, text: "v3" },
+        "dieu-2": { status: "explained" as const, text: "v3" },
+        "dieu-3": { status: "explained" as const, text: "v3" },
+      };
+      let thrown: unknown = null;
+      await crashing.publish(consultation, draft, articles).catch((e) => (thrown = e));
+      expect(String(thrown)).to.match(/killed before the broadcast/);
+      const [pending] = await store.pendingResponseIntents(id);
+      expect(pending?.version).to.equal(3);
+      // another request meanwhile is refused rather than signed with a version the chain may not give it
+      const meanwhile = await respond(agencyA, id, ANSWERS);
+      expect(meanwhile.statusCode).to.equal(409);
+      expect(meanwhile.json()).to.include({ error: "response_pending" });
+      // the reconciler (start-up, every anchoring round) sends the same signed bytes and records the response
+      await app.gopy.responses!.reconcile();
+      expect(await store.pendingResponseIntents(id)).to.deep.equal([]);
+      const stored = (await store.getResponse(id))!;
+      expect(stored).to.include({ version: 3, hash: pending!.hash, txHash: pending!.txHash });
+      const reader = new RegistryReader({ registry: chain.registry, rpcUrls: [chain.node.url] });
+      expect(await reader.latestResponse(id)).to.deep.equal({
+        checkable: true,
+        latest: { responseHash: pending!.hash, version: 3 },
+      });
     });
   });
 }

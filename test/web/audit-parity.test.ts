@@ -58,6 +58,8 @@ describe("one auditor: the CLI and the browser's worker give the same verdicts",
     edit?: (ls: string[]) => string[];
     draft?: "other";
     final?: boolean;
+    /** The scenario's published response document given to both auditors, as it is or altered. */
+    response?: "genuine" | "altered";
     exit: number;
     /** Failure kinds the verdict must include (beyond the one that sets the exit code). */
     kinds?: string[];
@@ -184,6 +186,15 @@ describe("one auditor: the CLI and the browser's worker give the same verdicts",
     { name: "published tally not the export's", scenario: () => dishonest, exit: EXIT.tally },
     { name: "open consultation", scenario: () => open, exit: EXIT.ok },
     { name: "open consultation, final", scenario: () => open, final: true, exit: EXIT["not-final"] },
+    { name: "the genuine response", scenario: () => done, response: "genuine", exit: EXIT.ok },
+    { name: "an altered response", scenario: () => done, response: "altered", exit: EXIT.response },
+    {
+      name: "an anchored response leaving an article unanswered",
+      scenario: () => dishonest,
+      response: "genuine",
+      exit: EXIT.tally,
+      kinds: ["response-incomplete"],
+    },
   ];
 
   before(async function () {
@@ -224,9 +235,15 @@ describe("one auditor: the CLI and the browser's worker give the same verdicts",
   });
 
   /** The worker's result for the export at `file` (relative to dir). */
-  async function inBrowser(file: string, facts: ChainFacts, draft: unknown, final: boolean) {
+  async function inBrowser(
+    file: string,
+    facts: ChainFacts,
+    draft: unknown,
+    final: boolean,
+    response: number[] | null,
+  ) {
     return page.evaluate(
-      ({ url, facts, draft, final }) =>
+      ({ url, facts, draft, final, response }) =>
         new Promise<Record<string, unknown>>((resolve, reject) => {
           const w = new Worker("/audit.worker.js", { type: "module" });
           w.onmessage = (
@@ -237,9 +254,15 @@ describe("one auditor: the CLI and the browser's worker give the same verdicts",
             if (ev.data.type !== "progress") w.terminate();
           };
           w.onerror = (e) => reject(new Error(e.message));
-          w.postMessage({ url, facts, draft, final });
+          w.postMessage({
+            url,
+            facts,
+            draft,
+            final,
+            ...(response ? { response: new Uint8Array(response) } : {}),
+          });
         }),
-      { url: `${base}/export/${encodeURIComponent(file)}`, facts, draft, final },
+      { url: `${base}/export/${encodeURIComponent(file)}`, facts, draft, final, response },
     );
   }
 
@@ -274,6 +297,16 @@ describe("one auditor: the CLI and the browser's worker give the same verdicts",
       args.push("--contract", chain.registry);
       if (c.draft) args.push("--draft", otherPath);
       if (c.final) args.push("--final");
+      let response: Buffer | null = null;
+      if (c.response) {
+        response = readFileSync(s.responsePath!);
+        if (c.response === "altered") {
+          response = Buffer.from(response.toString("utf8").replace("Tiếp thu", "Không tiếp thu"));
+        }
+        const path = join(dir, `case-${n}-response.json`);
+        writeFileSync(path, response);
+        args.push("--response", path);
+      }
       const cli = await runAudit(args);
       expect(cli.code, `${c.name}: ${cli.stderr}`).to.equal(c.exit);
       const kinds = (cli.json.failures as { kind: string }[]).map((f) => f.kind);
@@ -284,7 +317,7 @@ describe("one auditor: the CLI and the browser's worker give the same verdicts",
       const root = { v: 1 as const, chainId, registry: chain.registry, rpcUrls: [chain.url] };
       const facts = await readChainFacts(await openRegistry(root), root.chainId, s.id);
       const draft = c.draft ? other : JSON.parse(readFileSync(s.draftPath, "utf8"));
-      const web = await inBrowser(file, facts, draft, c.final === true);
+      const web = await inBrowser(file, facts, draft, c.final === true, response ? [...response] : null);
       expect(verdict(web), c.name).to.deep.equal(verdict(cli.json));
     }
     // Every verdict code was exercised: the fixtures anchor each head's counted root, so an edit that changes
@@ -305,6 +338,8 @@ describe("one auditor: the CLI and the browser's worker give the same verdicts",
         EXIT.draft,
         EXIT["not-final"],
         EXIT.counted,
+        EXIT.response,
+        EXIT["response-incomplete"],
       ].sort((a, b) => a - b),
     );
   });
