@@ -130,10 +130,10 @@ export async function inclusionFromTiles(
  */
 export async function* exportLinesFromTiles(
   base: string,
-  options: { verifier?: NoteVerifier | null; fetcher?: typeof fetch } = {},
+  options: { verifier?: NoteVerifier | null; witnesses?: WitnessPolicy | null; fetcher?: typeof fetch } = {},
 ): AsyncGenerator<string> {
   const reader = httpTileReader(base, options.fetcher);
-  const { checkpoint } = await tilesCheckpoint(reader, options.verifier ?? null);
+  const { checkpoint } = await tilesCheckpoint(reader, options.verifier ?? null, options.witnesses ?? null);
   const step = 256 * 16;
   for (let start = 0; start < checkpoint.size; start += step) {
     const end = Math.min(checkpoint.size, start + step);
