@@ -10,6 +10,7 @@ import {
   openTiledLog,
   parseCheckpoint,
   parseNote,
+  parseWitnessVkey,
   readEntries,
   type TileReader,
   tilePath,
@@ -47,16 +48,42 @@ export function httpTileReader(
  * one it is only parsed, and every proof computed from it must still lead to a root read from the chain.
  */
 export async function tilesCheckpoint(
-  reader: ReturnType<typeof httpTileReader>,
+  reader: Pick<ReturnType<typeof httpTileReader>, "checkpoint">,
   verifier: NoteVerifier | null,
-): Promise<{ checkpoint: Checkpoint; note: string; signed: boolean }> {
+  witnesses: WitnessPolicy | null = null,
+): Promise<{ checkpoint: Checkpoint; note: string; signed: boolean; cosigned: string[] }> {
   const note = await reader.checkpoint();
+  let opened: ReturnType<typeof openCheckpoint>;
   try {
-    if (verifier) return { checkpoint: openCheckpoint(note, verifier).checkpoint, note, signed: true };
-    return { checkpoint: parseCheckpoint(parseNote(note).text), note, signed: false };
+    if (!verifier)
+      return { checkpoint: parseCheckpoint(parseNote(note).text), note, signed: false, cosigned: [] };
+    opened = openCheckpoint(note, verifier, { others: witnesses?.verifiers ?? [] });
   } catch (e) {
     throw new TilesError(`the served checkpoint is refused: ${(e as Error).message}`);
   }
+  const cosigned = opened.verified.filter((v) => v !== verifier).map((v) => v.name);
+  if (witnesses && cosigned.length < witnesses.quorum) {
+    throw new TilesError(
+      `the served checkpoint has ${cosigned.length} of the ${witnesses.quorum} witness cosignatures the trust root requires` +
+        (cosigned.length ? ` (cosigned by ${cosigned.join(", ")})` : ""),
+    );
+  }
+  return { checkpoint: opened.checkpoint, note, signed: true, cosigned };
+}
+
+/** The trust root's witnesses and quorum, as verifiers. */
+export interface WitnessPolicy {
+  readonly verifiers: readonly NoteVerifier[];
+  readonly quorum: number;
+}
+
+/** The witness policy a trust root names, or null. */
+export function witnessPolicy(root: {
+  witnesses?: readonly string[];
+  quorum?: number;
+}): WitnessPolicy | null {
+  if (!root.witnesses || !root.quorum) return null;
+  return { verifiers: root.witnesses.map((w) => parseWitnessVkey(w)), quorum: root.quorum };
 }
 
 /**
@@ -67,16 +94,34 @@ export async function inclusionFromTiles(
   base: string,
   leafIndex: number,
   treeSize: number,
-  options: { verifier?: NoteVerifier | null; fetcher?: typeof fetch } = {},
-): Promise<{ leafIndex: number; treeSize: number; proof: Hex[]; checkpoint: Checkpoint; signed: boolean }> {
+  options: { verifier?: NoteVerifier | null; witnesses?: WitnessPolicy | null; fetcher?: typeof fetch } = {},
+): Promise<{
+  leafIndex: number;
+  treeSize: number;
+  proof: Hex[];
+  checkpoint: Checkpoint;
+  signed: boolean;
+  cosigned: string[];
+}> {
   const reader = httpTileReader(base, options.fetcher);
-  const { checkpoint, signed } = await tilesCheckpoint(reader, options.verifier ?? null);
+  const { checkpoint, signed, cosigned } = await tilesCheckpoint(
+    reader,
+    options.verifier ?? null,
+    options.witnesses ?? null,
+  );
   if (checkpoint.size < treeSize)
     throw new TilesError(
       `the tiles' checkpoint (${checkpoint.size} leaves) is behind the head (${treeSize})`,
     );
   const { log } = await openTiledLog(reader, checkpoint.size, checkpoint.rootHash);
-  return { leafIndex, treeSize, proof: await log.inclusionProof(leafIndex, treeSize), checkpoint, signed };
+  return {
+    leafIndex,
+    treeSize,
+    proof: await log.inclusionProof(leafIndex, treeSize),
+    checkpoint,
+    signed,
+    cosigned,
+  };
 }
 
 /**
@@ -85,10 +130,10 @@ export async function inclusionFromTiles(
  */
 export async function* exportLinesFromTiles(
   base: string,
-  options: { verifier?: NoteVerifier | null; fetcher?: typeof fetch } = {},
+  options: { verifier?: NoteVerifier | null; witnesses?: WitnessPolicy | null; fetcher?: typeof fetch } = {},
 ): AsyncGenerator<string> {
   const reader = httpTileReader(base, options.fetcher);
-  const { checkpoint } = await tilesCheckpoint(reader, options.verifier ?? null);
+  const { checkpoint } = await tilesCheckpoint(reader, options.verifier ?? null, options.witnesses ?? null);
   const step = 256 * 16;
   for (let start = 0; start < checkpoint.size; start += step) {
     const end = Math.min(checkpoint.size, start + step);

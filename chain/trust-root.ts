@@ -20,6 +20,9 @@
  * - `publicKey`: the Ed25519 checkpoint key (CHECKPOINT_KEY_SEED's public key), so a verifier derives each log's
  *   vkey (`<origin>+<key id>+<base64(0x01 || key)>`) without asking the service (logVerifierKey below).
  *
+ * Optional with `log`, witnesses: `"witnesses": ["<name>+<id>+<base64(0x04 || key)>", …], "quorum": k` (both or
+ * neither): a checkpoint is then accepted only with valid cosignatures of at least k of those witnesses.
+ *
  * Any other key is refused, so a file written for a later version is never half-understood. A later version
  * adds optional fields under their own names (witnesses and their quorum) and a verifier that knows them accepts
  * both versions; `parseTrustRoot` refuses every version but 1.
@@ -35,6 +38,9 @@ export interface TrustRoot {
   readonly rpcUrls: readonly string[];
   /** The logs' origin prefix and checkpoint key, when the trust root names them. */
   readonly log?: TrustRootLog;
+  /** Witness vkeys (tlog-cosignature v1) whose cosignatures a checkpoint needs, `quorum` of them (k of n). */
+  readonly witnesses?: readonly string[];
+  readonly quorum?: number;
 }
 
 export interface TrustRootLog {
@@ -57,7 +63,9 @@ export class TrustRootError extends Error {
 }
 
 const KEYS = ["v", "chainId", "registry", "rpcUrls"] as const;
-const OPTIONAL_KEYS = ["log"] as const;
+const OPTIONAL_KEYS = ["log", "witnesses", "quorum"] as const;
+/** A cosignature/v1 vkey: name, 8 hex digits, base64 of 0x04 and 32 bytes (44 characters, the first B). */
+const WITNESS_VKEY = /^[^\s+]+\+[0-9a-f]{8}\+B[A-Za-z0-9+/]{43}$/;
 const LOG_KEYS = ["originPrefix", "publicKey"] as const;
 /** What LOG_ORIGIN_PREFIX accepts (server/config.ts): a scheme-less host and path, no spaces, no "+". */
 const ORIGIN_PREFIX = /^[A-Za-z0-9.-]+(:[0-9]{1,5})?(\/[A-Za-z0-9._~%!$&'()*,;=:@-]+)*$/;
@@ -115,7 +123,29 @@ export function parseTrustRoot(json: unknown): TrustRoot {
     urls.push(url);
   });
   const root: TrustRoot = { v: 1, chainId, registry: registry.toLowerCase() as `0x${string}`, rpcUrls: urls };
-  return "log" in o ? { ...root, log: parseLog(o.log) } : root;
+  let out: TrustRoot = "log" in o ? { ...root, log: parseLog(o.log) } : root;
+  if ("witnesses" in o || "quorum" in o) {
+    const { witnesses, quorum } = o;
+    if (!Array.isArray(witnesses) || witnesses.length === 0 || witnesses.length > 32)
+      throw new TrustRootError("witnesses", "must list 1 to 32 witness vkeys (cosignature/v1)");
+    witnesses.forEach((w, i) => {
+      if (typeof w !== "string" || !WITNESS_VKEY.test(w))
+        throw new TrustRootError(
+          `witnesses[${i}]`,
+          `must be a cosignature/v1 vkey <name>+<id>+<base64 key>, got ${describe(w)}`,
+        );
+      if (witnesses.indexOf(w) !== i) throw new TrustRootError(`witnesses[${i}]`, "repeats a witness");
+    });
+    if (typeof quorum !== "number" || !Number.isInteger(quorum) || quorum < 1 || quorum > witnesses.length)
+      throw new TrustRootError(
+        "quorum",
+        `must be an integer from 1 to the number of witnesses, got ${describe(quorum)}`,
+      );
+    if (!out.log)
+      throw new TrustRootError("witnesses", "need the log field: witnesses cosign the log's checkpoints");
+    out = { ...out, witnesses: witnesses as string[], quorum };
+  }
+  return out;
 }
 
 function parseLog(value: unknown): TrustRootLog {

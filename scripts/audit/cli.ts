@@ -8,7 +8,7 @@ import { readChainFacts } from "../../audit/chain-facts.ts";
 import { EXIT, EXIT_DESCRIPTIONS } from "../../audit/codes.ts";
 import { Auditor, type AuditResult, tallyDifferences } from "../../audit/core.ts";
 import { DEFAULT_SPILL_KEYS, spillingAuditState } from "../../audit/spill.node.ts";
-import { exportLinesFromTiles, TilesError } from "../../audit/tiles.ts";
+import { exportLinesFromTiles, TilesError, witnessPolicy } from "../../audit/tiles.ts";
 import { ChainReadError, chainErrorMessage } from "../../chain/errors.ts";
 import { openRegistry, RegistryReader } from "../../chain/reader.ts";
 import {
@@ -463,5 +463,6 @@ async function* tileChunks(
   const trusted = root ? trustedLog(root, consultation) : null;
   const verifier = trusted ? ed25519NoteVerifier(trusted.origin, trusted.publicKey) : null;
   const encoder = new TextEncoder();
-  for await (const text of exportLinesFromTiles(base, { verifier })) yield encoder.encode(text);
+  const witnesses = verifier && root ? witnessPolicy(root) : null;
+  for await (const text of exportLinesFromTiles(base, { verifier, witnesses })) yield encoder.encode(text);
 }

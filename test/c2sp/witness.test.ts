@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import type { FastifyInstance } from "fastify";
+import { TilesError, tilesCheckpoint, witnessPolicy } from "../../audit/tiles.ts";
 import {
   addCheckpointBody,
   ed25519NoteKey,
@@ -15,6 +16,7 @@ import {
   openNote,
   parseVerifierKey,
   parseWitnessVkey,
+  signatureLine,
   signCheckpoint,
   utf8Encode,
   witnessKey,
@@ -228,5 +230,42 @@ describe("the service submits its checkpoints to witnesses (WITNESSES)", functio
     expect(cp.verified.map((v) => v.name)).to.not.include("witness.gopy.test");
     const metric = await service.gopy.metrics.getSingleMetricAsString("gopy_witness_failures_total");
     expect(metric).to.match(/gopy_witness_failures_total\{witness="witness\.gopy\.test",reason="[^"]+"\} 1/);
+  });
+});
+
+describe("verifiers require the trust root's witness quorum (audit/tiles.ts)", () => {
+  const logKey = ed25519NoteKey("q.example/logs/1", new Uint8Array(32).fill(1));
+  const [w1, w2, w3] = [2, 3, 4].map((i) => witnessKey(`w${i}.example`, new Uint8Array(32).fill(i)));
+  const root = `0x${"11".repeat(32)}` as const;
+  const text = `q.example/logs/1\n7\n${Buffer.from("11".repeat(32), "hex").toString("base64")}\n`;
+  const base = signCheckpoint({ origin: logKey.name, size: 7, rootHash: root, extensions: [] }, [logKey]);
+  const cosigned = (...ws: (typeof w1)[]) =>
+    base + ws.map((w) => signatureLine(w!.cosign(text, 1_800_000_000))).join("");
+  const policy = witnessPolicy({ witnesses: [w1!.vkey, w2!.vkey, w3!.vkey], quorum: 2 })!;
+  const logV = parseVerifierKey(logKey.vkey);
+  const from = (note: string) => ({ checkpoint: async () => note });
+
+  it("accepts 2 of 3 and reports which witnesses cosigned", async () => {
+    const got = await tilesCheckpoint(from(cosigned(w1!, w3!)), logV, policy);
+    expect(got.cosigned).to.deep.equal(["w2.example", "w4.example"]);
+  });
+
+  it("refuses 1 of 3, and a bad cosignature by a known witness", async () => {
+    for (const note of [cosigned(w2!), base, cosigned(w1!).replace(/ (\S+)\n$/, " AAAA$1\n")]) {
+      try {
+        await tilesCheckpoint(from(note), logV, policy);
+        expect.fail("accepted");
+      } catch (e) {
+        expect(e).to.be.instanceOf(TilesError);
+      }
+    }
+    // an unknown witness's line is ignored, not counted
+    const stranger = witnessKey("stranger.example", new Uint8Array(32).fill(9));
+    try {
+      await tilesCheckpoint(from(cosigned(w1!, stranger)), logV, policy);
+      expect.fail("accepted");
+    } catch (e) {
+      expect((e as Error).message).to.match(/1 of the 2 witness cosignatures/);
+    }
   });
 });

@@ -1,7 +1,7 @@
 // The trust root parser: every defect refused with its field named and what is wrong with it.
 import { expect } from "chai";
 import { parseTrustRoot, TrustRootError, trustedLog } from "../../chain/trust-root.ts";
-import { ed25519NoteKey, ed25519VerifierKey } from "../../protocol/index.ts";
+import { ed25519NoteKey, ed25519VerifierKey, witnessKey } from "../../protocol/index.ts";
 
 const REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
 const good = { v: 1, chainId: 31337, registry: REGISTRY, rpcUrls: ["http://127.0.0.1:8545"] };
@@ -33,6 +33,31 @@ describe("parseTrustRoot", () => {
     expect(trustedLog(parseTrustRoot(good), 7)).to.equal(null);
   });
 
+  it("takes witness vkeys and a quorum (with log)", () => {
+    const w = [1, 2].map((i) => witnessKey(`w${i}.example`, new Uint8Array(32).fill(i)).vkey);
+    const root = parseTrustRoot({ ...good, log, witnesses: w, quorum: 2 });
+    expect(root.witnesses).to.deep.equal(w);
+    expect(root.quorum).to.equal(2);
+    const refuse = (doc: object, field: string) => {
+      try {
+        parseTrustRoot(doc);
+        expect.fail("accepted");
+      } catch (e) {
+        expect((e as TrustRootError).field).to.equal(field);
+      }
+    };
+    refuse({ ...good, log, witnesses: w, quorum: 3 }, "quorum");
+    refuse({ ...good, log, witnesses: w }, "quorum");
+    refuse({ ...good, log, quorum: 1 }, "witnesses");
+    refuse({ ...good, witnesses: w, quorum: 1 }, "witnesses");
+    refuse({ ...good, log, witnesses: [w[0], w[0]], quorum: 1 }, "witnesses[1]");
+    refuse({ ...good, log, witnesses: [log.publicKey], quorum: 1 }, "witnesses[0]");
+    refuse(
+      { ...good, log, witnesses: [ed25519NoteKey("x", new Uint8Array(32)).vkey], quorum: 1 },
+      "witnesses[0]",
+    );
+  });
+
   it("reads JSON text too", () => {
     expect(parseTrustRoot(JSON.stringify(good)).chainId).to.equal(31337);
   });
@@ -51,9 +76,9 @@ describe("parseTrustRoot", () => {
     ["version as text", { ...good, v: "1" }, "v", 'got "1"'],
     [
       "an unknown key",
-      { ...good, witnesses: [] },
-      "witnesses",
-      '"witnesses" is not a field of a version 1 trust root',
+      { ...good, mirrors: [] },
+      "mirrors",
+      '"mirrors" is not a field of a version 1 trust root',
     ],
     ["no chainId", { v: 1, registry: REGISTRY, rpcUrls: good.rpcUrls }, "chainId", '"chainId" is missing'],
     ["chainId 0", { ...good, chainId: 0 }, "chainId", '"chainId" must be a positive integer, got number 0'],

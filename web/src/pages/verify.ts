@@ -1,4 +1,4 @@
-import { inclusionFromTiles } from "../../../audit/tiles.ts";
+import { inclusionFromTiles, witnessPolicy } from "../../../audit/tiles.ts";
 import { trustedLog } from "../../../chain/trust-root.ts";
 import { type Entry, ed25519NoteVerifier, type PublicJwk, type Receipt } from "../../../protocol/index.ts";
 import {
@@ -572,7 +572,9 @@ async function proofFromTiles(
   const trusted = trustedLog(pinned.root, receipt.consultation);
   const verifier = trusted ? ed25519NoteVerifier(trusted.origin, trusted.publicKey) : null;
   try {
-    const p = await inclusionFromTiles(base, receipt.leafIndex, treeSize, { verifier });
+    // the trust root's witnesses, k of n, must have cosigned the mirror's checkpoint when it names them
+    const witnesses = verifier ? witnessPolicy(pinned.root) : null;
+    const p = await inclusionFromTiles(base, receipt.leafIndex, treeSize, { verifier, witnesses });
     return { leafIndex: p.leafIndex, treeSize: p.treeSize, rootHash: p.checkpoint.rootHash, proof: p.proof };
   } catch {
     return null;
