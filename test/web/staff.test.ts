@@ -236,6 +236,12 @@ describe("web client: the staff console, whole path (Chromium)", function () {
       { timeout: 20_000, polling: 500 },
     );
     await check("console-moderation");
+    // and the public moderation log lists it, with its reason and the officer's pseudonym
+    await page.goto(`${stack.base}/#/c/${id}/moderation`);
+    const row = page.locator(`#moderation-log tr[data-moderation-index]`, { hasText: "personal-data" });
+    await row.waitFor({ timeout: 20_000 });
+    expect(await row.locator("td").nth(1).textContent()).to.equal(index);
+    await check("public-moderation-log");
   });
 
   it("previews a CSV import with per-row errors before anything is written, then imports", async () => {

@@ -254,3 +254,23 @@ export function listOpinions(
     `/api/consultations/${encodeURIComponent(id)}/sections/${encodeURIComponent(section)}/opinions?${params}`,
   );
 }
+
+/** One withholding in the public moderation log (GET /api/consultations/:id/moderation). */
+export interface ModerationLogEntry {
+  index: number;
+  leafHash: string;
+  target: number;
+  action: string;
+  reason: string;
+  by: string;
+  at: string;
+}
+
+export function getModerationLog(
+  id: string,
+  after: string | null,
+): Promise<{ moderation: ModerationLogEntry[]; next: string | null }> {
+  const params = new URLSearchParams({ limit: "50" });
+  if (after !== null) params.set("after", after);
+  return request(apiBase(), `/api/consultations/${encodeURIComponent(id)}/moderation?${params}`);
+}

@@ -6,6 +6,7 @@ import { getLang, setLang, t } from "./i18n.ts";
 import { renderAudit } from "./pages/audit.ts";
 import { renderConsultation } from "./pages/consultation.ts";
 import { renderList } from "./pages/list.ts";
+import { renderModeration } from "./pages/moderation.ts";
 import { renderReceipt } from "./pages/receipt.ts";
 import { renderSettings } from "./pages/settings.ts";
 import { authNav, finishSignIn, staffGate } from "./pages/sign-in.ts";
@@ -18,6 +19,7 @@ export type Route =
   | { page: "list" }
   | { page: "consultation"; id: string }
   | { page: "audit"; id: string }
+  | { page: "moderation"; id: string }
   | { page: "receipt"; consultation: string; index: number }
   | { page: "verify"; fragment?: string }
   | { page: "settings" }
@@ -36,6 +38,7 @@ export function parseRoute(pathname: string, hash: string): Route {
   if (parts[0] === "c" && parts[1] && /^[0-9]+$/.test(parts[1])) {
     if (parts.length === 2) return { page: "consultation", id: parts[1] };
     if (parts.length === 3 && parts[2] === "audit") return { page: "audit", id: parts[1] };
+    if (parts.length === 3 && parts[2] === "moderation") return { page: "moderation", id: parts[1] };
   }
   if (parts[0] === "receipt" && parts[1] && parts[2] && /^[0-9]+$/.test(parts[2]) && parts.length === 3) {
     return { page: "receipt", consultation: parts[1], index: Number(parts[2]) };
@@ -105,6 +108,9 @@ async function render(moveFocus = true): Promise<void> {
         break;
       case "audit":
         await renderAudit(main, gen, route.id);
+        break;
+      case "moderation":
+        await renderModeration(main, gen, route.id);
         break;
       case "receipt":
         await renderReceipt(main, gen, route.consultation, route.index);

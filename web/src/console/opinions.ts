@@ -271,7 +271,9 @@ export function renderOpinions(
     body,
     moderation ? h("h2", null, ct("m.title")) : null,
     moderation ? h("p", { class: "hint" }, ct("m.hint")) : null,
-    moderation ? h("p", null, h("a", { href: `#/c/${c.id}`, id: "moderation-log" }, ct("m.log"))) : null,
+    moderation
+      ? h("p", null, h("a", { href: `#/c/${c.id}/moderation`, id: "moderation-log-link" }, ct("m.log")))
+      : null,
     form,
     out,
   );

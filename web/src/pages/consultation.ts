@@ -79,6 +79,15 @@ export async function renderConsultation(main: HTMLElement, gen: number, id: str
       c.draft.sections.map((s) => sectionView(c, s, isOpen)),
     ),
     h("p", null, h("a", { href: `#/c/${encodeURIComponent(c.id)}/audit` }, t("c.auditLink"))),
+    h(
+      "p",
+      null,
+      h(
+        "a",
+        { href: `#/c/${encodeURIComponent(c.id)}/moderation`, id: "moderation-link" },
+        t("c.moderationLink"),
+      ),
+    ),
   );
   void checkDraft(c, badge, gen);
   if (!isOpen) void checkTally(c, tally, gen);
