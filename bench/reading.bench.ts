@@ -13,11 +13,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import {
-  decodeCursor,
   encodeCursor,
   foldWords,
   type ReadableOpinion,
   ReadingStep,
+  readingPage,
 } from "../server/reading.ts";
 import { PostgresStore, type ReadingFilter, SqliteStore, type Store } from "../server/store/index.ts";
 import { lcg, percentile, report } from "./report.ts";
@@ -140,11 +140,9 @@ async function measure(store: Store, backend: string): Promise<void> {
     const cursor =
       rand() < 0.25 ? null : encodeCursor(secret, 1, SECTION, filter, Math.floor(rand() * OPINIONS));
     const t = performance.now();
-    const before = cursor === null ? null : decodeCursor(secret, 1, SECTION, filter, cursor);
-    const rows = await store.listReadings(1, SECTION, filter, before, 21);
-    const last = rows.slice(0, 20).at(-1);
-    if (rows.length > 20 && last) encodeCursor(secret, 1, SECTION, filter, last.index);
-    JSON.stringify(rows.slice(0, 20));
+    // the route's own page function: cursor check, the store's listing, the next cursor
+    const page = await readingPage(store, secret, 1, SECTION, filter, cursor ?? undefined, 20);
+    JSON.stringify(page);
     const ms = performance.now() - t;
     all.push(ms);
     byKind.set(kind, [...(byKind.get(kind) ?? []), ms]);

@@ -10,7 +10,14 @@ import { createHmac } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { decodeEntry } from "../protocol/index.ts";
 import { ServiceError } from "./errors.ts";
-import type { CampaignCandidate, NewReading, ReadingFilter, ReadingWrite, Store } from "./store/index.ts";
+import type {
+  CampaignCandidate,
+  NewReading,
+  ReadingFilter,
+  ReadingRecord,
+  ReadingWrite,
+  Store,
+} from "./store/index.ts";
 
 // ---------- folding and words ----------
 
@@ -418,4 +425,36 @@ export function decodeCursor(
     if (expected === m[2]) return before;
   }
   throw new ServiceError(400, "bad_cursor", "cursor is not one this listing issued");
+}
+
+/**
+ * One page of a section's public listing, as the route serves it: up to `limit` readings below the cursor and the
+ * cursor of the next page (null at the end). A text search that stopped at its scan budget gives a short page whose
+ * cursor goes on from where it stopped.
+ */
+export async function readingPage(
+  store: Store,
+  secret: Uint8Array,
+  consultationId: number,
+  section: string,
+  filter: ReadingFilter,
+  cursor: string | undefined,
+  limit: number,
+): Promise<{ readings: ReadingRecord[]; next: string | null }> {
+  const before = cursor === undefined ? null : decodeCursor(secret, consultationId, section, filter, cursor);
+  // one more than asked: whether a next page exists, without a count
+  const { readings, resumeBefore } = await store.listReadings(
+    consultationId,
+    section,
+    filter,
+    before,
+    limit + 1,
+  );
+  const page = readings.slice(0, limit);
+  const last = page.at(-1);
+  const nextBefore = readings.length > limit && last ? last.index : resumeBefore;
+  return {
+    readings: page,
+    next: nextBefore === null ? null : encodeCursor(secret, consultationId, section, filter, nextBefore),
+  };
 }

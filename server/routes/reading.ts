@@ -7,7 +7,7 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Gopy } from "../app.ts";
 import { ServiceError } from "../errors.ts";
-import { DEFAULT_PAGE, decodeCursor, encodeCursor, foldWords } from "../reading.ts";
+import { DEFAULT_PAGE, foldWords, readingPage } from "../reading.ts";
 import * as schemas from "../schemas.ts";
 import type { ConsultationRecord, ReadingFilter } from "../store/index.ts";
 
@@ -67,14 +67,17 @@ export async function readingRoutes(fastify: FastifyInstance): Promise<void> {
         filter.words = words;
       }
       const limit = q.limit === undefined ? DEFAULT_PAGE : Number(q.limit);
-      const before =
-        q.cursor === undefined ? null : decodeCursor(config.pseudonymSecret, id, section, filter, q.cursor);
-      // one more than asked: whether a next page exists, without a count
-      const rows = await store.listReadings(id, section, filter, before, limit + 1);
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
+      const { readings, next } = await readingPage(
+        store,
+        config.pseudonymSecret,
+        id,
+        section,
+        filter,
+        q.cursor,
+        limit,
+      );
       return {
-        opinions: page.map((r) => ({
+        opinions: readings.map((r) => ({
           leafIndex: r.index,
           stance: r.stance as "agree",
           channel: r.channel as "online",
@@ -83,10 +86,7 @@ export async function readingRoutes(fastify: FastifyInstance): Promise<void> {
           withheldReason: r.text === null ? (r.withheldReason ?? "withheld") : null,
           campaign: r.campaign,
         })),
-        next:
-          rows.length > limit && last
-            ? encodeCursor(config.pseudonymSecret, id, section, filter, last.index)
-            : null,
+        next,
       };
     },
   );

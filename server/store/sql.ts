@@ -51,6 +51,7 @@ import {
   type NewResponseIntent,
   type NodeId,
   type ReadingFilter,
+  type ReadingPage,
   type ReadingRecord,
   type ReadingStats,
   type ReadingWrite,
@@ -133,8 +134,12 @@ export interface ReadingSearch {
     filter: ReadingFilter,
     before: number | null,
     limit: number,
-  ): Promise<Row[]>;
+  ): Promise<{ rows: Row[]; resumeBefore: number | null }>;
 }
+
+/** Postings of a search's rarest term read per statement, and at most per page: what bounds a page's cost. */
+const SCAN_BATCH = 512;
+const SCAN_BUDGET = 2048;
 
 /** Indices per statement of the term index's IN lists. */
 const TERM_CHUNK = 500;
@@ -222,31 +227,49 @@ function termSearch(insertMany: SqlDialect["insertMany"]): ReadingSearch {
         [consultationId, section, ...terms],
       );
       const n = new Map(counted.map((r) => [String(r.term), Number(r.n)]));
-      if (terms.some((term) => !(Number(n.get(term)) > 0))) return [];
+      if (terms.some((term) => !(Number(n.get(term)) > 0))) return { rows: [], resumeBefore: null };
       const [driver, ...others] = [...terms].sort((a, b) => n.get(a)! - n.get(b)!);
-      const exists = others
-        .map(
-          // a scalar subquery: checked per candidate by primary key (PostgreSQL would turn EXISTS into a semi-join
-          // that may read every posting of the other term)
-          (
-            _,
-            k,
-          ) => ` AND (SELECT count(*) FROM reading_terms o${k} WHERE o${k}.consultation_id = d.consultation_id
-             AND o${k}.section = d.section AND o${k}.term = ? AND o${k}.idx = d.idx) = 1`,
-        )
-        .join("");
-      const hits = await port.all(
-        `SELECT d.idx FROM reading_terms d WHERE d.consultation_id = ? AND d.section = ? AND d.term = ?
-         ${before === null ? "" : "AND d.idx < ?"}${exists} ORDER BY d.idx DESC LIMIT ?`,
-        [consultationId, section, driver!, ...(before === null ? [] : [before]), ...others, limit],
-      );
-      if (hits.length === 0) return [];
-      const indices = hits.map((h) => Number(h.idx));
-      return port.all(
-        `SELECT * FROM readings WHERE consultation_id = ? AND idx IN (${indices.map(() => "?").join(", ")})
+      // The rarest term's postings, backwards from the cursor, a batch at a time, each batch's candidates checked
+      // against the other terms by primary key. A page reads at most SCAN_BUDGET postings: terms that are common
+      // but rarely meet would otherwise make one page read a whole article's postings, so such a page may come
+      // back short (even empty) with `resumeBefore` where the scan stopped, and "load more" goes on from there.
+      const found: number[] = [];
+      let from = before;
+      let scanned = 0;
+      let exhausted = false;
+      while (found.length < limit && scanned < SCAN_BUDGET) {
+        const batch = await port.all(
+          `SELECT idx FROM reading_terms WHERE consultation_id = ? AND section = ? AND term = ?
+           ${from === null ? "" : "AND idx < ?"} ORDER BY idx DESC LIMIT ?`,
+          [consultationId, section, driver!, ...(from === null ? [] : [from]), SCAN_BATCH],
+        );
+        let candidates = batch.map((r) => Number(r.idx));
+        for (const term of others) {
+          if (candidates.length === 0) break;
+          const present = await port.all(
+            `SELECT idx FROM reading_terms WHERE consultation_id = ? AND section = ? AND term = ?
+             AND idx IN (${candidates.map(() => "?").join(", ")})`,
+            [consultationId, section, term, ...candidates],
+          );
+          const has = new Set(present.map((r) => Number(r.idx)));
+          candidates = candidates.filter((idx) => has.has(idx));
+        }
+        for (const idx of candidates) if (found.length < limit) found.push(idx);
+        scanned += batch.length;
+        if (batch.length < SCAN_BATCH) {
+          exhausted = true;
+          break;
+        }
+        from = Number(batch[batch.length - 1]!.idx);
+      }
+      const resumeBefore = found.length < limit && !exhausted ? from : null;
+      if (found.length === 0) return { rows: [], resumeBefore };
+      const rows = await port.all(
+        `SELECT * FROM readings WHERE consultation_id = ? AND idx IN (${found.map(() => "?").join(", ")})
          ORDER BY idx DESC`,
-        [consultationId, ...indices],
+        [consultationId, ...found],
       );
+      return { rows, resumeBefore };
     },
   };
 }
@@ -1235,17 +1258,25 @@ export class SqlStore implements Store {
     filter: ReadingFilter,
     before: number | null,
     limit: number,
-  ): Promise<ReadingRecord[]> {
+  ): Promise<ReadingPage> {
     const d = this.dialect;
     if (filter.words && filter.words.length > 0) {
-      return (await this.search.find(d.db, consultationId, section, filter, before, limit)).map(readingFrom);
+      const { rows, resumeBefore } = await this.search.find(
+        d.db,
+        consultationId,
+        section,
+        filter,
+        before,
+        limit,
+      );
+      return { readings: rows.map(readingFrom), resumeBefore };
     }
     const where = readingFilterSql(filter, before);
     const rows = await d.db.all(
       `SELECT * FROM readings WHERE consultation_id = ? AND section = ?${where.sql} ORDER BY idx DESC LIMIT ?`,
       [consultationId, section, ...where.params, limit],
     );
-    return rows.map(readingFrom);
+    return { readings: rows.map(readingFrom), resumeBefore: null };
   }
 
   async campaigns(consultationId: number, section: string, limit: number): Promise<CampaignSummary[]> {

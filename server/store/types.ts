@@ -516,14 +516,17 @@ export interface Store {
     bands: readonly number[],
     limit: number,
   ): Promise<CampaignCandidate[]>;
-  /** The section's readings below `before` (null: from the newest) matching the filter, newest first. */
+  /**
+   * The section's readings below `before` (null: from the newest) matching the filter, newest first: up to `limit`,
+   * fewer when a text search stopped at its scan budget (then `resumeBefore` says where to go on from).
+   */
   listReadings(
     consultationId: number,
     section: string,
     filter: ReadingFilter,
     before: number | null,
     limit: number,
-  ): Promise<ReadingRecord[]>;
+  ): Promise<ReadingPage>;
   /** The section's campaigns, largest first. */
   campaigns(consultationId: number, section: string, limit: number): Promise<CampaignSummary[]>;
   readingStats(consultationId: number): Promise<ReadingStats>;
@@ -541,6 +544,12 @@ export interface ReadingFilter {
 }
 
 /** One opinion of the reading index, as listed. */
+/** A page of readings; `resumeBefore` is set when the search stopped at its budget with more readings to look at. */
+export interface ReadingPage {
+  readings: ReadingRecord[];
+  resumeBefore: number | null;
+}
+
 export interface ReadingRecord {
   index: number;
   section: string;

@@ -69,7 +69,7 @@ export function publicOpinions(consultationId: string, s: Section): HTMLElement 
       more.disabled = false;
       status.textContent =
         shown === 0
-          ? t("ro.none")
+          ? t(next === null ? "ro.none" : "ro.keepLooking")
           : `${t("ro.shown", { n: shown })}${next === null ? ` ${t("ro.end")}` : ""}`;
       // the first item of a new page takes the focus, so "load more" leaves the reader where the new ones start
       if (!reset && items[0]) {
