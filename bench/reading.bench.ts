@@ -28,6 +28,8 @@ const STEP = 5_000;
 const progress = (m: string) => process.stderr.write(`[reading.bench] ${m}\n`);
 const SECTION = "dieu-1";
 const PG_URL = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
+// READING_BENCH_BACKENDS=postgres (or sqlite) measures one engine only
+const BACKENDS = (process.env.READING_BENCH_BACKENDS ?? "sqlite,postgres").split(",");
 
 // a vocabulary with Vietnamese diacritics; words drawn with a skewed distribution (some common, many rare)
 const VOCAB = (
@@ -178,10 +180,12 @@ async function run(store: Store, backend: string): Promise<void> {
 const schema = `gopy_reading_bench_${process.pid}`;
 const dir = mkdtempSync(join(tmpdir(), "gopy-reading-bench-"));
 try {
-  const sqlite = new SqliteStore(join(dir, "bench.sqlite"));
-  await run(sqlite, "sqlite");
-  await sqlite.close();
-  if (PG_URL) {
+  if (BACKENDS.includes("sqlite")) {
+    const sqlite = new SqliteStore(join(dir, "bench.sqlite"));
+    await run(sqlite, "sqlite");
+    await sqlite.close();
+  }
+  if (PG_URL && BACKENDS.includes("postgres")) {
     const store = new PostgresStore(PG_URL, schema);
     try {
       await run(store, "postgres");
