@@ -197,7 +197,11 @@ function draw(box: HTMLElement, s: DashboardData): uPlot[] {
         height: 200,
         scales: {
           // an hour either side of the first and last hour, so one hour of data is not drawn over years
-          x: { time: true, range: (_u, min, max) => [min - 3600, max + 3600] },
+          // (a fixed pair: with a single point uPlot's computed range spanned years)
+          x: {
+            time: true,
+            range: tx.length > 0 ? [tx[0]! - 3600, tx[tx.length - 1]! + 3600] : [0, 3600],
+          },
           y: { range: (_u, _min, max) => [0, Math.max(1, max)] },
         },
         series: [

@@ -5,7 +5,7 @@ import { getConsultation, getModerationLog, type ModerationLogEntry } from "../a
 import { h, replace, shortHex } from "../dom.ts";
 import { t } from "../i18n.ts";
 import { isCurrent } from "../state.ts";
-import { errorBox, heading, loading } from "../ui.ts";
+import { errorBox, formatIso, heading, loading } from "../ui.ts";
 
 export async function renderModeration(main: HTMLElement, gen: number, id: string): Promise<void> {
   const title = heading(t("m.title"));
@@ -40,7 +40,7 @@ export async function renderModeration(main: HTMLElement, gen: number, id: strin
           h("td", null, String(m.target)),
           h("td", null, h("code", null, m.reason)),
           h("td", null, h("code", { title: m.by }, shortHex(m.by))),
-          h("td", null, h("time", { datetime: m.at }, new Date(m.at).toLocaleString())),
+          h("td", null, h("time", { datetime: m.at }, formatIso(m.at))),
         ),
       );
     }

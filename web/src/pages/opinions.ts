@@ -4,7 +4,7 @@
 import { listOpinions, type PublicOpinion, type Section } from "../api.ts";
 import { h, replace, uid } from "../dom.ts";
 import { t } from "../i18n.ts";
-import { describeError } from "../ui.ts";
+import { describeError, formatIso } from "../ui.ts";
 
 const PAGE = 20;
 
@@ -21,7 +21,7 @@ function opinionItem(o: PublicOpinion): HTMLElement {
     h(
       "p",
       { class: "hint" },
-      h("time", { datetime: o.submittedAt }, new Date(o.submittedAt).toLocaleString()),
+      h("time", { datetime: o.submittedAt }, formatIso(o.submittedAt)),
       " · ",
       t("ro.leaf", { n: o.leafIndex }),
       o.channel === "offline" ? ` · ${t("ro.offline")}` : "",
