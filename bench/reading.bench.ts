@@ -12,14 +12,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import {
-  encodeCursor,
-  foldWords,
-  type ReadableOpinion,
-  ReadingStep,
-  readingPage,
-} from "../server/reading.ts";
+import { encodeCursor, foldWords, type ReadableOpinion, readingPage } from "../server/reading.ts";
 import { PostgresStore, type ReadingFilter, SqliteStore, type Store } from "../server/store/index.ts";
+import { createBareConsultation, writeReadingStep } from "../test/support/readings.ts";
 import { lcg, percentile, report } from "./report.ts";
 
 const OPINIONS = Number(process.env.READING_BENCH_OPINIONS ?? 1_000_000);
@@ -73,39 +68,15 @@ function makeOpinion(rand: () => number, index: number, t0: number): ReadableOpi
 }
 
 async function fill(store: Store): Promise<number> {
-  await store.createConsultation(
-    {
-      id: 1,
-      agency: "bo-tu-phap",
-      title: "bench",
-      summary: "",
-      opensAt: 0,
-      closesAt: 2 ** 31,
-      createdAt: 0,
-      draftVersion: 1,
-    },
-    {
-      consultationId: 1,
-      version: 1,
-      hash: `0x${"00".repeat(32)}`,
-      title: "bench",
-      summary: "",
-      sections: [{ id: SECTION, title: "Điều 1", text: "" }],
-      txHash: null,
-      createdAt: 0,
-    },
-  );
+  await createBareConsultation(store, SECTION, "bench");
   const rand = lcg(12);
   const t0 = Date.UTC(2026, 0, 1);
   const started = performance.now();
   for (let from = 0; from < OPINIONS; from += STEP) {
     const to = Math.min(OPINIONS, from + STEP);
-    const step = new ReadingStep(store, 1, from);
     const opinions: ReadableOpinion[] = [];
     for (let i = from; i < to; i++) opinions.push(makeOpinion(rand, i, t0));
-    await step.prefetch(opinions);
-    for (const o of opinions) step.opinion(o);
-    if (!(await store.writeReadings(1, step.write(to)))) throw new Error("reading index moved");
+    await writeReadingStep(store, from, opinions);
     if (to % 100_000 === 0)
       progress(`${store.kind}: ${to} readings (${((performance.now() - started) / 1000).toFixed(0)} s)`);
   }

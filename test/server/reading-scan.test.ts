@@ -4,8 +4,9 @@
  * first. Through the route's own page function, on SQLite and PostgreSQL.
  */
 import { expect } from "chai";
-import { type ReadableOpinion, ReadingStep, readingPage } from "../../server/reading.ts";
+import { type ReadableOpinion, readingPage } from "../../server/reading.ts";
 import { PostgresStore, SqliteStore, type Store } from "../../server/store/index.ts";
+import { createBareConsultation, writeReadingStep } from "../support/readings.ts";
 import { dropSchema, PG_URL, storeBackends, tempSchema, tmpSqlite } from "./helpers.ts";
 
 const SECTION = "dieu-1";
@@ -28,34 +29,13 @@ function opinion(index: number): ReadableOpinion {
 
 async function fill(store: Store): Promise<void> {
   await store.migrate();
-  await store.createConsultation(
-    {
-      id: 1,
-      agency: "bo-tu-phap",
-      title: "scan",
-      summary: "",
-      opensAt: 0,
-      closesAt: 2 ** 31,
-      createdAt: 0,
-      draftVersion: 1,
-    },
-    {
-      consultationId: 1,
-      version: 1,
-      hash: `0x${"00".repeat(32)}`,
-      title: "scan",
-      summary: "",
-      sections: [{ id: SECTION, title: "Điều 1", text: "" }],
-      txHash: null,
-      createdAt: 0,
-    },
-  );
+  await createBareConsultation(store, SECTION, "scan");
   for (let from = 0; from < OPINIONS; from += 2_000) {
-    const step = new ReadingStep(store, 1, from);
-    const opinions = Array.from({ length: 2_000 }, (_, i) => opinion(from + i));
-    await step.prefetch(opinions);
-    for (const o of opinions) step.opinion(o);
-    expect(await store.writeReadings(1, step.write(from + 2_000))).to.equal(true);
+    await writeReadingStep(
+      store,
+      from,
+      Array.from({ length: 2_000 }, (_, i) => opinion(from + i)),
+    );
   }
 }
 

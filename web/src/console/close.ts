@@ -78,28 +78,13 @@ function tallyBox(
     ),
     tallyTable(c, tally.document),
   );
-  pinnedChain()
-    .then((p) => findTallyTx(p.contexts[0]!, c.id))
-    .then(
-      (pub) => {
-        if (!pub) {
-          chain.textContent = ct("d.notOnChain");
-          return;
-        }
-        replace(
-          chain,
-          h("code", { title: pub.tallyHash }, shortHex(pub.tallyHash)),
-          ` (${t("common.block")} ${pub.blockNumber})`,
-        );
-        const ok = pub.tallyHash.toLowerCase() === tally.tallyHash.toLowerCase();
-        box.className = `badge ${ok ? "ok" : "bad"}`;
-        box.dataset.badge = ok ? "match" : "mismatch";
-        verdict.textContent = `${ok ? "✓" : "✗"} ${ct(ok ? "c.match" : "c.mismatch")}`;
-      },
-      (e: unknown) => {
-        chain.textContent = ct("d.chainUnknown", { message: describeError(e) });
-      },
-    );
+  compareWithChain(
+    { box, chain, verdict },
+    tally.tallyHash,
+    pinnedChain()
+      .then((p) => findTallyTx(p.contexts[0]!, c.id))
+      .then((pub) => (pub ? { hash: pub.tallyHash, blockNumber: pub.blockNumber } : null)),
+  );
   return box;
 }
 
@@ -158,29 +143,16 @@ function responseBox(id: string, r: { version: number; responseHash: Hex; txHash
       h("dd", null, h("code", { title: r.txHash }, shortHex(r.txHash))),
     ),
   );
-  pinnedChain()
-    .then((p) => p.contexts[0]!.reader.responses(id))
-    .then(
-      (events) => {
+  compareWithChain(
+    { box, chain, verdict },
+    r.responseHash,
+    pinnedChain()
+      .then((p) => p.contexts[0]!.reader.responses(id))
+      .then((events) => {
         const pub = events.find((e) => e.version === r.version);
-        if (!pub) {
-          chain.textContent = ct("d.notOnChain");
-          return;
-        }
-        replace(
-          chain,
-          h("code", { title: pub.responseHash }, shortHex(pub.responseHash)),
-          ` (${t("common.block")} ${pub.blockNumber})`,
-        );
-        const ok = pub.responseHash.toLowerCase() === r.responseHash.toLowerCase();
-        box.className = `badge ${ok ? "ok" : "bad"}`;
-        box.dataset.badge = ok ? "match" : "mismatch";
-        verdict.textContent = `${ok ? "✓" : "✗"} ${ct(ok ? "c.match" : "c.mismatch")}`;
-      },
-      (e: unknown) => {
-        chain.textContent = ct("d.chainUnknown", { message: describeError(e) });
-      },
-    );
+        return pub ? { hash: pub.responseHash, blockNumber: pub.blockNumber } : null;
+      }),
+  );
   return box;
 }
 
@@ -255,5 +227,36 @@ export function renderResponse(body: HTMLElement, _gen: number, c: StaffConsulta
     rows.map((r) => r.el),
     h("p", null, button),
     status,
+  );
+}
+
+/**
+ * Fills a box's chain cell with the hash the registry holds (and its block) once `onChain` settles, and marks the box
+ * ✓ when it is `expected`: the service's answer beside the chain's, never taken for it.
+ */
+function compareWithChain(
+  el: { box: HTMLElement; chain: HTMLElement; verdict: HTMLElement },
+  expected: Hex,
+  onChain: Promise<{ hash: Hex; blockNumber: number | bigint } | null>,
+): void {
+  onChain.then(
+    (pub) => {
+      if (!pub) {
+        el.chain.textContent = ct("d.notOnChain");
+        return;
+      }
+      replace(
+        el.chain,
+        h("code", { title: pub.hash }, shortHex(pub.hash)),
+        ` (${t("common.block")} ${pub.blockNumber})`,
+      );
+      const ok = pub.hash.toLowerCase() === expected.toLowerCase();
+      el.box.className = `badge ${ok ? "ok" : "bad"}`;
+      el.box.dataset.badge = ok ? "match" : "mismatch";
+      el.verdict.textContent = `${ok ? "✓" : "✗"} ${ct(ok ? "c.match" : "c.mismatch")}`;
+    },
+    (e: unknown) => {
+      el.chain.textContent = ct("d.chainUnknown", { message: describeError(e) });
+    },
   );
 }
