@@ -9,16 +9,9 @@
  * instance, say) may race.
  */
 import type { FastifyBaseLogger } from "fastify";
-import {
-  chainErrorMessage,
-  publishedDraft,
-  type RegistryClient,
-  type SignedTx,
-  type TxOutcome,
-} from "./chain/registry.ts";
+import { publishedDraft, type RegistryClient, type SignedTx } from "./chain/registry.ts";
 import type { Clock } from "./clock.ts";
-import { chainUnavailable, ServiceError } from "./errors.ts";
-import { type IntentKind, IntentPipeline } from "./intents.ts";
+import { type IntentKind, IntentPipeline, minedOrThrow, recordingKinds } from "./intents.ts";
 import type { DraftIntent, DraftRecord, Hex, NewDraftIntent, Store } from "./store/index.ts";
 
 export interface DraftPublisherOptions {
@@ -53,26 +46,14 @@ export class DraftPublisher {
     this.options = options;
     this.intents = new IntentPipeline(options);
     const { store, clock, log } = options;
-    const complete = (intent: DraftIntent, outcome: TxOutcome) =>
-      store.completeDraftIntent(intent.id, { ...publishedDraft(intent.txHash, outcome), at: clock.now() });
-    this.kind = {
+    ({ kind: this.kind, recovered: this.recovered } = recordingKinds<DraftIntent>({
       describe: (intent) => ({ kind: intent.kind, consultation: intent.consultationId, tx: intent.txHash }),
-      mined: async (intent, outcome) => {
-        await complete(intent, outcome);
-      },
+      complete: (intent, outcome) =>
+        store.completeDraftIntent(intent.id, { ...publishedDraft(intent.txHash, outcome), at: clock.now() }),
       failed: (intent) => store.failDraftIntent(intent.id),
-    };
-    this.recovered = {
-      ...this.kind,
-      mined: async (intent, outcome) => {
-        if (await complete(intent, outcome)) {
-          log.warn(
-            { ...this.kind.describe(intent), ...publishedDraft(intent.txHash, outcome) },
-            "recovered a draft transaction mined without its record",
-          );
-        }
-      },
-    };
+      log,
+      what: "draft",
+    }));
   }
 
   /** Opens a consultation on chain and stores it; returns the id the chain assigned. */
@@ -124,31 +105,13 @@ export class DraftPublisher {
       const intent: NewDraftIntent = { ...what, ...signed, createdAt: clock.now() };
       return { ...intent, id: await store.addDraftIntent(intent), status: "pending" };
     });
-    const txHash = sent.intent.txHash;
-    if (sent.settlement === "mined") {
-      const { consultationId, version } = publishedDraft(txHash, sent.outcome);
-      return { id: consultationId, version, txHash };
-    }
-    if (sent.settlement === "pending") {
-      throw chainUnavailable(
-        `transaction ${txHash} is not mined yet; the service records it when it is (do not send it again)`,
-      );
-    }
-    throw new ServiceError(502, "chain_reverted", `transaction ${txHash} reverted`);
+    const { outcome } = minedOrThrow(sent);
+    const { consultationId, version } = publishedDraft(sent.intent.txHash, outcome);
+    return { id: consultationId, version, txHash: sent.intent.txHash };
   }
 
   /** Settles every pending intent with the chain (see the module comment). */
   async reconcile(): Promise<void> {
-    const { store, log } = this.options;
-    for (const intent of await store.pendingDraftIntents()) {
-      try {
-        await this.intents.settle(this.recovered, intent);
-      } catch (e) {
-        log.warn(
-          { ...this.kind.describe(intent), err: chainErrorMessage(e) },
-          "draft intent not settled yet",
-        );
-      }
-    }
+    await this.intents.settleAll(this.recovered, await this.options.store.pendingDraftIntents(), "draft");
   }
 }

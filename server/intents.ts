@@ -22,6 +22,7 @@ import {
   type SignedTx,
   type TxOutcome,
 } from "./chain/registry.ts";
+import { chainUnavailable, ServiceError } from "./errors.ts";
 import type { Store } from "./store/index.ts";
 
 /** What the pipeline needs of a stored intent: the signed transaction. */
@@ -50,6 +51,52 @@ export type Sent<I> = { intent: I } & (
   | { settlement: "mined" | "reverted"; outcome: TxOutcome }
   | { settlement: "pending"; outcome: null }
 );
+
+/**
+ * The two kinds of a record-writing part (drafts, responses): `kind` for its own requests, `recovered` for
+ * reconciliation, which warns when `complete` (idempotent: true only when it wrote the record) had to store a record
+ * a crash had prevented.
+ */
+export function recordingKinds<I extends SignedIntent>(options: {
+  describe: IntentKind<I>["describe"];
+  complete: (intent: I, outcome: TxOutcome) => Promise<boolean>;
+  failed: IntentKind<I>["failed"];
+  log: FastifyBaseLogger;
+  /** What was recovered, for the warning: "draft", "response". */
+  what: string;
+}): { kind: IntentKind<I>; recovered: IntentKind<I> } {
+  const { describe, complete, failed, log, what } = options;
+  const kind: IntentKind<I> = {
+    describe,
+    mined: async (intent, outcome) => {
+      await complete(intent, outcome);
+    },
+    failed,
+  };
+  const recovered: IntentKind<I> = {
+    ...kind,
+    mined: async (intent, outcome) => {
+      if (await complete(intent, outcome))
+        log.warn(describe(intent), `recovered a ${what} transaction mined without its record`);
+    },
+  };
+  return { kind, recovered };
+}
+
+/**
+ * A request's answer once its transaction is sent: the outcome when mined; 503 when it is still pending (the service
+ * records it when it is mined, so the client must not send it again); 502 when it reverted.
+ */
+export function minedOrThrow<I extends SignedIntent>(sent: Sent<I>): { intent: I; outcome: TxOutcome } {
+  const { txHash } = sent.intent;
+  if (sent.settlement === "mined") return { intent: sent.intent, outcome: sent.outcome };
+  if (sent.settlement === "pending") {
+    throw chainUnavailable(
+      `transaction ${txHash} is not mined yet; the service records it when it is (do not send it again)`,
+    );
+  }
+  throw new ServiceError(502, "chain_reverted", `transaction ${txHash} reverted`);
+}
 
 export interface IntentPipelineOptions {
   store: Store;
@@ -144,6 +191,27 @@ export class IntentPipeline {
     log.warn(kind.describe(intent), "re-sent a dropped transaction");
     const resent = await chain.waitOutcome(intent.txHash, this.options.txTimeoutMs);
     return resent ? this.conclude(kind, intent, resent) : "pending";
+  }
+
+  /**
+   * One reconciliation pass over `pending` (at start-up and every anchoring round): each is settled, and one the
+   * chain cannot answer for yet is logged and left for the next pass.
+   */
+  async settleAll<I extends SignedIntent>(
+    kind: IntentKind<I>,
+    pending: readonly I[],
+    what: string,
+  ): Promise<void> {
+    for (const intent of pending) {
+      try {
+        await this.settle(kind, intent);
+      } catch (e) {
+        this.options.log.warn(
+          { ...kind.describe(intent), err: chainErrorMessage(e) },
+          `${what} intent not settled yet`,
+        );
+      }
+    }
   }
 
   private async conclude<I extends SignedIntent>(

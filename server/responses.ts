@@ -17,15 +17,10 @@ import {
   responseHash,
   responseString,
 } from "../protocol/index.ts";
-import {
-  chainErrorMessage,
-  publishedResponse,
-  type RegistryClient,
-  type TxOutcome,
-} from "./chain/registry.ts";
+import { publishedResponse, type RegistryClient } from "./chain/registry.ts";
 import type { Clock } from "./clock.ts";
-import { chainUnavailable, ServiceError } from "./errors.ts";
-import { type IntentKind, IntentPipeline } from "./intents.ts";
+import { ServiceError } from "./errors.ts";
+import { type IntentKind, IntentPipeline, minedOrThrow, recordingKinds } from "./intents.ts";
 import type { ConsultationRecord, DraftRecord, Hex, ResponseIntent, Store } from "./store/index.ts";
 
 export interface ResponsePublisherOptions {
@@ -49,31 +44,22 @@ export class ResponsePublisher {
     this.options = options;
     this.intents = new IntentPipeline(options);
     const { store, clock, log } = options;
-    const complete = (intent: ResponseIntent, outcome: TxOutcome) =>
-      store.completeResponseIntent(intent.id, {
-        version: publishedResponse(intent.txHash, outcome).version,
-        at: clock.now(),
-      });
-    this.kind = {
+    ({ kind: this.kind, recovered: this.recovered } = recordingKinds<ResponseIntent>({
       describe: (intent) => ({
         kind: "response",
         consultation: intent.consultationId,
         version: intent.version,
         tx: intent.txHash,
       }),
-      mined: async (intent, outcome) => {
-        await complete(intent, outcome);
-      },
+      complete: (intent, outcome) =>
+        store.completeResponseIntent(intent.id, {
+          version: publishedResponse(intent.txHash, outcome).version,
+          at: clock.now(),
+        }),
       failed: (intent) => store.failResponseIntent(intent.id),
-    };
-    this.recovered = {
-      ...this.kind,
-      mined: async (intent, outcome) => {
-        if (await complete(intent, outcome)) {
-          log.warn(this.kind.describe(intent), "recovered a response transaction mined without its record");
-        }
-      },
-    };
+      log,
+      what: "response",
+    }));
   }
 
   /**
@@ -138,31 +124,17 @@ export class ResponsePublisher {
         return { ...intent, id: await store.addResponseIntent(intent), status: "pending" as const };
       },
     );
-    const { txHash } = sent.intent;
-    if (sent.settlement === "mined") {
-      const { version } = publishedResponse(txHash, sent.outcome);
-      return { version, responseHash: sent.intent.hash, txHash };
-    }
-    if (sent.settlement === "pending") {
-      throw chainUnavailable(
-        `transaction ${txHash} is not mined yet; the service records it when it is (do not send it again)`,
-      );
-    }
-    throw new ServiceError(502, "chain_reverted", `transaction ${txHash} reverted`);
+    const { intent, outcome } = minedOrThrow(sent);
+    const { version } = publishedResponse(intent.txHash, outcome);
+    return { version, responseHash: intent.hash, txHash: intent.txHash };
   }
 
   /** Settles every pending response intent with the chain (see the module comment). */
   async reconcile(): Promise<void> {
-    const { store, log } = this.options;
-    for (const intent of await store.pendingResponseIntents()) {
-      try {
-        await this.intents.settle(this.recovered, intent);
-      } catch (e) {
-        log.warn(
-          { ...this.kind.describe(intent), err: chainErrorMessage(e) },
-          "response intent not settled yet",
-        );
-      }
-    }
+    await this.intents.settleAll(
+      this.recovered,
+      await this.options.store.pendingResponseIntents(),
+      "response",
+    );
   }
 }
