@@ -37,10 +37,27 @@ async function listen(server: Server): Promise<string> {
   return `http://127.0.0.1:${port}`;
 }
 
-/** A JSON-RPC relay to `target`; while `lying`, every logHead answer carries another root. */
-async function lyingRpc(): Promise<{ url: string; server: Server; target: string; lying: boolean }> {
-  const selector = toFunctionSelector("logHead(uint256)");
-  const state = { url: "", server: null as unknown as Server, target: "", lying: false };
+/**
+ * A JSON-RPC relay to `target`; while `lying` is "head", every logHead answer carries another root; while "draft",
+ * every consultation(id) answer another draft hash.
+ */
+async function lyingRpc(): Promise<{
+  url: string;
+  server: Server;
+  target: string;
+  lying: false | "head" | "draft";
+}> {
+  // the word flipped: logHead's second (the root); consultation's third (offset, agency, then draftHash)
+  const lies = {
+    head: { selector: toFunctionSelector("logHead(uint256)"), word: 2 },
+    draft: { selector: toFunctionSelector("consultation(uint256)"), word: 3 },
+  };
+  const state = {
+    url: "",
+    server: null as unknown as Server,
+    target: "",
+    lying: false as false | "head" | "draft",
+  };
   state.server = createServer(async (req, res) => {
     if (req.method === "OPTIONS") {
       res.writeHead(204, CORS);
@@ -55,6 +72,7 @@ async function lyingRpc(): Promise<{ url: string; server: Server; target: string
     });
     let text = await upstream.text();
     if (state.lying) {
+      const { selector, word } = lies[state.lying];
       const request = JSON.parse(raw);
       const answer = JSON.parse(text);
       const requests = Array.isArray(request) ? request : [request];
@@ -63,9 +81,9 @@ async function lyingRpc(): Promise<{ url: string; server: Server; target: string
         const data: string =
           r?.method === "eth_call" ? (r.params?.[0]?.data ?? r.params?.[0]?.input ?? "") : "";
         const a = answers[i];
-        if (data.startsWith(selector) && typeof a?.result === "string" && a.result.length >= 2 + 64 * 2) {
-          // the second word is the root: flip its last hex digit
-          const at = 2 + 64 * 2 - 1;
+        if (data.startsWith(selector) && typeof a?.result === "string" && a.result.length >= 2 + 64 * word) {
+          // flip the last hex digit of the word
+          const at = 2 + 64 * word - 1;
           const flipped = a.result[at] === "0" ? "1" : "0";
           a.result = a.result.slice(0, at) + flipped + a.result.slice(at + 1);
         }
@@ -300,7 +318,7 @@ describe("web: the browser verifies against its trust root, never the service's 
   });
 
   it("two RPC URLs of the trust root disagreeing on the head is its own failed step", async () => {
-    rpc.lying = true;
+    rpc.lying = "head";
     try {
       const v = await verify(other);
       expect(v.verdict).to.equal("invalid");
@@ -312,6 +330,21 @@ describe("web: the browser verifies against its trust root, never the service's 
     }
     const v = await verify(other);
     expect(v.verdict).to.equal("valid");
+  });
+
+  it("the draft badge reads the draft hash through every RPC URL: one lying is a disagreement, never a match", async () => {
+    rpc.lying = "draft";
+    try {
+      await page.goto(`${proxy.url}/#/c/${id}`);
+      const badge = page.locator("#draft-badge:not([data-badge=checking])");
+      await badge.waitFor({ timeout: 30_000 });
+      expect(await badge.getAttribute("data-badge")).to.equal("error");
+      expect(await badge.textContent()).to.contain(rpc.url);
+    } finally {
+      rpc.lying = false;
+    }
+    await page.goto(`${proxy.url}/#/c/${id}`);
+    await page.locator("#draft-badge[data-badge=match]").waitFor({ timeout: 30_000 });
   });
 
   it("no uncaught exception on any page", () => {

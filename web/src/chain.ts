@@ -43,13 +43,26 @@ export function connect(pinned: {
   contract?: string;
   rpcUrl?: string;
 }): Promise<ChainContext> {
+  return connectAll({ ...pinned, rpcUrls: [pinned.rpcUrl ?? ""] });
+}
+
+/**
+ * One context over every URL of `rpcUrls` (an RPC URL set in Settings replaces them all): each read is asked of
+ * every RPC and their answers must agree (the reader's disagreement error otherwise), so one lying RPC cannot
+ * pass a fact that the others contradict.
+ */
+export function connectAll(pinned: {
+  chainId?: number;
+  contract?: string;
+  rpcUrls: readonly string[];
+}): Promise<ChainContext> {
   const s = loadSettings();
-  const url = rpcUrl(pinned.rpcUrl, s);
+  const urls = [...new Set(pinned.rpcUrls.map((u) => rpcUrl(u || undefined, s)))];
   const contract = pinned.contract ?? "";
-  const key = `${url}|${contract}|${pinned.chainId ?? ""}`;
+  const key = `${urls.join(" ")}|${contract}|${pinned.chainId ?? ""}`;
   let p = cache.get(key);
   if (!p) {
-    p = doConnect(url, contract, pinned.chainId);
+    p = doConnect(urls, contract, pinned.chainId);
     cache.set(key, p);
     p.catch(() => cache.delete(key));
   }
@@ -57,17 +70,17 @@ export function connect(pinned: {
 }
 
 async function doConnect(
-  url: string,
+  urls: string[],
   contract: string,
   expectedChainId: number | undefined,
 ): Promise<ChainContext> {
   if (!/^0x[0-9a-fA-F]{40}$/.test(contract)) {
-    throw new ChainReadError("noContract", { rpcUrl: url, registry: contract || "none" });
+    throw new ChainReadError("noContract", { rpcUrl: urls.join(", "), registry: contract || "none" });
   }
-  const reader = new RegistryReader({ registry: contract as Hex, rpcUrls: [url] });
+  const reader = new RegistryReader({ registry: contract as Hex, rpcUrls: urls });
   const chainId = expectedChainId === undefined ? await reader.chainId() : Number(expectedChainId);
   await reader.verify(chainId);
-  return { reader, address: reader.registry, rpcUrl: url, chainId };
+  return { reader, address: reader.registry, rpcUrl: urls.join(", "), chainId };
 }
 
 export function readHead(ctx: ChainContext, id: string): Promise<ChainHead> {

@@ -47,7 +47,7 @@ export function checkedResponse(id: string, fresh = false): Promise<CheckedRespo
 }
 
 async function check(id: string): Promise<CheckedResponse> {
-  const ctx = (await pinnedChain()).contexts[0]!;
+  const ctx = (await pinnedChain()).agreed;
   const [bytes, reading] = await Promise.all([getResponseBytes(id), readLatestResponse(ctx, id)]);
   const localHash = bytes ? responseBytesHash(bytes) : null;
   const none = { localHash, document: null, tx: null, problem: null };

@@ -3,7 +3,7 @@
 // service advertises about the chain is compared with it, never used.
 import { base64UrlEncode, type Hex, hexToBytes, type PublicJwk } from "../../protocol/index.ts";
 import type { ChainInfo } from "./api.ts";
-import { type ChainContext, connect, readHead, readRecord } from "./chain.ts";
+import { type ChainContext, connect, connectAll, readHead, readRecord } from "./chain.ts";
 import { h, replace } from "./dom.ts";
 import { t } from "./i18n.ts";
 import { loadImportedTrustRoot, saveImportedTrustRoot } from "./settings.ts";
@@ -74,7 +74,10 @@ export function serviceMismatch(
 export interface PinnedChain {
   root: TrustRoot;
   source: TrustSource;
+  /** One context per distinct RPC URL, for reads compared URL by URL (readAgreedHead, chainReceiptKeys). */
   contexts: ChainContext[];
+  /** One context over every RPC URL at once: each fact it reads is agreed on by all of them. */
+  agreed: ChainContext;
 }
 
 /**
@@ -89,7 +92,8 @@ export async function pinnedChain(): Promise<PinnedChain> {
   );
   // An RPC URL set in Settings replaces every URL of the trust root: the same context several times.
   const distinct = contexts.filter((c, i) => contexts.findIndex((x) => x.rpcUrl === c.rpcUrl) === i);
-  return { root, source, contexts: distinct };
+  const agreed = await connectAll({ chainId: root.chainId, contract: root.registry, rpcUrls: root.rpcUrls });
+  return { root, source, contexts: distinct, agreed };
 }
 
 /** A head as the pinned registry holds it, agreed on by every RPC URL. */

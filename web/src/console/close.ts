@@ -82,7 +82,7 @@ function tallyBox(
     { box, chain, verdict },
     tally.tallyHash,
     pinnedChain()
-      .then((p) => findTallyTx(p.contexts[0]!, c.id))
+      .then((p) => findTallyTx(p.agreed, c.id))
       .then((pub) => (pub ? { hash: pub.tallyHash, blockNumber: pub.blockNumber } : null)),
   );
   return box;
@@ -147,7 +147,7 @@ function responseBox(id: string, r: { version: number; responseHash: Hex; txHash
     { box, chain, verdict },
     r.responseHash,
     pinnedChain()
-      .then((p) => p.contexts[0]!.reader.responses(id))
+      .then((p) => p.agreed.reader.responses(id))
       .then((events) => {
         const pub = events.find((e) => e.version === r.version);
         return pub ? { hash: pub.responseHash, blockNumber: pub.blockNumber } : null;

@@ -105,7 +105,7 @@ export async function renderDraft(body: HTMLElement, gen: number, c: StaffConsul
   let versions: Version[] = [{ version: c.draft.version, hash: c.draft.hash, chain: null }];
   let chainNote: string | null = null;
   try {
-    const onChain = await (await pinnedChain()).contexts[0]!.reader.draftVersions(c.id);
+    const onChain = await (await pinnedChain()).agreed.reader.draftVersions(c.id);
     if (onChain.length > 0)
       versions = onChain.map((v) => ({ version: v.version, hash: v.draftHash, chain: v }));
   } catch (e) {

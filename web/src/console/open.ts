@@ -266,7 +266,7 @@ export function draftEditor(
 
 /** The block of transaction `txHash` among the consultation's draft versions on the pinned registry. */
 export async function draftBlock(id: string | number, txHash: string): Promise<number | null> {
-  const ctx = (await pinnedChain()).contexts[0]!;
+  const ctx = (await pinnedChain()).agreed;
   const versions = await ctx.reader.draftVersions(String(id));
   return versions.find((v) => v.txHash.toLowerCase() === txHash.toLowerCase())?.blockNumber ?? null;
 }

@@ -182,7 +182,7 @@ async function checkDraft(c: Consultation, badge: HTMLElement, gen: number): Pro
   }
   try {
     // the draft hash on the pinned registry, never the one the service advertises
-    const ctx = (await pinnedChain()).contexts[0]!;
+    const ctx = (await pinnedChain()).agreed;
     const rec = await readRecord(ctx, c.id);
     const tx = await findDraftTx(ctx, c.id, rec.draftHash).catch(() => null);
     if (!isCurrent(gen)) return;
@@ -246,7 +246,7 @@ async function checkTally(c: Consultation, box: HTMLElement, gen: number): Promi
   try {
     const local = tallyHash(doc.document);
     const pinned = await pinnedChain();
-    const ctx = pinned.contexts[0]!;
+    const ctx = pinned.agreed;
     const [rec, head, tx] = await Promise.all([
       readRecord(ctx, c.id),
       readAgreedHead(pinned, c.id),

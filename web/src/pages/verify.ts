@@ -491,7 +491,7 @@ async function runVerification(
     paint(results, result.steps, view);
     if (result.verdict === "valid") {
       markAnchored(receipt, head.treeSize);
-      const ctx = pinned.contexts[0]!;
+      const ctx = pinned.agreed;
       const anchor = await findAnchor(ctx, receipt.consultation, head.treeSize).catch(() => null);
       if (anchor && isCurrent(gen)) paint(results, result.steps, { ...view, anchor });
     }
