@@ -3,7 +3,8 @@
  *   1. compiles the contracts if their artifacts are missing (Hardhat, solc from npm: nothing downloaded);
  *   2. starts `hardhat node` on 127.0.0.1:8545 (child process) — a new chain;
  *   3. deploys ConsultationRegistry with its Ignition module, grants AGENCY_ROLE and sets each agency's operator;
- *      writes the demo's trust root (data/trust-root.json: chain id, registry, RPC URL) and builds the web client
+ *      writes the demo's trust root (data/trust-root.json: chain id, registry, RPC URL, the logs' checkpoint key and
+ *      the demo witness, quorum 1) and builds the web client
  *      with it (`GOPY_TRUST_ROOT=data/trust-root.json vite build web`) unless web/dist already holds a build of the
  *      same sources for that trust root;
  *   4. starts the demo OpenID Provider on 127.0.0.1:3001 (scripts/demo-idp.ts: demo accounts, password `demo`), and
@@ -215,6 +216,14 @@ async function main(): Promise<void> {
       writeFileSync(seedFile, `${randomBytes(32).toString("hex")}\n`, { mode: 0o600 });
     const checkpointSeed = readFileSync(seedFile, "utf8").trim();
     const checkpointKey = ed25519NoteKey("demo", Buffer.from(checkpointSeed, "hex")).publicKey;
+    // the demo witness's key, kept in data/ too: the trust root requires its cosignature (quorum 1 of 1)
+    const witnessSeedFile = join(dataDir, "witness-key-seed");
+    if (!existsSync(witnessSeedFile))
+      writeFileSync(witnessSeedFile, `${randomBytes(32).toString("hex")}\n`, { mode: 0o600 });
+    const witnessKeyPair = witnessKey(
+      "witness.localhost",
+      Buffer.from(readFileSync(witnessSeedFile, "utf8").trim(), "hex"),
+    );
     const trustRootFile = join(dataDir, "trust-root.json");
     const trustRoot = {
       v: 1,
@@ -222,6 +231,8 @@ async function main(): Promise<void> {
       registry: registry.toLowerCase(),
       rpcUrls: [node.url],
       log: { originPrefix: LOG_ORIGIN_PREFIX, publicKey: Buffer.from(checkpointKey).toString("base64") },
+      witnesses: [witnessKeyPair.vkey],
+      quorum: 1,
     };
     writeFileSync(trustRootFile, `${JSON.stringify(trustRoot, null, 2)}\n`);
     ensureWebBuilt(trustRootFile);
@@ -240,13 +251,6 @@ async function main(): Promise<void> {
       throw e.code === "EADDRINUSE" ? new Error(`port ${IDP_PORT} is in use: stop the other demo first`) : e;
     });
     // ---------- a C2SP witness for the demo: it cosigns every consultation's checkpoints ----------
-    const witnessSeedFile = join(dataDir, "witness-key-seed");
-    if (!existsSync(witnessSeedFile))
-      writeFileSync(witnessSeedFile, `${randomBytes(32).toString("hex")}\n`, { mode: 0o600 });
-    const witnessKeyPair = witnessKey(
-      "witness.localhost",
-      Buffer.from(readFileSync(witnessSeedFile, "utf8").trim(), "hex"),
-    );
     for (const f of ["witness.sqlite", "witness.sqlite-wal", "witness.sqlite-shm"])
       rmSync(join(dataDir, f), { force: true });
     witness = await buildWitness({
