@@ -159,6 +159,12 @@ describe("web client: the staff console, whole path (Chromium)", function () {
     await page.locator('#diff tr[data-section="dieu-2"][data-diff="changed"]').waitFor();
     expect(await page.textContent('#diff tr[data-section="dieu-2"] ins')).to.contain("tổ chức");
     expect(await page.getAttribute('#diff tr[data-section="dieu-1"]', "data-diff")).to.equal("same");
+    // the title and summary, and the attachment (matched by its hash), are rows of the diff too
+    expect(await page.getAttribute('#diff tr[data-section="document"]', "data-diff")).to.equal("same");
+    const memo = `0x${createHash("sha256").update(MEMO).digest("hex")}`;
+    expect(await page.getAttribute(`#diff tr[data-section="attachment:${memo}"]`, "data-diff")).to.equal(
+      "same",
+    );
     await check("console-draft");
   });
 
@@ -191,7 +197,11 @@ describe("web client: the staff console, whole path (Chromium)", function () {
     await page.locator("#charts[data-loaded]").waitFor({ timeout: 20_000 });
     expect(await page.locator("#charts canvas").count()).to.be.greaterThan(2);
     const row = await page.textContent("#chart-sections table tbody tr:first-child");
-    expect(row).to.contain("dieu-1");
+    // articles are named by their titles, not their ids: the whole title in the table and the chart's description
+    expect(row).to.contain("Điều 1. Phạm vi điều chỉnh");
+    expect(await page.getAttribute("#chart-sections-chart", "aria-label")).to.contain(
+      "Điều 3. Giải thích từ ngữ (sửa):",
+    );
     await check("console-dashboard");
   });
 
@@ -297,6 +307,19 @@ describe("web client: the staff console, whole path (Chromium)", function () {
     await page.fill("#resp-text-dieu-2", "Tiếp thu.");
     await page.selectOption("#resp-status-dieu-3", "explained");
     await page.fill("#resp-text-dieu-3", "Khái niệm đã được giải thích tại Điều 3.");
+    // the answer on Điều 1 names the campaign (offered with its size) and one opinion by its log index
+    const campaignBox = page.locator("#resp-campaigns-dieu-1 input[type=checkbox]");
+    await campaignBox.first().waitFor({ timeout: 20_000 });
+    expect(await campaignBox.count()).to.equal(1);
+    expect(await page.textContent("#resp-campaigns-dieu-1")).to.contain("6");
+    await campaignBox.first().check();
+    const campaignId = await campaignBox.first().getAttribute("value");
+    // a list that is not of log indices is refused in the form: nothing is sent
+    await page.fill("#resp-entries-dieu-1", "0, hai");
+    await page.click("#response-publish");
+    await page.locator('#response-status [role="alert"]').waitFor();
+    expect(await page.textContent("#response-status")).to.contain("hai");
+    await page.fill("#resp-entries-dieu-1", "0 0,");
     await page.click("#response-publish");
     await page
       .locator('#response-published, #response-status [role="alert"]')
@@ -307,6 +330,13 @@ describe("web client: the staff console, whole path (Chromium)", function () {
       (await page.textContent("#response-status")) ?? "",
     ).to.equal(1);
     await page.locator('#response-published[data-badge="match"]').waitFor({ timeout: 30_000 });
+    const published = await api<{ articles: Record<string, { campaigns?: string[]; entries?: number[] }> }>(
+      stack.base,
+      `/api/consultations/${id}/response`,
+    );
+    expect(published.articles["dieu-1"]?.campaigns).to.deep.equal([campaignId]);
+    expect(published.articles["dieu-1"]?.entries).to.deep.equal([0]);
+    expect(published.articles["dieu-2"]).to.not.have.property("campaigns");
     await check("console-response");
   });
 

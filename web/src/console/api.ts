@@ -1,5 +1,5 @@
 // The staff routes the console calls (docs/SERVICE.md), through the client's one request function.
-import type { Hex, TallyDocument } from "../../../protocol/index.ts";
+import type { ArticleResponse, Hex, TallyDocument } from "../../../protocol/index.ts";
 import { type Consultation, request, type Section } from "../api.ts";
 import { apiBase } from "../settings.ts";
 
@@ -176,7 +176,7 @@ export const RESPONSE_STATUSES: readonly ResponseStatus[] = [
 
 export function publishResponse(
   id: string,
-  articles: Record<string, { status: ResponseStatus; text: string }>,
+  articles: Record<string, ArticleResponse>,
 ): Promise<{ version: number; responseHash: Hex; txHash: Hex }> {
   return request(apiBase(), `/api/consultations/${enc(id)}/response`, {
     method: "POST",

@@ -1,6 +1,11 @@
 // Closing: the close procedure (final head anchored, tally published) and the tally hash as the pinned registry
 // holds it; then the response report per article (status and text), published on chain by the service.
-import { type Hex, sectionCounts, type TallyDocument } from "../../../protocol/index.ts";
+import {
+  type ArticleResponse,
+  type Hex,
+  sectionCounts,
+  type TallyDocument,
+} from "../../../protocol/index.ts";
 import { getResponseBytes, getTally } from "../api.ts";
 import { findTallyTx } from "../chain.ts";
 import { h, replace, shortHex } from "../dom.ts";
@@ -10,6 +15,7 @@ import { pinnedChain } from "../trust.ts";
 import { describeError, errorBox, formatUnix } from "../ui.ts";
 import {
   close,
+  getCampaigns,
   publishResponse,
   RESPONSE_STATUSES,
   type ResponseStatus,
@@ -156,6 +162,16 @@ function responseBox(id: string, r: { version: number; responseHash: Hex; txHash
   return box;
 }
 
+/**
+ * The leaf indices typed in a response's "opinions" field (separated by commas or spaces), ascending and without
+ * repeats; null when something in it is not a leaf index.
+ */
+export function entryIndices(value: string): number[] | null {
+  const words = value.split(/[\s,;]+/u).filter((w) => w !== "");
+  if (words.some((w) => !/^(0|[1-9][0-9]{0,14})$/.test(w))) return null;
+  return [...new Set(words.map(Number))].sort((a, b) => a - b);
+}
+
 export function renderResponse(body: HTMLElement, _gen: number, c: StaffConsultation): void {
   const head = h("h2", null, ct("p.title"));
   if (c.status !== "tallied") {
@@ -169,10 +185,20 @@ export function renderResponse(body: HTMLElement, _gen: number, c: StaffConsulta
       RESPONSE_STATUSES.map((st) => h("option", { value: st }, ct(`p.status.${st}`))),
     );
     const text = h("textarea", { id: `resp-text-${s.id}`, rows: 3 });
+    const campaigns = h("div", { class: "campaign-choices", id: `resp-campaigns-${s.id}` });
+    const entries = h("input", {
+      type: "text",
+      id: `resp-entries-${s.id}`,
+      inputmode: "numeric",
+      autocomplete: "off",
+    });
     return {
       id: s.id,
+      title: s.title,
       sel,
       text,
+      campaigns,
+      entries,
       el: h(
         "fieldset",
         { class: "response-article", "data-section": s.id },
@@ -181,9 +207,43 @@ export function renderResponse(body: HTMLElement, _gen: number, c: StaffConsulta
         sel,
         h("label", { for: text.id }, ct("p.text", { id: s.title })),
         text,
+        h("fieldset", { class: "campaigns" }, h("legend", null, ct("p.campaigns")), campaigns),
+        h("label", { for: entries.id }, ct("p.entries")),
+        entries,
       ),
     };
   });
+  /** Campaign ids already offered per article, so one named by an earlier version is not offered twice. */
+  const offer = (row: (typeof rows)[number], id: string, label: string, checked: boolean) => {
+    const existing = row.campaigns.querySelector<HTMLInputElement>(`input[value="${id}"]`);
+    if (existing) {
+      existing.checked ||= checked;
+      return;
+    }
+    const box = h("input", { type: "checkbox", value: id, id: `resp-campaign-${row.id}-${id}` });
+    box.checked = checked;
+    row.campaigns.append(h("div", { class: "check" }, box, h("label", { for: box.id }, label)));
+  };
+  // each article's campaigns (the reading index's groups of near-identical opinions), largest first
+  for (const row of rows) {
+    getCampaigns(c.id, row.id, 20).then(
+      ({ campaigns }) => {
+        if (campaigns.length === 0 && row.campaigns.childElementCount === 0)
+          row.campaigns.append(h("p", { class: "hint" }, ct("p.noCampaigns")));
+        for (const k of campaigns) {
+          const sample = [...k.sample.text];
+          const short = sample.length > 60 ? `${sample.slice(0, 59).join("")}…` : sample.join("");
+          offer(
+            row,
+            String(k.campaign),
+            ct("p.campaign", { id: k.campaign, count: k.count, sample: short }),
+            false,
+          );
+        }
+      },
+      (e: unknown) => row.campaigns.append(h("p", { class: "hint" }, describeError(e))),
+    );
+  }
   const status = h("div", { role: "status", "aria-live": "polite", id: "response-status" });
   const button = h("button", { type: "button", id: "response-publish" }, ct("p.publish"));
   const previous = h("p", { class: "hint", id: "response-previous" });
@@ -193,13 +253,15 @@ export function renderResponse(body: HTMLElement, _gen: number, c: StaffConsulta
       if (!bytes) return;
       const d = JSON.parse(new TextDecoder().decode(bytes)) as {
         version?: number;
-        articles?: Record<string, { status: string; text: string }>;
+        articles?: Record<string, Partial<ArticleResponse>>;
       };
       for (const r of rows) {
         const a = d.articles?.[r.id];
         if (!a) continue;
-        r.sel.value = a.status;
-        r.text.value = a.text;
+        r.sel.value = a.status ?? r.sel.value;
+        r.text.value = a.text ?? "";
+        for (const k of a.campaigns ?? []) offer(r, k, ct("p.campaignNamed", { id: k }), true);
+        r.entries.value = (a.entries ?? []).join(", ");
       }
       if (typeof d.version === "number") previous.textContent = ct("p.previous", { version: d.version });
     },
@@ -208,9 +270,34 @@ export function renderResponse(body: HTMLElement, _gen: number, c: StaffConsulta
     },
   );
   button.addEventListener("click", () => {
+    replace(status); // a message of the previous attempt is not this one's
+    const articles: Record<string, ArticleResponse> = {};
+    for (const r of rows) {
+      const entries = entryIndices(r.entries.value);
+      if (entries === null) {
+        replace(
+          status,
+          h(
+            "p",
+            { class: "error", role: "alert" },
+            ct("p.badEntries", { id: r.title, value: r.entries.value }),
+          ),
+        );
+        r.entries.focus();
+        return;
+      }
+      // the document's order: campaign ids sorted as strings, leaf indices ascending (PROTOCOL.md §6a)
+      const campaigns = [...r.campaigns.querySelectorAll<HTMLInputElement>("input:checked")]
+        .map((b) => b.value)
+        .sort();
+      articles[r.id] = {
+        status: r.sel.value as ResponseStatus,
+        text: r.text.value,
+        ...(campaigns.length > 0 ? { campaigns } : {}),
+        ...(entries.length > 0 ? { entries } : {}),
+      };
+    }
     button.disabled = true;
-    const articles: Record<string, { status: ResponseStatus; text: string }> = {};
-    for (const r of rows) articles[r.id] = { status: r.sel.value as ResponseStatus, text: r.text.value };
     publishResponse(c.id, articles).then(
       (r) => replace(status, responseBox(c.id, r)),
       (e: unknown) => {

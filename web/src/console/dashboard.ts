@@ -14,17 +14,18 @@ export const POLL_MS = 5000;
 
 /** What the dashboard draws. */
 export interface DashboardData {
-  sections: { section: string; agree: number; disagree: number; neutral: number }[];
+  /** Every article in the draft's order: its id, its title (as the draft gives it) and its counts. */
+  sections: { section: string; title: string; agree: number; disagree: number; neutral: number }[];
   /** Opinions arrived in each hour (Unix seconds of its start), oldest first. */
   overTime: { t: number; count: number }[];
   channels: { online: number; offline: number };
 }
 
 /** The service's statistics (GET …/stats) in the draft's article order, every article present. */
-export function dashboardData(stats: Stats, order: string[]): DashboardData {
-  const sections = order.map((section) => {
+export function dashboardData(stats: Stats, articles: { id: string; title: string }[]): DashboardData {
+  const sections = articles.map(({ id: section, title }) => {
     const n = stats.sections[section];
-    return { section, agree: n?.agree ?? 0, disagree: n?.disagree ?? 0, neutral: n?.neutral ?? 0 };
+    return { section, title, agree: n?.agree ?? 0, disagree: n?.disagree ?? 0, neutral: n?.neutral ?? 0 };
   });
   const overTime = [...stats.hourly]
     .sort((a, b) => a.hour - b.hour)
@@ -39,6 +40,17 @@ const COLORS = {
   line: "#0b5cad",
   offline: "#7a4b00",
 };
+
+/**
+ * An article's name under its bar, where a phone has room for a few characters: the title's numbering
+ * ("Điều 3" of "Điều 3. Quyền của chủ thể dữ liệu"), else its first 12 characters. Tables carry the whole title.
+ */
+export function axisLabel(title: string): string {
+  const numbering = /^\s*([^.:]{1,14})[.:]/u.exec(title);
+  if (numbering) return numbering[1]!.trim();
+  const chars = [...title.trim()];
+  return chars.length <= 12 ? chars.join("") : `${chars.slice(0, 11).join("")}…`;
+}
 
 /** The charts' width: the page's column (a phone's screen), at most 560 px so a table fits beside on a desktop. */
 function chartWidth(box: HTMLElement): number {
@@ -96,8 +108,8 @@ function draw(box: HTMLElement, s: DashboardData): uPlot[] {
   const width = chartWidth(box);
   const labels = { agree: t("stance.agree"), disagree: t("stance.disagree"), neutral: t("stance.neutral") };
   // 1. per article by stance: stacked bars (each series drawn over the one before: total, agree+disagree, agree)
-  const ids = s.sections.map((x) => x.section);
-  const xs = ids.map((_, i) => i);
+  const names = s.sections.map((x) => x.title);
+  const xs = names.map((_, i) => i);
   const agree = s.sections.map((x) => x.agree);
   const ad = s.sections.map((x) => x.agree + x.disagree);
   const total = s.sections.map((x) => x.agree + x.disagree + x.neutral);
@@ -105,16 +117,16 @@ function draw(box: HTMLElement, s: DashboardData): uPlot[] {
   const a = figure(
     "chart-sections",
     ct("s.bySection"),
-    ids
+    names
       .map(
-        (id, i) =>
-          `${id}: ${labels.agree} ${agree[i]}, ${labels.disagree} ${ad[i]! - agree[i]!}, ${labels.neutral} ${total[i]! - ad[i]!}`,
+        (name, i) =>
+          `${name}: ${labels.agree} ${agree[i]}, ${labels.disagree} ${ad[i]! - agree[i]!}, ${labels.neutral} ${total[i]! - ad[i]!}`,
       )
       .join("; "),
     table(
       ct("s.bySection"),
       [ct("s.section"), labels.agree, labels.disagree, labels.neutral, ct("s.total")],
-      s.sections.map((x) => [x.section, x.agree, x.disagree, x.neutral, x.agree + x.disagree + x.neutral]),
+      s.sections.map((x) => [x.title, x.agree, x.disagree, x.neutral, x.agree + x.disagree + x.neutral]),
     ),
   );
   // 2. over time
@@ -158,7 +170,7 @@ function draw(box: HTMLElement, s: DashboardData): uPlot[] {
           x: { time: false, range: [-0.6, Math.max(0, xs.length - 1) + 0.6] },
           y: { range: (_u, _min, max) => [0, Math.max(1, max)] },
         },
-        axes: [categoryAxis(ids), {}],
+        axes: [categoryAxis(names.map(axisLabel)), {}],
         series: [
           {},
           {
@@ -250,10 +262,10 @@ export async function renderDashboard(body: HTMLElement, gen: number, c: StaffCo
   const charts = h("div", { class: "charts", id: "charts" });
   replace(body, h("h2", null, ct("s.title")), updated, charts);
   let plots: uPlot[] = [];
-  const order = c.draft.sections.map((s) => s.id);
+  const articles = c.draft.sections.map((s) => ({ id: s.id, title: s.title || s.id }));
   const once = async (): Promise<boolean> => {
     try {
-      const stats = dashboardData(await getStats(c.id), order);
+      const stats = dashboardData(await getStats(c.id), articles);
       if (!isCurrent(gen)) return false;
       for (const p of plots) p.destroy();
       plots = draw(charts, stats);

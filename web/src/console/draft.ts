@@ -32,46 +32,62 @@ function marked(a: string, b: string, side: "from" | "to"): HTMLElement {
   );
 }
 
-/** The side-by-side diff of two drafts, article by article (matched by section id, in the newer order). */
+/** A diff row's status: a new, removed, unchanged or changed part of the draft. */
+type DiffStatus = "added" | "removed" | "same" | "changed";
+
+/** One part of a draft as the diff compares it: a key to match versions by, a name for the row, its text. */
+interface DiffPart {
+  key: string;
+  name: string;
+  text: string;
+}
+
+/**
+ * The parts of a draft the diff compares, in order: its title and summary, each article (matched by section id),
+ * each attachment (matched by its SHA-256: the same file renamed is a change of its title, another file is new).
+ */
+function diffParts(d: DraftInput): DiffPart[] {
+  return [
+    { key: "document", name: ct("d.document"), text: `${d.title}\n${d.summary}` },
+    ...d.sections.map((s) => ({ key: `section:${s.id}`, name: s.id, text: `${s.title}\n${s.text}` })),
+    ...(d.attachments ?? []).map((a) => ({
+      key: `attachment:${a.sha256}`,
+      name: `${ct("d.attachment")} ${a.sha256.slice(0, 10)}…`,
+      text: a.title,
+    })),
+  ];
+}
+
+/** The side-by-side diff of two drafts, part by part (see diffParts), in the newer version's order. */
 export function diffTable(from: DraftInput, to: DraftInput, fromLabel: string, toLabel: string): HTMLElement {
-  const old = new Map(from.sections.map((s) => [s.id, s]));
+  const old = new Map(diffParts(from).map((p) => [p.key, p]));
   const seen = new Set<string>();
   const rows: HTMLElement[] = [];
-  const row = (id: string, status: string, a: HTMLElement | string, b: HTMLElement | string) =>
+  const text = (x: HTMLElement | string) => (typeof x === "string" ? h("div", { class: "diff-text" }, x) : x);
+  const row = (part: DiffPart, status: DiffStatus, a: HTMLElement | string, b: HTMLElement | string) =>
     h(
       "tr",
-      { "data-section": id, "data-diff": status },
+      { "data-section": part.key.replace(/^section:/, ""), "data-diff": status },
       h(
         "th",
         { scope: "row" },
-        id,
+        part.name,
         h("br"),
         h("span", { class: `diff-status diff-${status}` }, ct(`d.${status}` as "d.same")),
       ),
-      h("td", null, a),
-      h("td", null, b),
+      h("td", null, a === "" ? "" : text(a)),
+      h("td", null, b === "" ? "" : text(b)),
     );
-  for (const s of to.sections) {
-    seen.add(s.id);
-    const o = old.get(s.id);
-    const full = (x: { title: string; text: string }) => `${x.title}\n${x.text}`;
-    if (!o) rows.push(row(s.id, "added", "", h("div", { class: "diff-text" }, h("ins", null, full(s)))));
-    else if (full(o) === full(s))
-      rows.push(
-        row(
-          s.id,
-          "same",
-          h("div", { class: "diff-text" }, full(o)),
-          h("div", { class: "diff-text" }, full(s)),
-        ),
-      );
-    else rows.push(row(s.id, "changed", marked(full(o), full(s), "from"), marked(full(o), full(s), "to")));
+  for (const p of diffParts(to)) {
+    seen.add(p.key);
+    const o = old.get(p.key);
+    if (!o) rows.push(row(p, "added", "", h("div", { class: "diff-text" }, h("ins", null, p.text))));
+    else if (o.text === p.text) rows.push(row(p, "same", o.text, p.text));
+    else rows.push(row(p, "changed", marked(o.text, p.text, "from"), marked(o.text, p.text, "to")));
   }
-  for (const o of from.sections)
-    if (!seen.has(o.id))
-      rows.push(
-        row(o.id, "removed", h("div", { class: "diff-text" }, h("del", null, `${o.title}\n${o.text}`)), ""),
-      );
+  for (const o of old.values())
+    if (!seen.has(o.key))
+      rows.push(row(o, "removed", h("div", { class: "diff-text" }, h("del", null, o.text)), ""));
   return h(
     "div",
     { class: "table-wrap" },
