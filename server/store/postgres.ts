@@ -55,15 +55,24 @@ function pgValue(v: SqlParam): unknown {
   return v;
 }
 
-function portOf(q: pg.Pool | pg.PoolClient): SqlPort {
+/** Counts what is sent to the server: every query of the dialect goes through `send`, BEGIN and COMMIT included. */
+class RoundTrips {
+  count = 0;
+  send(q: pg.Pool | pg.PoolClient, sql: string, params?: unknown[]): Promise<pg.QueryResult> {
+    this.count++;
+    return params === undefined ? q.query(sql) : q.query(sql, params);
+  }
+}
+
+function portOf(trips: RoundTrips, q: pg.Pool | pg.PoolClient): SqlPort {
   const query = (sql: string, params: readonly SqlParam[] = []) =>
-    q.query(numbered(sql), params.map(pgValue));
+    trips.send(q, numbered(sql), params.map(pgValue));
   return {
     get: async (sql, params) => (await query(sql, params)).rows[0] as Row | undefined,
     all: async (sql, params) => (await query(sql, params)).rows as Row[],
     run: async (sql, params) => (await query(sql, params)).rowCount ?? 0,
     exec: async (script) => {
-      await q.query(script);
+      await trips.send(q, script);
     },
   };
 }
@@ -79,6 +88,7 @@ class PostgresDialect implements SqlDialect {
   readonly db: SqlPort;
   private anchorClient: pg.PoolClient | null = null;
   private anchorHeld = false;
+  private readonly trips = new RoundTrips();
 
   constructor(url: string, schema: string) {
     if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`bad schema name ${schema}`);
@@ -91,18 +101,22 @@ class PostgresDialect implements SqlDialect {
         /* a broken idle client is dropped by the pool; the next query reconnects */
       });
     }
-    this.db = portOf(this.pool);
+    this.db = portOf(this.trips, this.pool);
+  }
+
+  roundTrips(): number {
+    return this.trips.count;
   }
 
   async transaction<T>(fn: (tx: SqlPort) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     try {
-      await client.query("BEGIN");
-      const out = await fn(portOf(client));
-      await client.query("COMMIT");
+      await this.trips.send(client, "BEGIN");
+      const out = await fn(portOf(this.trips, client));
+      await this.trips.send(client, "COMMIT");
       return out;
     } catch (e) {
-      await client.query("ROLLBACK").catch(() => {});
+      await this.trips.send(client, "ROLLBACK").catch(() => {});
       throw e;
     } finally {
       client.release();
@@ -141,6 +155,12 @@ class PostgresDialect implements SqlDialect {
     }
     return inserted;
   };
+
+  relation: SqlDialect["relation"] = (alias, columns, rows) => ({
+    sql: `unnest(${columns.map(([, type]) => `?::${ARRAY_TYPES[type]}`).join(", ")}) WITH ORDINALITY
+          AS ${alias}(${columns.map(([name]) => name).join(", ")}, i)`,
+    params: columns.map((_, c) => rows.map((row) => row[c] ?? null)),
+  });
 
   async getNodes(port: SqlPort, consultationId: number, ids: readonly NodeId[]): Promise<Uint8Array[]> {
     if (ids.length === 0) return [];
@@ -185,12 +205,12 @@ class PostgresDialect implements SqlDialect {
   async tryAnchorLock(): Promise<boolean> {
     try {
       if (this.anchorClient && this.anchorHeld) {
-        await this.anchorClient.query("SELECT 1"); // still connected, so still held
+        await this.trips.send(this.anchorClient, "SELECT 1"); // still connected, so still held
         return true;
       }
       if (!this.anchorClient) this.anchorClient = await this.pool.connect();
       // one anchorer per schema (one deployment), whatever else shares the database
-      const r = await this.anchorClient.query("SELECT pg_try_advisory_lock(hashtext($1)) AS ok", [
+      const r = await this.trips.send(this.anchorClient, "SELECT pg_try_advisory_lock(hashtext($1)) AS ok", [
         `gopy-anchor:${this.schema}`,
       ]);
       this.anchorHeld = r.rows[0]?.ok === true;
@@ -208,11 +228,11 @@ class PostgresDialect implements SqlDialect {
     const lock = `gopy-operator:${this.schema}:${key}`;
     let broken: Error | undefined;
     try {
-      await client.query("SELECT pg_advisory_lock(hashtextextended($1, 0))", [lock]);
+      await this.trips.send(client, "SELECT pg_advisory_lock(hashtextextended($1, 0))", [lock]);
       return await fn();
     } finally {
       try {
-        await client.query("SELECT pg_advisory_unlock(hashtextextended($1, 0))", [lock]);
+        await this.trips.send(client, "SELECT pg_advisory_unlock(hashtextextended($1, 0))", [lock]);
       } catch (e) {
         broken = e instanceof Error ? e : new Error(String(e));
       }

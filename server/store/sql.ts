@@ -81,6 +81,12 @@ export interface SqlPort {
 /** A column of a bulk insert, with its type (PostgreSQL binds each column as one typed array). */
 export type BulkColumn = readonly [name: string, type: "bigint" | "integer" | "text" | "bytes"];
 
+/** A FROM item and its parameters (SqlDialect.relation). */
+export interface SqlRelation {
+  sql: string;
+  params: SqlParam[];
+}
+
 export interface SqlDialect {
   readonly kind: Store["kind"];
   /** Statements outside any transaction. */
@@ -102,6 +108,15 @@ export interface SqlDialect {
     rows: readonly (readonly SqlValue[])[],
     suffix?: string,
   ): Promise<number>;
+  /**
+   * Rows given as a relation to read FROM in one statement, whatever their number: `<sql>` names its columns and
+   * `i`, each row's position (from 1). Text and integer columns only.
+   */
+  relation(
+    alias: string,
+    columns: readonly BulkColumn[],
+    rows: readonly (readonly SqlValue[])[],
+  ): SqlRelation;
   /** Records of one counted map, each the row at the greatest tree size <= `treeSize` (null: none), in the order asked. */
   getCountedNodes(
     port: SqlPort,
@@ -111,6 +126,8 @@ export interface SqlDialect {
   ): Promise<(Uint8Array | null)[]>;
   /** Hashes of one log's tree nodes, in the order asked; throws when one is missing. */
   getNodes(port: SqlPort, consultationId: number, ids: readonly NodeId[]): Promise<Uint8Array[]>;
+  /** Statements sent to the database so far, each BEGIN, COMMIT and ROLLBACK included (SQLite: executed). */
+  roundTrips(): number;
   tryAnchorLock(): Promise<boolean>;
   /** Runs fn holding the cross-instance lock of an operator key (the in-process queue is the core's). */
   lockOperator<T>(key: string, fn: () => Promise<T>): Promise<T>;
@@ -444,6 +461,10 @@ export class SqlStore implements Store {
 
   close(): Promise<void> {
     return this.dialect.close();
+  }
+
+  roundTrips(): number {
+    return this.dialect.roundTrips();
   }
 
   async ping(): Promise<boolean> {
@@ -855,6 +876,46 @@ export class SqlStore implements Store {
       [consultationId, author, section],
     );
     return r?.i == null ? null : Number(r.i);
+  }
+
+  async latestOpinions(
+    consultationId: number,
+    of: readonly { author: Hex; section: string }[],
+  ): Promise<(number | null)[]> {
+    if (of.length === 0) return [];
+    const q = this.dialect.relation(
+      "q",
+      [
+        ["author", "text"],
+        ["section", "text"],
+      ],
+      of.map((o) => [o.author, o.section]),
+    );
+    const rows = await this.dialect.db.all(
+      `SELECT q.i, (SELECT max(e.idx) FROM entries e WHERE e.consultation_id = ? AND e.author = q.author
+                      AND e.section = q.section AND e.kind = 'opinion') AS latest
+       FROM ${q.sql}`,
+      [consultationId, ...q.params],
+    );
+    const out: (number | null)[] = of.map(() => null);
+    for (const r of rows) if (r.latest != null) out[Number(r.i) - 1] = Number(r.latest);
+    return out;
+  }
+
+  async idempotentReceipts(idempotencyKeys: readonly string[]): Promise<(string | null)[]> {
+    if (idempotencyKeys.length === 0) return [];
+    const q = this.dialect.relation(
+      "q",
+      [["idempotency_key", "text"]],
+      idempotencyKeys.map((k) => [k]),
+    );
+    const rows = await this.dialect.db.all(
+      `SELECT q.i, r.receipt FROM ${q.sql} JOIN receipts r ON r.idempotency_key = q.idempotency_key`,
+      q.params,
+    );
+    const out: (string | null)[] = idempotencyKeys.map(() => null);
+    for (const r of rows) out[Number(r.i) - 1] = String(r.receipt);
+    return out;
   }
 
   async getIdempotent(idempotencyKey: string): Promise<string | null> {

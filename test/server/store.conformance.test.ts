@@ -464,6 +464,46 @@ function conformance(backend: Backend): void {
       expect(Buffer.from(nodes[0]!).equals(Buffer.alloc(32, 7))).to.equal(true);
     });
 
+    it("looks up a batch's latest opinions and stored idempotency keys in one statement each, in the order asked", async () => {
+      await newConsultation(store, 1);
+      await newConsultation(store, 2);
+      // authors h(1000 + i % 3), sections s(i % 2); one key JSON and SQL would both have to escape
+      const es = [0, 1, 2, 3, 4, 5].map((i) =>
+        opinion(1, i, { idempotencyKey: i % 2 === 0 ? `many-${i}` : null }),
+      );
+      const odd = opinion(1, 6, { section: "s.6", idempotencyKey: `many-"'\\é` });
+      await store.appendEntries(1, 0, [...es, odd], []);
+      const elsewhere = opinion(2, 0, {
+        author: h(1001),
+        section: "s1",
+        idempotencyKey: "other-consultation",
+      });
+      await store.appendEntries(2, 0, [elsewhere], []);
+      let trips = store.roundTrips();
+      const latest = await store.latestOpinions(1, [
+        { author: h(1002), section: "s1" },
+        { author: h(1009), section: "s0" },
+        { author: h(1000), section: "s0" },
+        { author: h(1001), section: "s1" },
+        { author: h(1000), section: "s.6" },
+        { author: h(1000), section: "s0" },
+      ]);
+      expect(latest).to.deep.equal([5, null, 0, 1, 6, 0]);
+      expect(store.roundTrips() - trips).to.equal(1);
+      trips = store.roundTrips();
+      const receipts = await store.idempotentReceipts([
+        "many-4",
+        "nope",
+        "many-0",
+        "other-consultation",
+        `many-"'\\é`,
+      ]);
+      expect(receipts).to.deep.equal([es[4]!.receipt, null, es[0]!.receipt, elsewhere.receipt, odd.receipt]);
+      expect(store.roundTrips() - trips).to.equal(1);
+      expect(await store.latestOpinions(1, [])).to.deep.equal([]);
+      expect(await store.idempotentReceipts([])).to.deep.equal([]);
+    });
+
     it("lists a subject's receipts in log order per consultation", async () => {
       await newConsultation(store, 1);
       await newConsultation(store, 2);
