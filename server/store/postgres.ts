@@ -6,7 +6,7 @@
 import pg from "pg";
 import type { Row } from "./rows.ts";
 import type { ColumnTypes, ForeignKeys } from "./schema.ts";
-import type { BulkColumn, SqlDialect, SqlParam, SqlPort } from "./sql.ts";
+import type { BulkColumn, BulkInsert, SqlDialect, SqlParam, SqlPort, SqlValue } from "./sql.ts";
 import { SqlStore } from "./sql.ts";
 import type { NodeId } from "./types.ts";
 
@@ -34,6 +34,17 @@ const BULK_ROWS = 2000;
 
 /** Key of the migration lock (any constant: it only has to be the same in every instance). */
 const MIGRATION_LOCK = 1735356537;
+
+/** `unnest(?::type[], …)`: rows bound as one typed array per column. */
+const unnestSql = (columns: readonly BulkColumn[]): string =>
+  `unnest(${columns.map(([, type]) => `?::${ARRAY_TYPES[type]}`).join(", ")})`;
+
+/** The parameters of unnestSql: each column's values across the rows. */
+const columnArrays = (columns: readonly BulkColumn[], rows: readonly (readonly SqlValue[])[]): SqlValue[][] =>
+  columns.map((_, c) => rows.map((row) => row[c] ?? null));
+
+const insertSql = (table: string, columns: readonly BulkColumn[], suffix = ""): string =>
+  `INSERT INTO ${table} (${columns.map(([name]) => name).join(", ")}) SELECT * FROM ${unnestSql(columns)} ${suffix}`;
 
 const numberedCache = new Map<string, string>();
 
@@ -143,23 +154,45 @@ class PostgresDialect implements SqlDialect {
   }
 
   insertMany: SqlDialect["insertMany"] = async (tx, table, columns, rows, suffix = "") => {
-    const sql = `INSERT INTO ${table} (${columns.map(([name]) => name).join(", ")})
-                 SELECT * FROM unnest(${columns.map(([, type]) => `?::${ARRAY_TYPES[type]}`).join(", ")}) ${suffix}`;
+    const sql = insertSql(table, columns, suffix);
     let inserted = 0;
     for (let off = 0; off < rows.length; off += BULK_ROWS) {
-      const chunk = rows.slice(off, off + BULK_ROWS);
-      inserted += await tx.run(
-        sql,
-        columns.map((_, c) => chunk.map((row) => row[c] ?? null)),
-      );
+      inserted += await tx.run(sql, columnArrays(columns, rows.slice(off, off + BULK_ROWS)));
     }
     return inserted;
   };
 
+  /**
+   * Data-modifying CTEs over unnest arrays: up to BULK_ROWS rows of every table in one statement (one round trip),
+   * and a statement per further BULK_ROWS. The statement's foreign keys are checked at its end, when the rows of
+   * all its CTEs are in (a receipt's entry is inserted by the same statement).
+   */
+  insertAll: SqlDialect["insertAll"] = async (tx, inserts) => {
+    const counts = inserts.map(() => 0);
+    const chunks = Math.max(0, ...inserts.map((i) => Math.ceil(i.rows.length / BULK_ROWS)));
+    for (let c = 0; c < chunks; c++) {
+      const parts: { at: number; insert: BulkInsert; rows: BulkInsert["rows"] }[] = [];
+      inserts.forEach((insert, at) => {
+        const rows = insert.rows.slice(c * BULK_ROWS, (c + 1) * BULK_ROWS);
+        if (rows.length > 0) parts.push({ at, insert, rows });
+      });
+      const ctes = parts.map(
+        ({ insert }, k) => `w${k} AS (${insertSql(insert.table, insert.columns, insert.suffix)} RETURNING 1)`,
+      );
+      const row = await tx.get(
+        `WITH ${ctes.join(",\n")} SELECT ${parts.map((_, k) => `(SELECT count(*) FROM w${k}) AS n${k}`).join(", ")}`,
+        parts.flatMap(({ insert, rows }) => columnArrays(insert.columns, rows)),
+      );
+      parts.forEach(({ at }, k) => {
+        counts[at]! += Number(row?.[`n${k}`] ?? 0);
+      });
+    }
+    return counts;
+  };
+
   relation: SqlDialect["relation"] = (alias, columns, rows) => ({
-    sql: `unnest(${columns.map(([, type]) => `?::${ARRAY_TYPES[type]}`).join(", ")}) WITH ORDINALITY
-          AS ${alias}(${columns.map(([name]) => name).join(", ")}, i)`,
-    params: columns.map((_, c) => rows.map((row) => row[c] ?? null)),
+    sql: `${unnestSql(columns)} WITH ORDINALITY AS ${alias}(${columns.map(([name]) => name).join(", ")}, i)`,
+    params: columnArrays(columns, rows),
   });
 
   async getNodes(port: SqlPort, consultationId: number, ids: readonly NodeId[]): Promise<Uint8Array[]> {

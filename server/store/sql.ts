@@ -81,6 +81,15 @@ export interface SqlPort {
 /** A column of a bulk insert, with its type (PostgreSQL binds each column as one typed array). */
 export type BulkColumn = readonly [name: string, type: "bigint" | "integer" | "text" | "bytes"];
 
+/** Rows for one table of SqlDialect.insertAll: `INSERT INTO table (columns) <rows> <suffix>`. */
+export interface BulkInsert {
+  table: string;
+  columns: readonly BulkColumn[];
+  rows: readonly (readonly SqlValue[])[];
+  /** After the rows, e.g. an ON CONFLICT clause. */
+  suffix?: string;
+}
+
 /** A FROM item and its parameters (SqlDialect.relation). */
 export interface SqlRelation {
   sql: string;
@@ -108,6 +117,12 @@ export interface SqlDialect {
     rows: readonly (readonly SqlValue[])[],
     suffix?: string,
   ): Promise<number>;
+  /**
+   * Several tables' inserts of one transaction, in as few statements as the dialect can (PostgreSQL: one, for up to
+   * its bulk rows per table), each table's rows after those of the tables before it; returns the rows inserted per
+   * insert, in order (an ON CONFLICT suffix may skip some).
+   */
+  insertAll(tx: SqlPort, inserts: readonly BulkInsert[]): Promise<number[]>;
   /**
    * Rows given as a relation to read FROM in one statement, whatever their number: `<sql>` names its columns and
    * `i`, each row's position (from 1). Text and integer columns only.
@@ -379,6 +394,14 @@ const NODE_COLUMNS: readonly BulkColumn[] = [
   ["hash", "bytes"],
 ];
 
+/** The insert of one log's tree nodes (a node written again keeps its latest hash). */
+const nodeInsert = (consultationId: number, nodes: readonly TreeNode[]): BulkInsert => ({
+  table: "nodes",
+  columns: NODE_COLUMNS,
+  rows: nodes.map((n) => [consultationId, n.level, n.index, n.hash]),
+  suffix: "ON CONFLICT (consultation_id, level, idx) DO UPDATE SET hash = excluded.hash",
+});
+
 const COUNTED_NODE_COLUMNS: readonly BulkColumn[] = [
   ["consultation_id", "bigint"],
   ["depth", "integer"],
@@ -627,13 +650,8 @@ export class SqlStore implements Store {
   }
 
   private async putNodes(tx: SqlPort, consultationId: number, nodes: readonly TreeNode[]): Promise<void> {
-    await this.dialect.insertMany(
-      tx,
-      "nodes",
-      NODE_COLUMNS,
-      nodes.map((n) => [consultationId, n.level, n.index, n.hash]),
-      "ON CONFLICT (consultation_id, level, idx) DO UPDATE SET hash = excluded.hash",
-    );
+    const { table, columns, rows, suffix } = nodeInsert(consultationId, nodes);
+    await this.dialect.insertMany(tx, table, columns, rows, suffix);
   }
 
   countedStore(consultationId: number): CountedStoreLike {
@@ -761,58 +779,75 @@ export class SqlStore implements Store {
   ): Promise<void> {
     const d = this.dialect;
     await d.transaction(async (tx) => {
-      // the append lock: one append (or closing mark) per log at a time, across instances
+      // the append lock and the size check in one statement: the row this UPDATE changes stays locked until the
+      // commit, so one append (or closing mark) per log at a time, across instances
       const row = await tx.get(
-        `SELECT tree_size, closes_at, closing_at, tally_hash FROM consultations WHERE id = ?${d.forUpdate}`,
-        [consultationId],
+        `UPDATE consultations SET tree_size = ? WHERE id = ? AND tree_size = ?
+         RETURNING closes_at, closing_at, tally_hash`,
+        [expectedSize + entries.length, consultationId, expectedSize],
       );
-      if (!row) throw new StoreConflictError(`consultation ${consultationId} does not exist`);
-      const refusal = finalHeadRefusal(consultationId, row, entries);
+      const refusal = row
+        ? finalHeadRefusal(consultationId, row, entries)
+        : await this.appendRefusal(tx, consultationId, expectedSize, entries);
       if (refusal) throw refusal;
-      if (Number(row.tree_size) !== expectedSize) {
-        throw new StoreConflictError(`log size is ${row.tree_size}, expected ${expectedSize}`);
-      }
-      await d.insertMany(
-        tx,
-        "entries",
-        ENTRY_COLUMNS,
-        entries.map((e, k) => [
-          consultationId,
-          expectedSize + k,
-          e.leaf,
-          e.leafHash,
-          e.kind,
-          e.author,
-          e.section,
-          e.text,
-          e.salt,
-          e.createdAt,
-        ]),
-      );
       const receipts: SqlValue[][] = [];
       entries.forEach((e, k) => {
         if (e.kind === "opinion") {
           receipts.push([consultationId, expectedSize + k, e.subjectKey, e.idempotencyKey, e.receipt]);
         }
       });
-      const stored = await d.insertMany(
-        tx,
-        "receipts",
-        RECEIPT_COLUMNS,
-        receipts,
-        "ON CONFLICT (idempotency_key) DO NOTHING",
-      );
+      const [, stored] = await d.insertAll(tx, [
+        {
+          table: "entries",
+          columns: ENTRY_COLUMNS,
+          rows: entries.map((e, k) => [
+            consultationId,
+            expectedSize + k,
+            e.leaf,
+            e.leafHash,
+            e.kind,
+            e.author,
+            e.section,
+            e.text,
+            e.salt,
+            e.createdAt,
+          ]),
+        },
+        {
+          table: "receipts",
+          columns: RECEIPT_COLUMNS,
+          rows: receipts,
+          suffix: "ON CONFLICT (idempotency_key) DO NOTHING",
+        },
+        nodeInsert(consultationId, nodes),
+      ]);
       if (stored !== receipts.length) throw new StoreConflictError("idempotency key already used");
       // after the receipts: an opinion withheld in its own batch has its receipt redacted too
       for (const e of entries) {
         if (e.kind === "moderation") await this.withhold(tx, consultationId, e.withholdTarget);
       }
-      await this.putNodes(tx, consultationId, nodes);
-      await tx.run("UPDATE consultations SET tree_size = ? WHERE id = ?", [
-        expectedSize + entries.length,
-        consultationId,
-      ]);
     });
+  }
+
+  /**
+   * Why an append changed no consultation row (read under the append lock, in the order of the checks): the
+   * consultation is missing, its final head refuses the entries, or its size is not the one expected.
+   */
+  private async appendRefusal(
+    tx: SqlPort,
+    consultationId: number,
+    expectedSize: number,
+    entries: readonly NewEntry[],
+  ): Promise<Error> {
+    const row = await tx.get(
+      `SELECT tree_size, closes_at, closing_at, tally_hash FROM consultations WHERE id = ?${this.dialect.forUpdate}`,
+      [consultationId],
+    );
+    if (!row) return new StoreConflictError(`consultation ${consultationId} does not exist`);
+    return (
+      finalHeadRefusal(consultationId, row, entries) ??
+      new StoreConflictError(`log size is ${row.tree_size}, expected ${expectedSize}`)
+    );
   }
 
   private async withhold(tx: SqlPort, consultationId: number, index: number): Promise<void> {

@@ -158,6 +158,15 @@ class SqliteDialect implements SqlDialect {
     return inserted;
   };
 
+  /** Each table's rows by insertMany: statements prepared once, no await per row, so nothing to gain by joining them. */
+  insertAll: SqlDialect["insertAll"] = async (tx, inserts) => {
+    const counts: number[] = [];
+    for (const { table, columns, rows, suffix } of inserts) {
+      counts.push(await this.insertMany(tx, table, columns, rows, suffix));
+    }
+    return counts;
+  };
+
   /** The rows as one JSON parameter (json_each): no bound on their number, unlike `?` placeholders. */
   relation: SqlDialect["relation"] = (alias, columns, rows) => {
     if (columns.some(([, type]) => type === "bytes"))

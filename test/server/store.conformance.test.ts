@@ -531,6 +531,29 @@ function conformance(backend: Backend): void {
       expect(await store.getEntries(1, 0, 10)).to.have.length(2);
     });
 
+    it("appends a batch larger than one bulk statement whole, or (a key repeated in its last rows) not at all", async () => {
+      await newConsultation(store, 1);
+      const n = 4_100; // PostgreSQL binds 2,000 rows of each table per statement
+      const es = Array.from({ length: n }, (_, i) => opinion(1, i, { idempotencyKey: `bulk-${i}` }));
+      const nodes = es.map((_, i) => ({ level: 0, index: i, hash: new Uint8Array(32).fill(i % 251) }));
+      const repeated = [...es.slice(0, n - 1), opinion(1, n - 1, { idempotencyKey: "bulk-3" })];
+      expect(await refusal(store.appendEntries(1, 0, repeated, nodes))).to.be.instanceOf(StoreConflictError);
+      expect((await store.getConsultation(1))?.treeSize).to.equal(0);
+      expect(await store.getEntries(1, 0, n)).to.deep.equal([]);
+      expect(await store.getIdempotent("bulk-0")).to.equal(null);
+      await store.appendEntries(1, 0, es, nodes);
+      expect((await store.getConsultation(1))?.treeSize).to.equal(n);
+      expect((await store.getEntries(1, 0, n)).map((e) => e.leafHash)).to.deep.equal(
+        es.map((e) => e.leafHash),
+      );
+      const keys = [0, 1999, 2000, 4099].map((i) => `bulk-${i}`);
+      expect(await store.idempotentReceipts(keys)).to.deep.equal(
+        [0, 1999, 2000, 4099].map((i) => es[i]!.receipt),
+      );
+      const read = await store.treeStore(1).getNodes([{ level: 0, index: 4099 }]);
+      expect(Buffer.from(read[0]!).equals(Buffer.alloc(32, 4099 % 251))).to.equal(true);
+    });
+
     it("refuses an idempotency key already stored or repeated in the batch, writing nothing", async () => {
       await newConsultation(store, 1);
       await newConsultation(store, 2);
