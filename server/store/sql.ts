@@ -202,6 +202,12 @@ const TERM_COLUMNS: readonly BulkColumn[] = [
   ["term", "text"],
   ["idx", "bigint"],
 ];
+const TERM_COUNT_COLUMNS: readonly BulkColumn[] = [
+  ["consultation_id", "bigint"],
+  ["section", "text"],
+  ["term", "text"],
+  ["n", "bigint"],
+];
 
 /**
  * A search of B-tree term postings: every page is one backward range read of the rarest term's postings from the
@@ -210,7 +216,7 @@ const TERM_COLUMNS: readonly BulkColumn[] = [
  * seek (a page deep in a million readings read the doclist from its start: 30 to 170 ms), and PostgreSQL's tsvector
  * with GIN left the plan to the planner (a page of common words that meet rarely: 40 to 230 ms at p99).
  */
-function termSearch(insertMany: SqlDialect["insertMany"]): ReadingSearch {
+function termSearch({ insertMany, relation }: Pick<SqlDialect, "insertMany" | "relation">): ReadingSearch {
   const apply = async (tx: SqlPort, consultationId: number, indices: readonly number[], sign: 1 | -1) => {
     for (let at = 0; at < indices.length; at += TERM_CHUNK) {
       const chunk = indices.slice(at, at + TERM_CHUNK);
@@ -229,23 +235,30 @@ function termSearch(insertMany: SqlDialect["insertMany"]): ReadingSearch {
           const d = deltas.get(key) ?? { section, term, n: 0 };
           d.n += sign;
           deltas.set(key, d);
-          if (sign === 1) postings.push([consultationId, section, term, Number(r.idx)]);
-          else {
-            await tx.run(
-              "DELETE FROM reading_terms WHERE consultation_id = ? AND section = ? AND term = ? AND idx = ?",
-              [consultationId, section, term, Number(r.idx)],
-            );
-          }
+          postings.push([consultationId, section, term, Number(r.idx)]);
         }
       }
-      await insertMany(tx, "reading_terms", TERM_COLUMNS, postings, "ON CONFLICT DO NOTHING");
-      for (const d of deltas.values()) {
+      if (sign === 1) await insertMany(tx, "reading_terms", TERM_COLUMNS, postings, "ON CONFLICT DO NOTHING");
+      else if (postings.length > 0) {
+        // every posting of the chunk in one statement
+        const q = relation(
+          "q",
+          TERM_COLUMNS.slice(1),
+          postings.map((p) => p.slice(1)),
+        );
         await tx.run(
-          `INSERT INTO reading_term_counts (consultation_id, section, term, n) VALUES (?, ?, ?, ?)
-           ON CONFLICT (consultation_id, section, term) DO UPDATE SET n = reading_term_counts.n + excluded.n`,
-          [consultationId, d.section, d.term, d.n],
+          `DELETE FROM reading_terms WHERE consultation_id = ?
+           AND (section, term, idx) IN (SELECT q.section, q.term, q.idx FROM ${q.sql})`,
+          [consultationId, ...q.params],
         );
       }
+      await insertMany(
+        tx,
+        "reading_term_counts",
+        TERM_COUNT_COLUMNS,
+        [...deltas.values()].map((d) => [consultationId, d.section, d.term, d.n]),
+        "ON CONFLICT (consultation_id, section, term) DO UPDATE SET n = reading_term_counts.n + excluded.n",
+      );
     }
   };
   return {
@@ -347,6 +360,20 @@ const READING_COLUMNS: readonly BulkColumn[] = [
   ["folded", "text"],
   ["campaign", "bigint"],
 ];
+const COUNT_COLUMNS: readonly BulkColumn[] = [
+  ["consultation_id", "bigint"],
+  ["section", "text"],
+  ["stance", "text"],
+  ["channel", "text"],
+  ["n", "bigint"],
+];
+const HOUR_COLUMNS: readonly BulkColumn[] = [
+  ["consultation_id", "bigint"],
+  ["hour", "bigint"],
+  ["channel", "text"],
+  ["n", "bigint"],
+];
+const INDEX_COLUMNS: readonly BulkColumn[] = [["idx", "bigint"]];
 const BAND_COLUMNS: readonly BulkColumn[] = [
   ["consultation_id", "bigint"],
   ["section", "text"],
@@ -460,9 +487,10 @@ export class SqlStore implements Store {
   constructor(dialect: SqlDialect) {
     this.dialect = dialect;
     this.kind = dialect.kind;
-    this.search = termSearch((tx, table, columns, rows, suffix) =>
-      dialect.insertMany(tx, table, columns, rows, suffix),
-    );
+    this.search = termSearch({
+      insertMany: (tx, table, columns, rows, suffix) => dialect.insertMany(tx, table, columns, rows, suffix),
+      relation: (alias, columns, rows) => dialect.relation(alias, columns, rows),
+    });
   }
 
   /** Migrates to the latest version (or, for tests of an upgrade, to `upTo`). */
@@ -1232,12 +1260,18 @@ export class SqlStore implements Store {
         ...w.withholds.map((x) => x.index),
         ...w.campaignStarts,
       ]);
-      for (const index of w.removes) {
-        const r = await tx.get(
-          "DELETE FROM readings WHERE consultation_id = ? AND idx = ? RETURNING section, stance, channel",
-          [consultationId, index],
+      if (w.removes.length > 0) {
+        const q = d.relation(
+          "q",
+          INDEX_COLUMNS,
+          w.removes.map((index) => [index]),
         );
-        if (r) count(String(r.section), String(r.stance), String(r.channel), -1);
+        const removed = await tx.all(
+          `DELETE FROM readings WHERE consultation_id = ? AND idx IN (SELECT q.idx FROM ${q.sql})
+           RETURNING section, stance, channel`,
+          [consultationId, ...q.params],
+        );
+        for (const r of removed) count(String(r.section), String(r.stance), String(r.channel), -1);
       }
       for (const { index, reason } of w.withholds) {
         await tx.run(
@@ -1245,10 +1279,16 @@ export class SqlStore implements Store {
           [reason, consultationId, index],
         );
       }
-      for (const index of w.campaignStarts) {
+      if (w.campaignStarts.length > 0) {
+        const q = d.relation(
+          "q",
+          INDEX_COLUMNS,
+          w.campaignStarts.map((index) => [index]),
+        );
         await tx.run(
-          "UPDATE readings SET campaign = idx WHERE consultation_id = ? AND idx = ? AND campaign IS NULL",
-          [consultationId, index],
+          `UPDATE readings SET campaign = idx WHERE consultation_id = ? AND campaign IS NULL
+           AND idx IN (SELECT q.idx FROM ${q.sql})`,
+          [consultationId, ...q.params],
         );
       }
       await d.insertMany(
@@ -1289,21 +1329,23 @@ export class SqlStore implements Store {
       // the hours count every opinion that arrived, replaced ones too; the counts only the current ones
       for (const r of w.arrivedOnly) arrived(r.submittedAt, r.channel);
       await d.insertMany(tx, "reading_bands", BAND_COLUMNS, bands, "ON CONFLICT DO NOTHING");
-      for (const c of counts.values()) {
-        if (c.n === 0) continue;
-        await tx.run(
-          `INSERT INTO reading_counts (consultation_id, section, stance, channel, n) VALUES (?, ?, ?, ?, ?)
-           ON CONFLICT (consultation_id, section, stance, channel) DO UPDATE SET n = reading_counts.n + excluded.n`,
-          [consultationId, c.section, c.stance, c.channel, c.n],
-        );
-      }
-      for (const h of hours.values()) {
-        await tx.run(
-          `INSERT INTO reading_hours (consultation_id, hour, channel, n) VALUES (?, ?, ?, ?)
-           ON CONFLICT (consultation_id, hour, channel) DO UPDATE SET n = reading_hours.n + excluded.n`,
-          [consultationId, h.hour, h.channel, h.n],
-        );
-      }
+      // each table's changes in one statement (the keys are distinct: no row is changed twice)
+      await d.insertMany(
+        tx,
+        "reading_counts",
+        COUNT_COLUMNS,
+        [...counts.values()]
+          .filter((c) => c.n !== 0)
+          .map((c) => [consultationId, c.section, c.stance, c.channel, c.n]),
+        "ON CONFLICT (consultation_id, section, stance, channel) DO UPDATE SET n = reading_counts.n + excluded.n",
+      );
+      await d.insertMany(
+        tx,
+        "reading_hours",
+        HOUR_COLUMNS,
+        [...hours.values()].map((h) => [consultationId, h.hour, h.channel, h.n]),
+        "ON CONFLICT (consultation_id, hour, channel) DO UPDATE SET n = reading_hours.n + excluded.n",
+      );
       await this.search.index(tx, consultationId, [
         ...w.withholds.map((x) => x.index),
         ...w.campaignStarts,
