@@ -14,6 +14,8 @@ import {
 } from "../../protocol/index.ts";
 import { ManualClock } from "../../server/clock.ts";
 import { type Accepted, Ingest, type OpinionSubmission } from "../../server/ingest.ts";
+import { ReadingIndexer } from "../../server/reading.ts";
+import { Consultations } from "../../server/routes/context.ts";
 import { type Hex, PostgresStore, SqliteStore, type Store } from "../../server/store/index.ts";
 import { dropSchema, PG_URL, storeBackends, tempSchema, tmpSqlite } from "./helpers.ts";
 import { DRAFT } from "./requests.ts";
@@ -135,6 +137,47 @@ for (const backend of storeBackends((b) => `ingest: group commit (${b})`)) {
       const bound = backend === "postgres" ? POSTGRES_BATCH_TRIPS : 5 * BATCH;
       console.log(`      round trips of a batch of ${BATCH} opinions (${backend}): ${trips}`);
       expect(trips).to.be.at.most(bound);
+    });
+
+    it("reads the consultation and its draft once for the opinions arriving together, not once each", async () => {
+      const consultations = new Consultations(store, clock);
+      const before = store.roundTrips();
+      const read = await Promise.all(Array.from({ length: BATCH }, () => consultations.withDraft(ID)));
+      expect(store.roundTrips() - before).to.equal(2);
+      expect(new Set(read.map((r) => r.draft.hash))).to.deep.equal(new Set([draftHash(DRAFT)]));
+      clock.set(clock.now() + 1000); // a second later the consultation is read again (it may have closed)
+      await consultations.withDraft(ID);
+      expect(store.roundTrips() - before).to.equal(4);
+      const unknown = await consultations.withDraft(404).catch((e: unknown) => e);
+      expect(unknown).to.include({ statusCode: 404 });
+      // a failed read is not kept: the next request reads again
+      expect(await consultations.withDraft(404).catch((e: unknown) => e)).to.include({ statusCode: 404 });
+      expect(store.roundTrips() - before).to.equal(6);
+    });
+
+    it("indexes a batch for reading in statements that do not grow with its opinions (PostgreSQL)", async function () {
+      if (backend !== "postgres") return this.skip(); // SQLite counts a statement per row its bulk inserts write
+      const ingest = ingestOn(store);
+      const indexer = new ReadingIndexer({ store, log: { warn: () => {} } });
+      const text = (k: number) =>
+        `Tôi đề nghị làm rõ điều khoản này để người dân dễ thực hiện, ý kiến số ${k}.`;
+      const trips: number[] = [];
+      for (let round = 0; round < 2; round++) {
+        // the second round replaces every opinion of the first: removed readings, campaigns that grow
+        await Promise.all(
+          Array.from({ length: BATCH }, (_, k) => ingest.submit(ID, opinion(k, "dieu-1", { text: text(k) }))),
+        );
+        const before = store.roundTrips();
+        await indexer.catchUp(ID);
+        trips.push(store.roundTrips() - before);
+      }
+      console.log(
+        `      round trips of a reading step of ${BATCH} opinions, then of their replacements: ${trips}`,
+      );
+      expect(await store.readingProgress(ID)).to.equal(2 * BATCH);
+      const stats = await store.readingStats(ID);
+      expect(stats.sections["dieu-1"]?.total).to.equal(BATCH);
+      for (const t of trips) expect(t).to.be.at.most(30);
     });
 
     it("chains `replaces` inside one batch and across batches, per author and section", async () => {
