@@ -216,7 +216,7 @@ export class Ingest {
   ): Promise<(Accepted | Error)[]> {
     const { store, clock } = this.opts;
     const log = await this.log(consultationId);
-    const { latest, stored } = await this.prefetch(consultationId, pending);
+    const { latest, stored } = await prefetch(store, consultationId, pending);
     const now = clock.now();
     const batch: Batch = {
       consultationId,
@@ -254,38 +254,8 @@ export class Ingest {
     return results;
   }
 
-  /**
-   * What the batch's opinions need of the store, for the whole batch at once (two statements, not two per opinion):
-   * the latest committed opinion of each of their (author, section), and the receipts already stored under their
-   * idempotency keys. Read on every attempt, so a batch rebuilt after a conflict sees what the other writer wrote.
-   */
-  private async prefetch(
-    consultationId: number,
-    pending: readonly Pending[],
-  ): Promise<Pick<Batch, "latest" | "stored">> {
-    const { store } = this.opts;
-    const pairs = new Map<string, { author: Hex; section: string }>();
-    const keys = new Set<string>();
-    for (const { submission: sub } of pending) {
-      if (sub.kind !== "opinion") continue;
-      pairs.set(authorSectionOf(sub), { author: sub.author, section: sub.section });
-      if (sub.idempotencyKey !== null) keys.add(sub.idempotencyKey);
-    }
-    const [latestOf, receipts] = await Promise.all([
-      store.latestOpinions(consultationId, [...pairs.values()]),
-      store.idempotentReceipts([...keys]),
-    ]);
-    const latest = new Map([...pairs.keys()].map((k, i) => [k, latestOf[i] ?? null]));
-    const stored = new Map<string, string>();
-    [...keys].forEach((k, i) => {
-      const receipt = receipts[i];
-      if (receipt != null) stored.set(k, receipt);
-    });
-    return { latest, stored };
-  }
-
   /** An opinion entry and its signed receipt; a retry with a known idempotency key gets the first receipt. */
-  private buildOpinion(batch: Batch, sub: OpinionSubmission): Accepted | Error {
+  private async buildOpinion(batch: Batch, sub: OpinionSubmission): Promise<Accepted | Error> {
     const { receiptKey } = this.opts;
     if (sub.idempotencyKey !== null) {
       // a retry (even one racing the first request): the same receipt, never a second entry
@@ -400,6 +370,36 @@ export class Ingest {
  * its leaf. Opening and closing times are whole seconds, so a time inside [opensAt, closesAt) stays inside.
  */
 const floorToSecond = (ms: number): number => ms - (ms % 1000);
+
+/**
+ * What a batch's opinions need of the store, for the whole batch at once (two statements, not two per opinion): the
+ * latest committed opinion of each of their (author, section), and the receipts already stored under their
+ * idempotency keys. Read on every attempt, so a batch rebuilt after a conflict sees what the other writer wrote.
+ */
+async function prefetch(
+  store: Store,
+  consultationId: number,
+  pending: readonly Pending[],
+): Promise<Pick<Batch, "latest" | "stored">> {
+  const pairs = new Map<string, { author: Hex; section: string }>();
+  const keys = new Set<string>();
+  for (const { submission: sub } of pending) {
+    if (sub.kind !== "opinion") continue;
+    pairs.set(authorSectionOf(sub), { author: sub.author, section: sub.section });
+    if (sub.idempotencyKey !== null) keys.add(sub.idempotencyKey);
+  }
+  const [latestOf, receipts] = await Promise.all([
+    store.latestOpinions(consultationId, [...pairs.values()]),
+    store.idempotentReceipts([...keys]),
+  ]);
+  const latest = new Map([...pairs.keys()].map((k, i) => [k, latestOf[i] ?? null]));
+  const stored = new Map<string, string>();
+  [...keys].forEach((k, i) => {
+    const receipt = receipts[i];
+    if (receipt != null) stored.set(k, receipt);
+  });
+  return { latest, stored };
+}
 
 /** The entries of one batch being built, and what its items need to know of each other. */
 interface Batch {
