@@ -43,8 +43,9 @@ const unnestSql = (columns: readonly BulkColumn[]): string =>
 const columnArrays = (columns: readonly BulkColumn[], rows: readonly (readonly SqlValue[])[]): SqlValue[][] =>
   columns.map((_, c) => rows.map((row) => row[c] ?? null));
 
-const insertSql = (table: string, columns: readonly BulkColumn[], suffix = ""): string =>
-  `INSERT INTO ${table} (${columns.map(([name]) => name).join(", ")}) SELECT * FROM ${unnestSql(columns)} ${suffix}`;
+const insertSql = (table: string, columns: readonly BulkColumn[], suffix = "", where = ""): string =>
+  `INSERT INTO ${table} (${columns.map(([name]) => name).join(", ")})
+   SELECT * FROM ${unnestSql(columns)} ${where} ${suffix}`;
 
 const numberedCache = new Map<string, string>();
 
@@ -163,31 +164,50 @@ class PostgresDialect implements SqlDialect {
   };
 
   /**
-   * Data-modifying CTEs over unnest arrays: up to BULK_ROWS rows of every table in one statement (one round trip),
-   * and a statement per further BULK_ROWS. The statement's foreign keys are checked at its end, when the rows of
-   * all its CTEs are in (a receipt's entry is inserted by the same statement).
+   * Data-modifying CTEs over unnest arrays: the guard and up to BULK_ROWS rows of every table in one statement (one
+   * round trip), each insert's rows only if the guard returned its row, and a statement per further BULK_ROWS. The
+   * statement's foreign keys are checked at its end, when the rows of all its CTEs are in (a receipt's entry is
+   * inserted by the same statement).
    */
-  insertAll: SqlDialect["insertAll"] = async (tx, inserts) => {
-    const counts = inserts.map(() => 0);
-    const chunks = Math.max(0, ...inserts.map((i) => Math.ceil(i.rows.length / BULK_ROWS)));
+  guardedInsert: SqlDialect["guardedInsert"] = async (tx, guard, inserts) => {
+    const inserted = inserts.map(() => 0);
+    const chunks = Math.max(1, ...inserts.map((i) => Math.ceil(i.rows.length / BULK_ROWS)));
+    let guardRow: Row | undefined;
     for (let c = 0; c < chunks; c++) {
       const parts: { at: number; insert: BulkInsert; rows: BulkInsert["rows"] }[] = [];
       inserts.forEach((insert, at) => {
         const rows = insert.rows.slice(c * BULK_ROWS, (c + 1) * BULK_ROWS);
         if (rows.length > 0) parts.push({ at, insert, rows });
       });
-      const ctes = parts.map(
-        ({ insert }, k) => `w${k} AS (${insertSql(insert.table, insert.columns, insert.suffix)} RETURNING 1)`,
-      );
+      // the first statement carries the guard; the others run only once it has returned its row
+      const guarded = c === 0;
+      const ctes = [
+        ...(guarded ? [`g AS (${guard.sql})`] : []),
+        ...parts.map(
+          ({ insert }, k) =>
+            `w${k} AS (${insertSql(insert.table, insert.columns, insert.suffix, guarded ? "WHERE EXISTS (SELECT 1 FROM g)" : "")} RETURNING 1)`,
+        ),
+      ];
+      const counts = parts.map((_, k) => `(SELECT count(*) FROM w${k}) AS n${k}`);
       const row = await tx.get(
-        `WITH ${ctes.join(",\n")} SELECT ${parts.map((_, k) => `(SELECT count(*) FROM w${k}) AS n${k}`).join(", ")}`,
-        parts.flatMap(({ insert, rows }) => columnArrays(insert.columns, rows)),
+        guarded
+          ? `WITH ${ctes.join(",\n")} SELECT ${["g.*", "(SELECT count(*) FROM g) AS guarded", ...counts].join(", ")}
+             FROM (SELECT 1) AS one LEFT JOIN g ON TRUE`
+          : `WITH ${ctes.join(",\n")} SELECT ${counts.join(", ")}`,
+        [
+          ...(guarded ? guard.params : []),
+          ...parts.flatMap(({ insert, rows }) => columnArrays(insert.columns, rows)),
+        ],
       );
+      if (guarded) {
+        if (Number(row?.guarded) === 0) return { guard: undefined, inserted };
+        guardRow = row;
+      }
       parts.forEach(({ at }, k) => {
-        counts[at]! += Number(row?.[`n${k}`] ?? 0);
+        inserted[at]! += Number(row?.[`n${k}`] ?? 0);
       });
     }
-    return counts;
+    return { guard: guardRow, inserted };
   };
 
   relation: SqlDialect["relation"] = (alias, columns, rows) => ({

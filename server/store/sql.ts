@@ -90,6 +90,12 @@ export interface BulkInsert {
   suffix?: string;
 }
 
+/** A statement and its parameters. */
+export interface SqlStatement {
+  sql: string;
+  params: SqlParam[];
+}
+
 /** A FROM item and its parameters (SqlDialect.relation). */
 export interface SqlRelation {
   sql: string;
@@ -118,11 +124,16 @@ export interface SqlDialect {
     suffix?: string,
   ): Promise<number>;
   /**
-   * Several tables' inserts of one transaction, in as few statements as the dialect can (PostgreSQL: one, for up to
-   * its bulk rows per table), each table's rows after those of the tables before it; returns the rows inserted per
-   * insert, in order (an ON CONFLICT suffix may skip some).
+   * A guard statement (one returning at most one row, e.g. an UPDATE … RETURNING) and, only when it returns its row,
+   * several tables' inserts of one transaction, in as few statements as the dialect can (PostgreSQL: one with the
+   * guard, for up to its bulk rows per table); returns the guard's row and the rows inserted per insert, in order
+   * (an ON CONFLICT suffix may skip some).
    */
-  insertAll(tx: SqlPort, inserts: readonly BulkInsert[]): Promise<number[]>;
+  guardedInsert(
+    tx: SqlPort,
+    guard: SqlStatement,
+    inserts: readonly BulkInsert[],
+  ): Promise<{ guard: Row | undefined; inserted: number[] }>;
   /**
    * Rows given as a relation to read FROM in one statement, whatever their number: `<sql>` names its columns and
    * `i`, each row's position (from 1). Text and integer columns only.
@@ -807,24 +818,21 @@ export class SqlStore implements Store {
   ): Promise<void> {
     const d = this.dialect;
     await d.transaction(async (tx) => {
-      // the append lock and the size check in one statement: the row this UPDATE changes stays locked until the
-      // commit, so one append (or closing mark) per log at a time, across instances
-      const row = await tx.get(
-        `UPDATE consultations SET tree_size = ? WHERE id = ? AND tree_size = ?
-         RETURNING closes_at, closing_at, tally_hash`,
-        [expectedSize + entries.length, consultationId, expectedSize],
-      );
-      const refusal = row
-        ? finalHeadRefusal(consultationId, row, entries)
-        : await this.appendRefusal(tx, consultationId, expectedSize, entries);
-      if (refusal) throw refusal;
       const receipts: SqlValue[][] = [];
       entries.forEach((e, k) => {
         if (e.kind === "opinion") {
           receipts.push([consultationId, expectedSize + k, e.subjectKey, e.idempotencyKey, e.receipt]);
         }
       });
-      const [, stored] = await d.insertAll(tx, [
+      // the append lock and the size check, the guard of the rows: the row this UPDATE changes stays locked until
+      // the commit, so one append (or closing mark) per log at a time, across instances. The rows are written only
+      // when the size is the one expected; a refusal below rolls them back with the rest.
+      const lock = {
+        sql: `UPDATE consultations SET tree_size = ? WHERE id = ? AND tree_size = ?
+              RETURNING closes_at, closing_at, tally_hash`,
+        params: [expectedSize + entries.length, consultationId, expectedSize],
+      };
+      const { guard: row, inserted } = await d.guardedInsert(tx, lock, [
         {
           table: "entries",
           columns: ENTRY_COLUMNS,
@@ -849,7 +857,11 @@ export class SqlStore implements Store {
         },
         nodeInsert(consultationId, nodes),
       ]);
-      if (stored !== receipts.length) throw new StoreConflictError("idempotency key already used");
+      const refusal = row
+        ? finalHeadRefusal(consultationId, row, entries)
+        : await this.appendRefusal(tx, consultationId, expectedSize, entries);
+      if (refusal) throw refusal;
+      if (inserted[1] !== receipts.length) throw new StoreConflictError("idempotency key already used");
       // after the receipts: an opinion withheld in its own batch has its receipt redacted too
       for (const e of entries) {
         if (e.kind === "moderation") await this.withhold(tx, consultationId, e.withholdTarget);

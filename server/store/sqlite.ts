@@ -158,13 +158,14 @@ class SqliteDialect implements SqlDialect {
     return inserted;
   };
 
-  /** Each table's rows by insertMany: statements prepared once, no await per row, so nothing to gain by joining them. */
-  insertAll: SqlDialect["insertAll"] = async (tx, inserts) => {
-    const counts: number[] = [];
+  /** The guard, then each table's rows by insertMany: statements prepared once, no await per row. */
+  guardedInsert: SqlDialect["guardedInsert"] = async (tx, guard, inserts) => {
+    const row = await tx.get(guard.sql, guard.params);
+    const inserted: number[] = [];
     for (const { table, columns, rows, suffix } of inserts) {
-      counts.push(await this.insertMany(tx, table, columns, rows, suffix));
+      inserted.push(row ? await this.insertMany(tx, table, columns, rows, suffix) : 0);
     }
-    return counts;
+    return { guard: row, inserted };
   };
 
   /** The rows as one JSON parameter (json_each): no bound on their number, unlike `?` placeholders. */

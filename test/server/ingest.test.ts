@@ -24,11 +24,11 @@ const ID = 1;
 const CLOSES_AT = 2_000_000_000;
 const BATCH = 64;
 /**
- * Round trips of one batch of opinions on PostgreSQL (up to 2,000 of them): the prefetch (2) and the append
- * transaction (BEGIN, the size update, the rows of every table in one statement, COMMIT). Per-opinion lookups
- * made it 93 for this test's batch.
+ * Round trips of one batch of opinions on PostgreSQL (up to 2,000 of them): the prefetch (2, run together) and the
+ * append transaction (BEGIN; the size update and the rows of every table in one statement; COMMIT). Per-opinion
+ * lookups made it 93 for this test's batch.
  */
-const POSTGRES_BATCH_TRIPS = 6;
+const POSTGRES_BATCH_TRIPS = 5;
 
 const author = (n: number): Hex => `0x${n.toString(16).padStart(64, "0")}`;
 
