@@ -216,6 +216,7 @@ export class Ingest {
   ): Promise<(Accepted | Error)[]> {
     const { store, clock } = this.opts;
     const log = await this.log(consultationId);
+    const { latest, stored } = await prefetch(store, consultationId, pending);
     const now = clock.now();
     const batch: Batch = {
       consultationId,
@@ -226,7 +227,8 @@ export class Ingest {
       publishedAt: formatTime(floorToSecond(now)),
       issuedAt: formatTime(now),
       anchorDeadline: formatTime(now + this.opts.maxAnchorDelayMs),
-      latest: new Map(),
+      latest,
+      stored,
       withheld: new Set(),
       replies: new Map(),
       entries: [],
@@ -254,13 +256,13 @@ export class Ingest {
 
   /** An opinion entry and its signed receipt; a retry with a known idempotency key gets the first receipt. */
   private async buildOpinion(batch: Batch, sub: OpinionSubmission): Promise<Accepted | Error> {
-    const { store, receiptKey } = this.opts;
+    const { receiptKey } = this.opts;
     if (sub.idempotencyKey !== null) {
       // a retry (even one racing the first request): the same receipt, never a second entry
       const sameBatch = batch.replies.get(sub.idempotencyKey);
       if (sameBatch !== undefined) return sameBatch;
-      const prior = await store.getIdempotent(sub.idempotencyKey);
-      if (prior !== null) {
+      const prior = batch.stored.get(sub.idempotencyKey);
+      if (prior !== undefined) {
         const receipt = JSON.parse(prior) as Receipt;
         return { index: receipt.leafIndex, leafHash: receipt.leafHash, receipt };
       }
@@ -270,10 +272,8 @@ export class Ingest {
       // window every auditor checks
       return new ServiceError(409, "closed", "the consultation is closed");
     }
-    const authorSection = `${sub.author}\u0000${sub.section}`;
-    let replaces = batch.latest.get(authorSection);
-    if (replaces === undefined)
-      replaces = await store.latestOpinion(batch.consultationId, sub.author, sub.section);
+    const authorSection = authorSectionOf(sub);
+    const replaces = batch.latest.get(authorSection) ?? null;
     const salt = randomSalt();
     const index = nextIndex(batch);
     const { leaf, hash } = encodeLeaf({
@@ -371,6 +371,36 @@ export class Ingest {
  */
 const floorToSecond = (ms: number): number => ms - (ms % 1000);
 
+/**
+ * What a batch's opinions need of the store, for the whole batch at once (two statements, not two per opinion): the
+ * latest committed opinion of each of their (author, section), and the receipts already stored under their
+ * idempotency keys. Read on every attempt, so a batch rebuilt after a conflict sees what the other writer wrote.
+ */
+async function prefetch(
+  store: Store,
+  consultationId: number,
+  pending: readonly Pending[],
+): Promise<Pick<Batch, "latest" | "stored">> {
+  const pairs = new Map<string, { author: Hex; section: string }>();
+  const keys = new Set<string>();
+  for (const { submission: sub } of pending) {
+    if (sub.kind !== "opinion") continue;
+    pairs.set(authorSectionOf(sub), { author: sub.author, section: sub.section });
+    if (sub.idempotencyKey !== null) keys.add(sub.idempotencyKey);
+  }
+  const [latestOf, receipts] = await Promise.all([
+    store.latestOpinions(consultationId, [...pairs.values()]),
+    store.idempotentReceipts([...keys]),
+  ]);
+  const latest = new Map([...pairs.keys()].map((k, i) => [k, latestOf[i] ?? null]));
+  const stored = new Map<string, string>();
+  [...keys].forEach((k, i) => {
+    const receipt = receipts[i];
+    if (receipt != null) stored.set(k, receipt);
+  });
+  return { latest, stored };
+}
+
 /** The entries of one batch being built, and what its items need to know of each other. */
 interface Batch {
   consultationId: number;
@@ -385,8 +415,13 @@ interface Batch {
   publishedAt: string;
   issuedAt: string;
   anchorDeadline: string;
-  /** Latest opinion index per author and section, for `replaces`, once looked up or added in this batch. */
+  /**
+   * Latest opinion index per author and section (authorSectionOf), for `replaces`: every pair of the batch, as
+   * committed when the batch was built, then as added in this batch.
+   */
   latest: Map<string, number | null>;
+  /** Receipts already stored under the batch's idempotency keys (the keys not stored are absent). */
+  stored: Map<string, string>;
   /** Targets withheld by this batch. */
   withheld: Set<number>;
   /** Accepted opinions by idempotency key: a retry inside the batch gets the same reply. */
@@ -396,6 +431,9 @@ interface Batch {
   online: number;
   offline: number;
 }
+
+/** The key of Batch.latest. */
+const authorSectionOf = (sub: OpinionSubmission): string => `${sub.author}\u0000${sub.section}`;
 
 const nextIndex = (batch: Batch): number => batch.first + batch.entries.length;
 

@@ -51,6 +51,18 @@ export function createMetrics(store: Store, clock: Clock, config: Config): Servi
       registers: [registry],
     }),
   };
+  let roundTrips = store.roundTrips();
+  new client.Counter({
+    name: "gopy_store_round_trips_total",
+    help: "Statements the store sent to its database (each BEGIN and COMMIT included; SQLite: executed)",
+    registers: [registry],
+    collect() {
+      // the store counts; the counter follows it at each scrape
+      const now = store.roundTrips();
+      this.inc(now - roundTrips);
+      roundTrips = now;
+    },
+  });
   const backlog = () => store.backlog(clock.now() - config.anchor.maxDelayMs);
   new client.Gauge({
     name: "gopy_backlog_entries",

@@ -77,7 +77,8 @@ const CACHE_MS = 1000;
 export class Consultations {
   readonly #store: Store;
   readonly #clock: Clock;
-  readonly #cache = new Map<number, WithDraft & { at: number }>();
+  /** The read of each consultation, shared by the requests of its second (one read, not one per request). */
+  readonly #cache = new Map<number, { at: number; read: Promise<WithDraft> }>();
 
   constructor(store: Store, clock: Clock) {
     this.#store = store;
@@ -92,16 +93,24 @@ export class Consultations {
   }
 
   /** A consultation and its current draft (reused for a second unless `fresh`); 404 when unknown. */
-  async withDraft(id: number, fresh = false): Promise<WithDraft> {
+  withDraft(id: number, fresh = false): Promise<WithDraft> {
     const now = this.#clock.now();
     const hit = this.#cache.get(id);
-    if (hit && !fresh && now - hit.at < CACHE_MS) return hit;
+    if (hit && !fresh && now - hit.at < CACHE_MS) return hit.read;
+    const read = this.#read(id);
+    this.#cache.set(id, { at: now, read });
+    // a failed read (unknown consultation, database down) is not kept
+    read.catch(() => {
+      if (this.#cache.get(id)?.read === read) this.#cache.delete(id);
+    });
+    return read;
+  }
+
+  async #read(id: number): Promise<WithDraft> {
     const consultation = await this.get(id);
     const draft = await this.#store.getDraft(id);
     if (!draft) throw new ServiceError(500, "internal", "draft missing");
-    const entry = { at: now, consultation, draft };
-    this.#cache.set(id, entry);
-    return entry;
+    return { consultation, draft };
   }
 
   /** Drop a consultation from the cache after a change. */

@@ -6,7 +6,7 @@
 import pg from "pg";
 import type { Row } from "./rows.ts";
 import type { ColumnTypes, ForeignKeys } from "./schema.ts";
-import type { BulkColumn, SqlDialect, SqlParam, SqlPort } from "./sql.ts";
+import type { BulkColumn, BulkInsert, SqlDialect, SqlParam, SqlPort, SqlValue } from "./sql.ts";
 import { SqlStore } from "./sql.ts";
 import type { NodeId } from "./types.ts";
 
@@ -35,6 +35,18 @@ const BULK_ROWS = 2000;
 /** Key of the migration lock (any constant: it only has to be the same in every instance). */
 const MIGRATION_LOCK = 1735356537;
 
+/** `unnest(?::type[], …)`: rows bound as one typed array per column. */
+const unnestSql = (columns: readonly BulkColumn[]): string =>
+  `unnest(${columns.map(([, type]) => `?::${ARRAY_TYPES[type]}`).join(", ")})`;
+
+/** The parameters of unnestSql: each column's values across the rows. */
+const columnArrays = (columns: readonly BulkColumn[], rows: readonly (readonly SqlValue[])[]): SqlValue[][] =>
+  columns.map((_, c) => rows.map((row) => row[c] ?? null));
+
+const insertSql = (table: string, columns: readonly BulkColumn[], suffix = "", where = ""): string =>
+  `INSERT INTO ${table} (${columns.map(([name]) => name).join(", ")})
+   SELECT * FROM ${unnestSql(columns)} ${where} ${suffix}`;
+
 const numberedCache = new Map<string, string>();
 
 /** `?` placeholders as PostgreSQL's $1, $2, … (the core's SQL has no `?` inside literals). */
@@ -55,15 +67,24 @@ function pgValue(v: SqlParam): unknown {
   return v;
 }
 
-function portOf(q: pg.Pool | pg.PoolClient): SqlPort {
+/** Counts what is sent to the server: every query of the dialect goes through `send`, BEGIN and COMMIT included. */
+class RoundTrips {
+  count = 0;
+  send(q: pg.Pool | pg.PoolClient, sql: string, params?: unknown[]): Promise<pg.QueryResult> {
+    this.count++;
+    return params === undefined ? q.query(sql) : q.query(sql, params);
+  }
+}
+
+function portOf(trips: RoundTrips, q: pg.Pool | pg.PoolClient): SqlPort {
   const query = (sql: string, params: readonly SqlParam[] = []) =>
-    q.query(numbered(sql), params.map(pgValue));
+    trips.send(q, numbered(sql), params.map(pgValue));
   return {
     get: async (sql, params) => (await query(sql, params)).rows[0] as Row | undefined,
     all: async (sql, params) => (await query(sql, params)).rows as Row[],
     run: async (sql, params) => (await query(sql, params)).rowCount ?? 0,
     exec: async (script) => {
-      await q.query(script);
+      await trips.send(q, script);
     },
   };
 }
@@ -79,6 +100,7 @@ class PostgresDialect implements SqlDialect {
   readonly db: SqlPort;
   private anchorClient: pg.PoolClient | null = null;
   private anchorHeld = false;
+  private readonly trips = new RoundTrips();
 
   constructor(url: string, schema: string) {
     if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`bad schema name ${schema}`);
@@ -91,18 +113,22 @@ class PostgresDialect implements SqlDialect {
         /* a broken idle client is dropped by the pool; the next query reconnects */
       });
     }
-    this.db = portOf(this.pool);
+    this.db = portOf(this.trips, this.pool);
+  }
+
+  roundTrips(): number {
+    return this.trips.count;
   }
 
   async transaction<T>(fn: (tx: SqlPort) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     try {
-      await client.query("BEGIN");
-      const out = await fn(portOf(client));
-      await client.query("COMMIT");
+      await this.trips.send(client, "BEGIN");
+      const out = await fn(portOf(this.trips, client));
+      await this.trips.send(client, "COMMIT");
       return out;
     } catch (e) {
-      await client.query("ROLLBACK").catch(() => {});
+      await this.trips.send(client, "ROLLBACK").catch(() => {});
       throw e;
     } finally {
       client.release();
@@ -129,18 +155,65 @@ class PostgresDialect implements SqlDialect {
   }
 
   insertMany: SqlDialect["insertMany"] = async (tx, table, columns, rows, suffix = "") => {
-    const sql = `INSERT INTO ${table} (${columns.map(([name]) => name).join(", ")})
-                 SELECT * FROM unnest(${columns.map(([, type]) => `?::${ARRAY_TYPES[type]}`).join(", ")}) ${suffix}`;
+    const sql = insertSql(table, columns, suffix);
     let inserted = 0;
     for (let off = 0; off < rows.length; off += BULK_ROWS) {
-      const chunk = rows.slice(off, off + BULK_ROWS);
-      inserted += await tx.run(
-        sql,
-        columns.map((_, c) => chunk.map((row) => row[c] ?? null)),
-      );
+      inserted += await tx.run(sql, columnArrays(columns, rows.slice(off, off + BULK_ROWS)));
     }
     return inserted;
   };
+
+  /**
+   * Data-modifying CTEs over unnest arrays: the guard and up to BULK_ROWS rows of every table in one statement (one
+   * round trip), each insert's rows only if the guard returned its row, and a statement per further BULK_ROWS. The
+   * statement's foreign keys are checked at its end, when the rows of all its CTEs are in (a receipt's entry is
+   * inserted by the same statement).
+   */
+  guardedInsert: SqlDialect["guardedInsert"] = async (tx, guard, inserts) => {
+    const inserted = inserts.map(() => 0);
+    const chunks = Math.max(1, ...inserts.map((i) => Math.ceil(i.rows.length / BULK_ROWS)));
+    let guardRow: Row | undefined;
+    for (let c = 0; c < chunks; c++) {
+      const parts: { at: number; insert: BulkInsert; rows: BulkInsert["rows"] }[] = [];
+      inserts.forEach((insert, at) => {
+        const rows = insert.rows.slice(c * BULK_ROWS, (c + 1) * BULK_ROWS);
+        if (rows.length > 0) parts.push({ at, insert, rows });
+      });
+      // the first statement carries the guard; the others run only once it has returned its row
+      const guarded = c === 0;
+      const ctes = [
+        ...(guarded ? [`g AS (${guard.sql})`] : []),
+        ...parts.map(
+          ({ insert }, k) =>
+            `w${k} AS (${insertSql(insert.table, insert.columns, insert.suffix, guarded ? "WHERE EXISTS (SELECT 1 FROM g)" : "")} RETURNING 1)`,
+        ),
+      ];
+      const counts = parts.map((_, k) => `(SELECT count(*) FROM w${k}) AS n${k}`);
+      const row = await tx.get(
+        guarded
+          ? `WITH ${ctes.join(",\n")} SELECT ${["g.*", "(SELECT count(*) FROM g) AS guarded", ...counts].join(", ")}
+             FROM (SELECT 1) AS one LEFT JOIN g ON TRUE`
+          : `WITH ${ctes.join(",\n")} SELECT ${counts.join(", ")}`,
+        [
+          ...(guarded ? guard.params : []),
+          ...parts.flatMap(({ insert, rows }) => columnArrays(insert.columns, rows)),
+        ],
+      );
+      if (guarded) {
+        if (Number(row?.guarded) === 0) return { guard: undefined, inserted };
+        guardRow = row;
+      }
+      parts.forEach(({ at }, k) => {
+        inserted[at]! += Number(row?.[`n${k}`] ?? 0);
+      });
+    }
+    return { guard: guardRow, inserted };
+  };
+
+  relation: SqlDialect["relation"] = (alias, columns, rows) => ({
+    sql: `${unnestSql(columns)} WITH ORDINALITY AS ${alias}(${columns.map(([name]) => name).join(", ")}, i)`,
+    params: columnArrays(columns, rows),
+  });
 
   async getNodes(port: SqlPort, consultationId: number, ids: readonly NodeId[]): Promise<Uint8Array[]> {
     if (ids.length === 0) return [];
@@ -185,12 +258,12 @@ class PostgresDialect implements SqlDialect {
   async tryAnchorLock(): Promise<boolean> {
     try {
       if (this.anchorClient && this.anchorHeld) {
-        await this.anchorClient.query("SELECT 1"); // still connected, so still held
+        await this.trips.send(this.anchorClient, "SELECT 1"); // still connected, so still held
         return true;
       }
       if (!this.anchorClient) this.anchorClient = await this.pool.connect();
       // one anchorer per schema (one deployment), whatever else shares the database
-      const r = await this.anchorClient.query("SELECT pg_try_advisory_lock(hashtext($1)) AS ok", [
+      const r = await this.trips.send(this.anchorClient, "SELECT pg_try_advisory_lock(hashtext($1)) AS ok", [
         `gopy-anchor:${this.schema}`,
       ]);
       this.anchorHeld = r.rows[0]?.ok === true;
@@ -208,11 +281,11 @@ class PostgresDialect implements SqlDialect {
     const lock = `gopy-operator:${this.schema}:${key}`;
     let broken: Error | undefined;
     try {
-      await client.query("SELECT pg_advisory_lock(hashtextextended($1, 0))", [lock]);
+      await this.trips.send(client, "SELECT pg_advisory_lock(hashtextextended($1, 0))", [lock]);
       return await fn();
     } finally {
       try {
-        await client.query("SELECT pg_advisory_unlock(hashtextextended($1, 0))", [lock]);
+        await this.trips.send(client, "SELECT pg_advisory_unlock(hashtextextended($1, 0))", [lock]);
       } catch (e) {
         broken = e instanceof Error ? e : new Error(String(e));
       }

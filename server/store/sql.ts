@@ -81,6 +81,27 @@ export interface SqlPort {
 /** A column of a bulk insert, with its type (PostgreSQL binds each column as one typed array). */
 export type BulkColumn = readonly [name: string, type: "bigint" | "integer" | "text" | "bytes"];
 
+/** Rows for one table of SqlDialect.insertAll: `INSERT INTO table (columns) <rows> <suffix>`. */
+export interface BulkInsert {
+  table: string;
+  columns: readonly BulkColumn[];
+  rows: readonly (readonly SqlValue[])[];
+  /** After the rows, e.g. an ON CONFLICT clause. */
+  suffix?: string;
+}
+
+/** A statement and its parameters. */
+export interface SqlStatement {
+  sql: string;
+  params: SqlParam[];
+}
+
+/** A FROM item and its parameters (SqlDialect.relation). */
+export interface SqlRelation {
+  sql: string;
+  params: SqlParam[];
+}
+
 export interface SqlDialect {
   readonly kind: Store["kind"];
   /** Statements outside any transaction. */
@@ -102,6 +123,26 @@ export interface SqlDialect {
     rows: readonly (readonly SqlValue[])[],
     suffix?: string,
   ): Promise<number>;
+  /**
+   * A guard statement (one returning at most one row, e.g. an UPDATE … RETURNING) and, only when it returns its row,
+   * several tables' inserts of one transaction, in as few statements as the dialect can (PostgreSQL: one with the
+   * guard, for up to its bulk rows per table); returns the guard's row and the rows inserted per insert, in order
+   * (an ON CONFLICT suffix may skip some).
+   */
+  guardedInsert(
+    tx: SqlPort,
+    guard: SqlStatement,
+    inserts: readonly BulkInsert[],
+  ): Promise<{ guard: Row | undefined; inserted: number[] }>;
+  /**
+   * Rows given as a relation to read FROM in one statement, whatever their number: `<sql>` names its columns and
+   * `i`, each row's position (from 1). Text and integer columns only.
+   */
+  relation(
+    alias: string,
+    columns: readonly BulkColumn[],
+    rows: readonly (readonly SqlValue[])[],
+  ): SqlRelation;
   /** Records of one counted map, each the row at the greatest tree size <= `treeSize` (null: none), in the order asked. */
   getCountedNodes(
     port: SqlPort,
@@ -111,6 +152,8 @@ export interface SqlDialect {
   ): Promise<(Uint8Array | null)[]>;
   /** Hashes of one log's tree nodes, in the order asked; throws when one is missing. */
   getNodes(port: SqlPort, consultationId: number, ids: readonly NodeId[]): Promise<Uint8Array[]>;
+  /** Statements sent to the database so far, each BEGIN, COMMIT and ROLLBACK included (SQLite: executed). */
+  roundTrips(): number;
   tryAnchorLock(): Promise<boolean>;
   /** Runs fn holding the cross-instance lock of an operator key (the in-process queue is the core's). */
   lockOperator<T>(key: string, fn: () => Promise<T>): Promise<T>;
@@ -170,6 +213,12 @@ const TERM_COLUMNS: readonly BulkColumn[] = [
   ["term", "text"],
   ["idx", "bigint"],
 ];
+const TERM_COUNT_COLUMNS: readonly BulkColumn[] = [
+  ["consultation_id", "bigint"],
+  ["section", "text"],
+  ["term", "text"],
+  ["n", "bigint"],
+];
 
 /**
  * A search of B-tree term postings: every page is one backward range read of the rarest term's postings from the
@@ -178,7 +227,7 @@ const TERM_COLUMNS: readonly BulkColumn[] = [
  * seek (a page deep in a million readings read the doclist from its start: 30 to 170 ms), and PostgreSQL's tsvector
  * with GIN left the plan to the planner (a page of common words that meet rarely: 40 to 230 ms at p99).
  */
-function termSearch(insertMany: SqlDialect["insertMany"]): ReadingSearch {
+function termSearch({ insertMany, relation }: Pick<SqlDialect, "insertMany" | "relation">): ReadingSearch {
   const apply = async (tx: SqlPort, consultationId: number, indices: readonly number[], sign: 1 | -1) => {
     for (let at = 0; at < indices.length; at += TERM_CHUNK) {
       const chunk = indices.slice(at, at + TERM_CHUNK);
@@ -197,23 +246,30 @@ function termSearch(insertMany: SqlDialect["insertMany"]): ReadingSearch {
           const d = deltas.get(key) ?? { section, term, n: 0 };
           d.n += sign;
           deltas.set(key, d);
-          if (sign === 1) postings.push([consultationId, section, term, Number(r.idx)]);
-          else {
-            await tx.run(
-              "DELETE FROM reading_terms WHERE consultation_id = ? AND section = ? AND term = ? AND idx = ?",
-              [consultationId, section, term, Number(r.idx)],
-            );
-          }
+          postings.push([consultationId, section, term, Number(r.idx)]);
         }
       }
-      await insertMany(tx, "reading_terms", TERM_COLUMNS, postings, "ON CONFLICT DO NOTHING");
-      for (const d of deltas.values()) {
+      if (sign === 1) await insertMany(tx, "reading_terms", TERM_COLUMNS, postings, "ON CONFLICT DO NOTHING");
+      else if (postings.length > 0) {
+        // every posting of the chunk in one statement
+        const q = relation(
+          "q",
+          TERM_COLUMNS.slice(1),
+          postings.map((p) => p.slice(1)),
+        );
         await tx.run(
-          `INSERT INTO reading_term_counts (consultation_id, section, term, n) VALUES (?, ?, ?, ?)
-           ON CONFLICT (consultation_id, section, term) DO UPDATE SET n = reading_term_counts.n + excluded.n`,
-          [consultationId, d.section, d.term, d.n],
+          `DELETE FROM reading_terms WHERE consultation_id = ?
+           AND (section, term, idx) IN (SELECT q.section, q.term, q.idx FROM ${q.sql})`,
+          [consultationId, ...q.params],
         );
       }
+      await insertMany(
+        tx,
+        "reading_term_counts",
+        TERM_COUNT_COLUMNS,
+        [...deltas.values()].map((d) => [consultationId, d.section, d.term, d.n]),
+        "ON CONFLICT (consultation_id, section, term) DO UPDATE SET n = reading_term_counts.n + excluded.n",
+      );
     }
   };
   return {
@@ -315,6 +371,20 @@ const READING_COLUMNS: readonly BulkColumn[] = [
   ["folded", "text"],
   ["campaign", "bigint"],
 ];
+const COUNT_COLUMNS: readonly BulkColumn[] = [
+  ["consultation_id", "bigint"],
+  ["section", "text"],
+  ["stance", "text"],
+  ["channel", "text"],
+  ["n", "bigint"],
+];
+const HOUR_COLUMNS: readonly BulkColumn[] = [
+  ["consultation_id", "bigint"],
+  ["hour", "bigint"],
+  ["channel", "text"],
+  ["n", "bigint"],
+];
+const INDEX_COLUMNS: readonly BulkColumn[] = [["idx", "bigint"]];
 const BAND_COLUMNS: readonly BulkColumn[] = [
   ["consultation_id", "bigint"],
   ["section", "text"],
@@ -361,6 +431,14 @@ const NODE_COLUMNS: readonly BulkColumn[] = [
   ["idx", "bigint"],
   ["hash", "bytes"],
 ];
+
+/** The insert of one log's tree nodes (a node written again keeps its latest hash). */
+const nodeInsert = (consultationId: number, nodes: readonly TreeNode[]): BulkInsert => ({
+  table: "nodes",
+  columns: NODE_COLUMNS,
+  rows: nodes.map((n) => [consultationId, n.level, n.index, n.hash]),
+  suffix: "ON CONFLICT (consultation_id, level, idx) DO UPDATE SET hash = excluded.hash",
+});
 
 const COUNTED_NODE_COLUMNS: readonly BulkColumn[] = [
   ["consultation_id", "bigint"],
@@ -420,9 +498,10 @@ export class SqlStore implements Store {
   constructor(dialect: SqlDialect) {
     this.dialect = dialect;
     this.kind = dialect.kind;
-    this.search = termSearch((tx, table, columns, rows, suffix) =>
-      dialect.insertMany(tx, table, columns, rows, suffix),
-    );
+    this.search = termSearch({
+      insertMany: (tx, table, columns, rows, suffix) => dialect.insertMany(tx, table, columns, rows, suffix),
+      relation: (alias, columns, rows) => dialect.relation(alias, columns, rows),
+    });
   }
 
   /** Migrates to the latest version (or, for tests of an upgrade, to `upTo`). */
@@ -444,6 +523,10 @@ export class SqlStore implements Store {
 
   close(): Promise<void> {
     return this.dialect.close();
+  }
+
+  roundTrips(): number {
+    return this.dialect.roundTrips();
   }
 
   async ping(): Promise<boolean> {
@@ -606,13 +689,8 @@ export class SqlStore implements Store {
   }
 
   private async putNodes(tx: SqlPort, consultationId: number, nodes: readonly TreeNode[]): Promise<void> {
-    await this.dialect.insertMany(
-      tx,
-      "nodes",
-      NODE_COLUMNS,
-      nodes.map((n) => [consultationId, n.level, n.index, n.hash]),
-      "ON CONFLICT (consultation_id, level, idx) DO UPDATE SET hash = excluded.hash",
-    );
+    const { table, columns, rows, suffix } = nodeInsert(consultationId, nodes);
+    await this.dialect.insertMany(tx, table, columns, rows, suffix);
   }
 
   countedStore(consultationId: number): CountedStoreLike {
@@ -740,58 +818,76 @@ export class SqlStore implements Store {
   ): Promise<void> {
     const d = this.dialect;
     await d.transaction(async (tx) => {
-      // the append lock: one append (or closing mark) per log at a time, across instances
-      const row = await tx.get(
-        `SELECT tree_size, closes_at, closing_at, tally_hash FROM consultations WHERE id = ?${d.forUpdate}`,
-        [consultationId],
-      );
-      if (!row) throw new StoreConflictError(`consultation ${consultationId} does not exist`);
-      const refusal = finalHeadRefusal(consultationId, row, entries);
-      if (refusal) throw refusal;
-      if (Number(row.tree_size) !== expectedSize) {
-        throw new StoreConflictError(`log size is ${row.tree_size}, expected ${expectedSize}`);
-      }
-      await d.insertMany(
-        tx,
-        "entries",
-        ENTRY_COLUMNS,
-        entries.map((e, k) => [
-          consultationId,
-          expectedSize + k,
-          e.leaf,
-          e.leafHash,
-          e.kind,
-          e.author,
-          e.section,
-          e.text,
-          e.salt,
-          e.createdAt,
-        ]),
-      );
       const receipts: SqlValue[][] = [];
       entries.forEach((e, k) => {
         if (e.kind === "opinion") {
           receipts.push([consultationId, expectedSize + k, e.subjectKey, e.idempotencyKey, e.receipt]);
         }
       });
-      const stored = await d.insertMany(
-        tx,
-        "receipts",
-        RECEIPT_COLUMNS,
-        receipts,
-        "ON CONFLICT (idempotency_key) DO NOTHING",
-      );
-      if (stored !== receipts.length) throw new StoreConflictError("idempotency key already used");
+      // the append lock and the size check, the guard of the rows: the row this UPDATE changes stays locked until
+      // the commit, so one append (or closing mark) per log at a time, across instances. The rows are written only
+      // when the size is the one expected; a refusal below rolls them back with the rest.
+      const lock = {
+        sql: `UPDATE consultations SET tree_size = ? WHERE id = ? AND tree_size = ?
+              RETURNING closes_at, closing_at, tally_hash`,
+        params: [expectedSize + entries.length, consultationId, expectedSize],
+      };
+      const { guard: row, inserted } = await d.guardedInsert(tx, lock, [
+        {
+          table: "entries",
+          columns: ENTRY_COLUMNS,
+          rows: entries.map((e, k) => [
+            consultationId,
+            expectedSize + k,
+            e.leaf,
+            e.leafHash,
+            e.kind,
+            e.author,
+            e.section,
+            e.text,
+            e.salt,
+            e.createdAt,
+          ]),
+        },
+        {
+          table: "receipts",
+          columns: RECEIPT_COLUMNS,
+          rows: receipts,
+          suffix: "ON CONFLICT (idempotency_key) DO NOTHING",
+        },
+        nodeInsert(consultationId, nodes),
+      ]);
+      const refusal = row
+        ? finalHeadRefusal(consultationId, row, entries)
+        : await this.appendRefusal(tx, consultationId, expectedSize, entries);
+      if (refusal) throw refusal;
+      if (inserted[1] !== receipts.length) throw new StoreConflictError("idempotency key already used");
       // after the receipts: an opinion withheld in its own batch has its receipt redacted too
       for (const e of entries) {
         if (e.kind === "moderation") await this.withhold(tx, consultationId, e.withholdTarget);
       }
-      await this.putNodes(tx, consultationId, nodes);
-      await tx.run("UPDATE consultations SET tree_size = ? WHERE id = ?", [
-        expectedSize + entries.length,
-        consultationId,
-      ]);
     });
+  }
+
+  /**
+   * Why an append changed no consultation row (read under the append lock, in the order of the checks): the
+   * consultation is missing, its final head refuses the entries, or its size is not the one expected.
+   */
+  private async appendRefusal(
+    tx: SqlPort,
+    consultationId: number,
+    expectedSize: number,
+    entries: readonly NewEntry[],
+  ): Promise<Error> {
+    const row = await tx.get(
+      `SELECT tree_size, closes_at, closing_at, tally_hash FROM consultations WHERE id = ?${this.dialect.forUpdate}`,
+      [consultationId],
+    );
+    if (!row) return new StoreConflictError(`consultation ${consultationId} does not exist`);
+    return (
+      finalHeadRefusal(consultationId, row, entries) ??
+      new StoreConflictError(`log size is ${row.tree_size}, expected ${expectedSize}`)
+    );
   }
 
   private async withhold(tx: SqlPort, consultationId: number, index: number): Promise<void> {
@@ -855,6 +951,46 @@ export class SqlStore implements Store {
       [consultationId, author, section],
     );
     return r?.i == null ? null : Number(r.i);
+  }
+
+  async latestOpinions(
+    consultationId: number,
+    of: readonly { author: Hex; section: string }[],
+  ): Promise<(number | null)[]> {
+    if (of.length === 0) return [];
+    const q = this.dialect.relation(
+      "q",
+      [
+        ["author", "text"],
+        ["section", "text"],
+      ],
+      of.map((o) => [o.author, o.section]),
+    );
+    const rows = await this.dialect.db.all(
+      `SELECT q.i, (SELECT max(e.idx) FROM entries e WHERE e.consultation_id = ? AND e.author = q.author
+                      AND e.section = q.section AND e.kind = 'opinion') AS latest
+       FROM ${q.sql}`,
+      [consultationId, ...q.params],
+    );
+    const out: (number | null)[] = of.map(() => null);
+    for (const r of rows) if (r.latest != null) out[Number(r.i) - 1] = Number(r.latest);
+    return out;
+  }
+
+  async idempotentReceipts(idempotencyKeys: readonly string[]): Promise<(string | null)[]> {
+    if (idempotencyKeys.length === 0) return [];
+    const q = this.dialect.relation(
+      "q",
+      [["idempotency_key", "text"]],
+      idempotencyKeys.map((k) => [k]),
+    );
+    const rows = await this.dialect.db.all(
+      `SELECT q.i, r.receipt FROM ${q.sql} JOIN receipts r ON r.idempotency_key = q.idempotency_key`,
+      q.params,
+    );
+    const out: (string | null)[] = idempotencyKeys.map(() => null);
+    for (const r of rows) out[Number(r.i) - 1] = String(r.receipt);
+    return out;
   }
 
   async getIdempotent(idempotencyKey: string): Promise<string | null> {
@@ -1136,12 +1272,18 @@ export class SqlStore implements Store {
         ...w.withholds.map((x) => x.index),
         ...w.campaignStarts,
       ]);
-      for (const index of w.removes) {
-        const r = await tx.get(
-          "DELETE FROM readings WHERE consultation_id = ? AND idx = ? RETURNING section, stance, channel",
-          [consultationId, index],
+      if (w.removes.length > 0) {
+        const q = d.relation(
+          "q",
+          INDEX_COLUMNS,
+          w.removes.map((index) => [index]),
         );
-        if (r) count(String(r.section), String(r.stance), String(r.channel), -1);
+        const removed = await tx.all(
+          `DELETE FROM readings WHERE consultation_id = ? AND idx IN (SELECT q.idx FROM ${q.sql})
+           RETURNING section, stance, channel`,
+          [consultationId, ...q.params],
+        );
+        for (const r of removed) count(String(r.section), String(r.stance), String(r.channel), -1);
       }
       for (const { index, reason } of w.withholds) {
         await tx.run(
@@ -1149,10 +1291,16 @@ export class SqlStore implements Store {
           [reason, consultationId, index],
         );
       }
-      for (const index of w.campaignStarts) {
+      if (w.campaignStarts.length > 0) {
+        const q = d.relation(
+          "q",
+          INDEX_COLUMNS,
+          w.campaignStarts.map((index) => [index]),
+        );
         await tx.run(
-          "UPDATE readings SET campaign = idx WHERE consultation_id = ? AND idx = ? AND campaign IS NULL",
-          [consultationId, index],
+          `UPDATE readings SET campaign = idx WHERE consultation_id = ? AND campaign IS NULL
+           AND idx IN (SELECT q.idx FROM ${q.sql})`,
+          [consultationId, ...q.params],
         );
       }
       await d.insertMany(
@@ -1193,21 +1341,23 @@ export class SqlStore implements Store {
       // the hours count every opinion that arrived, replaced ones too; the counts only the current ones
       for (const r of w.arrivedOnly) arrived(r.submittedAt, r.channel);
       await d.insertMany(tx, "reading_bands", BAND_COLUMNS, bands, "ON CONFLICT DO NOTHING");
-      for (const c of counts.values()) {
-        if (c.n === 0) continue;
-        await tx.run(
-          `INSERT INTO reading_counts (consultation_id, section, stance, channel, n) VALUES (?, ?, ?, ?, ?)
-           ON CONFLICT (consultation_id, section, stance, channel) DO UPDATE SET n = reading_counts.n + excluded.n`,
-          [consultationId, c.section, c.stance, c.channel, c.n],
-        );
-      }
-      for (const h of hours.values()) {
-        await tx.run(
-          `INSERT INTO reading_hours (consultation_id, hour, channel, n) VALUES (?, ?, ?, ?)
-           ON CONFLICT (consultation_id, hour, channel) DO UPDATE SET n = reading_hours.n + excluded.n`,
-          [consultationId, h.hour, h.channel, h.n],
-        );
-      }
+      // each table's changes in one statement (the keys are distinct: no row is changed twice)
+      await d.insertMany(
+        tx,
+        "reading_counts",
+        COUNT_COLUMNS,
+        [...counts.values()]
+          .filter((c) => c.n !== 0)
+          .map((c) => [consultationId, c.section, c.stance, c.channel, c.n]),
+        "ON CONFLICT (consultation_id, section, stance, channel) DO UPDATE SET n = reading_counts.n + excluded.n",
+      );
+      await d.insertMany(
+        tx,
+        "reading_hours",
+        HOUR_COLUMNS,
+        [...hours.values()].map((h) => [consultationId, h.hour, h.channel, h.n]),
+        "ON CONFLICT (consultation_id, hour, channel) DO UPDATE SET n = reading_hours.n + excluded.n",
+      );
       await this.search.index(tx, consultationId, [
         ...w.withholds.map((x) => x.index),
         ...w.campaignStarts,

@@ -6,7 +6,8 @@ const store = new SqliteStore((workerData as { path: string }).path);
 
 parentPort?.on("message", (m) => {
   store.appendEntries(m.consultationId, m.expectedSize, m.entries, m.nodes).then(
-    () => parentPort?.postMessage({ id: m.id }),
-    (e: unknown) => parentPort?.postMessage({ id: m.id, error: writerErrorOf(e) }),
+    () => parentPort?.postMessage({ id: m.id, roundTrips: store.roundTrips() }),
+    (e: unknown) =>
+      parentPort?.postMessage({ id: m.id, error: writerErrorOf(e), roundTrips: store.roundTrips() }),
   );
 });

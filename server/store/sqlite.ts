@@ -42,12 +42,14 @@ class SqliteDialect implements SqlDialect {
   private open: Promise<void> | null = null;
   /** The last transaction queued. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** Statements executed: every one goes through `step` or `script` (BEGIN and COMMIT included). */
+  private executed = 0;
   /** The port a transaction's body uses: no waiting. */
   private readonly inTransaction: SqlPort = {
-    get: async (sql, params = []) => this.statement(sql).get(...values(params)) as Row | undefined,
-    all: async (sql, params = []) => this.statement(sql).all(...values(params)) as Row[],
-    run: async (sql, params = []) => Number(this.statement(sql).run(...values(params)).changes),
-    exec: async (script) => this.connection.exec(script),
+    get: async (sql, params = []) => this.step(sql).get(...values(params)) as Row | undefined,
+    all: async (sql, params = []) => this.step(sql).all(...values(params)) as Row[],
+    run: async (sql, params = []) => Number(this.step(sql).run(...values(params)).changes),
+    exec: async (script) => this.script(script),
   };
   /** Outside transactions: each statement first waits for the open one to end. */
   readonly db: SqlPort = {
@@ -67,13 +69,24 @@ class SqliteDialect implements SqlDialect {
     this.connection.exec("PRAGMA foreign_keys = ON");
   }
 
-  private statement(sql: string): StatementSync {
+  /** The prepared statement of `sql`, counted as one statement executed: call it once per execution. */
+  private step(sql: string): StatementSync {
+    this.executed++;
     let s = this.statements.get(sql);
     if (!s) {
       s = this.connection.prepare(sql);
       this.statements.set(sql, s);
     }
     return s;
+  }
+
+  private script(sql: string): void {
+    this.executed++;
+    this.connection.exec(sql);
+  }
+
+  roundTrips(): number {
+    return this.executed;
   }
 
   private async outside<T>(statement: () => Promise<T>): Promise<T> {
@@ -89,13 +102,13 @@ class SqliteDialect implements SqlDialect {
         ended = resolve;
       });
       try {
-        this.connection.exec("BEGIN IMMEDIATE");
+        this.script("BEGIN IMMEDIATE");
         try {
           const out = await fn(this.inTransaction);
-          this.connection.exec("COMMIT");
+          this.script("COMMIT");
           return out;
         } catch (e) {
-          if (this.connection.isTransaction) this.connection.exec("ROLLBACK");
+          if (this.connection.isTransaction) this.script("ROLLBACK");
           throw e;
         }
       } finally {
@@ -138,20 +151,39 @@ class SqliteDialect implements SqlDialect {
   /** One prepared statement run per row, synchronously: the rows of a batch cost no await each. */
   insertMany: SqlDialect["insertMany"] = async (tx, table, columns, rows, suffix = "") => {
     if (tx !== this.inTransaction) throw new Error("insertMany runs inside a transaction of this connection");
-    const insert = this.statement(`INSERT INTO ${table} (${columns.map(([name]) => name).join(", ")})
-                                   VALUES (${columns.map(() => "?").join(", ")}) ${suffix}`);
+    const insert = `INSERT INTO ${table} (${columns.map(([name]) => name).join(", ")})
+                    VALUES (${columns.map(() => "?").join(", ")}) ${suffix}`;
     let inserted = 0;
-    for (const row of rows) inserted += Number(insert.run(...values(row)).changes);
+    for (const row of rows) inserted += Number(this.step(insert).run(...values(row)).changes);
     return inserted;
+  };
+
+  /** The guard, then each table's rows by insertMany: statements prepared once, no await per row. */
+  guardedInsert: SqlDialect["guardedInsert"] = async (tx, guard, inserts) => {
+    const row = await tx.get(guard.sql, guard.params);
+    const inserted: number[] = [];
+    for (const { table, columns, rows, suffix } of inserts) {
+      inserted.push(row ? await this.insertMany(tx, table, columns, rows, suffix) : 0);
+    }
+    return { guard: row, inserted };
+  };
+
+  /** The rows as one JSON parameter (json_each): no bound on their number, unlike `?` placeholders. */
+  relation: SqlDialect["relation"] = (alias, columns, rows) => {
+    if (columns.some(([, type]) => type === "bytes"))
+      throw new Error("a relation's columns are text or integers");
+    return {
+      sql: `(SELECT ${columns.map(([name], c) => `json_extract(value, '$[${c}]') AS ${name}`).join(", ")}, key + 1 AS i
+             FROM json_each(?)) AS ${alias}`,
+      params: [JSON.stringify(rows)],
+    };
   };
 
   async getNodes(port: SqlPort, consultationId: number, ids: readonly NodeId[]): Promise<Uint8Array[]> {
     const read = async () => {
-      const select = this.statement(
-        "SELECT hash FROM nodes WHERE consultation_id = ? AND level = ? AND idx = ?",
-      );
+      const select = "SELECT hash FROM nodes WHERE consultation_id = ? AND level = ? AND idx = ?";
       return ids.map((id) => {
-        const r = select.get(consultationId, id.level, id.index);
+        const r = this.step(select).get(consultationId, id.level, id.index);
         if (!r)
           throw new Error(`tree node (${id.level}, ${id.index}) of consultation ${consultationId} missing`);
         return r.hash as Uint8Array;
@@ -162,12 +194,10 @@ class SqliteDialect implements SqlDialect {
 
   getCountedNodes: SqlDialect["getCountedNodes"] = async (port, consultationId, addresses, treeSize) => {
     const read = async () => {
-      const select = this.statement(
-        `SELECT record FROM counted_nodes WHERE consultation_id = ? AND depth = ? AND path = ? AND tree_size <= ?
-         ORDER BY tree_size DESC LIMIT 1`,
-      );
+      const select = `SELECT record FROM counted_nodes WHERE consultation_id = ? AND depth = ? AND path = ? AND tree_size <= ?
+         ORDER BY tree_size DESC LIMIT 1`;
       return addresses.map((a) => {
-        const r = select.get(consultationId, a.depth, a.path, treeSize);
+        const r = this.step(select).get(consultationId, a.depth, a.path, treeSize);
         return r ? (r.record as Uint8Array) : null;
       });
     };
@@ -215,6 +245,10 @@ export class SqliteStore extends SqlStore {
     return super.appendEntries(consultationId, expectedSize, entries, nodes);
   }
 
+  override roundTrips(): number {
+    return super.roundTrips() + (this.writer?.roundTrips ?? 0);
+  }
+
   override async close(): Promise<void> {
     await this.writer?.close();
     await super.close();
@@ -243,6 +277,8 @@ function errorOfWriter(e: WriterError): Error {
 interface WriterReply {
   id: number;
   error?: WriterError;
+  /** Statements the writer's connection has executed so far. */
+  roundTrips: number;
 }
 
 /** Client side of the writer thread (server/store/sqlite-writer.ts). */
@@ -251,11 +287,14 @@ class SqliteWriter {
   private next = 1;
   private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
   private failed: Error | null = null;
+  /** Statements the writer thread has executed, as of its latest reply. */
+  roundTrips = 0;
 
   constructor(path: string) {
     this.worker = new Worker(new URL("./sqlite-writer.ts", import.meta.url), { workerData: { path } });
     this.worker.unref();
     this.worker.on("message", (m: WriterReply) => {
+      this.roundTrips = Math.max(this.roundTrips, m.roundTrips);
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);

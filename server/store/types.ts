@@ -373,6 +373,11 @@ export interface Store {
   migrate(): Promise<void>;
   close(): Promise<void>;
   ping(): Promise<boolean>;
+  /**
+   * Statements this store has sent to its database since it opened, each BEGIN, COMMIT and ROLLBACK included
+   * (SQLite: statements executed, the writer thread's too): the cost of a code path in database round trips.
+   */
+  roundTrips(): number;
 
   /** The consultation and its first draft, in one transaction. */
   createConsultation(c: NewConsultation, draft: DraftRecord): Promise<void>;
@@ -424,8 +429,15 @@ export interface Store {
    * consultation as marked, or null when it does not exist.
    */
   markClosing(consultationId: number, at: number): Promise<ConsultationRecord | null>;
+  /** latestOpinion of each (author, section), in the order asked, in one statement (a batch's prefetch). */
+  latestOpinions(
+    consultationId: number,
+    of: readonly { author: Hex; section: string }[],
+  ): Promise<(number | null)[]>;
   /** Receipt stored under an idempotency key (redacted when its text was withheld). */
   getIdempotent(idempotencyKey: string): Promise<string | null>;
+  /** getIdempotent of each key, in the order asked (null: none stored), in one statement (a batch's prefetch). */
+  idempotentReceipts(idempotencyKeys: readonly string[]): Promise<(string | null)[]>;
   /** Receipts of one subject key, in log order per consultation (redacted when their text was withheld). */
   receiptsFor(subjectKey: string): Promise<string[]>;
 

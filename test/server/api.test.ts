@@ -312,6 +312,13 @@ for (const [backend, extraEnv] of backends) {
         (x) => x[1],
       );
       expect(buckets).to.deep.equal(["1", "10", "100", "1000", "10000", "+Inf"]);
+      // the store's statements (each BEGIN and COMMIT too), counted since it opened: an opinion costs some
+      const trips = (body: string) => Number(/^gopy_store_round_trips_total (\d+)$/m.exec(body)?.[1]);
+      expect(trips(m.body)).to.be.greaterThan(0);
+      const o = await giveOpinion(app, citizen, id, { section: "dieu-1", stance: "neutral" });
+      expect(o.statusCode, o.body).to.equal(201);
+      const again = await app.inject({ method: "GET", url: "/metrics", headers: bearer(METRICS_TOKEN) });
+      expect(trips(again.body)).to.be.greaterThan(trips(m.body) + 4);
       const d = await app.inject({ method: "GET", url: "/docs/json" });
       expect(d.statusCode).to.equal(200);
       expect(Object.keys(d.json().paths)).to.include("/api/consultations/{id}/log/proof");

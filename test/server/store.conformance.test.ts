@@ -464,6 +464,46 @@ function conformance(backend: Backend): void {
       expect(Buffer.from(nodes[0]!).equals(Buffer.alloc(32, 7))).to.equal(true);
     });
 
+    it("looks up a batch's latest opinions and stored idempotency keys in one statement each, in the order asked", async () => {
+      await newConsultation(store, 1);
+      await newConsultation(store, 2);
+      // authors h(1000 + i % 3), sections s(i % 2); one key JSON and SQL would both have to escape
+      const es = [0, 1, 2, 3, 4, 5].map((i) =>
+        opinion(1, i, { idempotencyKey: i % 2 === 0 ? `many-${i}` : null }),
+      );
+      const odd = opinion(1, 6, { section: "s.6", idempotencyKey: `many-"'\\é` });
+      await store.appendEntries(1, 0, [...es, odd], []);
+      const elsewhere = opinion(2, 0, {
+        author: h(1001),
+        section: "s1",
+        idempotencyKey: "other-consultation",
+      });
+      await store.appendEntries(2, 0, [elsewhere], []);
+      let trips = store.roundTrips();
+      const latest = await store.latestOpinions(1, [
+        { author: h(1002), section: "s1" },
+        { author: h(1009), section: "s0" },
+        { author: h(1000), section: "s0" },
+        { author: h(1001), section: "s1" },
+        { author: h(1000), section: "s.6" },
+        { author: h(1000), section: "s0" },
+      ]);
+      expect(latest).to.deep.equal([5, null, 0, 1, 6, 0]);
+      expect(store.roundTrips() - trips).to.equal(1);
+      trips = store.roundTrips();
+      const receipts = await store.idempotentReceipts([
+        "many-4",
+        "nope",
+        "many-0",
+        "other-consultation",
+        `many-"'\\é`,
+      ]);
+      expect(receipts).to.deep.equal([es[4]!.receipt, null, es[0]!.receipt, elsewhere.receipt, odd.receipt]);
+      expect(store.roundTrips() - trips).to.equal(1);
+      expect(await store.latestOpinions(1, [])).to.deep.equal([]);
+      expect(await store.idempotentReceipts([])).to.deep.equal([]);
+    });
+
     it("lists a subject's receipts in log order per consultation", async () => {
       await newConsultation(store, 1);
       await newConsultation(store, 2);
@@ -489,6 +529,29 @@ function conformance(backend: Backend): void {
       );
       expect((await store.getConsultation(1))?.treeSize).to.equal(2);
       expect(await store.getEntries(1, 0, 10)).to.have.length(2);
+    });
+
+    it("appends a batch larger than one bulk statement whole, or (a key repeated in its last rows) not at all", async () => {
+      await newConsultation(store, 1);
+      const n = 4_100; // PostgreSQL binds 2,000 rows of each table per statement
+      const es = Array.from({ length: n }, (_, i) => opinion(1, i, { idempotencyKey: `bulk-${i}` }));
+      const nodes = es.map((_, i) => ({ level: 0, index: i, hash: new Uint8Array(32).fill(i % 251) }));
+      const repeated = [...es.slice(0, n - 1), opinion(1, n - 1, { idempotencyKey: "bulk-3" })];
+      expect(await refusal(store.appendEntries(1, 0, repeated, nodes))).to.be.instanceOf(StoreConflictError);
+      expect((await store.getConsultation(1))?.treeSize).to.equal(0);
+      expect(await store.getEntries(1, 0, n)).to.deep.equal([]);
+      expect(await store.getIdempotent("bulk-0")).to.equal(null);
+      await store.appendEntries(1, 0, es, nodes);
+      expect((await store.getConsultation(1))?.treeSize).to.equal(n);
+      expect((await store.getEntries(1, 0, n)).map((e) => e.leafHash)).to.deep.equal(
+        es.map((e) => e.leafHash),
+      );
+      const keys = [0, 1999, 2000, 4099].map((i) => `bulk-${i}`);
+      expect(await store.idempotentReceipts(keys)).to.deep.equal(
+        [0, 1999, 2000, 4099].map((i) => es[i]!.receipt),
+      );
+      const read = await store.treeStore(1).getNodes([{ level: 0, index: 4099 }]);
+      expect(Buffer.from(read[0]!).equals(Buffer.alloc(32, 4099 % 251))).to.equal(true);
     });
 
     it("refuses an idempotency key already stored or repeated in the batch, writing nothing", async () => {
