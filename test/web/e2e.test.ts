@@ -222,9 +222,10 @@ describe("web: end to end in Chromium on the real stack", function () {
       .evaluateAll((els) => els.map((e) => [e.getAttribute("data-step"), e.getAttribute("data-ok")]));
     expect(steps).to.deep.equal([
       ["format", "true"],
-      ["signature", "true"],
+      ["checkpoint", "true"],
       ["contentHash", "true"],
       ["leafHash", "true"],
+      ["inclusion", "true"],
       ["agreement", "true"],
       ["head", "true"],
       ["proof", "true"],
