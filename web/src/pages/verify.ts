@@ -21,7 +21,7 @@ import { h, replace, shortHex } from "../dom.ts";
 import { t } from "../i18n.ts";
 import { listReceipts, markAnchored } from "../receipts.ts";
 import { showAnswerFor } from "../response.ts";
-import { apiBase, proofBase, tilesBase } from "../settings.ts";
+import { proofBase, tilesBase } from "../settings.ts";
 import { isCurrent } from "../state.ts";
 import {
   type ActiveTrust,
@@ -614,9 +614,9 @@ export async function verifyAgainstHead(
   return { result, ms: performance.now() - t0, witnesses };
 }
 
-/** The service's C2SP tiles base of consultation `id`'s log (what a mirror copies). */
+/** The C2SP tiles base of consultation `id`'s log at the proof source (the service, or the proof server set). */
 function logBase(id: string): string {
-  return `${apiBase()}/logs/${encodeURIComponent(id)}/`;
+  return `${proofBase()}/logs/${encodeURIComponent(id)}/`;
 }
 
 /**
