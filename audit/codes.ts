@@ -21,6 +21,7 @@ export const EXIT = {
   counted: 22,
   response: 23,
   "response-incomplete": 24,
+  receipt: 25,
 } as const;
 
 export type FailureKind = Exclude<keyof typeof EXIT, "ok" | "internal" | "usage">;
@@ -55,6 +56,8 @@ export const EXIT_DESCRIPTIONS: Record<keyof typeof EXIT, string> = {
     "the response document's SHA-256 differs from the latest ResponsePublished responseHash, or it is not this consultation's canonical response (version, chain, registry, final draft, tally, leaf indices)",
   "response-incomplete":
     "the response leaves an article of the final draft unanswered, or answers an article the final draft does not have",
+  receipt:
+    "with --receipt: a receipt does not verify (v1: format, signature by a registered receipt key, text, leaf; v2: format, checkpoint signed by the trust root's log key, text, leaf, inclusion proof), or its leaf is not at its index in the audited log",
 };
 
 /** The process exit code for a set of failure kinds: 0 when empty, else the smallest code. */

@@ -86,23 +86,14 @@ export function witnessPolicy(root: {
   return { verifiers: root.witnesses.map((w) => parseWitnessVkey(w)), quorum: root.quorum };
 }
 
-/**
- * The inclusion proof of leaf `leafIndex` in the tree of `treeSize` leaves (an anchored head), computed from the tiles
- * of the served checkpoint's tree (which must contain that head). The caller checks it against the head's root.
- */
-export async function inclusionFromTiles(
-  base: string,
-  leafIndex: number,
-  treeSize: number,
-  options: { verifier?: NoteVerifier | null; witnesses?: WitnessPolicy | null; fetcher?: typeof fetch } = {},
-): Promise<{
-  leafIndex: number;
-  treeSize: number;
-  proof: Hex[];
-  checkpoint: Checkpoint;
-  signed: boolean;
-  cosigned: string[];
-}> {
+type TilesOptions = {
+  verifier?: NoteVerifier | null;
+  witnesses?: WitnessPolicy | null;
+  fetcher?: typeof fetch;
+};
+
+/** The served checkpoint (checked as tilesCheckpoint does) and its tiled log, which must cover `treeSize` leaves. */
+async function servedLog(base: string, treeSize: number, options: TilesOptions) {
   const reader = httpTileReader(base, options.fetcher);
   const { checkpoint, signed, cosigned } = await tilesCheckpoint(
     reader,
@@ -114,6 +105,27 @@ export async function inclusionFromTiles(
       `the tiles' checkpoint (${checkpoint.size} leaves) is behind the head (${treeSize})`,
     );
   const { log } = await openTiledLog(reader, checkpoint.size, checkpoint.rootHash);
+  return { log, checkpoint, signed, cosigned };
+}
+
+/**
+ * The inclusion proof of leaf `leafIndex` in the tree of `treeSize` leaves (an anchored head), computed from the tiles
+ * of the served checkpoint's tree (which must contain that head). The caller checks it against the head's root.
+ */
+export async function inclusionFromTiles(
+  base: string,
+  leafIndex: number,
+  treeSize: number,
+  options: TilesOptions = {},
+): Promise<{
+  leafIndex: number;
+  treeSize: number;
+  proof: Hex[];
+  checkpoint: Checkpoint;
+  signed: boolean;
+  cosigned: string[];
+}> {
+  const { log, checkpoint, signed, cosigned } = await servedLog(base, treeSize, options);
   return {
     leafIndex,
     treeSize,
@@ -125,12 +137,33 @@ export async function inclusionFromTiles(
 }
 
 /**
+ * The consistency proof from the tree of `size1` leaves to that of `size2` (a receipt's checkpoint and an anchored
+ * head), computed from the tiles of the served checkpoint's tree. The caller checks it against both roots.
+ */
+export async function consistencyFromTiles(
+  base: string,
+  size1: number,
+  size2: number,
+  options: TilesOptions = {},
+): Promise<{
+  size1: number;
+  size2: number;
+  proof: Hex[];
+  checkpoint: Checkpoint;
+  signed: boolean;
+  cosigned: string[];
+}> {
+  const { log, checkpoint, signed, cosigned } = await servedLog(base, size2, options);
+  return { size1, size2, proof: await log.consistencyProof(size1, size2), checkpoint, signed, cosigned };
+}
+
+/**
  * The log's entries as export lines ({index, leaf, leafHash}: no text, tiles carry none), from the entry bundles of
  * the served checkpoint's tree, `batch` bundles' worth at a time.
  */
 export async function* exportLinesFromTiles(
   base: string,
-  options: { verifier?: NoteVerifier | null; witnesses?: WitnessPolicy | null; fetcher?: typeof fetch } = {},
+  options: TilesOptions = {},
 ): AsyncGenerator<string> {
   const reader = httpTileReader(base, options.fetcher);
   const { checkpoint } = await tilesCheckpoint(reader, options.verifier ?? null, options.witnesses ?? null);

@@ -175,17 +175,20 @@ function parseLog(value: unknown): TrustRootLog {
   return { originPrefix, publicKey };
 }
 
+/** The trust root's log as v2 receipts are checked against it (the prefix and the 32-byte key), or null. */
+export function trustedLogKey(root: TrustRoot): { originPrefix: string; publicKey: Uint8Array } | null {
+  if (!root.log) return null;
+  const binary = atob(root.log.publicKey);
+  return { originPrefix: root.log.originPrefix, publicKey: Uint8Array.from(binary, (c) => c.charCodeAt(0)) };
+}
+
 /** The origin of consultation `id`'s log and its 32-byte checkpoint key, when the trust root names them. */
 export function trustedLog(
   root: TrustRoot,
   id: string | number,
 ): { origin: string; publicKey: Uint8Array } | null {
-  if (!root.log) return null;
-  const binary = atob(root.log.publicKey);
-  return {
-    origin: `${root.log.originPrefix}/${id}`,
-    publicKey: Uint8Array.from(binary, (c) => c.charCodeAt(0)),
-  };
+  const key = trustedLogKey(root);
+  return key && { origin: `${key.originPrefix}/${id}`, publicKey: key.publicKey };
 }
 
 /** An RPC URL as a trust root or the CLI takes it: http(s), a host, no user or password in it. */

@@ -13,6 +13,7 @@ export type ProtocolErrorCode =
   | "invalid_note"
   | "invalid_checkpoint"
   | "invalid_tile"
+  | "invalid_proof"
   | "invalid_argument";
 
 /** The one error type protocol/ throws on malformed input; `message` says what is wrong. */

@@ -138,15 +138,20 @@ export {
   generateReceiptKey,
   isTextWithheld,
   jwkThumbprint,
+  openReceiptCheckpoint,
   type PublicJwk,
   type Receipt,
   type ReceiptCheck,
   type ReceiptFields,
+  type ReceiptLog,
   type ReceiptSigningKey,
   type ReceiptStep,
   type ReceiptStepResult,
+  type ReceiptV1,
+  type ReceiptV2,
   receiptKeyFromSeed,
   receiptSigningInput,
+  receiptV2,
   signReceipt,
   verifyReceipt,
   WITHHELD_SALT,
@@ -200,3 +205,4 @@ export {
   tileWidthAt,
 } from "./tiles.ts";
 export { formatTime, isTime, parseTime } from "./time.ts";
+export { formatTlogProof, parseTlogProof, TLOG_PROOF_HEADER, type TlogProof } from "./tlog-proof.ts";

@@ -104,7 +104,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   const ingest = new Ingest({
     store,
     clock,
-    receiptKey,
+    checkpointKey: (id) => checkpoints.key(id),
     maxAnchorDelayMs: config.anchor.maxDelayMs,
     groupCommitMax: config.ingest.groupCommitMax,
     onCommit: (consultation, entries, online, offline) => {

@@ -1,10 +1,20 @@
 /**
  * Ingest with group commit. Concurrent submissions to a consultation are queued; one flush builds their entries,
  * appends the whole batch to the Merkle log (protocol's MerkleLog, backed by the store's tree nodes), signs the
- * receipts, and writes everything in ONE store transaction (one fsync). Each submitter is answered only after that
- * commit: an acknowledged entry is durable.
+ * batch's checkpoint once, gives each opinion its receipt (v2: the inclusion proof to that checkpoint), and writes
+ * everything in ONE store transaction (one fsync). Each submitter is answered only after that commit: an acknowledged
+ * entry is durable.
  */
-import type { Entry, Hex, Receipt, ReceiptSigningKey, Stance } from "../protocol/index.ts";
+import type {
+  Entry,
+  Hex,
+  NoteSigner,
+  Receipt,
+  ReceiptFields,
+  Stance,
+  StoredNode,
+  TreeStore,
+} from "../protocol/index.ts";
 import {
   contentHash,
   decodeEntry,
@@ -12,8 +22,10 @@ import {
   formatTime,
   leafHash,
   MerkleLog,
+  ProtocolError,
   randomSalt,
-  signReceipt,
+  receiptV2,
+  signCheckpoint,
   utf8Encode,
 } from "../protocol/index.ts";
 import type { Clock } from "./clock.ts";
@@ -88,7 +100,8 @@ interface LogState {
 export interface IngestOptions {
   store: Store;
   clock: Clock;
-  receiptKey: ReceiptSigningKey;
+  /** The checkpoint key of a consultation's log (named after its origin): signs each batch's checkpoint. */
+  checkpointKey: (consultationId: number) => NoteSigner;
   maxAnchorDelayMs: number;
   groupCommitMax: number;
   /** Called after each committed batch (metrics). */
@@ -231,6 +244,7 @@ export class Ingest {
       stored,
       withheld: new Set(),
       replies: new Map(),
+      issuing: [],
       entries: [],
       leaves: [],
       online: 0,
@@ -245,18 +259,48 @@ export class Ingest {
       );
     }
     if (batch.entries.length === 0) return results;
+    const frontier = log.frontierNodes();
     state.tree.buffer = [];
     await log.appendBatch(batch.leaves);
     const nodes = state.tree.buffer;
     state.tree.buffer = [];
+    await this.issueReceipts(consultationId, batch, frontier, nodes, await log.root());
     await store.appendEntries(consultationId, batch.first, batch.entries, nodes);
     this.opts.onCommit?.(consultationId, batch.entries.length, batch.online, batch.offline);
     return results;
   }
 
-  /** An opinion entry and its signed receipt; a retry with a known idempotency key gets the first receipt. */
+  /**
+   * Signs the batch's checkpoint once and completes each new opinion's receipt with its inclusion proof to it, from
+   * memory: the old frontier and the batch's new nodes hold every node those proofs read (no store read here).
+   */
+  private async issueReceipts(
+    consultationId: number,
+    batch: Batch,
+    frontier: readonly StoredNode[],
+    nodes: readonly StoredNode[],
+    rootHash: Hex,
+  ): Promise<void> {
+    if (batch.issuing.length === 0) return;
+    const size = nextIndex(batch);
+    const key = this.opts.checkpointKey(consultationId);
+    const checkpoint = signCheckpoint({ origin: key.name, size, rootHash, extensions: [] }, [key]);
+    const tree = await MerkleLog.open(new NodeMap([...frontier, ...nodes]), size);
+    for (const { fields, accepted } of batch.issuing) {
+      const receipt = receiptV2(fields, {
+        proof: await tree.inclusionProof(fields.leafIndex, size),
+        checkpoint,
+      });
+      accepted.receipt = receipt;
+      batch.entries[fields.leafIndex - batch.first]!.receipt = JSON.stringify(receipt);
+    }
+  }
+
+  /**
+   * An opinion entry and its receipt's fields (its proof is added once the batch is appended); a retry with a known
+   * idempotency key gets the first receipt.
+   */
   private async buildOpinion(batch: Batch, sub: OpinionSubmission): Promise<Accepted | Error> {
-    const { receiptKey } = this.opts;
     if (sub.idempotencyKey !== null) {
       // a retry (even one racing the first request): the same receipt, never a second entry
       const sameBatch = batch.replies.get(sub.idempotencyKey);
@@ -289,19 +333,16 @@ export class Ingest {
       submittedAt: sub.collectedAt === null ? batch.publishedAt : formatTime(floorToSecond(sub.collectedAt)),
       replaces,
     });
-    const receipt = signReceipt(
-      {
-        consultation: batch.consultation,
-        leafIndex: index,
-        leafHash: hash,
-        entry: leaf,
-        text: sub.text,
-        salt,
-        issuedAt: batch.issuedAt,
-        anchorDeadline: batch.anchorDeadline,
-      },
-      receiptKey,
-    );
+    const fields: ReceiptFields = {
+      consultation: batch.consultation,
+      leafIndex: index,
+      leafHash: hash,
+      entry: leaf,
+      text: sub.text,
+      salt,
+      issuedAt: batch.issuedAt,
+      anchorDeadline: batch.anchorDeadline,
+    };
     push(batch, {
       leaf,
       leafHash: hash,
@@ -314,13 +355,14 @@ export class Ingest {
       createdAt: batch.now,
       subjectKey: sub.subjectKey,
       idempotencyKey: sub.idempotencyKey,
-      receipt: JSON.stringify(receipt),
+      receipt: "", // set by issueReceipts, before the batch commits
       withholdTarget: null,
     });
     batch.latest.set(authorSection, index);
     if (sub.channel === "online") batch.online++;
     else batch.offline++;
-    const accepted = { index, leafHash: hash, receipt };
+    const accepted: Accepted = { index, leafHash: hash, receipt: null };
+    batch.issuing.push({ fields, accepted });
     if (sub.idempotencyKey !== null) batch.replies.set(sub.idempotencyKey, accepted);
     return accepted;
   }
@@ -426,6 +468,8 @@ interface Batch {
   withheld: Set<number>;
   /** Accepted opinions by idempotency key: a retry inside the batch gets the same reply. */
   replies: Map<string, Accepted>;
+  /** The batch's new opinions: their receipts are completed once the batch is appended. */
+  issuing: { fields: ReceiptFields; accepted: Accepted }[];
   entries: NewEntry[];
   leaves: Hex[];
   online: number;
@@ -440,6 +484,25 @@ const nextIndex = (batch: Batch): number => batch.first + batch.entries.length;
 function push(batch: Batch, entry: NewEntry): void {
   batch.entries.push(entry);
   batch.leaves.push(entry.leafHash);
+}
+
+/** A TreeStore of the nodes a batch's proofs read, held in memory: a missing node is a bug, never a store read. */
+class NodeMap implements TreeStore {
+  readonly #nodes = new Map<string, Uint8Array>();
+  constructor(nodes: readonly StoredNode[]) {
+    for (const n of nodes) this.#nodes.set(`${n.level}/${n.index}`, n.hash);
+  }
+  getNodes(ids: readonly { level: number; index: number }[]): Uint8Array[] {
+    return ids.map(({ level, index }) => {
+      const hash = this.#nodes.get(`${level}/${index}`);
+      if (hash === undefined)
+        throw new ProtocolError("invalid_argument", `node ${level}/${index} is not in the batch's frontier`);
+      return hash;
+    });
+  }
+  putNodes(): void {
+    throw new ProtocolError("invalid_argument", "the batch's node map is read-only");
+  }
 }
 
 function encodeLeaf(entry: Entry): { leaf: string; hash: Hex } {

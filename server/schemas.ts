@@ -199,22 +199,35 @@ export const OpinionBody = Type.Object(
   closed,
 );
 
-export const Receipt = Type.Object(
-  {
-    v: Type.Literal(1),
-    consultation: Type.String(),
-    leafIndex: Type.Integer(),
-    leafHash: HexHash,
-    entry: Type.String(),
-    text: Type.String(),
-    salt: HexHash,
-    issuedAt: Type.String(),
-    anchorDeadline: Type.String(),
-    keyId: Type.String(),
-    signature: Type.String(),
-  },
-  { ...closed, description: "protocol receipt v1" },
+const receiptFields = {
+  consultation: Type.String(),
+  leafIndex: Type.Integer(),
+  leafHash: HexHash,
+  entry: Type.String(),
+  text: Type.String(),
+  salt: HexHash,
+  issuedAt: Type.String(),
+  anchorDeadline: Type.String(),
+};
+
+export const ReceiptV1 = Type.Object(
+  { v: Type.Literal(1), ...receiptFields, keyId: Type.String(), signature: Type.String() },
+  { ...closed, description: "protocol receipt v1 (signed by a receipt key)" },
 );
+
+export const ReceiptV2 = Type.Object(
+  {
+    v: Type.Literal(2),
+    ...receiptFields,
+    proof: Type.String({ description: "c2sp.org/tlog-proof@v1 text" }),
+  },
+  { ...closed, description: "protocol receipt v2 (a C2SP tlog-proof to the batch's signed checkpoint)" },
+);
+
+/** What the service issues is v2; receipts issued before it were v1 and are still listed as they were. */
+export const Receipt = Type.Union([ReceiptV2, ReceiptV1], {
+  description: "protocol receipt (docs/PROTOCOL.md §5)",
+});
 
 export const ReceiptList = Type.Object({ receipts: Type.Array(Receipt) }, closed);
 

@@ -202,6 +202,14 @@ export class MerkleLog {
     return this.#size;
   }
 
+  /**
+   * The perfect subtrees covering the log, largest first, with their hashes (held in memory). With the nodes the next
+   * appendBatch puts, they are every node an inclusion proof of that batch's leaves in the new tree reads.
+   */
+  frontierNodes(): StoredNode[] {
+    return perfectSubtrees(0, this.#size).map((id, i) => ({ ...id, hash: this.#frontier[i]! }));
+  }
+
   /** Appends one leaf hash; resolves to its index once the store holds it. */
   async append(leafHash: Hex): Promise<number> {
     return this.appendBatch([leafHash]);

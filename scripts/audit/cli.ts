@@ -7,6 +7,7 @@ import type { Hex } from "viem";
 import { readChainFacts } from "../../audit/chain-facts.ts";
 import { EXIT, EXIT_DESCRIPTIONS } from "../../audit/codes.ts";
 import { Auditor, type AuditResult, tallyDifferences } from "../../audit/core.ts";
+import { auditReceipt, type ReceiptAudit, receiptIndex, receiptKeyJwk } from "../../audit/receipts.ts";
 import { DEFAULT_SPILL_KEYS, spillingAuditState } from "../../audit/spill.node.ts";
 import { exportLinesFromTiles, TilesError, witnessPolicy } from "../../audit/tiles.ts";
 import { ChainReadError, chainErrorMessage } from "../../chain/errors.ts";
@@ -17,8 +18,14 @@ import {
   type TrustRoot,
   TrustRootError,
   trustedLog,
+  trustedLogKey,
 } from "../../chain/trust-root.ts";
-import { type Draft, ed25519NoteVerifier } from "../../protocol/index.ts";
+import {
+  bytesToHex,
+  type Draft,
+  ed25519NoteVerifier,
+  type Hex as ProtocolHex,
+} from "../../protocol/index.ts";
 import { checkedLines } from "./pool.ts";
 import {
   type ApiConsultation,
@@ -66,6 +73,9 @@ Sources:
   --draft <file.json>   the draft {title, summary, sections:[{id,title,text}]}; default: with --api the
                         service's current draft, otherwise the document at the chain's draftURI.
                         Either way its hash must equal the draftHash on chain.
+  --receipt <file>      a citizen's receipt (JSON, v1 or v2; repeat for several): after the audit it is verified
+                        (v1 with the registry's receipt keys; v2 with the trust root's log key, so --trust-root
+                        naming "log") and its leaf must be at its index in the audited log; one line per receipt
   --response <file>     the agency's response document (its exact bytes); default: with --api the service's
                         latest (GET /api/consultations/:id/response), none otherwise. Its SHA-256 must equal
                         the registry's latest responseHash and it must answer every article of the final draft.
@@ -123,6 +133,7 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
         contract: { type: "string" },
         draft: { type: "string" },
         response: { type: "string" },
+        receipt: { type: "string", multiple: true },
         "from-block": { type: "string" },
         json: { type: "boolean" },
         final: { type: "boolean" },
@@ -251,6 +262,8 @@ async function audit(
   const maxExamplesText = str("max-examples");
   if (maxExamplesText !== undefined && !/^[0-9]+$/.test(maxExamplesText))
     throw new UsageError("--max-examples must be a number");
+  const receiptFiles = Array.isArray(values.receipt) ? values.receipt : [];
+  const receipts = await Promise.all(receiptFiles.map(readReceiptFile));
   const { reader, chainId, root } = await chainFromArgs(
     str("trust-root"),
     str("contract"),
@@ -319,8 +332,17 @@ async function audit(
     : null;
   let total = Math.max(auditor.expectedSize, facts.head.treeSize, 1);
   bar?.start(total, 0);
+  // the leaf hashes the receipts name, kept as the log streams by (the auditor itself keeps no leaves)
+  const wanted = new Set(receipts.map((r) => receiptIndex(r.receipt)).filter((i) => i !== null));
+  const leaves = new Map<number, ProtocolHex>();
   try {
     for await (const block of checkedLines(chunks, auditor.lineContext, workers)) {
+      if (wanted.size > 0) {
+        for (let i = 0; i < block.count; i++) {
+          const index = block.numbers[2 * i]!;
+          if (wanted.has(index)) leaves.set(index, bytesToHex(block.hashes.subarray(64 * i, 64 * i + 32)));
+        }
+      }
       await auditor.acceptBlock(block);
       if (bar) {
         if (auditor.position > total) {
@@ -336,7 +358,19 @@ async function audit(
     if (error instanceof TilesError) throw new SourceError(error.message);
     throw new SourceError(`the export could not be read to its end: ${(error as Error).message}`);
   }
-  const result = await auditor.finish(startedAt);
+  let result = await auditor.finish(startedAt);
+  if (receipts.length > 0) {
+    const keys = await reader.receiptKeys();
+    const checked = receipts.map(({ file, receipt }) =>
+      auditReceipt(file, receipt, {
+        consultation,
+        keys: keys.checkable ? keys.keys.map((k) => receiptKeyJwk(k.publicKey)) : [],
+        log: root ? trustedLogKey(root) : null,
+        leafAt: (i) => (i < result.entries ? leaves.get(i) : undefined),
+      }),
+    );
+    result = withReceipts(result, checked);
+  }
   if (facts.tally && result.tally.ok === false && result.tally.document) {
     // Show what differs from the published document, when it can be read.
     try {
@@ -356,8 +390,45 @@ async function audit(
   return result;
 }
 
+/** A --receipt file, parsed as JSON (a file that cannot be read or is not JSON is a usage error). */
+async function readReceiptFile(file: string): Promise<{ file: string; receipt: unknown }> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    throw new UsageError(`the receipt file ${file} cannot be read: ${(error as Error).message}`);
+  }
+  try {
+    return { file, receipt: JSON.parse(text) };
+  } catch {
+    throw new UsageError(`the receipt file ${file} is not JSON`);
+  }
+}
+
+/** The audit result with the receipts' verdicts: a refused receipt is a failure of kind "receipt". */
+function withReceipts(
+  result: AuditResult,
+  receipts: ReceiptAudit[],
+): AuditResult & { receipts: ReceiptAudit[] } {
+  const refused = receipts.filter((r) => !r.ok);
+  if (refused.length === 0) return { ...result, receipts };
+  const failure = {
+    kind: "receipt" as const,
+    code: EXIT.receipt,
+    count: refused.length,
+    examples: refused.map((r) => `${r.source}: ${r.message}`),
+  };
+  return {
+    ...result,
+    receipts,
+    ok: false,
+    exitCode: result.exitCode === 0 ? EXIT.receipt : Math.min(result.exitCode, EXIT.receipt),
+    failures: [...result.failures, failure],
+  };
+}
+
 /** The human summary. */
-export function summary(r: AuditResult): string {
+export function summary(r: AuditResult & { receipts?: ReceiptAudit[] }): string {
   const out: string[] = [];
   const mark = (ok: boolean | null) => (ok === null ? "  -- " : ok ? "  ok " : "FAIL ");
   out.push(
@@ -417,6 +488,9 @@ export function summary(r: AuditResult): string {
         : `${mark(r.response.ok)}response v${r.response.version}: ${r.response.computedHash} vs chain ${r.response.chainHash ?? "none"}` +
           (r.response.unanswered.length > 0 ? `; unanswered ${r.response.unanswered.join(", ")}` : ""),
   );
+  for (const receipt of r.receipts ?? []) {
+    out.push(`${mark(receipt.ok)}receipt ${receipt.source}: ${receipt.message}`);
+  }
   if (r.tally.differences && r.tally.differences.length > 0) {
     out.push("");
     out.push("published tally vs recomputed:");

@@ -5,6 +5,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import { EXIT } from "../../audit/codes.ts";
+import {
+  ed25519NoteKey,
+  type Hex,
+  leafHash,
+  MerkleLog,
+  receiptKeyFromSeed,
+  receiptV2,
+  signCheckpoint,
+  signReceipt,
+  utf8Encode,
+} from "../../protocol/index.ts";
 import { RpcProxy } from "../support/rpc-proxy.ts";
 import { type LocalChain, startLocalChain } from "./fixtures/chain.ts";
 import { type Scenario, testDraft } from "./fixtures/generate.ts";
@@ -88,6 +99,105 @@ describe("auditor CLI on a real local chain", function () {
     expect(help.code).to.equal(0);
     for (const [kind, code] of Object.entries(EXIT))
       expect(help.stdout).to.include(`${String(code).padStart(2)}  ${kind}`);
+  });
+
+  it("verifies --receipt files and finds their leaves in the audited log; a refused receipt is exit 25", async () => {
+    const prefix = "audit.example/logs";
+    const logKey = ed25519NoteKey(`${prefix}/${done.id}`, new Uint8Array(32).fill(0x33));
+    const trustRoot = join(dir, "trust-root-log.json");
+    writeFileSync(
+      trustRoot,
+      JSON.stringify({
+        v: 1,
+        chainId: 31337,
+        registry: chain.registry.toLowerCase(),
+        rpcUrls: [chain.url],
+        log: { originPrefix: prefix, publicKey: Buffer.from(logKey.publicKey).toString("base64") },
+      }),
+    );
+    const i = firstPublicOpinion(lines);
+    const line = parse(lines[i]!);
+    const leaves = lines.map((l) => parse(l).leafHash as Hex);
+    /** A v2 receipt of leaf i whose entry is `entry`, in a log of `tree`'s first `size` leaves signed by the log key. */
+    const issue = async (tree: MerkleLog, size: number, entry: string, text: string) =>
+      receiptV2(
+        {
+          consultation: done.id,
+          leafIndex: i,
+          leafHash: leafHash(utf8Encode(entry)),
+          entry,
+          text,
+          salt: line.salt as Hex,
+          issuedAt: "2026-05-06T08:00:00.020Z",
+          anchorDeadline: "2026-05-06T08:05:00.020Z",
+        },
+        {
+          proof: await tree.inclusionProof(i, size),
+          checkpoint: signCheckpoint(
+            { origin: logKey.name, size, rootHash: await tree.root(size), extensions: [] },
+            [logKey],
+          ),
+        },
+      );
+    const tree = new MerkleLog();
+    await tree.appendBatch(leaves);
+    const good = await issue(tree, i + 3, line.leaf as string, line.text as string);
+    // the log key signed another history at i: the receipt verifies on its own, its leaf is not the audited one
+    const stance = (line.leaf as string).match(/"stance":"([a-z]+)"/)![1];
+    const forkedEntry = (line.leaf as string).replace(
+      `"stance":"${stance}"`,
+      `"stance":"${stance === "agree" ? "disagree" : "agree"}"`,
+    );
+    expect(forkedEntry).to.not.equal(line.leaf);
+    const forkedLeaves = [...leaves];
+    forkedLeaves[i] = leafHash(utf8Encode(forkedEntry));
+    const forkedTree = new MerkleLog();
+    await forkedTree.appendBatch(forkedLeaves);
+    const forked = await issue(forkedTree, i + 3, forkedEntry, line.text as string);
+    // a v1 receipt by a key the registry never listed
+    const { v: _v, proof: _p, ...fields } = good;
+    const unlisted = signReceipt(fields, receiptKeyFromSeed(new Uint8Array(32).fill(9)));
+    const files = { good, forked, unlisted };
+    for (const [name, receipt] of Object.entries(files))
+      writeFileSync(join(dir, `${name}.json`), JSON.stringify(receipt));
+    const withTrustRoot = (extra: string[]) => [
+      "--export",
+      done.exportPath,
+      "--consultation",
+      done.id,
+      "--trust-root",
+      trustRoot,
+      ...extra,
+    ];
+
+    const ok = await runAudit(withTrustRoot(["--receipt", join(dir, "good.json")]), { json: false });
+    expect(ok.code, ok.stdout + ok.stderr).to.equal(EXIT.ok);
+    expect(ok.stdout).to.match(
+      new RegExp(
+        `ok receipt .*good\\.json: leaf ${i} of the audited log \\(v2, in the log-signed checkpoint of size ${i + 3}\\)`,
+      ),
+    );
+
+    const bad = await runAudit(
+      withTrustRoot([
+        "--receipt",
+        join(dir, "good.json"),
+        "--receipt",
+        join(dir, "forked.json"),
+        "--receipt",
+        join(dir, "unlisted.json"),
+      ]),
+    );
+    expect(bad.code, bad.stderr).to.equal(EXIT.receipt);
+    const result = bad.json as { receipts: { source: string; ok: boolean; message: string }[] };
+    expect(result.receipts.map((r) => r.ok)).to.deep.equal([true, false, false]);
+    expect(result.receipts[1]!.message).to.match(
+      new RegExp(`leaf ${i} of the audited log is 0x[0-9a-f]{64}, not ${forkedLeaves[i]}`),
+    );
+    expect(result.receipts[2]!.message).to.match(/refused at the signature step/);
+
+    const missing = await runAudit(withTrustRoot(["--receipt", join(dir, "nope.json")]));
+    expect(missing.code).to.equal(EXIT.usage);
   });
 
   it("fails an export with one entry altered (leafHash left as it was): leaf-hash", async () => {

@@ -8,7 +8,7 @@ import {
   leafHash,
   type OpinionEntry,
   ProtocolError,
-  type Receipt,
+  type ReceiptV1,
   receiptKeyFromSeed,
   signReceipt,
   utf8Encode,
@@ -26,7 +26,7 @@ const otherKey = receiptKeyFromSeed(new Uint8Array(32).fill(2));
 const salt = `0x${"42".repeat(32)}` as Hex;
 const text = "Đề nghị bổ sung quy định về lấy ý kiến trực tuyến. <script>alert(1)</script>";
 
-function issue(textOverride = text): Receipt {
+function issue(textOverride = text): ReceiptV1 {
   const entry: OpinionEntry = {
     v: 1,
     type: "opinion",
@@ -113,7 +113,7 @@ describe("receipts", () => {
     expect(webVerify(web.publicKey, message, node.sign(message))).to.equal(true);
   });
 
-  const failures: [string, (r: Receipt) => unknown, string][] = [
+  const failures: [string, (r: ReceiptV1) => unknown, string][] = [
     ["one character of the text changed", (r) => ({ ...r, text: r.text.replace("Đề", "Để") }), "contentHash"],
     ["a different salt", (r) => ({ ...r, salt: `0x${"43".repeat(32)}` }), "contentHash"],
     ["the leaf index changed", (r) => ({ ...r, leafIndex: r.leafIndex + 1 }), "signature"],

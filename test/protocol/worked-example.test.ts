@@ -23,6 +23,9 @@ describe("docs/PROTOCOL.md worked example", () => {
       ex.publicJwk.x,
       ex.receipt.keyId,
       ex.receipt.signature,
+      ex.logKey.vkey,
+      Buffer.from(ex.logKey.publicKey).toString("base64"),
+      ex.receiptV2.proof.trimEnd(),
       canonicalJson(ex.tally),
       ex.tallyHash,
       ex.draftWithAttachmentText,
@@ -38,5 +41,6 @@ describe("docs/PROTOCOL.md worked example", () => {
     expect(verifyInclusion(ex.leafHash, 0, 3, ex.inclusion0at3, ex.root3)).to.equal(true);
     expect(verifyConsistency(1, 3, ex.consistency1to3, ex.root1, ex.root3)).to.equal(true);
     expect(verifyReceipt(ex.receipt, [ex.publicJwk]).valid).to.equal(true);
+    expect(verifyReceipt(ex.receiptV2, [], ex.logKey).valid).to.equal(true);
   });
 });

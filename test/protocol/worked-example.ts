@@ -7,6 +7,7 @@ import {
   decodeEntry,
   draftHash,
   draftString,
+  ed25519NoteKey,
   entryString,
   type Hex,
   leafHash,
@@ -15,9 +16,11 @@ import {
   pseudonym,
   type ResponseDocument,
   receiptKeyFromSeed,
+  receiptV2,
   responseHash,
   responseString,
   sha256,
+  signCheckpoint,
   signReceipt,
   tallyHash,
   utf8Encode,
@@ -85,6 +88,26 @@ export async function workedExample() {
     },
     key,
   );
+  // receipt v2: the checkpoint of the group commit of the three opinions, signed once by the log key (seed 32 bytes
+  // 0x07 under origin consult.example.gov.vn/logs/1), and the first opinion's inclusion proof to it
+  const logKey = ed25519NoteKey("consult.example.gov.vn/logs/1", new Uint8Array(32).fill(0x07));
+  const batchCheckpoint = signCheckpoint(
+    { origin: logKey.name, size: 3, rootHash: await log.root(), extensions: [] },
+    [logKey],
+  );
+  const receiptV2Example = receiptV2(
+    {
+      consultation: "1",
+      leafIndex: 0,
+      leafHash: leaf,
+      entry: entryText,
+      text,
+      salt,
+      issuedAt: "2026-05-06T08:00:00.020Z",
+      anchorDeadline: "2026-05-06T08:05:00.020Z",
+    },
+    { proof: await log.inclusionProof(0, 3), checkpoint: batchCheckpoint },
+  );
   const entries = [entryText, ...others.map(entryString)].map((e, index) => ({
     index,
     entry: decodeEntry(e),
@@ -129,6 +152,9 @@ export async function workedExample() {
     draftHash: draftHash(draft),
     publicJwk: key.publicJwk,
     receipt,
+    logKey: { originPrefix: "consult.example.gov.vn/logs", publicKey: logKey.publicKey, vkey: logKey.vkey },
+    batchCheckpoint,
+    receiptV2: receiptV2Example,
     tally,
     tallyHash: tallyHash(tally),
     draftWithAttachmentText: draftString(draftWithAttachment),

@@ -6,14 +6,13 @@ import { expect } from "chai";
 import type { FastifyInstance } from "fastify";
 import {
   decodeEntry,
-  type PublicJwk,
   type Receipt,
   verifyConsistency,
   verifyInclusion,
   verifyReceipt,
 } from "../../protocol/index.ts";
 import { missing, POSTGRES_HOW } from "../support/requires.ts";
-import { devToken, dropSchema, testApp, testChain, testConfig } from "./helpers.ts";
+import { devToken, dropSchema, receiptLog, testApp, testChain, testConfig } from "./helpers.ts";
 import { bearer, DRAFT, giveOpinion, importCsv, openConsultation, withhold } from "./requests.ts";
 
 const METRICS_TOKEN = "operator-scrape-token-0123456789abcdef";
@@ -93,7 +92,7 @@ for (const [backend, extraEnv] of backends) {
       expect(unknown.statusCode).to.equal(404);
     });
 
-    it("accepts an opinion and returns a receipt that verifies with /api/keys", async () => {
+    it("accepts an opinion and returns a v2 receipt that verifies with the log's key", async () => {
       const r = await giveOpinion(app, citizen, id, {
         section: "dieu-1",
         stance: "agree",
@@ -101,8 +100,8 @@ for (const [backend, extraEnv] of backends) {
       });
       expect(r.statusCode, r.body).to.equal(201);
       const receipt = r.json() as Receipt;
-      const keys = (await app.inject({ method: "GET", url: "/api/keys" })).json().keys as PublicJwk[];
-      const check = verifyReceipt(receipt, keys);
+      expect(receipt.v).to.equal(2);
+      const check = verifyReceipt(receipt, [], await receiptLog(app, id));
       expect(check.valid, JSON.stringify(check.steps)).to.equal(true);
       expect(receipt.text).to.equal("Tôi đồng ý. '; DROP TABLE entries; -- <b>x</b>");
       const entry = decodeEntry(receipt.entry);

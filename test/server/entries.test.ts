@@ -10,12 +10,12 @@ import type { FastifyInstance } from "fastify";
 import {
   decodeEntry,
   type Entry,
+  ed25519NoteKey,
   formatTime,
   type ModerationEntry,
   type OpinionEntry,
   parseTime,
   type Receipt,
-  receiptKeyFromSeed,
 } from "../../protocol/index.ts";
 import { ManualClock } from "../../server/clock.ts";
 import { Ingest } from "../../server/ingest.ts";
@@ -140,7 +140,7 @@ describe("entries the service writes", function () {
     const ingest = new Ingest({
       store,
       clock: late,
-      receiptKey: receiptKeyFromSeed(new Uint8Array(32).fill(3)),
+      checkpointKey: (id) => ed25519NoteKey(`test.example/logs/${id}`, new Uint8Array(32).fill(3)),
       maxAnchorDelayMs: 60_000,
       groupCommitMax: 100,
     });

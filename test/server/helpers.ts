@@ -6,6 +6,7 @@ import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import pg from "pg";
 import type { Hex } from "viem";
+import { parseVerifierKey, type ReceiptLog } from "../../protocol/index.ts";
 import { type AppDeps, buildApp } from "../../server/app.ts";
 import {
   type DevNode,
@@ -253,4 +254,14 @@ export async function startChildRig(
       if (postgres) await dropSchema(postgres.url, postgres.schema);
     },
   };
+}
+
+/**
+ * The log a v2 receipt of consultation `id` is checked against (a trust root's `log`), derived from the vkey the
+ * service serves, as a verifier without the trust root at hand would.
+ */
+export async function receiptLog(app: FastifyInstance, id: number | string): Promise<ReceiptLog> {
+  const res = await app.inject({ method: "GET", url: `/logs/${id}/vkey` });
+  const verifier = parseVerifierKey(res.body.trim());
+  return { originPrefix: verifier.name.slice(0, -`/${id}`.length), publicKey: verifier.publicKey };
 }

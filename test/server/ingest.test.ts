@@ -8,9 +8,9 @@ import { expect } from "chai";
 import {
   decodeEntry,
   draftHash,
+  ed25519NoteKey,
   type OpinionEntry,
   type Receipt,
-  receiptKeyFromSeed,
 } from "../../protocol/index.ts";
 import { ManualClock } from "../../server/clock.ts";
 import { type Accepted, Ingest, type OpinionSubmission } from "../../server/ingest.ts";
@@ -87,7 +87,7 @@ for (const backend of storeBackends((b) => `ingest: group commit (${b})`)) {
       new Ingest({
         store: s,
         clock,
-        receiptKey: receiptKeyFromSeed(new Uint8Array(32).fill(9)),
+        checkpointKey: (id) => ed25519NoteKey(`test.example/logs/${id}`, new Uint8Array(32).fill(9)),
         maxAnchorDelayMs: 300_000,
         groupCommitMax: BATCH,
         onCommit: (_id, count) => commits.push(count),

@@ -2,7 +2,13 @@
 import { expect } from "chai";
 import { createPublicClient, http } from "viem";
 import { consultationRegistryAbi } from "../../contracts/ConsultationRegistry.abi.ts";
-import { type PublicJwk, verifyReceipt } from "../../protocol/index.ts";
+import {
+  type PublicJwk,
+  type ReceiptV2,
+  receiptKeyFromSeed,
+  signReceipt,
+  verifyReceipt,
+} from "../../protocol/index.ts";
 import { ManualClock, OffsetClock } from "../../server/clock.ts";
 import { devToken, testApp, testChain, testConfig } from "./helpers.ts";
 import { DRAFT, giveOpinion, openConsultation, postConsultation } from "./requests.ts";
@@ -187,9 +193,10 @@ describe("limits and schedules", function () {
     }
   });
 
-  it("keeps receipts of a retired signing key verifiable through /api/keys", async () => {
+  it("keeps v1 receipts of a retired signing key verifiable through /api/keys", async () => {
     const chain = await testChain();
-    const oldApp = await testApp(testConfig(chain), { startAnchorer: false });
+    const oldConfig = testConfig(chain);
+    const oldApp = await testApp(oldConfig, { startAnchorer: false });
     let receipt: unknown;
     let oldX: string;
     try {
@@ -201,7 +208,9 @@ describe("limits and schedules", function () {
         headers: { authorization: `Bearer ${await devToken(oldApp, "key-citizen")}` },
         payload: { section: "dieu-1", stance: "agree", text: "trước khi đổi khóa" },
       });
-      receipt = r.json();
+      // the service issues v2 now; a v1 receipt of the same opinion, signed with the key it had then
+      const { v: _v, proof: _p, ...fields } = r.json() as ReceiptV2;
+      receipt = signReceipt(fields, receiptKeyFromSeed(oldConfig.receiptKeySeed));
       oldX = (await oldApp.inject({ method: "GET", url: "/api/keys" })).json().keys[0].x;
     } finally {
       await oldApp.close();

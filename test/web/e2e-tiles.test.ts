@@ -1,15 +1,30 @@
-// A receipt verified in the browser from a static tiles mirror with the service stopped: the opinion is given and
-// anchored, `npm run tiles` (scripts/tiles.ts) copies the log to a folder, the service is closed, and one plain static
-// server serves the built client and the mirror. The verify page (tiles mirror set in Settings) reads the head from
-// the chain, computes the inclusion proof from the mirror's tiles (its checkpoint checked with the trust root's log
-// key) and says VALID; the counted step is left open (its proof needs the service). A tampered mirror fails the proof.
+// Receipts verified in the browser from a static tiles mirror with the service stopped: two opinions are given (two
+// group commits) and anchored, `npm run tiles` (scripts/tiles.ts) copies the log to a folder, the service is closed,
+// and one plain static server serves the built client and the mirror. The verify page (tiles mirror set in Settings)
+// reads the head from the chain and says VALID for the first opinion's v2 receipt (its checkpoint signed by the
+// trust root's log key, its own inclusion proof, then the consistency proof from its checkpoint to the anchored head
+// computed from the mirror's tiles) and for a v1 receipt (the inclusion proof computed from the tiles); the counted
+// step is left open (its proof needs the service). A tampered mirror fails the proof step of both.
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { extname, join, normalize } from "node:path";
 import { expect } from "chai";
 import type { Browser, Page } from "playwright-core";
-import { ed25519NoteKey, type Receipt, tilePath, tileWidthAt } from "../../protocol/index.ts";
+import {
+  ed25519NoteKey,
+  formatTlogProof,
+  parseCheckpoint,
+  parseNote,
+  parseTlogProof,
+  type ReceiptV1,
+  type ReceiptV2,
+  receiptKeyFromSeed,
+  signCheckpoint,
+  signReceipt,
+  tilePath,
+  tileWidthAt,
+} from "../../protocol/index.ts";
 import { mirror } from "../../scripts/tiles.ts";
 import { launch, needChromium, PHONE, shoot } from "./helpers.ts";
 import { api, chainTrustRoot, DRAFT, type Stack, startStack, token } from "./stack.ts";
@@ -51,7 +66,10 @@ describe("web: a receipt verified from a static tiles mirror, the service stoppe
   let stack: Stack;
   let browser: Browser;
   let page: Page;
-  let receipt: Receipt;
+  /** The first opinion's receipt (v2): its checkpoint (size 1) is older than the anchored head. */
+  let receipt: ReceiptV2;
+  /** The second opinion's receipt as v1, signed by the service's registered receipt key. */
+  let v1: ReceiptV1;
   let dir: string;
   let site: { server: Server; base: string };
   const pageErrors: string[] = [];
@@ -71,12 +89,18 @@ describe("web: a receipt verified from a static tiles mirror, the service stoppe
       body: { ...DRAFT, opensAt: now, closesAt: now + 3600 },
     });
     const citizen = await token(stack.base, "cong-dan-tiles", "citizen");
-    receipt = await api<Receipt>(stack.base, `/api/consultations/${id}/opinions`, {
+    receipt = await api<ReceiptV2>(stack.base, `/api/consultations/${id}/opinions`, {
       token: citizen,
       body: { section: "dieu-1", stance: "agree", text: "Tôi đồng ý, kiểm chứng từ bản sao." },
     });
+    const second = await api<ReceiptV2>(stack.base, `/api/consultations/${id}/opinions`, {
+      token: await token(stack.base, "cong-dan-tiles-2", "citizen"),
+      body: { section: "dieu-2", stance: "neutral", text: "Ý kiến thứ hai." },
+    });
+    const { v: _v, proof: _p, ...fields } = second;
+    v1 = signReceipt(fields, receiptKeyFromSeed(stack.app.gopy.config.receiptKeySeed));
     // anchored by the running anchorer (500 ms rounds)
-    for (let i = 0; (await stack.app.gopy.chain!.reader.logHead(id)).treeSize <= receipt.leafIndex; i++) {
+    for (let i = 0; (await stack.app.gopy.chain!.reader.logHead(id)).treeSize <= second.leafIndex; i++) {
       if (i > 120) throw new Error("the receipt's entry was not anchored");
       await new Promise((r) => setTimeout(r, 250));
     }
@@ -110,20 +134,46 @@ describe("web: a receipt verified from a static tiles mirror, the service stoppe
         Object.fromEntries(els.map((e) => [e.getAttribute("data-step"), e.getAttribute("data-ok")])),
       );
 
-  it("says VALID: the proof computed from the mirror's tiles leads to the root anchored on chain", async () => {
-    const frag = Buffer.from(JSON.stringify(receipt)).toString("base64url");
+  const verdictOf = async (r: unknown): Promise<string | null> => {
+    const frag = Buffer.from(JSON.stringify(r)).toString("base64url");
+    await page.goto(`${site.base}/#/settings`);
     await page.goto(`${site.base}/verify#r=${frag}`);
     await page
       .locator(
         "#verdict[data-verdict=valid], #verdict[data-verdict=invalid], #verdict[data-verdict=incomplete]",
       )
       .waitFor({ timeout: 60_000 });
-    const verdict = page.locator("#verdict");
-    expect(
-      await verdict.getAttribute("data-verdict"),
-      (await page.locator("main").textContent()) ?? "",
-    ).to.equal("valid");
+    return page.locator("#verdict").getAttribute("data-verdict");
+  };
+
+  it("says VALID for a v2 receipt: its checkpoint and proof, then consistency with the head on chain from the tiles", async () => {
+    expect(receipt.v).to.equal(2);
+    expect(await verdictOf(receipt), (await page.locator("main").textContent()) ?? "").to.equal("valid");
+    expect(await steps()).to.deep.equal({
+      format: "true",
+      checkpoint: "true",
+      contentHash: "true",
+      leafHash: "true",
+      inclusion: "true",
+      agreement: "true",
+      head: "true",
+      proof: "true",
+      counted: "none",
+    });
+    expect(await page.locator('[data-step="proof"]').textContent()).to.match(/cùng một lịch sử/);
+    // which witnesses cosigned the mirror's checkpoint the page relied on, beside the trust root's quorum (none here)
+    const witnesses = page.locator("#witnesses");
+    expect(await witnesses.getAttribute("data-cosigned")).to.equal("");
+    expect(await witnesses.getAttribute("data-quorum")).to.equal("0");
+    expect(await witnesses.textContent()).to.contain("bản sao");
+    await shoot(page, "verify-v2-from-tiles");
+    expect(pageErrors).to.deep.equal([]);
+  });
+
+  it("says VALID for a v1 receipt: the proof computed from the mirror's tiles leads to the root anchored on chain", async () => {
+    expect(await verdictOf(v1), (await page.locator("main").textContent()) ?? "").to.equal("valid");
     const ok = await steps();
+    expect(ok.signature).to.equal("true");
     expect(ok.proof).to.equal("true");
     expect(ok.head).to.equal("true");
     expect(ok.counted).to.equal("none");
@@ -131,8 +181,18 @@ describe("web: a receipt verified from a static tiles mirror, the service stoppe
     expect(pageErrors).to.deep.equal([]);
   });
 
-  it("fails the proof step when the mirror's tiles were tampered with", async () => {
-    const size = receipt.leafIndex + 1;
+  it("a v2 receipt whose checkpoint was re-signed by another key fails at the checkpoint step", async () => {
+    const parsed = parseTlogProof(receipt.proof);
+    const forger = ed25519NoteKey(parsed.parsedCheckpoint.origin, new Uint8Array(32).fill(1));
+    const checkpoint = signCheckpoint(parsed.parsedCheckpoint, [forger]);
+    const forged = { ...receipt, proof: formatTlogProof({ ...parsed, checkpoint }) };
+    expect(await verdictOf(forged)).to.equal("invalid");
+    expect((await steps()).checkpoint).to.equal("false");
+  });
+
+  it("fails the proof step of both versions when the mirror's tiles were tampered with", async () => {
+    const note = readFileSync(join(dir, "logs", receipt.consultation, "checkpoint"), "utf8");
+    const size = parseCheckpoint(parseNote(note).text).size;
     const tile = join(
       dir,
       "logs",
@@ -140,12 +200,11 @@ describe("web: a receipt verified from a static tiles mirror, the service stoppe
       tilePath({ level: 0, index: 0, width: tileWidthAt(0, 0, size) }),
     );
     const bytes = readFileSync(tile);
-    bytes[receipt.leafIndex * 32] = (bytes[receipt.leafIndex * 32] ?? 0) ^ 0xff;
+    bytes[0] = (bytes[0] ?? 0) ^ 0xff;
     writeFileSync(tile, bytes);
-    const frag = Buffer.from(JSON.stringify(receipt)).toString("base64url");
-    await page.goto(`${site.base}/#/settings`);
-    await page.goto(`${site.base}/verify#r=${frag}`);
-    await page.locator("#verdict[data-verdict=invalid]").waitFor({ timeout: 60_000 });
-    expect((await steps()).proof).to.equal("false");
+    for (const r of [receipt, v1]) {
+      expect(await verdictOf(r)).to.equal("invalid");
+      expect((await steps()).proof).to.equal("false");
+    }
   });
 });

@@ -14,7 +14,13 @@ import type { Browser, Page } from "playwright-core";
 import { createPublicClient, createWalletClient, type Hex, http, toFunctionSelector } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { consultationRegistryAbi } from "../../contracts/ConsultationRegistry.abi.ts";
-import { generateReceiptKey, type Receipt, type ReceiptFields, signReceipt } from "../../protocol/index.ts";
+import {
+  generateReceiptKey,
+  type Receipt,
+  type ReceiptV2,
+  receiptKeyFromSeed,
+  signReceipt,
+} from "../../protocol/index.ts";
 import { deployRegistry, devKey, makeAgency } from "../../server/chain/devnet.ts";
 import { receiptToFragment } from "../../web/src/verify.ts";
 import { freePort, launch, needChromium, PHONE, shoot, unlabelled } from "./helpers.ts";
@@ -302,18 +308,21 @@ describe("web: the browser verifies against its trust root, never the service's 
     await page.locator("#receipt-status[data-status=anchored]").waitFor({ timeout: 30_000 });
   });
 
-  it("a key only the service lists is refused at the signature step; one the service stopped listing still verifies", async () => {
+  it("a v1 receipt: a key only the service lists is refused at the signature step; one the service stopped listing still verifies", async () => {
     const forger = generateReceiptKey();
-    const { v: _v, keyId: _k, signature: _s, ...fields } = other;
-    const forged = signReceipt(fields as ReceiptFields, forger);
+    // the service issues v2; v1 receipts of the same fields, by a forger and by the key the service registered on chain
+    const { v: _v, proof: _p, ...fields } = other as ReceiptV2;
+    const forged = signReceipt(fields, forger);
+    const genuine = signReceipt(fields, receiptKeyFromSeed(stack.app.gopy.config.receiptKeySeed));
     proxy.keys = { extra: forger.publicJwk };
     let v = await verify(forged);
     expect(v.verdict).to.equal("invalid");
     expect(v["failed-step"]).to.equal("signature");
     expect(await page.locator('[data-step="signature"]').textContent()).to.contain(forger.keyId);
     proxy.keys = "none";
-    v = await verify(other);
+    v = await verify(genuine);
     expect(v.verdict).to.equal("valid");
+    expect(await page.locator('[data-step="signature"]').getAttribute("data-ok")).to.equal("true");
     proxy.keys = "service";
   });
 

@@ -16,7 +16,8 @@ import { api, DRAFT, type Stack, signInAs, startStack, token } from "./stack.ts"
 
 /**
  * A mirror that lies: it forwards to the real service but serves the draft with one article altered and
- * answers proof requests with a genuine proof for an older (smaller) tree, i.e. against a different root.
+ * answers proof requests with a genuine proof for an older (smaller) tree, i.e. against a different root; and serves
+ * the log's hash tiles with their first hash altered (what v2 receipts' consistency proofs are computed from).
  */
 async function lyingMirror(target: string): Promise<{ url: string; server: Server }> {
   const server = createServer(async (req, res) => {
@@ -32,6 +33,13 @@ async function lyingMirror(target: string): Promise<{ url: string; server: Serve
       if (n > 1) url.searchParams.set("treeSize", String(n - 1));
     }
     const upstream = await fetch(url, { method: req.method });
+    if (/^\/logs\/\d+\/tile\/\d+\//.test(url.pathname) && upstream.ok) {
+      const tile = new Uint8Array(await upstream.arrayBuffer());
+      tile[0] = (tile[0] ?? 0) ^ 0xff;
+      res.writeHead(200, { ...cors, "content-type": "application/octet-stream" });
+      res.end(tile);
+      return;
+    }
     let body = await upstream.text();
     if (/^\/api\/consultations\/\d+$/.test(url.pathname) && upstream.ok) {
       const c = JSON.parse(body);
@@ -222,9 +230,10 @@ describe("web: end to end in Chromium on the real stack", function () {
       .evaluateAll((els) => els.map((e) => [e.getAttribute("data-step"), e.getAttribute("data-ok")]));
     expect(steps).to.deep.equal([
       ["format", "true"],
-      ["signature", "true"],
+      ["checkpoint", "true"],
       ["contentHash", "true"],
       ["leafHash", "true"],
+      ["inclusion", "true"],
       ["agreement", "true"],
       ["head", "true"],
       ["proof", "true"],

@@ -1,4 +1,5 @@
 import type { Page } from "playwright-core";
+import { ed25519NoteKey } from "../../protocol/index.ts";
 import { DEMO_PASSWORD } from "../../scripts/demo-idp.ts";
 import { call } from "../support/http.ts";
 import { type Idp, startIdp } from "../support/idp.ts";
@@ -9,9 +10,23 @@ export interface Stack extends SharedStack {
   readonly idp: Idp;
 }
 
-/** The trust root of a test chain: its chain id, its registry, its node's RPC URL (or `rpcUrls`). */
+/** The checkpoint key (seed, hex) and origin prefix of the stack's logs unless a test gives its own. */
+export const STACK_CHECKPOINT_SEED = "5e".repeat(32);
+export const STACK_LOG_PREFIX = "localhost/gopy/logs";
+
+/**
+ * The trust root of a test chain: its chain id, its registry, its node's RPC URL (or `rpcUrls`), and the stack's log
+ * key (v2 receipts are checked with it).
+ */
 export function chainTrustRoot(chain: Chain, rpcUrls: string[] = [chain.node.url]): TrustRootFile {
-  return { v: 1, chainId: 31337, registry: chain.registry.toLowerCase(), rpcUrls };
+  const key = ed25519NoteKey("k", Buffer.from(STACK_CHECKPOINT_SEED, "hex")).publicKey;
+  return {
+    v: 1,
+    chainId: 31337,
+    registry: chain.registry.toLowerCase(),
+    rpcUrls,
+    log: { originPrefix: STACK_LOG_PREFIX, publicKey: Buffer.from(key).toString("base64") },
+  };
 }
 
 /**
@@ -42,6 +57,8 @@ export async function startStack(
         CHAIN_ID: "31337",
         ...idp.env({ roles: ["citizen", "agency"] }),
         CSP_CONNECT_SRC: idp.issuer,
+        CHECKPOINT_KEY_SEED: STACK_CHECKPOINT_SEED,
+        LOG_ORIGIN_PREFIX: STACK_LOG_PREFIX,
         ...opts.env,
       },
       prepare: async (chain) => {

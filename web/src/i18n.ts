@@ -222,6 +222,10 @@ const vi = {
   "v.time": "Thời gian kiểm tra sau khi có bằng chứng và đầu nhật ký: {ms} ms.",
   "v.anchorTx": "(khối {block}, giao dịch {tx})",
   "v.against": "Kiểm tra với hợp đồng {registry} trên chuỗi {chainId} ({source}).",
+  "v.witnesses.mirror": "điểm kiểm tra của bản sao",
+  "v.witnesses.service": "điểm kiểm tra của dịch vụ",
+  "v.witnesses.none": "Không nhân chứng nào đồng ký {source} (gốc tin cậy yêu cầu {quorum}).",
+  "v.witnesses.some": "{source} được {n} nhân chứng đồng ký: {names} (gốc tin cậy yêu cầu {quorum}).",
   "v.source.built-in": "gốc tin cậy có sẵn của trang",
   "v.source.imported": "gốc tin cậy bạn đã nhập",
 
@@ -246,6 +250,8 @@ const vi = {
   "stepName.proof": "Bằng chứng bao hàm",
   "stepName.agreement": "Các RPC thống nhất",
   "stepName.counted": "Được đếm",
+  "stepName.checkpoint": "Điểm kiểm tra của nhật ký",
+  "stepName.inclusion": "Bằng chứng trong biên nhận",
   "step.passed": "đạt",
   "step.failed": "không đạt",
   "step.open": "chưa xong",
@@ -273,6 +279,18 @@ const vi = {
   "step.proof.bad": "Bằng chứng không dẫn tới gốc đã neo trên chuỗi khối.",
   "step.proof.missing": "Dịch vụ (hoặc bản sao) không đưa ra được bằng chứng cho ý kiến này.",
   "step.proof.waiting": "Sẽ kiểm tra khi ý kiến đã được neo.",
+  "step.proof.consistent":
+    "Điểm kiểm tra trong biên nhận ({size} mục) và đầu nhật ký đã neo trên chuỗi khối ({treeSize} mục, gốc {root}) là cùng một lịch sử.",
+  "step.proof.fork":
+    "Điểm kiểm tra trong biên nhận và đầu nhật ký đã neo trên chuỗi khối không phải cùng một lịch sử: đây là bằng chứng nhật ký đã bị rẽ nhánh. Hãy giữ biên nhận này.",
+  "step.checkpoint.ok": "Khóa của nhật ký {origin} đã ký điểm kiểm tra có {size} mục mà biên nhận dẫn tới.",
+  "step.checkpoint.bad":
+    "Điểm kiểm tra trong biên nhận không được khóa của nhật ký (trong gốc tin cậy) ký hợp lệ.",
+  "step.checkpoint.noLogKey":
+    "Gốc tin cậy không có khóa của nhật ký: không thể kiểm tra biên nhận phiên bản 2.",
+  "step.inclusion.ok":
+    "Bằng chứng trong biên nhận dẫn từ mục {index} tới gốc của điểm kiểm tra ({size} mục).",
+  "step.inclusion.bad": "Bằng chứng trong biên nhận không dẫn tới gốc của điểm kiểm tra.",
   "step.signature.notOnChain":
     "Khóa đã ký biên nhận này ({keyId}) chưa từng được đăng ký trên hợp đồng {registry}: dịch vụ có thể liệt kê nó, nhưng chuỗi khối không biết nó.",
   "step.agreement.ok": "{n} RPC của gốc tin cậy đều trả lời cùng một đầu nhật ký.",
@@ -595,6 +613,10 @@ const en: Record<MessageKey, string> = {
   "v.time": "Checked in {ms} ms once the proof and the head had arrived.",
   "v.anchorTx": "(block {block}, transaction {tx})",
   "v.against": "Checked against registry {registry} on chain {chainId} ({source}).",
+  "v.witnesses.mirror": "the mirror's checkpoint",
+  "v.witnesses.service": "the service's checkpoint",
+  "v.witnesses.none": "No witness cosigned {source} (the trust root requires {quorum}).",
+  "v.witnesses.some": "{source} is cosigned by {n} witnesses: {names} (the trust root requires {quorum}).",
   "v.source.built-in": "this page's built-in trust root",
   "v.source.imported": "a trust root you imported",
 
@@ -619,6 +641,8 @@ const en: Record<MessageKey, string> = {
   "stepName.proof": "Inclusion proof",
   "stepName.agreement": "RPC agreement",
   "stepName.counted": "Counted",
+  "stepName.checkpoint": "Log checkpoint",
+  "stepName.inclusion": "Receipt's inclusion proof",
   "step.passed": "passed",
   "step.failed": "failed",
   "step.open": "not done",
@@ -647,6 +671,18 @@ const en: Record<MessageKey, string> = {
   "step.proof.bad": "The proof does not lead to the root anchored on chain.",
   "step.proof.missing": "The service (or mirror) could not produce a proof for this opinion.",
   "step.proof.waiting": "Checked once your opinion is anchored.",
+  "step.proof.consistent":
+    "The receipt's checkpoint ({size} entries) and the log head anchored on chain ({treeSize} entries, root {root}) are one history.",
+  "step.proof.fork":
+    "The receipt's checkpoint and the log head anchored on chain are not one history: this is evidence that the log forked. Keep this receipt.",
+  "step.checkpoint.ok":
+    "The key of log {origin} signed the checkpoint of {size} entries the receipt leads to.",
+  "step.checkpoint.bad":
+    "The receipt's checkpoint is not validly signed by the log key the trust root names.",
+  "step.checkpoint.noLogKey": "The trust root names no log key: a version 2 receipt cannot be checked.",
+  "step.inclusion.ok":
+    "The receipt's proof leads from entry {index} to the checkpoint's root ({size} entries).",
+  "step.inclusion.bad": "The receipt's proof does not lead to the checkpoint's root.",
   "step.signature.notOnChain":
     "The key that signed this receipt ({keyId}) was never registered on registry {registry}: the service may list it, the chain does not know it.",
   "step.agreement.ok": "All {n} RPC URLs of the trust root return the same head.",

@@ -1,7 +1,8 @@
 // The client verifies against its trust root only: the one baked into this build (GOPY_TRUST_ROOT at
 // `npm run build`, also published as ./trust-root.json), or one the user imported in Settings. What the
 // service advertises about the chain is compared with it, never used.
-import { base64UrlEncode, type Hex, hexToBytes, type PublicJwk } from "../../protocol/index.ts";
+import { receiptKeyJwk } from "../../audit/receipts.ts";
+import type { Hex, PublicJwk } from "../../protocol/index.ts";
 import type { ChainInfo } from "./api.ts";
 import { type ChainContext, connect, connectAll, readHead, readRecord } from "./chain.ts";
 import { h, replace } from "./dom.ts";
@@ -180,9 +181,7 @@ function storeKeys(root: TrustRoot, keys: Hex[]): void {
 }
 
 /** A raw Ed25519 public key as the JWK protocol/ verifies receipts with. */
-export function keyToJwk(publicKey: Hex): PublicJwk {
-  return { kty: "OKP", crv: "Ed25519", x: base64UrlEncode(hexToBytes(publicKey, 32, "receipt key")) };
-}
+export const keyToJwk: (publicKey: Hex) => PublicJwk = receiptKeyJwk;
 
 export interface ChainKeys {
   keys: PublicJwk[];

@@ -1,9 +1,12 @@
 // Receipt verification, run entirely in the citizen's browser from the receipt, the receipt keys the
-// registry lists, an inclusion proof and a counted proof (from the service or any mirror) and the head
-// and countedRoot read from the registry the trust root pins.
+// registry lists (v1) or the log key the trust root names (v2), an inclusion or consistency proof and a
+// counted proof (from the service or any mirror) and the head and countedRoot read from the registry the
+// trust root pins.
 // Pure: no fetch, no DOM, no clock (the caller passes `now`), so tests run it in Node and in Chromium.
 import {
+  type Checkpoint,
   type CountedLeaf,
+  checkConsistency,
   checkEntryCounted,
   type Entry,
   type Hex,
@@ -11,6 +14,7 @@ import {
   type PublicJwk,
   parseTime,
   type Receipt,
+  type ReceiptLog,
   verifyInclusion,
   verifyReceipt,
 } from "../../protocol/index.ts";
@@ -18,22 +22,27 @@ import {
 export type StepName =
   | "format"
   | "signature"
+  | "checkpoint"
   | "contentHash"
   | "leafHash"
+  | "inclusion"
   | "agreement"
   | "head"
   | "proof"
   | "counted";
-export const STEP_ORDER: readonly StepName[] = [
-  "format",
-  "signature",
-  "contentHash",
-  "leafHash",
-  "agreement",
-  "head",
-  "proof",
-  "counted",
-];
+const CHAIN: readonly StepName[] = ["agreement", "head", "proof", "counted"];
+const LOCAL_V1: readonly StepName[] = ["format", "signature", "contentHash", "leafHash"];
+const LOCAL_V2: readonly StepName[] = ["format", "checkpoint", "contentHash", "leafHash", "inclusion"];
+/** The steps of a v1 receipt (and of input that is no receipt at all). */
+export const STEP_ORDER: readonly StepName[] = [...LOCAL_V1, ...CHAIN];
+export const STEP_ORDER_V2: readonly StepName[] = [...LOCAL_V2, ...CHAIN];
+
+/** The steps shown for `receipt`: v2's when it says v 2, else v1's. */
+export function stepOrder(receipt: unknown): readonly StepName[] {
+  return (receipt as { v?: unknown } | null)?.v === 2 ? STEP_ORDER_V2 : STEP_ORDER;
+}
+
+const localSteps = (receipt: unknown) => ((receipt as { v?: unknown } | null)?.v === 2 ? LOCAL_V2 : LOCAL_V1);
 
 /** `ok`: true passed, false failed, null not decided (waiting, or skipped after an earlier failure). */
 export interface StepResult {
@@ -79,10 +88,27 @@ export interface CountedInput {
   heldIndices: readonly number[];
 }
 
+/** An inclusion proof of the receipt's leaf in the anchored head's tree. */
 export interface ProofInput {
   leafIndex: number;
   treeSize: number;
   proof: readonly Hex[];
+}
+
+/** v2: a consistency proof between the receipt's checkpoint (size1) and the anchored head (size2). */
+export interface ConsistencyInput {
+  kind: "consistency";
+  size1: number;
+  size2: number;
+  proof: readonly Hex[];
+}
+
+/** Which witnesses cosigned the checkpoint the chain steps relied on (the mirror's or the service's). */
+export interface WitnessReport {
+  cosigned: readonly string[];
+  /** The trust root's quorum; 0 when it names no witnesses. */
+  quorum: number;
+  source: "mirror" | "service";
 }
 
 export interface LocalCheck {
@@ -91,18 +117,24 @@ export interface LocalCheck {
   steps: StepResult[];
   receipt?: Receipt;
   entry?: Entry;
+  /** v2: the receipt's checkpoint, once signed by the log key. */
+  checkpoint?: Checkpoint;
 }
 
-const LOCAL: readonly StepName[] = ["format", "signature", "contentHash", "leafHash"];
-
 /**
- * Steps that need nothing but the receipt and the receipt keys. With `registry`, the keys are those the
- * registry lists, so a receipt signed by any other key fails at the signature step with that reason.
+ * Steps that need nothing but the receipt and the receipt keys (v1) or the log key (v2, `log` from the trust root).
+ * With `registry`, the keys are those the registry lists, so a v1 receipt signed by any other key fails at the
+ * signature step with that reason.
  */
-export function checkLocal(receipt: unknown, keys: readonly PublicJwk[], registry?: string): LocalCheck {
+export function checkLocal(
+  receipt: unknown,
+  keys: readonly PublicJwk[],
+  registry?: string,
+  log?: ReceiptLog | null,
+): LocalCheck {
   let check: ReturnType<typeof verifyReceipt>;
   try {
-    check = verifyReceipt(receipt, keys);
+    check = verifyReceipt(receipt, keys, log);
   } catch (e) {
     const detail = e instanceof Error ? e.message : String(e);
     return {
@@ -113,7 +145,7 @@ export function checkLocal(receipt: unknown, keys: readonly PublicJwk[], registr
   }
   const steps: StepResult[] = [];
   let failedStep: StepName | undefined;
-  for (const name of LOCAL) {
+  for (const name of localSteps(receipt)) {
     const s = check.steps.find((x) => x.step === name);
     if (failedStep) {
       steps.push({ step: name, ok: null, code: "step.skipped", params: {} });
@@ -141,18 +173,26 @@ export function checkLocal(receipt: unknown, keys: readonly PublicJwk[], registr
   }
   if (!failedStep && !check.valid) failedStep = steps.find((s) => s.ok === false)?.step ?? "format";
   const sig = steps.find((s) => s.step === "signature");
-  if (sig?.ok && check.receipt) sig.params = { keyId: check.receipt.keyId };
-  const keyId = check.receipt?.keyId ?? (receipt as { keyId?: unknown } | null)?.keyId;
+  if (sig?.ok && check.receipt?.v === 1) sig.params = { keyId: check.receipt.keyId };
+  const keyId = (receipt as { keyId?: unknown } | null)?.keyId;
   if (sig?.ok === false && registry !== undefined && typeof keyId === "string" && !knownKey(keys, keyId)) {
     sig.code = "step.signature.notOnChain";
     sig.params = { keyId, registry };
   }
+  const cp = steps.find((s) => s.step === "checkpoint");
+  if (cp?.ok && check.checkpoint)
+    cp.params = { origin: check.checkpoint.origin, size: check.checkpoint.size };
+  if (cp?.ok === false && !log) cp.code = "step.checkpoint.noLogKey";
+  const inclusion = steps.find((s) => s.step === "inclusion");
+  if (inclusion?.ok && check.checkpoint)
+    inclusion.params = { index: check.receipt!.leafIndex, size: check.checkpoint.size };
   return {
     ok: !failedStep,
     failedStep,
     steps,
     receipt: check.receipt,
     entry: check.entry,
+    ...(check.checkpoint ? { checkpoint: check.checkpoint } : {}),
   };
 }
 
@@ -163,8 +203,9 @@ export function checkLocal(receipt: unknown, keys: readonly PublicJwk[], registr
 export function checkAnchored(
   receipt: Receipt,
   head: HeadInput,
-  proof: ProofInput | null,
+  proof: ProofInput | ConsistencyInput | null,
   now: number,
+  checkpoint?: Checkpoint,
 ): { verdict: Verdict; failedStep?: StepName; overdue: boolean; steps: StepResult[] } {
   const deadlineMs = safeTime(receipt.anchorDeadline);
   const params = {
@@ -196,7 +237,16 @@ export function checkAnchored(
     };
   }
   const headStep: StepResult = { step: "head", ok: true, code: "step.head.ok", params };
-  if (!proof) {
+  if (checkpoint && needsConsistency(checkpoint, head)) {
+    const step = consistencyStep(checkpoint, head, proof && "kind" in proof ? proof : null);
+    return {
+      verdict: step.ok ? "valid" : "invalid",
+      ...(step.ok ? {} : { failedStep: "proof" as const }),
+      overdue: false,
+      steps: [headStep, step],
+    };
+  }
+  if (!proof || "kind" in proof) {
     return {
       verdict: "invalid",
       failedStep: "proof",
@@ -225,6 +275,42 @@ export function checkAnchored(
     overdue: false,
     steps: [headStep, { step: "proof", ok, code: ok ? "step.proof.ok" : "step.proof.bad", params, detail }],
   };
+}
+
+/**
+ * v2: once the anchored head is at least the receipt's checkpoint, the chain proves that checkpoint is the public
+ * history by consistency. A head between the leaf and the checkpoint is checked like v1, by inclusion.
+ */
+export function needsConsistency(checkpoint: Checkpoint, head: Pick<HeadInput, "treeSize">): boolean {
+  return head.treeSize >= checkpoint.size;
+}
+
+/** The proof step of a v2 receipt: the receipt's checkpoint and the anchored head are one history. */
+function consistencyStep(
+  checkpoint: Checkpoint,
+  head: HeadInput,
+  proof: ConsistencyInput | null,
+): StepResult {
+  const params = { treeSize: head.treeSize, root: head.rootHash, size: checkpoint.size };
+  if (!proof) return { step: "proof", ok: false, code: "step.proof.missing", params: {} };
+  if (proof.size1 !== checkpoint.size || proof.size2 !== head.treeSize) {
+    return {
+      step: "proof",
+      ok: false,
+      code: "step.proof.bad",
+      params,
+      detail: `the consistency proof is from ${proof.size1} to ${proof.size2}, not ${checkpoint.size} to ${head.treeSize}`,
+    };
+  }
+  const check = checkConsistency(
+    checkpoint.size,
+    head.treeSize,
+    proof.proof,
+    checkpoint.rootHash,
+    head.rootHash,
+  );
+  if (check.ok) return { step: "proof", ok: true, code: "step.proof.consistent", params };
+  return { step: "proof", ok: false, code: "step.proof.fork", params, detail: check.reason };
 }
 
 function knownKey(keys: readonly PublicJwk[], keyId: string): boolean {
@@ -319,14 +405,16 @@ function safeTime(t: string): number | null {
 export function verifyAll(input: {
   receipt: unknown;
   keys: readonly PublicJwk[];
+  /** The trust root's log (v2 receipts' checkpoint key). */
+  log?: ReceiptLog | null;
   head: HeadInput;
-  proof: ProofInput | null;
+  proof: ProofInput | ConsistencyInput | null;
   now: number;
   counted?: CountedInput;
   agreement?: number;
   registry?: string;
 }): VerifyResult {
-  const local = checkLocal(input.receipt, input.keys, input.registry);
+  const local = checkLocal(input.receipt, input.keys, input.registry, input.log);
   const agreement: StepResult =
     input.agreement === undefined
       ? { step: "agreement", ok: null, code: "step.skipped", params: {} }
@@ -336,21 +424,13 @@ export function verifyAll(input: {
       verdict: "invalid",
       failedStep: local.failedStep ?? "format",
       overdue: false,
-      steps: [
-        ...local.steps,
-        ...(["agreement", "head", "proof", "counted"] as const).map((step) => ({
-          step,
-          ok: null,
-          code: "step.skipped",
-          params: {},
-        })),
-      ],
+      steps: [...local.steps, ...CHAIN.map((step) => ({ step, ok: null, code: "step.skipped", params: {} }))],
       receipt: local.receipt,
       entry: local.entry,
       counted: null,
     };
   }
-  const chain = checkAnchored(local.receipt, input.head, input.proof, input.now);
+  const chain = checkAnchored(local.receipt, input.head, input.proof, input.now, local.checkpoint);
   const counted =
     chain.verdict === "valid" && local.entry
       ? checkCounted(local.receipt, local.entry, input.head, input.counted)

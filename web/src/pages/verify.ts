@@ -1,6 +1,12 @@
-import { inclusionFromTiles, witnessPolicy } from "../../../audit/tiles.ts";
-import { trustedLog } from "../../../chain/trust-root.ts";
-import { type Entry, ed25519NoteVerifier, type PublicJwk, type Receipt } from "../../../protocol/index.ts";
+import { consistencyFromTiles, inclusionFromTiles, witnessPolicy } from "../../../audit/tiles.ts";
+import { trustedLog, trustedLogKey } from "../../../chain/trust-root.ts";
+import {
+  type Checkpoint,
+  type Entry,
+  ed25519NoteVerifier,
+  type PublicJwk,
+  type Receipt,
+} from "../../../protocol/index.ts";
 import {
   ApiError,
   getConsultation,
@@ -31,13 +37,17 @@ import {
 } from "../trust.ts";
 import { describeError, formatIso, heading } from "../ui.ts";
 import {
+  type ConsistencyInput,
   checkLocal,
+  needsConsistency,
   parseReceiptInput,
   receiptFromFragment,
   STEP_ORDER,
   type StepResult,
+  stepOrder,
   type VerifyResult,
   verifyAll,
+  type WitnessReport,
 } from "../verify.ts";
 import { downloadReceipt } from "./receipt.ts";
 
@@ -231,6 +241,8 @@ interface VerdictView {
   trust?: ActiveTrust;
   counted?: boolean | null;
   replacedBy?: number;
+  /** The witnesses that cosigned the checkpoint the chain steps relied on. */
+  witnesses?: WitnessReport | null;
 }
 
 function paint(results: HTMLElement, steps: StepResult[], v: VerdictView): void {
@@ -304,6 +316,7 @@ function paint(results: HTMLElement, steps: StepResult[], v: VerdictView): void 
           ),
         )
       : null,
+    v.witnesses ? witnessLine(v.witnesses) : null,
     v.ms !== undefined ? h("p", { class: "hint" }, t("v.time", { ms: v.ms.toFixed(1) })) : null,
   );
   replace(
@@ -351,6 +364,30 @@ function paint(results: HTMLElement, steps: StepResult[], v: VerdictView): void 
   );
 }
 
+/** "Cosigned by w1, w2 (the trust root requires 2)", or that no witness cosigned it. */
+function witnessLine(w: WitnessReport): HTMLElement {
+  const source = t(`v.witnesses.${w.source}`);
+  const text =
+    w.cosigned.length === 0
+      ? t("v.witnesses.none", { source, quorum: w.quorum })
+      : t("v.witnesses.some", {
+          source,
+          names: w.cosigned.join(", "),
+          n: w.cosigned.length,
+          quorum: w.quorum,
+        });
+  return h(
+    "p",
+    {
+      class: "hint",
+      id: "witnesses",
+      "data-cosigned": w.cosigned.join(","),
+      "data-quorum": String(w.quorum),
+    },
+    text,
+  );
+}
+
 function stepParams(s: StepResult): Record<string, string | number> {
   const p = { ...s.params };
   if (typeof p.deadline === "string") p.deadline = formatIso(p.deadline);
@@ -371,10 +408,11 @@ async function runVerification(
   gen: number,
 ): Promise<void> {
   const pendingSteps = (from: StepResult[]): StepResult[] =>
-    STEP_ORDER.map(
+    stepOrder(raw).map(
       (step) => from.find((s) => s.step === step) ?? { step, ok: null, code: "step.waiting", params: {} },
     );
   const trust = activeTrust();
+  const log = trust.root ? trustedLogKey(trust.root) : null;
   paint(results, pendingSteps([]), { verdict: "running", trust });
   replace(warnings, trustWarning(undefined));
 
@@ -401,7 +439,7 @@ async function runVerification(
       .then((c) => isCurrent(gen) && replace(warnings, trustWarning(c.chain)))
       .catch(() => undefined);
   }
-  if (keys.length === 0 && chainError) {
+  if (keys.length === 0 && chainError && (raw as { v?: unknown } | null)?.v !== 2) {
     // Without keys the signature cannot be judged, but a malformed receipt is still malformed.
     if (shape.failedStep === "format") {
       paint(results, pendingSteps(shape.steps), { verdict: "invalid", failedStep: "format", trust });
@@ -414,11 +452,12 @@ async function runVerification(
     }
     return;
   }
-  const local = checkLocal(raw, keys, trust.root?.registry);
+  const local = checkLocal(raw, keys, trust.root?.registry, log);
   if (!local.ok || !local.receipt) {
     const steps = verifyAll({
       receipt: raw,
       keys,
+      log,
       head: { treeSize: 0, rootHash: `0x${"00".repeat(32)}`, anchoredAt: 0, frozen: false },
       proof: null,
       now: Date.now(),
@@ -471,7 +510,7 @@ async function runVerification(
       );
       return;
     }
-    const { result, ms } = await verifyAgainstHead(raw, receipt, local.entry, keys, pinned, head);
+    const { result, ms, witnesses } = await verifyAgainstHead(raw, receipt, local.entry, keys, pinned, head);
     if (!isCurrent(gen)) return;
     for (const step of result.steps) {
       if ((step.step === "proof" || step.step === "counted") && step.ok === false)
@@ -486,6 +525,7 @@ async function runVerification(
       receipt,
       trust,
       counted: result.counted,
+      witnesses,
       ...(result.replacedBy ? { replacedBy: result.replacedBy.leafIndex } : {}),
     };
     paint(results, result.steps, view);
@@ -502,8 +542,9 @@ async function runVerification(
 }
 
 /**
- * Steps 3 and 4: the inclusion proof and the counted proof for the agreed head (from the service or the
- * mirror), then every step from data in hand (`ms`: the part the 100 ms budget covers). Shared with the
+ * Steps 3 and 4: the inclusion proof (v1, or a v2 receipt whose checkpoint is ahead of the head) or the consistency
+ * proof from the receipt's checkpoint to the head (v2), and the counted proof for the agreed head (from the service
+ * or the mirror), then every step from data in hand (`ms`: the part the 100 ms budget covers). Shared with the
  * receipt page, which says "anchored, includes yours" only on this result.
  */
 export async function verifyAgainstHead(
@@ -513,9 +554,11 @@ export async function verifyAgainstHead(
   keys: readonly PublicJwk[],
   pinned: PinnedChain,
   head: AgreedHead,
-): Promise<{ result: VerifyResult; ms: number }> {
+): Promise<{ result: VerifyResult; ms: number; witnesses: WitnessReport | null }> {
   const covered = receipt.leafIndex < head.treeSize;
   const tiles = tilesBase(receipt.consultation);
+  const log = trustedLogKey(pinned.root);
+  const checkpoint = checkLocal(raw, keys, undefined, log).checkpoint;
   const countedWanted = covered && head.countedRoot !== null && entry?.type === "opinion";
   const opinion = entry?.type === "opinion" ? entry : null;
   const counted = () =>
@@ -526,12 +569,23 @@ export async function verifyAgainstHead(
       3,
     );
   let countedReachable = true;
+  let witnesses: WitnessReport | null = null;
+  const proofOf = async (): Promise<ProofResponse | ConsistencyInput | null> => {
+    if (!covered) return null;
+    if (checkpoint && needsConsistency(checkpoint, head)) {
+      // v2: the log's own C2SP paths (the mirror's, else the service's) give the consistency proof, computed here
+      const source = tiles ? "mirror" : "service";
+      const base = tiles ?? logBase(receipt.consultation);
+      const found = await consistencyFromLog(base, receipt.consultation, checkpoint, head.treeSize, pinned);
+      if (found) witnesses = { cosigned: found.cosigned, quorum: pinned.root.quorum ?? 0, source };
+      return found?.proof ?? null;
+    }
+    if (tiles) return proofFromTiles(tiles, receipt, head.treeSize, pinned);
+    const p = await fetchOrNull(() => getProof(receipt.consultation, receipt.leafHash, head.treeSize));
+    return p && Array.isArray(p.proof) ? p : null;
+  };
   const [proof, countedProof] = await Promise.all([
-    !covered
-      ? null
-      : tiles
-        ? proofFromTiles(tiles, receipt, head.treeSize, pinned)
-        : fetchOrNull(() => getProof(receipt.consultation, receipt.leafHash, head.treeSize)),
+    proofOf(),
     !countedWanted
       ? null
       : tiles
@@ -549,14 +603,48 @@ export async function verifyAgainstHead(
   const result = verifyAll({
     receipt: raw,
     keys,
+    log,
     head: countedReachable ? head : { ...head, countedRoot: null },
-    proof: proof && Array.isArray((proof as ProofResponse).proof) ? (proof as ProofResponse) : null,
+    proof,
     now: Date.now(),
     counted: { proof: countedProof, heldIndices },
     agreement: head.rpcUrls.length,
     registry: pinned.root.registry,
   });
-  return { result, ms: performance.now() - t0 };
+  return { result, ms: performance.now() - t0, witnesses };
+}
+
+/** The C2SP tiles base of consultation `id`'s log at the proof source (the service, or the proof server set). */
+function logBase(id: string): string {
+  return `${proofBase()}/logs/${encodeURIComponent(id)}/`;
+}
+
+/**
+ * The consistency proof from a v2 receipt's checkpoint to the head, computed in this browser from a log's tiles (the
+ * served checkpoint verified with the trust root's log key and witnesses); null when they cannot give it.
+ */
+async function consistencyFromLog(
+  base: string,
+  consultation: string,
+  checkpoint: Checkpoint,
+  treeSize: number,
+  pinned: PinnedChain,
+): Promise<{ proof: ConsistencyInput; cosigned: string[] } | null> {
+  const trusted = trustedLog(pinned.root, consultation);
+  if (!trusted) return null;
+  try {
+    const verifier = ed25519NoteVerifier(trusted.origin, trusted.publicKey);
+    const p = await consistencyFromTiles(base, checkpoint.size, treeSize, {
+      verifier,
+      witnesses: witnessPolicy(pinned.root),
+    });
+    return {
+      proof: { kind: "consistency", size1: p.size1, size2: p.size2, proof: p.proof },
+      cosigned: p.cosigned,
+    };
+  } catch {
+    return null;
+  }
 }
 
 /**
