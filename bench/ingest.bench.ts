@@ -1,15 +1,24 @@
 /**
- * Ingest benchmark: opinions accepted per second (durable, signed receipt) over loopback HTTP from many distinct
- * citizens, p50/p99 latency, and the plain-JSON ceiling of the same Fastify setup (GET /api/keys), in the same run.
- * The service runs as a child process (SQLite, group commit); this process is the load generator.
- * Then, without the service, how long the anchorer's counted map update takes for a head of 50,000 opinions.
+ * Ingest benchmark (issue 13 §4): opinions accepted per second (durable, receipt returned) over loopback HTTP from
+ * 10,000 distinct citizens on 64 connections (BENCH_CONCURRENCY), their p50/p99 latency, and in the same run, with
+ * the same load generator, plain Fastify (bench/plain-fastify.ts, its own process: a route that parses the same JSON
+ * body and answers 201): the ratio of the two is the figure the issue sets. The service is `node server/main.ts`
+ * started from its environment (bench/evidence/stack.ts startService): SQLite, or with `--postgres` PostgreSQL
+ * (DATABASE_URL or TEST_DATABASE_URL, a fresh schema of its own, dropped at the end). Beside them: the service's CPU
+ * per opinion (from /proc) and its database round trips per group commit (from /metrics: gopy_store_round_trips_total
+ * over gopy_group_commit_entries' count; null when the service has no such counter).
+ * BENCH_CPU_PROF=<dir>: a .cpuprofile of the service over the measured window only (through its inspector: token
+ * minting and warm-up excluded), its top entries on stderr.
+ * Then (SQLite only), without the service, how long the anchorer's counted map update takes for a head of 50,000.
  * stdout: JSON lines only. Progress: stderr. `--full` runs longer.
  */
+import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import pg from "pg";
 import {
   bytesToHex,
   contentHash,
@@ -21,20 +30,25 @@ import {
   utf8Encode,
 } from "../protocol/index.ts";
 import { countedRootAt } from "../server/counted.ts";
-import { type NewOpinionEntry, SqliteStore } from "../server/store/index.ts";
+import { type NewOpinionEntry, PostgresStore, SqliteStore, type Store } from "../server/store/index.ts";
 import { sharedIdp } from "../test/support/idp.ts";
-import { startService } from "./evidence/stack.ts";
+import { type CpuProfile, formatTop, summarize } from "./cpuprofile.ts";
+import { ROOT, startService } from "./evidence/stack.ts";
 
 const full = process.argv.includes("--full");
+const postgres = process.argv.includes("--postgres");
 const DURATION_MS = full ? 20_000 : 6_000;
-const WARMUP_MS = full ? 3_000 : 1_500;
+const WARMUP_MS = full ? 3_000 : 2_000;
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
-const CITIZENS = full ? 20_000 : 5_000;
+const CITIZENS = 10_000;
+/** Citizens of the warm-up only, so the measured window starts on tokens the service has never seen. */
+const WARMUP_CITIZENS = 1_000;
 const progress = (m: string) => process.stderr.write(`[ingest.bench] ${m}\n`);
 const emit = (o: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(o)}\n`);
 
 const SECTIONS = ["dieu-1", "dieu-2", "dieu-3", "dieu-4", "dieu-5"];
 const STANCES = ["agree", "disagree", "neutral"];
+const OPINIONS_PATH = "/api/consultations/1/opinions";
 
 const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY * 2 });
 
@@ -73,17 +87,31 @@ function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-/** Runs `make(i)` with CONCURRENCY in flight for the duration; returns completions/s and latencies (ms). */
+interface Load {
+  rate: number;
+  lat: number[];
+  errors: number;
+  done: number;
+  /** CPU (µs) the target process spent per completed request; null without /proc. */
+  cpuUsPerRequest: number | null;
+}
+
+/**
+ * Runs `make(i)` with CONCURRENCY in flight for `ms` against the process `pid` listens for on `port`; returns
+ * completions/s, latencies (ms, sorted) and the target's CPU per completion.
+ */
 async function load(
   port: number,
-  make: (i: number) => { method: string; path: string; headers: Record<string, string>; body?: string },
+  pid: number | undefined,
+  make: (i: number) => { headers: Record<string, string>; body: string },
   expectStatus: number,
   ms: number,
-): Promise<{ rate: number; lat: number[]; errors: number }> {
+): Promise<Load> {
   let i = 0;
   let done = 0;
   let errors = 0;
   const lat: number[] = [];
+  const cpu0 = cpuSeconds(pid);
   const start = performance.now();
   const until = start + ms;
   await Promise.all(
@@ -92,7 +120,7 @@ async function load(
         const r = make(i++);
         const t0 = performance.now();
         try {
-          const res = await send(port, r.method, r.path, r.headers, r.body);
+          const res = await send(port, "POST", OPINIONS_PATH, r.headers, r.body);
           if (res.status !== expectStatus) {
             errors++;
             if (errors <= 3) progress(`unexpected ${res.status}: ${res.body.slice(0, 200)}`);
@@ -107,13 +135,15 @@ async function load(
     }),
   );
   const elapsed = (performance.now() - start) / 1000;
+  const cpu1 = cpuSeconds(pid);
   lat.sort((a, b) => a - b);
-  return { rate: done / elapsed, lat, errors };
+  const cpuUsPerRequest = cpu0 === null || cpu1 === null || done === 0 ? null : ((cpu1 - cpu0) / done) * 1e6;
+  return { rate: done / elapsed, lat, errors, done, cpuUsPerRequest };
 }
 
 /** Consultation 1, open for a day, with `draft` as its first draft: stored directly, the chain is not involved. */
 async function seedConsultation(
-  store: SqliteStore,
+  store: Store,
   draft: { title: string; summary: string; sections: { id: string; title: string; text: string }[] },
 ): Promise<void> {
   const nowS = Math.floor(Date.now() / 1000);
@@ -141,92 +171,214 @@ async function seedConsultation(
   );
 }
 
-async function main(): Promise<void> {
+/** Starts bench/plain-fastify.ts and waits for its "listening" line. */
+async function startPlainFastify(): Promise<{ process: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, [join(ROOT, "bench/plain-fastify.ts")], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  process.once("exit", () => child.kill("SIGKILL"));
+  const url = await new Promise<string>((resolve, reject) => {
+    let buf = "";
+    child.stdout?.on("data", (d: Buffer) => {
+      buf += d.toString();
+      const m = /\{"plain":"listening","url":"([^"]+)"\}/.exec(buf);
+      if (m?.[1]) resolve(m[1]);
+    });
+    child.once("exit", (code) => reject(new Error(`plain Fastify exited (${code})`)));
+  });
+  return { process: child, port: Number(new URL(url).port) };
+}
+
+/** A minimal Chrome DevTools Protocol client on a process's inspector WebSocket (for its Profiler). */
+async function inspector(wsUrl: string) {
+  const ws = new WebSocket(wsUrl);
+  await new Promise((resolve, reject) => {
+    ws.onopen = resolve;
+    ws.onerror = () => reject(new Error(`inspector ${wsUrl} did not answer`));
+  });
+  let nextId = 0;
+  const pending = new Map<number, (m: { result?: unknown; error?: { message: string } }) => void>();
+  ws.onmessage = (ev) => {
+    const m = JSON.parse(String(ev.data)) as { id?: number; result?: unknown; error?: { message: string } };
+    if (m.id !== undefined) pending.get(m.id)?.(m);
+  };
+  const call = <T>(method: string, params: Record<string, unknown> = {}) =>
+    new Promise<T>((resolve, reject) => {
+      const id = ++nextId;
+      pending.set(id, (m) => {
+        pending.delete(id);
+        if (m.error) reject(new Error(`${method}: ${m.error.message}`));
+        else resolve(m.result as T);
+      });
+      ws.send(JSON.stringify({ id, method, params }));
+    });
+  return { call, close: () => ws.close() };
+}
+
+/** The sum of a Prometheus metric's samples (all label sets) in an exposition text; null when absent. */
+function metricSum(text: string, name: string): number | null {
+  let sum: number | null = null;
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(name)) continue;
+    const rest = line.slice(name.length);
+    if (rest[0] !== " " && rest[0] !== "{") continue;
+    sum = (sum ?? 0) + Number(line.slice(line.lastIndexOf(" ") + 1));
+  }
+  return sum;
+}
+
+interface StoreCounters {
+  roundTrips: number | null;
+  commits: number;
+  entries: number;
+}
+
+async function storeCounters(port: number, token: string): Promise<StoreCounters> {
+  const r = await send(port, "GET", "/metrics", { authorization: `Bearer ${token}` });
+  if (r.status !== 200) throw new Error(`/metrics answered ${r.status}: ${r.body.slice(0, 200)}`);
+  return {
+    roundTrips: metricSum(r.body, "gopy_store_round_trips_total"),
+    commits: metricSum(r.body, "gopy_group_commit_entries_count") ?? 0,
+    entries: metricSum(r.body, "gopy_group_commit_entries_sum") ?? 0,
+  };
+}
+
+/** Where the service keeps its data for this run, its environment for it, and how to clean up after. */
+async function prepareDatabase(): Promise<{ env: Record<string, string>; cleanup(): Promise<void> }> {
+  const sections = SECTIONS.map((id, k) => ({ id, title: `Điều ${k + 1}`, text: "Nội dung điều khoản." }));
+  const draft = { title: "Dự thảo đo hiệu năng", summary: "Bench", sections };
   const dir = mkdtempSync(join(tmpdir(), "gopy-bench-"));
   const sqlite = join(dir, "bench.sqlite");
-  // the consultation record is seeded through the store: the ingest path never touches the chain
-  const store = new SqliteStore(sqlite);
+  if (!postgres) {
+    // the consultation record is seeded through the store: the ingest path never touches the chain
+    const store = new SqliteStore(sqlite);
+    await store.migrate();
+    await seedConsultation(store, draft);
+    await store.close();
+    return {
+      env: { SQLITE_PATH: sqlite },
+      cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+    };
+  }
+  const url = process.env.DATABASE_URL || process.env.TEST_DATABASE_URL;
+  if (!url) throw new Error("--postgres needs DATABASE_URL or TEST_DATABASE_URL (postgres://…)");
+  const schema = `gopy_bench_ingest_${process.pid}_${Date.now() % 1_000_000}`;
+  const store = new PostgresStore(url, schema);
   await store.migrate();
-  const sections = SECTIONS.map((id, k) => ({ id, title: `Điều ${k + 1}`, text: "Nội dung điều khoản." }));
-  await seedConsultation(store, { title: "Dự thảo đo hiệu năng", summary: "Bench", sections });
+  await seedConsultation(store, draft);
   await store.close();
-  // tokens from the demo identity provider, through the service's POST /api/dev/token as a script would get them
-  const idp = await sharedIdp();
+  return {
+    env: { DATABASE_URL: url, DATABASE_SCHEMA: schema, SQLITE_PATH: sqlite },
+    async cleanup() {
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      try {
+        await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      } finally {
+        await c.end();
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
 
+async function main(): Promise<void> {
+  const backend = postgres ? "postgres" : "sqlite";
+  const database = await prepareDatabase();
+  const idp = await sharedIdp();
+  const metricsToken = randomBytes(24).toString("hex");
+  const profileDir = process.env.BENCH_CPU_PROF;
+  const plain = await startPlainFastify();
   const service = await startService(
     {
       NODE_ENV: "development",
       HOST: "127.0.0.1",
       PORT: "0",
       LOG_LEVEL: "warn",
-      SQLITE_PATH: sqlite,
       PSEUDONYM_SECRET: randomBytes(32).toString("hex"),
       RECEIPT_KEY_SEED: randomBytes(32).toString("hex"),
       CHECKPOINT_KEY_SEED: randomBytes(32).toString("hex"),
+      METRICS_TOKEN: metricsToken,
       ...idp.env(),
       ANCHOR_ENABLED: "false",
-      RATE_LIMIT_MAX: "1000",
+      ...database.env,
     },
-    {
-      inheritEnv: true,
-      execArgv: process.env.BENCH_CPU_PROF
-        ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
-        : [],
-    },
+    { inheritEnv: true, execArgv: profileDir ? ["--inspect=127.0.0.1:0"] : [] },
   );
   const child = service.process;
   const port = Number(new URL(service.url).port);
   try {
-    progress(`minting ${CITIZENS} citizen tokens…`);
-    const tokens: string[] = [];
-    for (let k = 0; k < CITIZENS; k += 200) {
-      const batch = await Promise.all(
-        Array.from({ length: Math.min(200, CITIZENS - k) }, async (_, j) => {
-          const r = await send(
-            port,
-            "POST",
-            "/api/dev/token",
-            { "content-type": "application/json" },
-            JSON.stringify({ sub: `citizen-${k + j}`, role: "citizen" }),
-          );
-          return (JSON.parse(r.body) as { token: string }).token;
-        }),
-      );
-      tokens.push(...batch);
-    }
-    const opinion = (i: number) => ({
-      method: "POST",
-      path: "/api/consultations/1/opinions",
-      headers: {
-        authorization: `Bearer ${tokens[i % tokens.length]}`,
-        "content-type": "application/json",
-      },
-      body: JSON.stringify({
+    // minted by the identity provider in this process: the service spends nothing on them
+    progress(`minting ${CITIZENS} + ${WARMUP_CITIZENS} (warm-up) citizen tokens…`);
+    const mint = async (prefix: string, n: number) => {
+      const tokens: string[] = [];
+      for (let k = 0; k < n; k += 250) {
+        const slice = Array.from({ length: Math.min(250, n - k) }, (_, j) =>
+          idp.token({ sub: `${prefix}-${k + j}`, role: "citizen" }),
+        );
+        tokens.push(...(await Promise.all(slice)));
+      }
+      return tokens;
+    };
+    const tokens = await mint("citizen", CITIZENS);
+    const warmupTokens = await mint("warmup-citizen", WARMUP_CITIZENS);
+    const body = (i: number) =>
+      JSON.stringify({
         section: SECTIONS[i % SECTIONS.length],
         stance: STANCES[i % 3],
         text: `Ý kiến số ${i}: tôi đề nghị làm rõ điều khoản này để người dân dễ thực hiện.`,
-      }),
+      });
+    const opinionFrom = (list: string[]) => (i: number) => ({
+      headers: { authorization: `Bearer ${list[i % list.length]}`, "content-type": "application/json" },
+      body: body(i),
     });
-    const plain = () => ({ method: "GET", path: "/api/keys", headers: {} });
+    const plainOpinion = (i: number) => ({ headers: { "content-type": "application/json" }, body: body(i) });
 
     progress("warming up…");
-    await load(port, plain, 200, WARMUP_MS / 2);
-    await load(port, opinion, 201, WARMUP_MS / 2);
+    await load(plain.port, plain.process.pid, plainOpinion, 201, WARMUP_MS);
+    await load(port, child.pid, opinionFrom(warmupTokens), 201, WARMUP_MS);
 
-    progress(`plain-JSON ceiling (GET /api/keys), ${DURATION_MS / 1000}s, concurrency ${CONCURRENCY}…`);
-    const cpu0 = cpuSeconds(child.pid);
-    const ceiling = await load(port, plain, 200, DURATION_MS);
-    const cpu1 = cpuSeconds(child.pid);
-    progress(`opinions, ${DURATION_MS / 1000}s, concurrency ${CONCURRENCY}, ${CITIZENS} citizens…`);
-    const ingest = await load(port, opinion, 201, DURATION_MS);
-    const cpu2 = cpuSeconds(child.pid);
+    progress(`plain Fastify, ${DURATION_MS / 1000}s, concurrency ${CONCURRENCY}…`);
+    const baseline = await load(plain.port, plain.process.pid, plainOpinion, 201, DURATION_MS);
 
+    const wsUrl = profileDir ? /Debugger listening on (ws:\/\/\S+)/.exec(service.output())?.[1] : undefined;
+    if (profileDir && !wsUrl)
+      throw new Error("BENCH_CPU_PROF: the service's inspector did not say where it listens");
+    const session = wsUrl ? await inspector(wsUrl) : null;
+    if (session) {
+      await session.call("Profiler.enable");
+      await session.call("Profiler.start");
+    }
+    const before = await storeCounters(port, metricsToken);
+    progress(
+      `opinions (${backend}), ${DURATION_MS / 1000}s, concurrency ${CONCURRENCY}, ${CITIZENS} citizens…`,
+    );
+    const ingest = await load(port, child.pid, opinionFrom(tokens), 201, DURATION_MS);
+    const after = await storeCounters(port, metricsToken);
+    if (session && profileDir) {
+      const { profile } = await session.call<{ profile: CpuProfile }>("Profiler.stop");
+      session.close();
+      mkdirSync(profileDir, { recursive: true });
+      const file = join(
+        profileDir,
+        `ingest-${backend}-${new Date().toISOString().replace(/[:.]/g, "-")}.cpuprofile`,
+      );
+      writeFileSync(file, JSON.stringify(profile));
+      progress(`service CPU profile of the measured window: ${file}\n${formatTop(summarize(profile))}`);
+    }
+
+    const commits = after.commits - before.commits;
+    const roundTrips =
+      after.roundTrips === null || before.roundTrips === null ? null : after.roundTrips - before.roundTrips;
     const common = {
-      backend: "sqlite",
+      backend,
       concurrency: CONCURRENCY,
       citizens: CITIZENS,
       durationS: DURATION_MS / 1000,
+      loadavg1: Number(loadavg()[0]!.toFixed(2)),
     };
+    const ms = (v: number) => Number(v.toFixed(2));
     emit({
       metric: "ingest_opinions_per_second",
       value: Math.round(ingest.rate),
@@ -234,53 +386,59 @@ async function main(): Promise<void> {
       errors: ingest.errors,
       ...common,
     });
+    emit({ metric: "ingest_latency_p50", value: ms(pct(ingest.lat, 50)), unit: "ms", ...common });
+    emit({ metric: "ingest_latency_p99", value: ms(pct(ingest.lat, 99)), unit: "ms", ...common });
     emit({
-      metric: "ingest_latency_p50",
-      value: Number(pct(ingest.lat, 50).toFixed(2)),
-      unit: "ms",
-      ...common,
-    });
-    emit({
-      metric: "ingest_latency_p99",
-      value: Number(pct(ingest.lat, 99).toFixed(2)),
-      unit: "ms",
-      ...common,
-    });
-    emit({
-      metric: "http_plain_json_ceiling",
-      value: Math.round(ceiling.rate),
+      metric: "plain_fastify_requests_per_second",
+      value: Math.round(baseline.rate),
       unit: "requests/s",
-      route: "GET /api/keys",
+      route: `POST ${OPINIONS_PATH} (bench/plain-fastify.ts)`,
+      errors: baseline.errors,
       ...common,
     });
-    if (cpu0 !== null && cpu1 !== null && cpu2 !== null) {
-      // service CPU per request: what the service costs, whatever else competes for the machine's cores
-      const perOpinion = ((cpu2 - cpu1) / (ingest.rate * (DURATION_MS / 1000))) * 1e6;
-      const perPlain = ((cpu1 - cpu0) / (ceiling.rate * (DURATION_MS / 1000))) * 1e6;
-      emit({
-        metric: "ingest_service_cpu_per_opinion",
-        value: Math.round(perOpinion),
-        unit: "us",
-        ...common,
-      });
-      emit({
-        metric: "http_plain_json_service_cpu_per_request",
-        value: Math.round(perPlain),
-        unit: "us",
-        ...common,
-      });
-    }
+    emit({ metric: "plain_fastify_latency_p99", value: ms(pct(baseline.lat, 99)), unit: "ms", ...common });
     emit({
-      metric: "http_plain_json_latency_p99",
-      value: Number(pct(ceiling.lat, 99).toFixed(2)),
-      unit: "ms",
+      metric: "ingest_ratio_to_plain_fastify",
+      value: Number((ingest.rate / baseline.rate).toFixed(3)),
+      unit: "ratio",
+      target: { atLeast: postgres ? 0.25 : 1 / 3, aim: 0.5, p99AtMostMs: 50 },
+      ...common,
+    });
+    emit({
+      metric: "ingest_service_cpu_per_opinion",
+      value: ingest.cpuUsPerRequest === null ? null : Math.round(ingest.cpuUsPerRequest),
+      unit: "us",
+      ...common,
+    });
+    emit({
+      metric: "plain_fastify_cpu_per_request",
+      value: baseline.cpuUsPerRequest === null ? null : Math.round(baseline.cpuUsPerRequest),
+      unit: "us",
+      ...common,
+    });
+    emit({
+      metric: "ingest_entries_per_group_commit",
+      value: commits > 0 ? Number(((after.entries - before.entries) / commits).toFixed(1)) : null,
+      unit: "entries",
+      commits,
+      ...common,
+    });
+    emit({
+      metric: "ingest_db_round_trips_per_group_commit",
+      value: roundTrips === null || commits === 0 ? null : Number((roundTrips / commits).toFixed(2)),
+      unit: "round trips",
+      roundTrips,
+      commits,
+      source:
+        "gopy_store_round_trips_total / gopy_group_commit_entries_count (/metrics, over the measured window)",
       ...common,
     });
   } finally {
     await service.kill("SIGTERM");
+    plain.process.kill("SIGTERM");
     await idp.close();
     agent.destroy();
-    rmSync(dir, { recursive: true, force: true });
+    await database.cleanup();
   }
 }
 
@@ -365,7 +523,7 @@ async function countedHeads(): Promise<void> {
 }
 
 main()
-  .then(countedHeads)
+  .then(() => (postgres ? undefined : countedHeads()))
   .catch((e) => {
     process.stderr.write(`[ingest.bench] failed: ${e instanceof Error ? e.stack : e}\n`);
     process.exit(1);
