@@ -248,6 +248,9 @@ interface StoreCounters {
   roundTrips: number | null;
   commits: number;
   entries: number;
+  /** Event-loop delay since the previous scrape (prom-client resets its histogram at each), seconds. */
+  loopDelayP99: number | null;
+  loopDelayMax: number | null;
 }
 
 async function storeCounters(port: number, token: string): Promise<StoreCounters> {
@@ -257,6 +260,8 @@ async function storeCounters(port: number, token: string): Promise<StoreCounters
     roundTrips: metricSum(r.body, "gopy_store_round_trips_total"),
     commits: metricSum(r.body, "gopy_group_commit_entries_count") ?? 0,
     entries: metricSum(r.body, "gopy_group_commit_entries_sum") ?? 0,
+    loopDelayP99: metricSum(r.body, "gopy_nodejs_eventloop_lag_p99_seconds"),
+    loopDelayMax: metricSum(r.body, "gopy_nodejs_eventloop_lag_max_seconds"),
   };
 }
 
@@ -444,6 +449,15 @@ async function main(): Promise<void> {
       value: commits > 0 ? Number(((after.entries - before.entries) / commits).toFixed(1)) : null,
       unit: "entries",
       commits,
+      ...common,
+    });
+    const delayMs = (v: number | null) => (v === null ? null : Number((v * 1000).toFixed(1)));
+    emit({
+      metric: "ingest_service_event_loop_delay_p99",
+      value: delayMs(after.loopDelayP99),
+      unit: "ms",
+      max: delayMs(after.loopDelayMax),
+      what: "the service's event-loop delay over the measured window (prom-client, /metrics)",
       ...common,
     });
     emit({
