@@ -15,6 +15,8 @@ export interface ReadingIndex {
   close(): Promise<void>;
 }
 
+const RESTART_DELAY_MS = 1000;
+
 interface Reply {
   id?: number;
   error?: string;
@@ -28,6 +30,8 @@ export class ReadingThread implements ReadingIndex {
   #worker: Worker;
   #next = 1;
   #closed = false;
+  /** Settles when a thread that exited has been started again; null while one runs. */
+  #restarting: Promise<void> | null = null;
 
   constructor(options: { path: string; log: ReadingIndexerOptions["log"] }) {
     this.#path = options.path;
@@ -55,14 +59,28 @@ export class ReadingThread implements ReadingIndex {
       for (const p of this.#pending.values()) p.reject(lost);
       this.#pending.clear();
       if (this.#closed) return;
-      // nothing is lost: the index resumes from its stored progress
-      this.#worker = this.#start();
-      this.pokeBehind().catch((e) => this.#log.warn({ err: String(e) }, "reading thread: catch-up failed"));
+      this.#log.warn({ code }, "reading thread exited: restarting it in a second");
+      // nothing is lost: the index resumes from its stored progress (a second apart: a thread that cannot start
+      // does not spin)
+      this.#restarting = new Promise<void>((resolve) => {
+        setTimeout(() => {
+          this.#restarting = null;
+          if (!this.#closed) {
+            this.#worker = this.#start();
+            this.pokeBehind().catch((e) =>
+              this.#log.warn({ err: String(e) }, "reading thread: catch-up failed"),
+            );
+          }
+          resolve();
+        }, RESTART_DELAY_MS).unref();
+      });
     });
     return worker;
   }
 
-  #ask(op: "behind" | "settled" | "close"): Promise<void> {
+  async #ask(op: "behind" | "settled" | "close"): Promise<void> {
+    // a question to a thread that is being restarted goes to the new one
+    if (this.#restarting) await this.#restarting;
     const id = this.#next++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
