@@ -71,10 +71,13 @@ function send(
   });
 }
 
-/** CPU seconds (user + system) used so far by a process, from /proc (Linux); null elsewhere. */
-function cpuSeconds(pid: number | undefined): number | null {
+/**
+ * CPU seconds (user + system) used so far by a process, or by its main thread (the event loop) alone when
+ * `mainThread`, from /proc (Linux); null elsewhere.
+ */
+function cpuSeconds(pid: number | undefined, mainThread = false): number | null {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const stat = readFileSync(mainThread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
@@ -94,7 +97,12 @@ interface Load {
   done: number;
   /** CPU (µs) the target process spent per completed request; null without /proc. */
   cpuUsPerRequest: number | null;
+  /** The same, of its main thread alone: what one request costs the event loop. */
+  loopCpuUsPerRequest: number | null;
 }
+
+const perRequest = (from: number | null, to: number | null, done: number) =>
+  from === null || to === null || done === 0 ? null : ((to - from) / done) * 1e6;
 
 /**
  * Runs `make(i)` with CONCURRENCY in flight for `ms` against the process `pid` listens for on `port`; returns
@@ -112,6 +120,7 @@ async function load(
   let errors = 0;
   const lat: number[] = [];
   const cpu0 = cpuSeconds(pid);
+  const loop0 = cpuSeconds(pid, true);
   const start = performance.now();
   const until = start + ms;
   await Promise.all(
@@ -136,9 +145,16 @@ async function load(
   );
   const elapsed = (performance.now() - start) / 1000;
   const cpu1 = cpuSeconds(pid);
+  const loop1 = cpuSeconds(pid, true);
   lat.sort((a, b) => a - b);
-  const cpuUsPerRequest = cpu0 === null || cpu1 === null || done === 0 ? null : ((cpu1 - cpu0) / done) * 1e6;
-  return { rate: done / elapsed, lat, errors, done, cpuUsPerRequest };
+  return {
+    rate: done / elapsed,
+    lat,
+    errors,
+    done,
+    cpuUsPerRequest: perRequest(cpu0, cpu1, done),
+    loopCpuUsPerRequest: perRequest(loop0, loop1, done),
+  };
 }
 
 /** Consultation 1, open for a day, with `draft` as its first draft: stored directly, the chain is not involved. */
@@ -232,6 +248,9 @@ interface StoreCounters {
   roundTrips: number | null;
   commits: number;
   entries: number;
+  /** Event-loop delay since the previous scrape (prom-client resets its histogram at each), seconds. */
+  loopDelayP99: number | null;
+  loopDelayMax: number | null;
 }
 
 async function storeCounters(port: number, token: string): Promise<StoreCounters> {
@@ -241,6 +260,8 @@ async function storeCounters(port: number, token: string): Promise<StoreCounters
     roundTrips: metricSum(r.body, "gopy_store_round_trips_total"),
     commits: metricSum(r.body, "gopy_group_commit_entries_count") ?? 0,
     entries: metricSum(r.body, "gopy_group_commit_entries_sum") ?? 0,
+    loopDelayP99: metricSum(r.body, "gopy_nodejs_eventloop_lag_p99_seconds"),
+    loopDelayMax: metricSum(r.body, "gopy_nodejs_eventloop_lag_max_seconds"),
   };
 }
 
@@ -411,6 +432,13 @@ async function main(): Promise<void> {
       ...common,
     });
     emit({
+      metric: "ingest_service_event_loop_cpu_per_opinion",
+      value: ingest.loopCpuUsPerRequest === null ? null : Math.round(ingest.loopCpuUsPerRequest),
+      unit: "us",
+      what: "CPU of the service's main thread alone (worker threads excluded)",
+      ...common,
+    });
+    emit({
       metric: "plain_fastify_cpu_per_request",
       value: baseline.cpuUsPerRequest === null ? null : Math.round(baseline.cpuUsPerRequest),
       unit: "us",
@@ -421,6 +449,15 @@ async function main(): Promise<void> {
       value: commits > 0 ? Number(((after.entries - before.entries) / commits).toFixed(1)) : null,
       unit: "entries",
       commits,
+      ...common,
+    });
+    const delayMs = (v: number | null) => (v === null ? null : Number((v * 1000).toFixed(1)));
+    emit({
+      metric: "ingest_service_event_loop_delay_p99",
+      value: delayMs(after.loopDelayP99),
+      unit: "ms",
+      max: delayMs(after.loopDelayMax),
+      what: "the service's event-loop delay over the measured window (prom-client, /metrics)",
       ...common,
     });
     emit({

@@ -24,6 +24,7 @@ import { apiCors, noSuchRoute, setupErrors, setupParsing } from "./http.ts";
 import { Ingest } from "./ingest.ts";
 import { createMetrics } from "./metrics.ts";
 import { ReadingIndexer } from "./reading.ts";
+import { type ReadingIndex, ReadingThread } from "./reading-thread.ts";
 import { ReceiptKeyRegistrar, receiptKeyBytes32 } from "./receipt-keys.ts";
 import { ResponsePublisher } from "./responses.ts";
 import { attachmentRoutes, attachmentStaffRoutes } from "./routes/attachments.ts";
@@ -88,8 +89,16 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
 
   const metrics = createMetrics(store, clock, config);
   const receiptKey = receiptKeyFromSeed(config.receiptKeySeed);
-  // the reading index follows each commit in the background: nothing of it is on the group-commit path
-  const reading = new ReadingIndexer({ store, log: app.log });
+  // the reading index follows each commit in the background: nothing of it is on the group-commit path; with
+  // SQLite's writes off the event loop (SQLITE_WRITER_THREAD), its own writes and reads leave it too
+  const readingThread =
+    deps.store === undefined &&
+    store.kind === "sqlite" &&
+    config.sqliteWriterThread &&
+    config.sqlitePath !== ":memory:";
+  const reading: ReadingIndex = readingThread
+    ? new ReadingThread({ path: config.sqlitePath, log: app.log })
+    : new ReadingIndexer({ store, log: app.log });
   const checkpoints = new Checkpoints(
     store,
     clock,

@@ -44,13 +44,17 @@ interface Claims {
   nbf?: unknown;
 }
 
-type Verify = (token: string) => Promise<Claims>;
+type Verify = (token: string) => Claims;
 
 interface Issuer {
   config: IssuerConfig;
   keys: IssuerKeys;
-  verify: Verify;
+  /** One verifier per signing key (its PEM), the key parsed once: parsing it per token was a tenth of a request. */
+  verifiers: Map<string, Verify>;
 }
+
+/** Verifiers kept per issuer (keys rotate; the oldest verifier goes first). */
+const MAX_VERIFIERS = 16;
 
 const decodeComplete = createDecoder({ complete: true }) as (token: string) => {
   header: { alg?: unknown; kid?: unknown };
@@ -119,20 +123,30 @@ export class Authenticator {
     this.#issuers = new Map(
       config.jwt.issuers.map((issuer) => {
         const keys = new IssuerKeys({ issuer: issuer.issuer, clock, log });
-        const verify = createVerifier({
-          key: async (decoded: { header: { kid?: string; alg?: string } }) =>
-            keys.publicKeyPem(decoded.header.kid, decoded.header.alg),
-          algorithms: config.jwt.algorithms as never,
-          // exp and nbf are checked against the service's clock below; iss and aud before the signature
-          ignoreExpiration: true,
-          ignoreNotBefore: true,
-          // verified tokens are cached (LRU): a citizen's next request skips the signature check
-          cache: 10_000,
-          cacheTTL: 300_000,
-        }) as unknown as Verify;
-        return [issuer.issuer, { config: issuer, keys, verify }];
+        return [issuer.issuer, { config: issuer, keys, verifiers: new Map() }];
       }),
     );
+  }
+
+  /** The verifier of tokens signed by the key `pem` (created on its first token). */
+  #verifierOf(issuer: Issuer, pem: string): Verify {
+    let verify = issuer.verifiers.get(pem);
+    if (!verify) {
+      verify = createVerifier({
+        key: pem,
+        algorithms: [...this.#algorithms] as never,
+        // exp and nbf are checked against the service's clock in verify(), cached or not; iss and aud before
+        ignoreExpiration: true,
+        ignoreNotBefore: true,
+        // verified tokens are cached (LRU): a citizen's next request skips the signature check
+        cache: 10_000,
+        cacheTTL: 300_000,
+      }) as unknown as Verify;
+      if (issuer.verifiers.size >= MAX_VERIFIERS)
+        issuer.verifiers.delete(issuer.verifiers.keys().next().value!);
+      issuer.verifiers.set(pem, verify);
+    }
+    return verify;
   }
 
   /** Discovers every issuer (in parallel); an unreachable one is retried in the background, never fatal. */
@@ -183,8 +197,13 @@ export class Authenticator {
       if (claims.nbf * 1000 - this.#toleranceMs > now)
         throw unauthorized("not_yet_valid", "token is not valid yet");
     }
+    // every token, cached or not, needs its key in the issuer's current JWKS: a key the issuer withdrew is refused
+    const pem = await issuer.keys.publicKeyPem(
+      typeof decoded.header.kid === "string" ? decoded.header.kid : undefined,
+      alg,
+    );
     try {
-      await issuer.verify(token);
+      this.#verifierOf(issuer, pem)(token);
     } catch (e) {
       const original = (e as { originalError?: unknown }).originalError;
       if (original instanceof ServiceError) throw original;

@@ -56,7 +56,7 @@ export interface Config {
   databaseSchema: string;
   /** SQLite file (used when databaseUrl is null). */
   sqlitePath: string;
-  /** SQLite group commits (and their fsync) in a worker thread, off the event loop. */
+  /** SQLite group commits (and their fsync) and the reading index in worker threads, off the event loop (default). */
   sqliteWriterThread: boolean;
   chain: {
     /** JSON-RPC URL of the EVM network; null disables the chain (no consultations can be opened or anchored). */
@@ -600,7 +600,7 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl,
     databaseSchema,
     sqlitePath,
-    sqliteWriterThread: bool(env, "SQLITE_WRITER_THREAD", false),
+    sqliteWriterThread: bool(env, "SQLITE_WRITER_THREAD", true),
     chain: {
       rpcUrl,
       publicRpcUrl,

@@ -16,7 +16,7 @@ import type { Config } from "../config.ts";
 import type { DraftPublisher } from "../drafts.ts";
 import { chainUnavailable, notFound, ServiceError } from "../errors.ts";
 import type { Ingest } from "../ingest.ts";
-import type { ReadingIndexer } from "../reading.ts";
+import type { ReadingIndex } from "../reading-thread.ts";
 import type { ReceiptKeyRegistrar } from "../receipt-keys.ts";
 import type { ResponsePublisher } from "../responses.ts";
 import type { ConsultationRecord, DraftRecord, Hex, Store } from "../store/index.ts";
@@ -43,7 +43,7 @@ export interface Gopy {
   receiptKeys: ReceiptKeyRegistrar | null;
   metrics: client.Registry;
   /** Keeps the reading index (public listing, campaigns, stats) up to each log, in the background. */
-  reading: ReadingIndexer;
+  reading: ReadingIndex;
 }
 
 declare module "fastify" {

@@ -115,6 +115,41 @@ describe("identity providers: discovery, keys and roles", function () {
     expect(rotated.jwksFetches).to.equal(1);
   });
 
+  it("refuses a token it verified before once its key left the provider's JWKS, or once it has expired", async () => {
+    const port = await freePort();
+    const idp = await startIdp({ port, keyId: "key-1" });
+    const clock = new OffsetClock();
+    const app = await started(testApp(testConfig(null, idp.env()), { clock }));
+    const token = await idp.token({ sub: "citizen-cached" });
+    // verified twice: the second time from the verifier's cache
+    expect((await myOpinions(app, token)).statusCode).to.equal(200);
+    expect((await myOpinions(app, token)).statusCode).to.equal(200);
+
+    // the provider withdraws key-1 (restarts with key-2): once the JWKS is fetched again, key-1's token is refused
+    await idp.close();
+    const rotated = await started(startIdp({ port, keyId: "key-2" }));
+    // (the service's connection to the old provider closes: its next fetch is the new provider's)
+    await new Promise((r) => setTimeout(r, 200));
+    clock.offset = 601_000; // past the keys' maximum age: the next token fetches them again
+    const withdrawn = await myOpinions(app, token);
+    expect(withdrawn.statusCode, withdrawn.body).to.equal(401);
+    expect(withdrawn.json().reason).to.equal("unknown_kid");
+    expect(rotated.jwksFetches).to.equal(1);
+
+    // exp is the service clock's, to the tolerance (5 s), whatever the cache holds
+    const fresh = await rotated.token({ sub: "citizen-cached" });
+    expect((await myOpinions(app, fresh)).statusCode).to.equal(200);
+    expect((await myOpinions(app, fresh)).statusCode).to.equal(200);
+    const exp = (JSON.parse(Buffer.from(fresh.split(".")[1]!, "base64url").toString()) as { exp: number })
+      .exp;
+    clock.offset = exp * 1000 + 3_000 - Date.now();
+    expect((await myOpinions(app, fresh)).statusCode).to.equal(200);
+    clock.offset = exp * 1000 + 5_000 - Date.now();
+    const expired = await myOpinions(app, fresh);
+    expect(expired.statusCode).to.equal(401);
+    expect(expired.json().reason).to.equal("expired");
+  });
+
   it("lets each issuer grant only its roles, and lists them in /api/health", async () => {
     const citizens = await started(startIdp());
     const staff = await started(startIdp());

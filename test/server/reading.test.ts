@@ -15,6 +15,7 @@ import {
   hammingDistance,
   simhash,
 } from "../../server/reading.ts";
+import { ReadingThread } from "../../server/reading-thread.ts";
 import {
   devToken,
   dropSchema,
@@ -65,7 +66,10 @@ describe("reading: folding, SimHash, cursors", () => {
   });
 });
 
-for (const backend of storeBackends((b) => `reading routes (${b})`)) {
+// "sqlite" keeps the appends and the whole reading index in worker threads, each on a connection of its own
+// (SQLITE_WRITER_THREAD, by default); "sqlite, in process" runs both on the event loop: the same listing,
+// campaigns, search and counts
+for (const backend of [...storeBackends((b) => `reading routes (${b})`), "sqlite, in process" as const]) {
   describe(`reading routes (${backend})`, function () {
     this.timeout(120_000);
     let app: FastifyInstance;
@@ -98,8 +102,13 @@ for (const backend of storeBackends((b) => `reading routes (${b})`)) {
     before(async () => {
       const chain = await testChain();
       schema = backend === "postgres" ? tempSchema("reading") : null;
-      const extra: Record<string, string> = schema ? { DATABASE_URL: PG_URL!, DATABASE_SCHEMA: schema } : {};
+      const extra: Record<string, string> = schema
+        ? { DATABASE_URL: PG_URL!, DATABASE_SCHEMA: schema }
+        : backend === "sqlite, in process"
+          ? { SQLITE_WRITER_THREAD: "false" }
+          : {};
       app = await testApp(testConfig(chain, extra));
+      expect(app.gopy.reading instanceof ReadingThread).to.equal(backend === "sqlite");
       staff = await devToken(app, "staff-reading", "agency", "bo-tu-phap");
       otherStaff = await devToken(app, "staff-other", "agency", "bo-y-te");
       const opened = await postConsultation(app, staff, { ...DRAFT, ...openFor(3600), publicCounts: false });
