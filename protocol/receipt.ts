@@ -18,19 +18,9 @@ import { formatTlogProof, parseTlogProof, type TlogProof } from "./tlog-proof.ts
 /** A receipt of either version. */
 export type Receipt = ReceiptV1 | ReceiptV2;
 
-/** A receipt, version 1. */
-export interface ReceiptV1 {
+/** A receipt, version 1: the citizen's fields and the service's Ed25519 signature over four of them. */
+export interface ReceiptV1 extends ReceiptFields {
   readonly v: 1;
-  readonly consultation: string;
-  readonly leafIndex: number;
-  readonly leafHash: Hex;
-  /** The entry's canonical JSON text: its UTF-8 bytes hash to leafHash. */
-  readonly entry: string;
-  readonly text: string;
-  readonly salt: Hex;
-  readonly issuedAt: string;
-  /** The time by which the service promises this leaf is in a head anchored on chain. */
-  readonly anchorDeadline: string;
   readonly keyId: string;
   /** base64url Ed25519 signature over UTF-8(JCS({anchorDeadline, consultation, leafHash, leafIndex})). */
   readonly signature: string;
