@@ -92,7 +92,13 @@ export function testConfig(chain: TestChain | null, extra: Record<string, string
 
 export async function testApp(config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {
   const app = await buildApp(config, { logger: false, ...deps });
-  await app.ready();
+  try {
+    await app.ready();
+  } catch (e) {
+    // a refused start still opened its store and threads: release them, as the process's exit would
+    await app.close().catch(() => undefined);
+    throw e;
+  }
   return app;
 }
 
