@@ -25,6 +25,7 @@ import {
 import { type ColumnTypes, type ForeignKeys, MIGRATIONS } from "./schema.ts";
 import {
   type AnchorIntent,
+  type AppendOptions,
   type AttachmentFile,
   type BacklogInfo,
   type CampaignCandidate,
@@ -810,7 +811,34 @@ export class SqlStore implements Store {
     return { entries: Number(r?.entries ?? 0), unmappedHeads: Number(r?.unmapped ?? 0) };
   }
 
-  async appendEntries(
+  /** Per consultation, whether this object's latest append committed (settles when it has run; one per log). */
+  readonly #appended = new Map<number, Promise<boolean>>();
+
+  appendEntries(
+    consultationId: number,
+    expectedSize: number,
+    entries: readonly NewEntry[],
+    nodes: readonly TreeNode[],
+    options: AppendOptions = {},
+  ): Promise<void> {
+    const previous = this.#appended.get(consultationId);
+    const run =
+      options.afterPrevious && previous
+        ? previous.then((committed) => {
+            if (!committed) throw new StoreConflictError("the append this batch was built on did not commit");
+            return this.#append(consultationId, expectedSize, entries, nodes);
+          })
+        : this.#append(consultationId, expectedSize, entries, nodes);
+    const committed = run.then(
+      () => true,
+      () => false,
+    );
+    // kept once settled: an append made afterPrevious may come after its predecessor failed
+    this.#appended.set(consultationId, committed);
+    return run;
+  }
+
+  async #append(
     consultationId: number,
     expectedSize: number,
     entries: readonly NewEntry[],

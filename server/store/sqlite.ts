@@ -11,7 +11,7 @@ import type { Row } from "./rows.ts";
 import type { ColumnTypes, ForeignKeys } from "./schema.ts";
 import type { SqlDialect, SqlParam, SqlPort } from "./sql.ts";
 import { SqlStore } from "./sql.ts";
-import type { NewEntry, NodeId, TreeNode } from "./types.ts";
+import type { AppendOptions, NewEntry, NodeId, TreeNode } from "./types.ts";
 import { StoreConflictError } from "./types.ts";
 
 const TYPES: ColumnTypes = {
@@ -240,9 +240,11 @@ export class SqliteStore extends SqlStore {
     expectedSize: number,
     entries: readonly NewEntry[],
     nodes: readonly TreeNode[],
+    options: AppendOptions = {},
   ): Promise<void> {
-    if (this.writer) return this.writer.append(consultationId, expectedSize, entries, nodes);
-    return super.appendEntries(consultationId, expectedSize, entries, nodes);
+    // the writer thread's store keeps the order and the afterPrevious check: it runs the appends in turn
+    if (this.writer) return this.writer.append(consultationId, expectedSize, entries, nodes, options);
+    return super.appendEntries(consultationId, expectedSize, entries, nodes, options);
   }
 
   override roundTrips(): number {
@@ -318,13 +320,14 @@ class SqliteWriter {
     expectedSize: number,
     entries: readonly NewEntry[],
     nodes: readonly TreeNode[],
+    options: AppendOptions,
   ): Promise<void> {
     if (this.failed) return Promise.reject(this.failed);
     const id = this.next++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.worker.ref(); // an unacknowledged commit keeps the process alive
-      this.worker.postMessage({ id, consultationId, expectedSize, entries, nodes });
+      this.worker.postMessage({ id, consultationId, expectedSize, entries, nodes, options });
     });
   }
 

@@ -409,12 +409,18 @@ export interface Store {
    * Nothing is written when it throws: StoreConflictError when the consultation is missing, the stored size is not
    * expectedSize, or an idempotency key is already stored or repeated; ServiceError 409 `closed` when the
    * consultation is closing or tallied, or an online opinion's createdAt is at or after closesAt.
+   *
+   * `afterPrevious`: the batch was built on this store object's previous append to the consultation before that
+   * one committed (group commit pipelined). It runs after that append and, unless that one committed, writes
+   * nothing and throws StoreConflictError: a size check alone could pass on a tree another writer grew by as many
+   * entries.
    */
   appendEntries(
     consultationId: number,
     expectedSize: number,
     entries: readonly NewEntry[],
     nodes: readonly TreeNode[],
+    options?: AppendOptions,
   ): Promise<void>;
   /** Entries [start, end). */
   getEntries(consultationId: number, start: number, end: number): Promise<EntryRecord[]>;
@@ -599,6 +605,10 @@ export interface ReadingWrite {
 }
 
 /** An earlier reading sharing a SimHash band (campaign grouping). */
+export interface AppendOptions {
+  afterPrevious?: boolean;
+}
+
 export interface CampaignCandidate {
   /** The band it was found by. */
   band: number;

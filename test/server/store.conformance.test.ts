@@ -531,6 +531,31 @@ function conformance(backend: Backend): void {
       expect(await store.getEntries(1, 0, 10)).to.have.length(2);
     });
 
+    it("commits an append made afterPrevious only after, and only if, the append it was built on committed", async () => {
+      await newConsultation(store, 1);
+      await newConsultation(store, 2);
+      // pipelined on a commit that goes through: both land, in order
+      const first = store.appendEntries(1, 0, [opinion(1, 0)], []);
+      const second = store.appendEntries(1, 1, [opinion(1, 1)], [], { afterPrevious: true });
+      await Promise.all([first, second]);
+      expect((await store.getConsultation(1))?.treeSize).to.equal(2);
+      // built on an append refused (a stale size): refused too, though its own size would then be right, since
+      // another writer grew the log by as many entries
+      const stale = store.appendEntries(1, 1, [opinion(1, 1)], []);
+      const onStale = store.appendEntries(1, 2, [opinion(1, 2)], [], { afterPrevious: true });
+      const onOther = store.appendEntries(2, 0, [opinion(2, 0)], [], { afterPrevious: true });
+      expect(await refusal(stale)).to.be.instanceOf(StoreConflictError);
+      const refused = await refusal(onStale);
+      expect(refused).to.be.instanceOf(StoreConflictError);
+      expect((refused as Error).message).to.match(/did not commit/);
+      await onOther; // another consultation's appends do not wait on this one's
+      expect((await store.getConsultation(1))?.treeSize).to.equal(2);
+      expect(await store.getEntries(1, 0, 10)).to.have.length(2);
+      // an append built again on what is committed goes through
+      await store.appendEntries(1, 2, [opinion(1, 2)], []);
+      expect((await store.getConsultation(1))?.treeSize).to.equal(3);
+    });
+
     it("appends a batch larger than one bulk statement whole, or (a key repeated in its last rows) not at all", async () => {
       await newConsultation(store, 1);
       const n = 4_100; // PostgreSQL binds 2,000 rows of each table per statement
