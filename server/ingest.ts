@@ -70,6 +70,28 @@ interface Pending {
   submission: Submission;
   resolve: (a: Accepted) => void;
   reject: (e: unknown) => void;
+  /** Times its batch met a store conflict (it is then built again). */
+  conflicts: number;
+}
+
+/** Conflicts an item survives before it is refused with 503 `busy`. */
+const MAX_CONFLICT_RETRIES = 50;
+
+/** A batch handed to the store and not yet settled. */
+interface SentBatch {
+  pending: Pending[];
+  results: (Accepted | Error)[];
+  batch: Batch;
+  /** The store's commit of the batch. */
+  commit: Promise<void>;
+}
+
+/** Answers each submitter from its slot. */
+function answer(pending: readonly Pending[], results: readonly (Accepted | Error)[]): void {
+  results.forEach((result, i) => {
+    if (result instanceof Error) pending[i]!.reject(result);
+    else pending[i]!.resolve(result);
+  });
 }
 
 /** Collects the nodes a MerkleLog writes during one batch so they commit in the batch's transaction. */
@@ -160,7 +182,7 @@ export class Ingest {
     }
     const accepted = new Promise<Accepted>((resolve, reject) => {
       const state = this.state(consultationId);
-      state.queue.push({ submission, resolve, reject });
+      state.queue.push({ submission, resolve, reject, conflicts: 0 });
       this.schedule(consultationId, state);
     });
     if (key !== null) {
@@ -181,55 +203,121 @@ export class Ingest {
     });
   }
 
+  /**
+   * Commits the queue in batches, pipelined: while one batch is on its way to disk, the next is built on the log as
+   * it will be after it and handed to the store, which commits it only after the first and only if the first
+   * committed. Each submitter is still answered after its own batch's commit. A batch that did not commit takes
+   * the batch built on it back to the queue, and both are built again on what is committed.
+   */
   private async flush(consultationId: number, state: LogState): Promise<void> {
     if (state.flushing) return;
     state.flushing = true;
+    let inFlight: SentBatch | null = null;
     try {
-      while (state.queue.length > 0) {
-        const pending = state.queue.splice(0, this.opts.groupCommitMax);
-        await this.commitBatch(consultationId, state, pending);
+      while (state.queue.length > 0 || inFlight) {
+        let sent: SentBatch | null = null;
+        const next = state.queue.slice(0, this.opts.groupCommitMax);
+        // a moderation entry reads the committed entries it targets: it waits for the batch on its way to disk
+        if (next.length > 0 && !(inFlight && next.some((p) => p.submission.kind === "moderation"))) {
+          state.queue.splice(0, next.length);
+          sent = await this.send(consultationId, state, next, inFlight);
+        }
+        if (inFlight) {
+          const { committed, retry } = await this.settle(consultationId, state, inFlight);
+          if (!committed && sent) {
+            // built on a batch that did not commit: the store refuses it without writing
+            await sent.commit.catch(() => undefined);
+            retry.push(...sent.pending);
+            sent = null;
+          }
+          state.queue.unshift(...retry); // in their order, before anything submitted since
+        }
+        inFlight = sent;
       }
     } finally {
       state.flushing = false;
     }
   }
 
-  private async commitBatch(consultationId: number, state: LogState, pending: Pending[]): Promise<void> {
-    let attempt = 0;
-    for (;;) {
-      try {
-        const results = await this.tryBatch(consultationId, state, pending);
-        results.forEach((result, i) => {
-          if (result instanceof Error) pending[i]!.reject(result);
-          else pending[i]!.resolve(result);
-        });
-        return;
-      } catch (e) {
-        state.log = null; // the in-memory log may be ahead of the store: reopen it
-        state.tree.buffer = [];
-        if (e instanceof StoreConflictError && attempt < 50) {
-          attempt++;
-          continue; // another instance appended, or a key was reused concurrently: rebuild the batch
-        }
-        const error =
-          e instanceof StoreConflictError
-            ? new ServiceError(503, "busy", "the log is busy; retry shortly")
-            : e;
-        for (const item of pending) item.reject(error);
-        return;
-      }
-    }
-  }
-
-  /** Builds, appends and commits one batch. Items refused individually get a ServiceError in their slot. */
-  private async tryBatch(
+  /**
+   * Builds one batch on the log as it stands in memory (`inFlight` included when there is one) and hands it to the
+   * store. Items refused individually get a ServiceError in their slot; they and replayed receipts are answered at
+   * once when nothing is left to write. Null when nothing was handed to the store.
+   */
+  private async send(
     consultationId: number,
     state: LogState,
     pending: Pending[],
-  ): Promise<(Accepted | Error)[]> {
+    inFlight: SentBatch | null,
+  ): Promise<SentBatch | null> {
+    let batch: Batch;
+    let results: (Accepted | Error)[];
+    let nodes: TreeNode[];
+    try {
+      ({ batch, results, nodes } = await this.build(consultationId, state, pending, inFlight));
+    } catch (e) {
+      state.log = null; // the in-memory log may be ahead of what any batch will commit: reopen it
+      state.tree.buffer = [];
+      for (const item of pending) item.reject(e);
+      return null;
+    }
+    if (batch.entries.length === 0) {
+      answer(pending, results);
+      return null;
+    }
+    const commit = this.opts.store.appendEntries(consultationId, batch.first, batch.entries, nodes, {
+      afterPrevious: inFlight !== null,
+    });
+    commit.catch(() => undefined); // settled (and its failure handled) by settle()
+    return { pending, results, commit, batch };
+  }
+
+  /**
+   * Waits for a sent batch's commit and answers its submitters. On a failure the in-memory log is dropped (it is
+   * reopened from the store); on a conflict (another instance appended, a key was reused concurrently) the batch's
+   * items are returned to be built again, up to MAX_CONFLICT_RETRIES times each.
+   */
+  private async settle(
+    consultationId: number,
+    state: LogState,
+    sent: SentBatch,
+  ): Promise<{ committed: boolean; retry: Pending[] }> {
+    try {
+      await sent.commit;
+    } catch (e) {
+      state.log = null;
+      state.tree.buffer = [];
+      if (!(e instanceof StoreConflictError)) {
+        for (const item of sent.pending) item.reject(e);
+        return { committed: false, retry: [] };
+      }
+      const retry: Pending[] = [];
+      for (const item of sent.pending) {
+        if (++item.conflicts <= MAX_CONFLICT_RETRIES) retry.push(item);
+        else item.reject(new ServiceError(503, "busy", "the log is busy; retry shortly"));
+      }
+      return { committed: false, retry };
+    }
+    const { batch } = sent;
+    this.opts.onCommit?.(consultationId, batch.entries.length, batch.online, batch.offline);
+    answer(sent.pending, sent.results);
+    return { committed: true, retry: [] };
+  }
+
+  /** One batch's entries, appended to the in-memory log, with their receipts and the tree nodes to store. */
+  private async build(
+    consultationId: number,
+    state: LogState,
+    pending: Pending[],
+    inFlight: SentBatch | null,
+  ): Promise<{ batch: Batch; results: (Accepted | Error)[]; nodes: TreeNode[] }> {
     const { store, clock } = this.opts;
     const log = await this.log(consultationId);
     const { latest, stored } = await prefetch(store, consultationId, pending);
+    // what the batch on its way to disk wrote last, for the (author, section) pairs it shares with this one
+    if (inFlight) {
+      for (const [pair, index] of inFlight.batch.appended) if (latest.has(pair)) latest.set(pair, index);
+    }
     const now = clock.now();
     const batch: Batch = {
       consultationId,
@@ -241,6 +329,7 @@ export class Ingest {
       issuedAt: formatTime(now),
       anchorDeadline: formatTime(now + this.opts.maxAnchorDelayMs),
       latest,
+      appended: new Map(),
       stored,
       withheld: new Set(),
       replies: new Map(),
@@ -258,16 +347,14 @@ export class Ingest {
           : await this.buildModeration(batch, submission),
       );
     }
-    if (batch.entries.length === 0) return results;
+    if (batch.entries.length === 0) return { batch, results, nodes: [] };
     const frontier = log.frontierNodes();
     state.tree.buffer = [];
     await log.appendBatch(batch.leaves);
     const nodes = state.tree.buffer;
     state.tree.buffer = [];
     await this.issueReceipts(consultationId, batch, frontier, nodes, await log.root());
-    await store.appendEntries(consultationId, batch.first, batch.entries, nodes);
-    this.opts.onCommit?.(consultationId, batch.entries.length, batch.online, batch.offline);
-    return results;
+    return { batch, results, nodes };
   }
 
   /**
@@ -359,6 +446,7 @@ export class Ingest {
       withholdTarget: null,
     });
     batch.latest.set(authorSection, index);
+    batch.appended.set(authorSection, index);
     if (sub.channel === "online") batch.online++;
     else batch.offline++;
     const accepted: Accepted = { index, leafHash: hash, receipt: null };
@@ -462,6 +550,8 @@ interface Batch {
    * committed when the batch was built, then as added in this batch.
    */
   latest: Map<string, number | null>;
+  /** The latest opinion index this batch itself appended per author and section (a subset of `latest`). */
+  appended: Map<string, number>;
   /** Receipts already stored under the batch's idempotency keys (the keys not stored are absent). */
   stored: Map<string, string>;
   /** Targets withheld by this batch. */

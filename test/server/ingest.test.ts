@@ -9,8 +9,10 @@ import {
   decodeEntry,
   draftHash,
   ed25519NoteKey,
+  MerkleLog,
   type OpinionEntry,
   type Receipt,
+  verifyReceipt,
 } from "../../protocol/index.ts";
 import { ManualClock } from "../../server/clock.ts";
 import { type Accepted, Ingest, type OpinionSubmission } from "../../server/ingest.ts";
@@ -83,11 +85,13 @@ for (const backend of storeBackends((b) => `ingest: group commit (${b})`)) {
     let commits: number[];
     const clock = new ManualClock(CLOSES_AT * 1000 - 3_600_000);
 
+    const checkpointKey = (id: number) =>
+      ed25519NoteKey(`test.example/logs/${id}`, new Uint8Array(32).fill(9));
     const ingestOn = (s: Store) =>
       new Ingest({
         store: s,
         clock,
-        checkpointKey: (id) => ed25519NoteKey(`test.example/logs/${id}`, new Uint8Array(32).fill(9)),
+        checkpointKey,
         maxAnchorDelayMs: 300_000,
         groupCommitMax: BATCH,
         onCommit: (_id, count) => commits.push(count),
@@ -102,7 +106,8 @@ for (const backend of storeBackends((b) => `ingest: group commit (${b})`)) {
         drop = () => dropSchema(PG_URL!, schema);
       } else {
         const file = tmpSqlite();
-        store = new SqliteStore(file);
+        // as the service runs it: the append transaction in the writer thread
+        store = new SqliteStore(file, { writerThread: true });
         other = new SqliteStore(file);
       }
       await store.migrate();
@@ -237,6 +242,62 @@ for (const backend of storeBackends((b) => `ingest: group commit (${b})`)) {
         expect((JSON.parse((await store.getIdempotent(key))!) as Receipt).text, key).to.equal("");
       }
       expect(committed.receipt!.text).to.not.equal("");
+    });
+
+    /**
+     * What a citizen checks of each receipt: it verifies (checkpoint signature, inclusion proof) and its checkpoint's
+     * root is the stored log's at that size.
+     */
+    async function expectReceiptsOfTheStoredLog(accepted: readonly Accepted[]): Promise<void> {
+      const log = { originPrefix: "test.example/logs", publicKey: checkpointKey(ID).publicKey };
+      const committed = await MerkleLog.open(
+        store.treeStore(ID),
+        (await store.getConsultation(ID))!.treeSize,
+      );
+      for (const a of accepted) {
+        const check = verifyReceipt(a.receipt, [], log);
+        expect(check.valid, JSON.stringify(check.steps)).to.equal(true);
+        expect(check.checkpoint!.rootHash, `receipt ${a.index}`).to.equal(
+          await committed.root(check.checkpoint!.size),
+        );
+      }
+    }
+
+    it("pipelines batches: the next is built while one commits, its `replaces` and proofs on top of it", async () => {
+      const ingest = ingestOn(store);
+      // more than a batch at once: the second is built on the first before the first has committed
+      const accepted = await Promise.all(
+        Array.from({ length: BATCH + 20 }, (_, k) =>
+          ingest.submit(ID, opinion(k % 2 === 0 ? 1 : 100 + k, "dieu-1")),
+        ),
+      );
+      expect(commits).to.deep.equal([BATCH, 20]);
+      expect(accepted.map((a) => a.index)).to.deep.equal(accepted.map((_, k) => k));
+      // author 1's opinions (every even one) each replace the one before, across the two batches too
+      accepted.forEach((a, k) => {
+        expect(entryOf(a).replaces, `opinion ${k}`).to.equal(k % 2 === 0 && k > 0 ? k - 2 : null);
+      });
+      await expectReceiptsOfTheStoredLog(accepted);
+    });
+
+    it("builds a batch again when the one it was built on met a conflict: in order, nothing lost", async () => {
+      const mine = ingestOn(store);
+      await mine.submit(ID, opinion(1, "dieu-1")); // this instance's log is cached at size 1
+      const theirs = await ingestOn(other).submit(ID, opinion(1, "dieu-1"));
+      expect(theirs.index).to.equal(1);
+      // two batches, the second built on the first, which is refused (stale size): both are built again after
+      // the other instance's entry
+      const accepted = await Promise.all(
+        Array.from({ length: BATCH + 20 }, (_, k) =>
+          mine.submit(ID, opinion(k % 2 === 0 ? 1 : 100 + k, "dieu-1")),
+        ),
+      );
+      expect(commits).to.deep.equal([1, 1, BATCH, 20]);
+      expect(accepted.map((a) => a.index)).to.deep.equal(accepted.map((_, k) => 2 + k));
+      expect(entryOf(accepted[0]!).replaces).to.equal(theirs.index);
+      expect(entryOf(accepted[BATCH]!).replaces).to.equal(BATCH); // the first batch's last of author 1 (k = 62)
+      expect((await store.getConsultation(ID))!.treeSize).to.equal(2 + BATCH + 20);
+      await expectReceiptsOfTheStoredLog(accepted);
     });
 
     it("rebuilds a batch after another instance appended: its index and `replaces` follow the other's entry", async () => {
