@@ -27,6 +27,12 @@ const fail = (message: string): never => {
   throw new ProtocolError("invalid_proof", `tlog-proof: ${message}`);
 };
 
+/**
+ * The checkpoint note formatTlogProof checked last: a batch's receipts all carry the same note, parsed once (strings
+ * are immutable, so the same string is the same valid note).
+ */
+let lastFormattedCheckpoint: string | null = null;
+
 /** The tlog-proof text of `p` (its checkpoint must be a signed checkpoint note). */
 export function formatTlogProof(p: TlogProof): string {
   if (typeof p !== "object" || p === null) return fail("must be an object");
@@ -34,7 +40,10 @@ export function formatTlogProof(p: TlogProof): string {
   if (!Array.isArray(p.proof)) fail("proof must be an array of hashes");
   if (p.extra !== null && !(p.extra instanceof Uint8Array && p.extra.length > 0))
     fail("extra must be null or non-empty bytes");
-  checkpointOf(p.checkpoint);
+  if (p.checkpoint !== lastFormattedCheckpoint) {
+    checkpointOf(p.checkpoint);
+    lastFormattedCheckpoint = p.checkpoint;
+  }
   const hashes = p.proof.map((h, i) => `${base64Encode(hashToBytes(h, `proof hash ${i}`))}\n`).join("");
   const extra = p.extra === null ? "" : `extra ${base64Encode(p.extra)}\n`;
   return `${TLOG_PROOF_HEADER}\n${extra}index ${p.index}\n${hashes}\n${p.checkpoint}`;

@@ -32,7 +32,11 @@ export function parseJsonBody(body: Buffer): unknown {
     throw badRequest("body is not valid UTF-8");
   }
   try {
-    return JSON.parse(text, refuseProtoKey);
+    // A key reads `__proto__` only if the text says so, or spells it with \u escapes: a text with neither (nearly
+    // every body) is parsed without the reviver, which made parsing several times slower.
+    return text.includes("__proto__") || text.includes("\\u")
+      ? JSON.parse(text, refuseProtoKey)
+      : JSON.parse(text);
   } catch (e) {
     if (e instanceof ServiceError) throw e;
     throw badRequest(`malformed JSON: ${(e as Error).message}`);
@@ -56,6 +60,14 @@ export function setupParsing(app: FastifyInstance): void {
       done(badRequest("body is not valid UTF-8"), undefined);
     }
   });
+}
+
+/**
+ * Sends text that is already JSON (a receipt as stored) as it is: Fastify serializes objects, never a string sent
+ * with a JSON content type, so the bytes the citizen gets are the stored ones and cost no second serialization.
+ */
+export function sendJsonText(reply: FastifyReply, statusCode: number, json: string): FastifyReply {
+  return reply.status(statusCode).type("application/json; charset=utf-8").send(json);
 }
 
 /** The JSON 404 of a route that does not exist. */

@@ -64,6 +64,8 @@ export interface Accepted {
   leafHash: Hex;
   /** Present for opinions. */
   receipt: Receipt | null;
+  /** The receipt as stored (JSON), sent as it is: serialized once, not once more per reply. */
+  receiptJson: string | null;
 }
 
 interface Pending {
@@ -379,7 +381,8 @@ export class Ingest {
         checkpoint,
       });
       accepted.receipt = receipt;
-      batch.entries[fields.leafIndex - batch.first]!.receipt = JSON.stringify(receipt);
+      accepted.receiptJson = JSON.stringify(receipt);
+      batch.entries[fields.leafIndex - batch.first]!.receipt = accepted.receiptJson;
     }
   }
 
@@ -395,7 +398,7 @@ export class Ingest {
       const prior = batch.stored.get(sub.idempotencyKey);
       if (prior !== undefined) {
         const receipt = JSON.parse(prior) as Receipt;
-        return { index: receipt.leafIndex, leafHash: receipt.leafHash, receipt };
+        return { index: receipt.leafIndex, leafHash: receipt.leafHash, receipt, receiptJson: prior };
       }
     }
     if (sub.channel === "online" && batch.now >= batch.closesAtMs) {
@@ -449,7 +452,7 @@ export class Ingest {
     batch.appended.set(authorSection, index);
     if (sub.channel === "online") batch.online++;
     else batch.offline++;
-    const accepted: Accepted = { index, leafHash: hash, receipt: null };
+    const accepted: Accepted = { index, leafHash: hash, receipt: null, receiptJson: null };
     batch.issuing.push({ fields, accepted });
     if (sub.idempotencyKey !== null) batch.replies.set(sub.idempotencyKey, accepted);
     return accepted;
@@ -491,7 +494,7 @@ export class Ingest {
     });
     const index = nextIndex(batch);
     push(batch, newModerationEntry(leaf, hash, sub.target, batch.now));
-    return { index, leafHash: hash, receipt: null };
+    return { index, leafHash: hash, receipt: null, receiptJson: null };
   }
 }
 

@@ -6,6 +6,7 @@ import type { FastifyInstance } from "fastify";
 import { keyedHash, pseudonym, type Stance } from "../../protocol/index.ts";
 import { requireRole } from "../auth.ts";
 import { badRequest, ServiceError } from "../errors.ts";
+import { sendJsonText } from "../http.ts";
 import * as schemas from "../schemas.ts";
 import type { ConsultationRecord } from "../store/index.ts";
 import { LONE_SURROGATE, statusOf, subjectKey } from "./context.ts";
@@ -127,7 +128,7 @@ export async function opinionRoutes(fastify: FastifyInstance): Promise<void> {
         : null;
       if (idempotencyKey) {
         const prior = await store.getIdempotent(idempotencyKey);
-        if (prior) return reply.status(201).header("idempotent-replayed", "true").send(JSON.parse(prior));
+        if (prior) return sendJsonText(reply.header("idempotent-replayed", "true"), 201, prior);
       }
       const accepted = await ingest.submit(id, {
         kind: "opinion",
@@ -141,7 +142,8 @@ export async function opinionRoutes(fastify: FastifyInstance): Promise<void> {
         subjectKey: subjectKey(config, citizen.sub),
         idempotencyKey,
       });
-      return reply.status(201).send(accepted.receipt!);
+      // the receipt as stored, byte for byte: already JSON, so not serialized again
+      return sendJsonText(reply, 201, accepted.receiptJson!);
     },
   );
 

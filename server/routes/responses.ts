@@ -13,6 +13,7 @@ import {
   unknownArticles,
 } from "../../protocol/index.ts";
 import { badRequest, notFound, ServiceError } from "../errors.ts";
+import { sendJsonText } from "../http.ts";
 import * as schemas from "../schemas.ts";
 import { checkedResponses, statusOf } from "./context.ts";
 
@@ -49,12 +50,12 @@ export async function responseRoutes(fastify: FastifyInstance): Promise<void> {
             : `consultation ${id} is ${statusOf(consultation, gopy.clock.now())}: no response before the tally`,
         );
       }
-      // a string with a JSON content type is sent as is: these bytes are what the hash on chain covers
-      return reply
-        .header("etag", `"${found.hash}"`)
-        .header("x-response-version", String(found.version))
-        .type("application/json; charset=utf-8")
-        .send(found.document);
+      // sent as is: these bytes are what the hash on chain covers
+      return sendJsonText(
+        reply.header("etag", `"${found.hash}"`).header("x-response-version", String(found.version)),
+        200,
+        found.document,
+      );
     },
   );
 }
