@@ -26,8 +26,12 @@ yieldCpuToRequests();
 
 const port = parentPort!;
 const store = new SqliteStore((workerData as { path: string }).path);
+/** Entries per step here: a step holds the SQLite file's write lock, which the group commit waits for. */
+const SQLITE_STEP_ENTRIES = 50;
+
 const indexer = new ReadingIndexer({
   store,
+  stepEntries: SQLITE_STEP_ENTRIES,
   log: { warn: (details, message) => port.postMessage({ warn: { details, message } }) },
 });
 

@@ -272,16 +272,29 @@ export class ReadingStep {
 // ---------- the background indexer ----------
 
 /**
- * Log entries per step (one transaction, ~4,000 term postings): short, so a SQLite group commit never waits long
- * behind one (SQLite runs on the event loop: a step is a few milliseconds of it).
+ * Log entries per step (one transaction, ~4,000 term postings), unless the indexer is given its own. SQLite's
+ * reading thread takes 50 (server/reading-worker.ts): a step holds the file's one write lock, and a group commit
+ * waiting behind it waits for all of it.
  */
 const STEP_ENTRIES = 250;
-/** How long after a commit the indexer starts: what one run coalesces. */
-const COALESCE_MS = 200;
+/** How long without a new commit the indexer waits before it runs: the commits of a busy moment go together. */
+const QUIET_MS = 200;
+/**
+ * The most it waits for such a moment after the first commit it has not indexed. The index is derived, and on SQLite
+ * its step takes the file's one write lock: under a burst of opinions the appends go first and the public listing
+ * lags by up to this much; under longer load it runs every MAX_LAG_MS, catching up in full steps.
+ */
+const MAX_LAG_MS = 10_000;
 
 export interface ReadingIndexerOptions {
   store: Store;
   log: { warn(o: object, msg: string): void };
+  /** Log entries per step (default STEP_ENTRIES). */
+  stepEntries?: number;
+  /** A run starts this long after the last commit (default QUIET_MS)… */
+  quietMs?: number;
+  /** …or this long after the first commit not yet indexed, whichever is first (default MAX_LAG_MS). */
+  maxLagMs?: number;
 }
 
 /** Keeps each consultation's reading index up to its log, one consultation at a time per instance. */
@@ -289,37 +302,60 @@ export class ReadingIndexer {
   readonly #store: Store;
   readonly #log: ReadingIndexerOptions["log"];
   readonly #running = new Map<number, Promise<void>>();
-  readonly #again = new Set<number>();
-  #closed = false;
+  /** When each consultation last committed (its last poke), and when its first commit not yet indexed came. */
+  readonly #lastCommitAt = new Map<number, number>();
+  readonly #behindSince = new Map<number, number>();
+  readonly #closing = new AbortController();
+  readonly #stepEntries: number;
+  readonly #quietMs: number;
+  readonly #maxLagMs: number;
 
   constructor(options: ReadingIndexerOptions) {
     this.#store = options.store;
     this.#log = options.log;
+    this.#stepEntries = options.stepEntries ?? STEP_ENTRIES;
+    this.#quietMs = options.quietMs ?? QUIET_MS;
+    this.#maxLagMs = options.maxLagMs ?? MAX_LAG_MS;
   }
 
-  /** Brings a consultation's index up to its log soon (after the current run, if one is under way). */
+  /**
+   * Brings a consultation's index up to its log: once a quiet moment passes without another commit, or the lag bound
+   * after the first commit it has not indexed, whichever comes first (after the current run, if one is under way).
+   */
   poke(consultationId: number): void {
-    if (this.#closed) return;
-    if (this.#running.has(consultationId)) {
-      this.#again.add(consultationId);
-      return;
-    }
+    if (this.#closing.signal.aborted) return;
+    const now = Date.now();
+    this.#lastCommitAt.set(consultationId, now);
+    if (!this.#behindSince.has(consultationId)) this.#behindSince.set(consultationId, now);
+    if (this.#running.has(consultationId)) return; // the run goes on to what this poke announced
     const run = (async () => {
       try {
-        // a moment after the commit: the commits of a busy moment are indexed together, in a few full steps,
-        // rather than each in a step of its own (a step's fixed cost: its statements, its transaction)
-        await sleep(COALESCE_MS);
-        do {
-          this.#again.delete(consultationId);
+        while (this.#behindSince.has(consultationId) && !this.#closing.signal.aborted) {
+          await this.#quietOrDue(consultationId);
+          this.#behindSince.delete(consultationId); // what commits from now on is the next round's
           await this.catchUp(consultationId);
-        } while (this.#again.has(consultationId) && !this.#closed);
+        }
       } catch (e) {
-        this.#log.warn({ err: String(e), consultation: consultationId }, "reading index step failed");
+        if (!this.#closing.signal.aborted)
+          this.#log.warn({ err: String(e), consultation: consultationId }, "reading index step failed");
       } finally {
         this.#running.delete(consultationId);
       }
     })();
     this.#running.set(consultationId, run);
+  }
+
+  /** Resolves at the first quiet moment after a consultation's commits, or when its lag reaches the bound. */
+  async #quietOrDue(consultationId: number): Promise<void> {
+    for (;;) {
+      const at = Math.min(
+        this.#lastCommitAt.get(consultationId)! + this.#quietMs,
+        this.#behindSince.get(consultationId)! + this.#maxLagMs,
+      );
+      const wait = at - Date.now();
+      if (wait <= 0) return;
+      await sleep(wait, undefined, { signal: this.#closing.signal });
+    }
   }
 
   /** Pokes every consultation whose index is behind (at start: entries committed while no indexer ran). */
@@ -333,7 +369,7 @@ export class ReadingIndexer {
   }
 
   async close(): Promise<void> {
-    this.#closed = true;
+    this.#closing.abort(); // a run waiting for a quiet moment ends; one under way finishes its step
     await this.settled();
   }
 
@@ -342,8 +378,8 @@ export class ReadingIndexer {
     const consultation = await this.#store.getConsultation(consultationId);
     if (!consultation) return;
     let from = await this.#store.readingProgress(consultationId);
-    while (from < consultation.treeSize && !this.#closed) {
-      const to = Math.min(consultation.treeSize, from + STEP_ENTRIES);
+    while (from < consultation.treeSize && !this.#closing.signal.aborted) {
+      const to = Math.min(consultation.treeSize, from + this.#stepEntries);
       const step = new ReadingStep(this.#store, consultationId, from);
       const items: (ReadableOpinion | { target: number; reason: string })[] = [];
       for (const e of await this.#store.getEntries(consultationId, from, to)) {

@@ -29,7 +29,9 @@ describe("ids named like Object.prototype's members", function () {
     for (const id of INHERITED) expect(Object.hasOwn(parsed.sections, id), id).to.equal(true);
     expect(() => parseJsonBody(Buffer.from('{"a":{"__proto__":{"admin":true}}}'))).to.throw(/__proto__/);
     // spelled with escapes, which JSON.parse decodes into the same key
-    expect(() => parseJsonBody(Buffer.from('{"a":{"\\u005f_proto__":{"admin":true}}}'))).to.throw(/__proto__/);
+    expect(() => parseJsonBody(Buffer.from('{"a":{"\\u005f_proto__":{"admin":true}}}'))).to.throw(
+      /__proto__/,
+    );
     expect(() => parseJsonBody(Buffer.from('{"\\u005F\\u005Fproto\\u005F_":1}'))).to.throw(/__proto__/);
     // escapes elsewhere are data
     expect(parseJsonBody(Buffer.from('{"text":"\\u0110i\\u1ec1u 1"}'))).to.deep.equal({ text: "Điều 1" });

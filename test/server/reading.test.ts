@@ -4,18 +4,25 @@
  * (anything else is a 400), withheld texts shown by their reason, replaced opinions gone, campaigns grouped, stats
  * and the agency's choice of private counts. And the pieces: folding, SimHash, cursors.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { gunzipSync } from "node:zlib";
 import { expect } from "chai";
 import type { FastifyInstance } from "fastify";
+import { ed25519NoteKey } from "../../protocol/index.ts";
+import { ManualClock } from "../../server/clock.ts";
+import { Ingest } from "../../server/ingest.ts";
 import {
   CAMPAIGN_MAX_DISTANCE,
   decodeCursor,
   encodeCursor,
   foldWords,
   hammingDistance,
+  ReadingIndexer,
   simhash,
 } from "../../server/reading.ts";
 import { ReadingThread } from "../../server/reading-thread.ts";
+import { SqliteStore } from "../../server/store/index.ts";
+import { createBareConsultation } from "../support/readings.ts";
 import {
   devToken,
   dropSchema,
@@ -25,6 +32,7 @@ import {
   testApp,
   testChain,
   testConfig,
+  tmpSqlite,
 } from "./helpers.ts";
 import { bearer, DRAFT, giveOpinion, importCsv, openFor, postConsultation, withhold } from "./requests.ts";
 
@@ -48,6 +56,55 @@ describe("reading: folding, SimHash, cursors", () => {
     expect(hammingDistance(a, c)).to.be.at.most(CAMPAIGN_MAX_DISTANCE + 8);
     expect(hammingDistance(a, d)).to.be.greaterThan(CAMPAIGN_MAX_DISTANCE);
     expect(simhash(foldWords("Tôi đồng ý"))).to.equal(null);
+  });
+
+  it("indexes after a quiet moment, and under commits that never pause, within its lag bound", async function () {
+    this.timeout(30_000);
+    const store = new SqliteStore(tmpSqlite());
+    await store.migrate();
+    await createBareConsultation(store, "dieu-1", "Dự thảo");
+    const indexer = new ReadingIndexer({ store, log: { warn() {} }, quietMs: 300, maxLagMs: 1_500 });
+    const ingest = new Ingest({
+      store,
+      clock: new ManualClock(Date.now()),
+      checkpointKey: (id) => ed25519NoteKey(`test.example/logs/${id}`, new Uint8Array(32).fill(3)),
+      maxAnchorDelayMs: 60_000,
+      groupCommitMax: 64,
+      onCommit: (id) => indexer.poke(id),
+    });
+    let k = 0;
+    const commit = () =>
+      ingest.submit(1, {
+        kind: "opinion",
+        draftVersion: 1,
+        section: "dieu-1",
+        stance: "agree",
+        text: `ý kiến ${k}`,
+        author: `0x${(++k).toString(16).padStart(64, "0")}`,
+        channel: "online",
+        collectedAt: null,
+        subjectKey: `subject-${k}`,
+        idempotencyKey: null,
+      });
+    try {
+      await commit();
+      await indexer.settled(); // the quiet moment came: the one opinion is listed
+      expect(await store.readingProgress(1)).to.equal(1);
+      // a commit every 20 ms for 4 s never leaves 300 ms of quiet: the bound makes the index follow all the same
+      const until = Date.now() + 4_000;
+      const progress: number[] = [];
+      while (Date.now() < until) {
+        await commit();
+        progress.push(await store.readingProgress(1));
+        await sleep(20);
+      }
+      expect(Math.max(...progress), "indexed while the commits went on").to.be.above(1);
+      await indexer.settled();
+      expect(await store.readingProgress(1)).to.equal(k);
+    } finally {
+      await indexer.close();
+      await store.close();
+    }
   });
 
   it("accepts only its own cursors, for the same listing", () => {
