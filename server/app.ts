@@ -117,7 +117,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     maxAnchorDelayMs: config.anchor.maxDelayMs,
     groupCommitMax: config.ingest.groupCommitMax,
     onCommit: (consultation, entries, online, offline) => {
-      reading.poke(consultation);
+      reading.committed(consultation);
       metrics.batchSize.observe(entries);
       if (online > 0) metrics.accepted.inc({ channel: "online" }, online);
       if (offline > 0) metrics.accepted.inc({ channel: "offline" }, offline);

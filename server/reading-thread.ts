@@ -9,6 +9,9 @@ import type { ReadingIndexerOptions } from "./reading.ts";
 
 /** What the service asks of its reading index (ReadingIndexer in process, ReadingThread in a worker). */
 export interface ReadingIndex {
+  /** A group commit of the consultation (ReadingIndexer.committed). */
+  committed(consultationId: number): void;
+  /** The index may be behind (ReadingIndexer.poke). */
   poke(consultationId: number): void;
   pokeBehind(): Promise<void>;
   settled(): Promise<void>;
@@ -87,6 +90,10 @@ export class ReadingThread implements ReadingIndex {
       this.#worker.ref(); // an answer awaited keeps the process alive
       this.#worker.postMessage({ id, op });
     });
+  }
+
+  committed(consultationId: number): void {
+    if (!this.#closed) this.#worker.postMessage({ committed: consultationId });
   }
 
   poke(consultationId: number): void {

@@ -1,6 +1,6 @@
 /**
  * Reading thread of ReadingThread (server/reading-thread.ts): the ReadingIndexer on a SQLite connection of its own,
- * off the service's event loop. Messages: {poke}, and {id, op: "behind" | "settled" | "close"}, answered {id, error?}.
+ * off the service's event loop. Messages: {committed}, {poke}, and {id, op: "behind" | "settled" | "close"}, answered {id, error?}.
  */
 import { readlinkSync } from "node:fs";
 import { constants, setPriority } from "node:os";
@@ -44,7 +44,8 @@ const ops: Record<string, () => Promise<void>> = {
   },
 };
 
-port.on("message", (m: { poke?: number; id?: number; op?: string }) => {
+port.on("message", (m: { committed?: number; poke?: number; id?: number; op?: string }) => {
+  if (m.committed !== undefined) return indexer.committed(m.committed);
   if (m.poke !== undefined) return indexer.poke(m.poke);
   const op = ops[m.op ?? ""];
   if (!op) return port.postMessage({ id: m.id, error: `unknown op ${m.op}` });

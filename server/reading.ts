@@ -319,15 +319,22 @@ export class ReadingIndexer {
   }
 
   /**
-   * Brings a consultation's index up to its log: once a quiet moment passes without another commit, or the lag bound
-   * after the first commit it has not indexed, whichever comes first (after the current run, if one is under way).
+   * A group commit of the consultation: its index is brought up to its log once a quiet moment passes without
+   * another commit, or the lag bound after the first commit it has not indexed, whichever comes first.
+   */
+  committed(consultationId: number): void {
+    this.#lastCommitAt.set(consultationId, Date.now());
+    this.poke(consultationId);
+  }
+
+  /**
+   * The index may be behind (a reader asked, the service started, another instance appended): brought up to the log
+   * at the next quiet moment, or at once when no commit of this instance is recent. A reader's poke never delays it.
    */
   poke(consultationId: number): void {
     if (this.#closing.signal.aborted) return;
-    const now = Date.now();
-    this.#lastCommitAt.set(consultationId, now);
-    if (!this.#behindSince.has(consultationId)) this.#behindSince.set(consultationId, now);
-    if (this.#running.has(consultationId)) return; // the run goes on to what this poke announced
+    if (!this.#behindSince.has(consultationId)) this.#behindSince.set(consultationId, Date.now());
+    if (this.#running.has(consultationId)) return; // the run goes on to what this announced
     const run = (async () => {
       try {
         while (this.#behindSince.has(consultationId) && !this.#closing.signal.aborted) {
@@ -349,7 +356,7 @@ export class ReadingIndexer {
   async #quietOrDue(consultationId: number): Promise<void> {
     for (;;) {
       const at = Math.min(
-        this.#lastCommitAt.get(consultationId)! + this.#quietMs,
+        (this.#lastCommitAt.get(consultationId) ?? 0) + this.#quietMs,
         this.#behindSince.get(consultationId)! + this.#maxLagMs,
       );
       const wait = at - Date.now();
