@@ -27,6 +27,7 @@ import {
   WITHHELD_SALT,
 } from "../../protocol/index.ts";
 import { ServiceError } from "../../server/errors.ts";
+import { foldWords, simhash, simhashBands } from "../../server/reading.ts";
 import type {
   DraftRecord,
   Hex,
@@ -41,6 +42,7 @@ import {
   SqliteStore,
   StoreConflictError,
 } from "../../server/store/index.ts";
+import { createBareConsultation, writeReadingStep } from "../support/readings.ts";
 import { missing, POSTGRES_HOW } from "../support/requires.ts";
 import { dropSchema } from "./helpers.ts";
 
@@ -529,6 +531,44 @@ function conformance(backend: Backend): void {
       );
       expect((await store.getConsultation(1))?.treeSize).to.equal(2);
       expect(await store.getEntries(1, 0, 10)).to.have.length(2);
+    });
+
+    it("finds the campaign candidates of earlier steps by band, newest first, with their campaign", async () => {
+      await createBareConsultation(store, "dieu-1", "Dự thảo");
+      const letter =
+        "Chúng tôi đề nghị giữ nguyên quy định về thời hạn sử dụng đất nông nghiệp vì người dân cần ổn định lâu dài";
+      const opinion = (index: number, text: string) => ({
+        index,
+        section: "dieu-1",
+        stance: "disagree",
+        channel: "online",
+        submittedAt: "2026-12-02T10:00:00Z",
+        text,
+        replaces: null,
+      });
+      // each in a step of its own: the later ones find the earlier ones only through the store
+      await writeReadingStep(store, 0, [opinion(0, letter)]);
+      await writeReadingStep(store, 1, [
+        opinion(1, "Một ý kiến khác hẳn về quy hoạch khu công nghiệp của tỉnh"),
+      ]);
+      await writeReadingStep(store, 2, [opinion(2, `${letter}.`)]);
+      await writeReadingStep(store, 3, [opinion(3, `${letter}!`)]);
+      const { readings } = await store.listReadings(1, "dieu-1", {}, null, 10);
+      expect(readings.map((r) => [r.index, r.campaign])).to.deep.equal([
+        [3, 0],
+        [2, 0],
+        [1, null],
+        [0, 0],
+      ]);
+      const bands = simhashBands(simhash(foldWords(letter))!);
+      const found = await store.campaignCandidates(1, "dieu-1", bands, 2);
+      // two per band, the newest first, each with its campaign
+      expect(found.map((c) => [c.band, c.index, c.campaign])).to.deep.equal(
+        bands.flatMap((band) => [
+          [band, 3, 0],
+          [band, 2, 0],
+        ]),
+      );
     });
 
     it("commits an append made afterPrevious only after, and only if, the append it was built on committed", async () => {
