@@ -165,12 +165,19 @@ export function keyIntentFrom(r: Row): KeyIntent {
 }
 
 /** The row of the backlog query (`backlog`, `overdue`, `oldest` columns). */
-export function backlogFrom(r: Row): BacklogInfo {
-  return {
-    backlog: Number(r.backlog),
-    overdue: Number(r.overdue),
-    oldestPending: numOrNull(r.oldest),
-  };
+/** The backlog over all consultations from one row per consultation behind (SqlStore.backlog). */
+export function backlogFrom(rows: readonly Row[]): BacklogInfo {
+  let backlog = 0;
+  let overdue = 0;
+  let oldestPending: number | null = null;
+  for (const r of rows) {
+    backlog += Number(r.backlog);
+    const recent = r.first_recent == null ? Number(r.tree_size) : Number(r.first_recent);
+    overdue += recent - Number(r.anchored_size);
+    const oldest = numOrNull(r.oldest);
+    if (oldest !== null && (oldestPending === null || oldest < oldestPending)) oldestPending = oldest;
+  }
+  return { backlog, overdue, oldestPending };
 }
 
 export function draftIntentFrom(r: Row): DraftIntent {

@@ -1246,15 +1246,22 @@ export class SqlStore implements Store {
     return r ? responseFrom(r) : null;
   }
 
+  /**
+   * From the consultations' sizes and, per consultation behind, two reads by primary key: its first unanchored entry
+   * (the oldest, as entries are created in log order) and the first of them created at or after `cutoff` (the
+   * overdue ones are those before it). A scrape reads the overdue entries at most, never the whole backlog: summing
+   * over every pending entry held the event loop 145 ms per gauge at 20,000 pending.
+   */
   async backlog(cutoff: number): Promise<BacklogInfo> {
-    const r = await this.dialect.db.get(
-      `SELECT count(*) AS backlog,
-              coalesce(sum(CASE WHEN e.created_at < ? THEN 1 ELSE 0 END), 0) AS overdue,
-              min(e.created_at) AS oldest
-       FROM consultations c JOIN entries e ON e.consultation_id = c.id AND e.idx >= c.anchored_size`,
+    const rows = await this.dialect.db.all(
+      `SELECT c.tree_size - c.anchored_size AS backlog, c.tree_size, c.anchored_size,
+              (SELECT e.created_at FROM entries e WHERE e.consultation_id = c.id AND e.idx = c.anchored_size) AS oldest,
+              (SELECT min(e.idx) FROM entries e WHERE e.consultation_id = c.id AND e.idx >= c.anchored_size
+                 AND e.created_at >= ?) AS first_recent
+       FROM consultations c WHERE c.tree_size > c.anchored_size`,
       [cutoff],
     );
-    return backlogFrom(r!);
+    return backlogFrom(rows);
   }
 
   async readingProgress(consultationId: number): Promise<number> {
