@@ -254,10 +254,13 @@ async function readingIndexCaughtUp(port: number): Promise<void> {
     if (r.status !== 200) throw new Error(`stats answered ${r.status}: ${r.body.slice(0, 200)}`);
     const { indexedSize, treeSize } = JSON.parse(r.body) as { indexedSize: number; treeSize: number };
     if (indexedSize === treeSize) {
-      progress(`reading index caught up on ${treeSize} entries in ${Math.round(performance.now() - started)} ms`);
+      progress(
+        `reading index caught up on ${treeSize} entries in ${Math.round(performance.now() - started)} ms`,
+      );
       return;
     }
-    if (performance.now() - started > 120_000) throw new Error(`reading index stuck at ${indexedSize}/${treeSize}`);
+    if (performance.now() - started > 120_000)
+      throw new Error(`reading index stuck at ${indexedSize}/${treeSize}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
