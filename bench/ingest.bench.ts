@@ -247,7 +247,7 @@ async function inspector(wsUrl: string) {
 }
 
 /** Waits until consultation 1's reading index covers its whole log (GET /api/consultations/1/stats). */
-async function readingIndexCaughtUp(port: number): Promise<void> {
+async function readingIndexCaughtUp(port: number): Promise<{ entries: number; ms: number }> {
   const started = performance.now();
   for (;;) {
     const r = await send(port, "GET", "/api/consultations/1/stats", {});
@@ -257,7 +257,7 @@ async function readingIndexCaughtUp(port: number): Promise<void> {
       progress(
         `reading index caught up on ${treeSize} entries in ${Math.round(performance.now() - started)} ms`,
       );
-      return;
+      return { entries: treeSize, ms: performance.now() - started };
     }
     if (performance.now() - started > 120_000)
       throw new Error(`reading index stuck at ${indexedSize}/${treeSize}`);
@@ -394,7 +394,7 @@ async function main(): Promise<void> {
     await load(port, child.pid, opinionFrom(warmupTokens), 201, WARMUP_MS);
     // the measured window starts with the reading index caught up on the warm-up's opinions: otherwise it catches
     // up inside the window on some runs and not others (PostgreSQL: 1,000 or 3,000 opinions/s from one run to the next)
-    await readingIndexCaughtUp(port);
+    const catchUp = await readingIndexCaughtUp(port);
 
     progress(`plain Fastify, ${DURATION_MS / 1000}s, concurrency ${CONCURRENCY}…`);
     const baseline = await load(plain.port, plain.process.pid, plainOpinion, 201, DURATION_MS);
@@ -460,6 +460,15 @@ async function main(): Promise<void> {
       value: Number((ingest.rate / baseline.rate).toFixed(3)),
       unit: "ratio",
       target: { atLeast: postgres ? 0.25 : 1 / 3, aim: 0.5, p99AtMostMs: 50 },
+      ...common,
+    });
+    emit({
+      metric: "reading_index_catch_up",
+      value: Math.round(catchUp.entries / (catchUp.ms / 1000)),
+      unit: "entries/s",
+      entries: catchUp.entries,
+      ms: Math.round(catchUp.ms),
+      what: "the reading index bringing itself up to the warm-up's log once its commits stopped (200 ms of quiet included)",
       ...common,
     });
     emit({
