@@ -302,7 +302,7 @@ export class ReadingIndexer {
   readonly #store: Store;
   readonly #log: ReadingIndexerOptions["log"];
   readonly #running = new Map<number, Promise<void>>();
-  /** When each consultation last committed (its last poke), and when its first commit not yet indexed came. */
+  /** When each consultation last committed (`committed`), and since when its index has been behind (any poke). */
   readonly #lastCommitAt = new Map<number, number>();
   readonly #behindSince = new Map<number, number>();
   readonly #closing = new AbortController();

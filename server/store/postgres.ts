@@ -236,6 +236,12 @@ class PostgresDialect implements SqlDialect {
     });
   }
 
+  selectEachKey: SqlDialect["selectEachKey"] = (port, select, keys, params) =>
+    port.all(`SELECT e.* FROM unnest(?::bigint[]) AS k(key) CROSS JOIN LATERAL (${select("k.key")}) e`, [
+      [...keys],
+      ...params,
+    ]);
+
   getCountedNodes: SqlDialect["getCountedNodes"] = async (port, consultationId, addresses, treeSize) => {
     if (addresses.length === 0) return [];
     const rows = await port.all(

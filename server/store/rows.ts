@@ -164,14 +164,16 @@ export function keyIntentFrom(r: Row): KeyIntent {
   };
 }
 
-/** The row of the backlog query (`backlog`, `overdue`, `oldest` columns). */
-/** The backlog over all consultations from one row per consultation behind (SqlStore.backlog). */
+/**
+ * The backlog over all consultations from one row per consultation behind (SqlStore.backlog: `tree_size`,
+ * `anchored_size`, `oldest`, `first_recent`).
+ */
 export function backlogFrom(rows: readonly Row[]): BacklogInfo {
   let backlog = 0;
   let overdue = 0;
   let oldestPending: number | null = null;
   for (const r of rows) {
-    backlog += Number(r.backlog);
+    backlog += Number(r.tree_size) - Number(r.anchored_size);
     const recent = r.first_recent == null ? Number(r.tree_size) : Number(r.first_recent);
     overdue += recent - Number(r.anchored_size);
     const oldest = numOrNull(r.oldest);

@@ -144,6 +144,17 @@ export interface SqlDialect {
     columns: readonly BulkColumn[],
     rows: readonly (readonly SqlValue[])[],
   ): SqlRelation;
+  /**
+   * The rows of `select(key)` for each of `keys`, together: `select` is a SELECT with its own ORDER BY … LIMIT in
+   * which `key` stands for the key, before any of its other parameters (`params`). PostgreSQL: one statement, LATERAL
+   * over an array; SQLite (no LATERAL): compounds of up to 100 branches.
+   */
+  selectEachKey(
+    port: SqlPort,
+    select: (key: string) => string,
+    keys: readonly number[],
+    params: readonly SqlParam[],
+  ): Promise<Row[]>;
   /** Records of one counted map, each the row at the greatest tree size <= `treeSize` (null: none), in the order asked. */
   getCountedNodes(
     port: SqlPort,
@@ -356,9 +367,6 @@ export function readingFilterSql(
   }
   return { sql, params };
 }
-
-/** Bands per campaignCandidates statement (SQLite's compound SELECT limit is 500 terms). */
-const CANDIDATE_BANDS = 100;
 
 const READING_COLUMNS: readonly BulkColumn[] = [
   ["consultation_id", "bigint"],
@@ -1254,7 +1262,7 @@ export class SqlStore implements Store {
    */
   async backlog(cutoff: number): Promise<BacklogInfo> {
     const rows = await this.dialect.db.all(
-      `SELECT c.tree_size - c.anchored_size AS backlog, c.tree_size, c.anchored_size,
+      `SELECT c.tree_size, c.anchored_size,
               (SELECT e.created_at FROM entries e WHERE e.consultation_id = c.id AND e.idx = c.anchored_size) AS oldest,
               (SELECT min(e.idx) FROM entries e WHERE e.consultation_id = c.id AND e.idx >= c.anchored_size
                  AND e.created_at >= ?) AS first_recent
@@ -1412,40 +1420,21 @@ export class SqlStore implements Store {
     bands: readonly number[],
     limit: number,
   ): Promise<CampaignCandidate[]> {
-    const out: CampaignCandidate[] = [];
-    const candidate = (r: Row): CampaignCandidate => ({
+    // per band, its newest candidates: a compound of a hundred branches cost PostgreSQL more to plan than to run
+    const rows = await this.dialect.selectEachKey(
+      this.dialect.db,
+      (band) => `SELECT b.band, b.idx, b.simhash, r.campaign FROM reading_bands b
+         JOIN readings r ON r.consultation_id = b.consultation_id AND r.idx = b.idx
+         WHERE b.band = ${band} AND b.consultation_id = ? AND b.section = ? ORDER BY b.idx DESC LIMIT ?`,
+      bands,
+      [consultationId, section, limit],
+    );
+    return rows.map((r) => ({
       band: Number(r.band),
       index: Number(r.idx),
       simhash: String(r.simhash),
       campaign: r.campaign == null ? null : Number(r.campaign),
-    });
-    if (this.dialect.kind === "postgres") {
-      // one short statement whatever the number of bands: a compound of a hundred branches cost PostgreSQL more to
-      // plan than to run (the reading index kept a third of the pace of ingest)
-      const rows = await this.dialect.db.all(
-        `SELECT c.* FROM unnest(?::integer[]) AS q(band) CROSS JOIN LATERAL
-           (SELECT b.band, b.idx, b.simhash, r.campaign FROM reading_bands b
-            JOIN readings r ON r.consultation_id = b.consultation_id AND r.idx = b.idx
-            WHERE b.consultation_id = ? AND b.section = ? AND b.band = q.band ORDER BY b.idx DESC LIMIT ?) c`,
-        [[...bands], consultationId, section, limit],
-      );
-      return rows.map(candidate);
-    }
-    // SQLite has no LATERAL: one statement per CANDIDATE_BANDS bands, a compound of per-band LIMIT queries
-    for (let at = 0; at < bands.length; at += CANDIDATE_BANDS) {
-      const chunk = bands.slice(at, at + CANDIDATE_BANDS);
-      const one = (
-        k: number,
-      ) => `SELECT * FROM (SELECT b.band, b.idx, b.simhash, r.campaign FROM reading_bands b
-         JOIN readings r ON r.consultation_id = b.consultation_id AND r.idx = b.idx
-         WHERE b.consultation_id = ? AND b.section = ? AND b.band = ? ORDER BY b.idx DESC LIMIT ?) c${k}`;
-      const rows = await this.dialect.db.all(
-        chunk.map((_, k) => one(k)).join(" UNION ALL "),
-        chunk.flatMap((band) => [consultationId, section, band, limit]),
-      );
-      for (const r of rows) out.push(candidate(r));
-    }
-    return out;
+    }));
   }
 
   async listReadings(

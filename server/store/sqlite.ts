@@ -26,6 +26,9 @@ const TYPES: ColumnTypes = {
   keyedTable: " STRICT, WITHOUT ROWID",
 };
 
+/** Branches per compound statement of selectEachKey (SQLite's compound SELECT limit is 500 terms). */
+const COMPOUND_BRANCHES = 100;
+
 const values = (params: readonly SqlParam[]): SQLInputValue[] => params as SQLInputValue[];
 
 /**
@@ -191,6 +194,21 @@ class SqliteDialect implements SqlDialect {
     };
     return port === this.inTransaction ? read() : this.outside(read);
   }
+
+  selectEachKey: SqlDialect["selectEachKey"] = async (port, select, keys, params) => {
+    const rows: Row[] = [];
+    for (let at = 0; at < keys.length; at += COMPOUND_BRANCHES) {
+      const chunk = keys.slice(at, at + COMPOUND_BRANCHES);
+      const compound = chunk.map((_, k) => `SELECT * FROM (${select("?")}) e${k}`).join(" UNION ALL ");
+      rows.push(
+        ...(await port.all(
+          compound,
+          chunk.flatMap((key) => [key, ...params]),
+        )),
+      );
+    }
+    return rows;
+  };
 
   getCountedNodes: SqlDialect["getCountedNodes"] = async (port, consultationId, addresses, treeSize) => {
     const read = async () => {

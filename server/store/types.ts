@@ -604,11 +604,13 @@ export interface ReadingWrite {
   arrivedOnly: readonly { submittedAt: string; channel: string }[];
 }
 
-/** An earlier reading sharing a SimHash band (campaign grouping). */
+/** Store.appendEntries's options. */
 export interface AppendOptions {
+  /** Built on this store object's previous append to the consultation, before that one committed. */
   afterPrevious?: boolean;
 }
 
+/** An earlier reading sharing a SimHash band (campaign grouping). */
 export interface CampaignCandidate {
   /** The band it was found by. */
   band: number;
