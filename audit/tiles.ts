@@ -24,13 +24,13 @@ export class TilesError extends Error {}
 export function httpTileReader(
   base: string,
   fetcher: typeof fetch = fetch,
-): TileReader & { checkpoint(): Promise<string> } {
+): TileReader & { checkpoint(fresh?: boolean): Promise<string> } {
   const root = base.endsWith("/") ? base : `${base}/`;
-  const get = async (path: string): Promise<Response> => {
+  const get = async (path: string, init?: RequestInit): Promise<Response> => {
     const url = new URL(path, root);
     let res: Response;
     try {
-      res = await fetcher(url);
+      res = await (init ? fetcher(url, init) : fetcher(url));
     } catch (e) {
       throw new TilesError(`GET ${url} failed: ${(e as Error).message}`);
     }
@@ -39,7 +39,9 @@ export function httpTileReader(
   };
   return {
     readTile: async (tile) => new Uint8Array(await (await get(tilePath(tile))).arrayBuffer()),
-    checkpoint: async () => (await get("checkpoint")).text(),
+    // `fresh`: past any HTTP cache (the checkpoint is cached for seconds, a head read from the chain may be newer)
+    checkpoint: async (fresh = false) =>
+      (await get("checkpoint", fresh ? { cache: "no-cache" } : undefined)).text(),
   };
 }
 
@@ -51,8 +53,9 @@ export async function tilesCheckpoint(
   reader: Pick<ReturnType<typeof httpTileReader>, "checkpoint">,
   verifier: NoteVerifier | null,
   witnesses: WitnessPolicy | null = null,
+  fresh = false,
 ): Promise<{ checkpoint: Checkpoint; note: string; signed: boolean; cosigned: string[] }> {
-  const note = await reader.checkpoint();
+  const note = await reader.checkpoint(fresh);
   let opened: ReturnType<typeof openCheckpoint>;
   try {
     if (!verifier)
@@ -95,11 +98,11 @@ type TilesOptions = {
 /** The served checkpoint (checked as tilesCheckpoint does) and its tiled log, which must cover `treeSize` leaves. */
 async function servedLog(base: string, treeSize: number, options: TilesOptions) {
   const reader = httpTileReader(base, options.fetcher);
-  const { checkpoint, signed, cosigned } = await tilesCheckpoint(
-    reader,
-    options.verifier ?? null,
-    options.witnesses ?? null,
-  );
+  const served = (fresh: boolean) =>
+    tilesCheckpoint(reader, options.verifier ?? null, options.witnesses ?? null, fresh);
+  let { checkpoint, signed, cosigned } = await served(false);
+  // a cached checkpoint from before the head was anchored is asked for again past the cache, once
+  if (checkpoint.size < treeSize) ({ checkpoint, signed, cosigned } = await served(true));
   if (checkpoint.size < treeSize)
     throw new TilesError(
       `the tiles' checkpoint (${checkpoint.size} leaves) is behind the head (${treeSize})`,

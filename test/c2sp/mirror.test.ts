@@ -64,6 +64,7 @@ describe("a static tiles mirror (npm run tiles) proves receipts with the service
   let logBase: string;
   let vkey: string;
   let publicKey: Uint8Array;
+  let checkpointAt300: string;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "gopy-mirror-"));
@@ -93,6 +94,7 @@ describe("a static tiles mirror (npm run tiles) proves receipts with the service
     await app.gopy.anchorer!.round(true);
     head = await app.gopy.chain!.reader.logHead(id);
     expect(head.treeSize).to.equal(300);
+    checkpointAt300 = await (await fetch(`${service}/logs/${id}/checkpoint`)).text();
     // more entries after the anchored head: the mirror's checkpoint is ahead of the chain
     const more = Array.from({ length: 40 }, (_, i) => `dieu-2,disagree,later ${i},${at},Xã B`).join("\r\n");
     expect(
@@ -199,6 +201,23 @@ describe("a static tiles mirror (npm run tiles) proves receipts with the service
       String(id),
     ]);
     expect(audit.code, `${audit.stdout}\n${audit.stderr}`).to.equal(0);
+  });
+
+  it("asks for a cached checkpoint that is behind the head again, past the HTTP cache", async () => {
+    // a browser's cache (the checkpoint is served with max-age) still holds the one from before the head grew
+    const asked: (string | undefined)[] = [];
+    const cached: typeof fetch = async (input, init) => {
+      const url = String(input);
+      if (!url.endsWith("/checkpoint")) return fetch(input, init);
+      asked.push(init?.cache);
+      return init?.cache === "no-cache" ? fetch(input, init) : new Response(checkpointAt300);
+    };
+    const proof = await inclusionFromTiles(logBase, receipt.leafIndex, 340, { fetcher: cached });
+    expect(asked).to.deep.equal([undefined, "no-cache"]);
+    expect(proof.checkpoint.size).to.equal(340);
+    expect(
+      verifyInclusion(receipt.leafHash, receipt.leafIndex, 340, proof.proof, proof.checkpoint.rootHash),
+    ).to.equal(true);
   });
 
   it("catches a tampered mirror: the proof no longer leads to the anchored root, the auditor disagrees", async () => {

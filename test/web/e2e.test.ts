@@ -217,7 +217,15 @@ describe("web: end to end in Chromium on the real stack", function () {
       250,
     );
     await page.goto(`${stack.base}/#/receipt/${receipt.consultation}/${receipt.leafIndex}`);
-    await page.locator("#receipt-status[data-status=anchored]").waitFor({ timeout: 30_000 });
+    await page
+      .locator("#receipt-status[data-status=anchored]")
+      .waitFor({ timeout: 30_000 })
+      .catch(async (e: Error) => {
+        // what the citizen saw instead says why
+        throw new Error(
+          `${e.message}\nthe page says: ${await page.locator("#receipt-status").textContent()}`,
+        );
+      });
     await shoot(page, "receipt-anchored");
   });
 

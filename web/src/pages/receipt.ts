@@ -199,18 +199,20 @@ async function pollStatus(r: Receipt, box: HTMLElement, warnings: HTMLElement, g
           t("r.status.proofFailed"),
           t("r.status.proofFailedExplain", { treeSize, step: t(`stepName.${result.failedStep ?? "proof"}`) }),
         );
-        return;
+        // a proof that could not be had (the service or mirror behind, or down) is asked for again; a wrong one is final
+        if (!result.steps.some((s) => s.code === "step.proof.missing")) return;
+      } else {
+        const overdue = result.overdue;
+        showStatus(
+          box,
+          overdue ? "overdue" : "pending",
+          overdue ? "bad" : "wait",
+          t(overdue ? "r.status.overdue" : "r.status.pending"),
+          t(overdue ? "r.status.overdueExplain" : "r.status.pendingExplain", {
+            deadline: formatIso(r.anchorDeadline),
+          }),
+        );
       }
-      const overdue = result.overdue;
-      showStatus(
-        box,
-        overdue ? "overdue" : "pending",
-        overdue ? "bad" : "wait",
-        t(overdue ? "r.status.overdue" : "r.status.pending"),
-        t(overdue ? "r.status.overdueExplain" : "r.status.pendingExplain", {
-          deadline: formatIso(r.anchorDeadline),
-        }),
-      );
     } catch (e) {
       if (!isCurrent(gen)) return;
       box.dataset.status = "error";
