@@ -11,7 +11,7 @@ import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import { type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from "@fastify/type-provider-typebox";
 import Fastify, { type FastifyInstance, type FastifyRequest, LogController } from "fastify";
-import { keyedHash, receiptKeyFromSeed } from "../protocol/index.ts";
+import { receiptKeyFromSeed } from "../protocol/index.ts";
 import { Anchorer } from "./anchorer.ts";
 import { Authenticator, authenticate } from "./auth.ts";
 import { chainErrorMessage, type RegistryClient, ViemRegistry } from "./chain/registry.ts";
@@ -29,7 +29,7 @@ import { ReceiptKeyRegistrar, receiptKeyBytes32 } from "./receipt-keys.ts";
 import { ResponsePublisher } from "./responses.ts";
 import { attachmentRoutes, attachmentStaffRoutes } from "./routes/attachments.ts";
 import { consultationRoutes, consultationStaffRoutes } from "./routes/consultations.ts";
-import { Consultations, draftUri, type Gopy, responseUri } from "./routes/context.ts";
+import { Consultations, draftUri, type Gopy, identityKey, responseUri } from "./routes/context.ts";
 import { devIdpRoutes } from "./routes/dev-idp.ts";
 import { exportRoutes } from "./routes/export.ts";
 import { keysRoutes } from "./routes/keys.ts";
@@ -261,7 +261,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
           timeWindow: config.rateLimit.windowMs,
           // per identity, never per IP address: whole towns share carrier-NAT addresses
           keyGenerator: (req: FastifyRequest) =>
-            req.identity ? keyedHash(config.pseudonymSecret, "ratelimit", req.identity.sub) : "anonymous",
+            req.identity ? identityKey(config, req.identity) : "anonymous",
           errorResponseBuilder: (_req, context) => ({
             statusCode: 429,
             error: "rate_limited",

@@ -190,6 +190,18 @@ export async function chainRef(gopy: Gopy): Promise<ChainRef | null> {
 export const subjectKey = (config: Config, sub: string): string =>
   keyedHash(config.pseudonymSecret, "subject", sub);
 
+const identityKeys = new WeakMap<Identity, string>();
+
+/** subjectKey of a request's identity, computed once per request (the rate limit keys on it too). */
+export function identityKey(config: Config, identity: Identity): string {
+  let key = identityKeys.get(identity);
+  if (key === undefined) {
+    key = subjectKey(config, identity.sub);
+    identityKeys.set(identity, key);
+  }
+  return key;
+}
+
 /** The URI of a version of a consultation's response, as written on chain. */
 export const responseUri = (config: Config, id: number, version: number): string =>
   `${config.publicUrl}/api/consultations/${id}/response?version=${version}`;

@@ -9,7 +9,7 @@ import { badRequest, ServiceError } from "../errors.ts";
 import { sendJsonText } from "../http.ts";
 import * as schemas from "../schemas.ts";
 import type { ConsultationRecord } from "../store/index.ts";
-import { LONE_SURROGATE, statusOf, subjectKey } from "./context.ts";
+import { identityKey, LONE_SURROGATE, statusOf, subjectKey } from "./context.ts";
 
 const CSV_HEADER = "section,stance,text,collectedAt,location";
 const MAX_IMPORT_ROWS = 100_000;
@@ -139,7 +139,7 @@ export async function opinionRoutes(fastify: FastifyInstance): Promise<void> {
         author: pseudonym(config.pseudonymSecret, "citizen", String(id), citizen.sub),
         channel: "online",
         collectedAt: null,
-        subjectKey: subjectKey(config, citizen.sub),
+        subjectKey: identityKey(config, citizen),
         idempotencyKey,
       });
       // the receipt as stored, byte for byte: already JSON, so not serialized again
