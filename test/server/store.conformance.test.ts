@@ -42,6 +42,7 @@ import {
   SqliteStore,
   StoreConflictError,
 } from "../../server/store/index.ts";
+import { connectionOptions } from "../../server/store/postgres.ts";
 import { createBareConsultation, writeReadingStep } from "../support/readings.ts";
 import { missing, POSTGRES_HOW } from "../support/requires.ts";
 import { dropSchema } from "./helpers.ts";
@@ -1207,6 +1208,50 @@ if (!pgUrl) {
     name: "PostgreSQL",
     open: (version) => openPostgres(url, version),
     former: "ALTER TABLE drafts ADD FOREIGN KEY (consultation_id) REFERENCES consultations (id)",
+  });
+
+  describe("store: PostgreSQL connections", () => {
+    let db: Opened;
+    beforeEach(async () => {
+      db = await openPostgres(url);
+    });
+    afterEach(async () => {
+      await db.store.close();
+      await db.drop();
+    });
+
+    it("plan a foreign-key lookup for the log as it is, not as it was when the table was tiny", async () => {
+      // what PostgreSQL runs for a receipt's foreign key, planned as its trigger plans it: once per connection, kept
+      await createBareConsultation(db.store, "dieu-1", "Dự thảo");
+      const id = 1;
+      const entries = (from: number, to: number) =>
+        db.raw(
+          `INSERT INTO entries (consultation_id, idx, leaf, leaf_hash, kind, created_at)
+           SELECT ?, i, repeat('x', 300), 'h', 'opinion', 0 FROM generate_series(${from}, ${to}) AS i`,
+          [id],
+        );
+      await entries(0, 49);
+      await db.raw("ANALYZE entries"); // autovacuum's first analyze, at the log's first rows
+      const planAt = async (options: string): Promise<string> => {
+        const client = new pg.Client({ connectionString: url, options });
+        await client.connect();
+        try {
+          await client.query(
+            "PREPARE fk(bigint, bigint) AS SELECT 1 FROM ONLY entries x WHERE consultation_id = $1 AND idx = $2 FOR KEY SHARE OF x",
+          );
+          for (let i = 0; i < 6; i++) await client.query(`EXECUTE fk(${id}, ${i})`); // past the plan cache's custom tries
+          await entries(50, 20_000);
+          const plan = await client.query(`EXPLAIN EXECUTE fk(${id}, 19000)`);
+          return plan.rows.map((r: Record<string, string>) => r["QUERY PLAN"]).join("\n");
+        } finally {
+          await client.query("DELETE FROM entries WHERE idx >= 50");
+          await client.end();
+        }
+      };
+      // without the setting the kept plan scans every entry: the check grows with the log
+      expect(await planAt(`-c search_path=${db.schema}`)).to.match(/Seq Scan on entries/);
+      expect(await planAt(connectionOptions(db.schema!))).to.match(/Index (Only )?Scan using entries_pkey/);
+    });
   });
 
   describe("store: PostgreSQL, two instances on one schema", () => {
