@@ -414,13 +414,6 @@ async function main(): Promise<void> {
     );
     const ingest = await load(port, child.pid, opinionFrom(tokens), 201, DURATION_MS);
     const after = await storeCounters(port, metricsToken);
-    // plain Fastify again, once the service is idle (its reading index caught up): this machine's speed drifts
-    // within a run, so the ratio is taken against the mean of a window before and one after
-    await readingIndexCaughtUp(port);
-    progress(`plain Fastify again, ${DURATION_MS / 1000}s…`);
-    const serviceCpuBefore = cpuSeconds(child.pid);
-    const baselineAfter = await load(plain.port, plain.process.pid, plainOpinion, 201, DURATION_MS);
-    const serviceCpuAfter = cpuSeconds(child.pid);
     if (session && profileDir) {
       const { profile } = await session.call<{ profile: CpuProfile }>("Profiler.stop");
       session.close();
@@ -433,6 +426,13 @@ async function main(): Promise<void> {
       progress(`service CPU profile of the measured window: ${file}\n${formatTop(summarize(profile))}`);
     }
 
+    // plain Fastify again, once the service is idle (its reading index caught up): this machine's speed drifts
+    // within a run, so the ratio is taken against the mean of a window before and one after
+    await readingIndexCaughtUp(port);
+    progress(`plain Fastify again, ${DURATION_MS / 1000}s…`);
+    const serviceCpuBefore = cpuSeconds(child.pid);
+    const baselineAfter = await load(plain.port, plain.process.pid, plainOpinion, 201, DURATION_MS);
+    const serviceCpuAfter = cpuSeconds(child.pid);
     const plainRate = (baseline.rate + baselineAfter.rate) / 2;
     const plainCpu =
       baseline.cpuUsPerRequest === null || baselineAfter.cpuUsPerRequest === null
