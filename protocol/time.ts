@@ -13,11 +13,22 @@ export function formatTime(ms: number): string {
   return new Date(ms).toISOString();
 }
 
+/**
+ * The last two times isTime accepted: a group commit checks the same issuedAt and anchorDeadline on every receipt
+ * of its batch (strings are values, so an equal string is an equally valid time).
+ */
+const recentTimes: [string | null, string | null] = [null, null];
+
 /** True when `value` is a real instant written as RFC 3339 UTC with exactly three fraction digits. */
 export function isTime(value: unknown): value is string {
-  if (typeof value !== "string" || !RFC3339_MS_UTC.test(value)) return false;
+  if (typeof value !== "string") return false;
+  if (value === recentTimes[0] || value === recentTimes[1]) return true;
+  if (!RFC3339_MS_UTC.test(value)) return false;
   const ms = Date.parse(value);
-  return Number.isFinite(ms) && new Date(ms).toISOString() === value;
+  if (!Number.isFinite(ms) || new Date(ms).toISOString() !== value) return false;
+  recentTimes[1] = recentTimes[0];
+  recentTimes[0] = value;
+  return true;
 }
 
 /** Milliseconds since the epoch of a time written by formatTime. */

@@ -141,3 +141,21 @@ describe("protocol/ on malformed input", () => {
     }
   });
 });
+
+describe("times", () => {
+  it("accepts only real instants written with milliseconds, however recently a valid time was checked", () => {
+    const valid = ["2026-05-06T08:00:00.000Z", "2024-02-29T23:59:59.999Z"];
+    const invalid = [
+      "2026-02-30T08:00:00.000Z", // no such day
+      "2025-02-29T08:00:00.000Z", // not a leap year
+      "2026-05-06T08:00:00Z", // no milliseconds
+      "2026-05-06T08:00:00.000+07:00", // not UTC
+      "2026-05-06T24:00:00.000Z",
+      "2026-05-06T08:00:00.0000Z",
+    ];
+    for (let round = 0; round < 3; round++) {
+      for (const t of valid) expect(protocol.parseTime(t), t).to.equal(Date.parse(t));
+      for (const t of invalid) expect(() => protocol.parseTime(t), t).to.throw(protocol.ProtocolError);
+    }
+  });
+});
