@@ -309,18 +309,18 @@ class PostgresDialect implements SqlDialect {
   }
 }
 
-/** The SQL store on a PostgreSQL schema. */
 /**
  * The session settings of every connection: the schema, and plans made for each execution. Our statements are
  * unnamed (planned each time anyway); the setting is for the foreign-key checks, which PostgreSQL plans once per
  * connection and keeps: planned while `entries` was tiny (as analyzed at its first rows), a receipt's check became
- * a sequential scan of every entry, which made each append slower as the log grew (the bench's "slow mode": a 30-
- * opinion append spent 15 to 50 ms in that check at 10,000 entries).
+ * a sequential scan of every entry, which made each append slower as the log grew (the bench's "slow mode": an
+ * append of 30 opinions spent 15 to 50 ms in that check at 10,000 entries).
  */
 export function connectionOptions(schema: string): string {
   return `-c search_path=${schema} -c plan_cache_mode=force_custom_plan`;
 }
 
+/** The SQL store on a PostgreSQL schema. */
 export class PostgresStore extends SqlStore {
   constructor(url: string, schema = "public") {
     super(new PostgresDialect(url, schema));
