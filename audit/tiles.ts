@@ -30,7 +30,7 @@ export function httpTileReader(
     const url = new URL(path, root);
     let res: Response;
     try {
-      res = await (init ? fetcher(url, init) : fetcher(url));
+      res = await fetcher(url, init);
     } catch (e) {
       throw new TilesError(`GET ${url} failed: ${(e as Error).message}`);
     }

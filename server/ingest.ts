@@ -62,9 +62,7 @@ export type Submission = OpinionSubmission | ModerationSubmission;
 export interface Accepted {
   index: number;
   leafHash: Hex;
-  /** Present for opinions. */
-  receipt: Receipt | null;
-  /** The receipt as stored (JSON), sent as it is: serialized once, not once more per reply. */
+  /** An opinion's receipt as stored (JSON), sent as it is: serialized once, not once more per reply; null otherwise. */
   receiptJson: string | null;
 }
 
@@ -380,7 +378,6 @@ export class Ingest {
         proof: await tree.inclusionProof(fields.leafIndex, size),
         checkpoint,
       });
-      accepted.receipt = receipt;
       accepted.receiptJson = JSON.stringify(receipt);
       batch.entries[fields.leafIndex - batch.first]!.receipt = accepted.receiptJson;
     }
@@ -398,7 +395,7 @@ export class Ingest {
       const prior = batch.stored.get(sub.idempotencyKey);
       if (prior !== undefined) {
         const receipt = JSON.parse(prior) as Receipt;
-        return { index: receipt.leafIndex, leafHash: receipt.leafHash, receipt, receiptJson: prior };
+        return { index: receipt.leafIndex, leafHash: receipt.leafHash, receiptJson: prior };
       }
     }
     if (sub.channel === "online" && batch.now >= batch.closesAtMs) {
@@ -452,7 +449,7 @@ export class Ingest {
     batch.appended.set(authorSection, index);
     if (sub.channel === "online") batch.online++;
     else batch.offline++;
-    const accepted: Accepted = { index, leafHash: hash, receipt: null, receiptJson: null };
+    const accepted: Accepted = { index, leafHash: hash, receiptJson: null };
     batch.issuing.push({ fields, accepted });
     if (sub.idempotencyKey !== null) batch.replies.set(sub.idempotencyKey, accepted);
     return accepted;
@@ -494,7 +491,7 @@ export class Ingest {
     });
     const index = nextIndex(batch);
     push(batch, newModerationEntry(leaf, hash, sub.target, batch.now));
-    return { index, leafHash: hash, receipt: null, receiptJson: null };
+    return { index, leafHash: hash, receiptJson: null };
   }
 }
 

@@ -7,7 +7,7 @@ let used = POOL_SIZE;
 
 /** `length` bytes from the operating system's CSPRNG (each byte handed out once). */
 export function randomBytes(length: number): Uint8Array {
-  if (length > POOL_SIZE / 4) return new Uint8Array(randomFillSync(new Uint8Array(length)));
+  if (length > POOL_SIZE / 4) return randomFillSync(new Uint8Array(length));
   if (used + length > POOL_SIZE) {
     randomFillSync(pool);
     used = 0;
